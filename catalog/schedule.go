@@ -1,0 +1,227 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Named schedules and the cron expressions they stand for. Times are UTC.
+var namedSchedules = []struct{ name, cron string }{
+	{"daily", "0 0 * * *"},   // every day
+	{"weekly", "0 0 * * 1"},  // Mondays
+	{"monthly", "0 0 1 * *"}, // the 1st of every month
+}
+
+// Periods of the named schedules: the longest gap between two firings.
+const (
+	day   = 24 * time.Hour
+	week  = 7 * day
+	month = 31 * day
+)
+
+// A Schedule says on which of the global runs a query is due.
+//
+// metricgate runs all queries together once per global run (the operator's
+// schedule, daily at 04:00 UTC by default). A query's schedule does not
+// start runs of its own; it selects the runs the query takes part in: the
+// query is due at a run at time R when Next(last) <= R, where last is the
+// time of its last successful run. So "daily" (0 0 * * *) means every
+// global run, "weekly" (0 0 * * 1) the first run on or after each Monday,
+// "monthly" (0 0 1 * *) the first run on or after the 1st, and a missed run
+// is caught up by the next one. A cron expression is read the same way, in
+// UTC.
+//
+// The zero Schedule behaves as "daily".
+type Schedule struct {
+	// Spec is the schedule as written in the header: "daily", "weekly",
+	// "monthly" or a 5-field cron expression; "" for the zero Schedule.
+	Spec string
+
+	cron   string             // the effective 5-field cron expression
+	sched  *cron.SpecSchedule // parsed cron, in UTC
+	period time.Duration      // longest gap between two firings
+}
+
+// errNeverFires is ParseSchedule's error for a valid cron expression that
+// matches no time, such as "0 0 30 2 *".
+var errNeverFires = errors.New("schedule never fires")
+
+// cronParser accepts standard 5-field cron expressions and nothing else:
+// no seconds field, no descriptors such as @every.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+
+// starBit is robfig/cron's marker for a field written as * or ?.
+const starBit = 1 << 63
+
+// ParseSchedule parses a schedule as written in a query header: "daily",
+// "weekly", "monthly" or a standard 5-field cron expression (minute, hour,
+// day of month, month, day of week) read in UTC. Descriptors (@daily,
+// @every 1h), time zone prefixes (TZ=, CRON_TZ=) and schedules that never
+// fire (0 0 30 2 *) are errors.
+func ParseSchedule(spec string) (Schedule, error) {
+	for _, n := range namedSchedules {
+		if spec == n.name {
+			return newSchedule(spec, n.cron)
+		}
+	}
+	switch {
+	case spec == "":
+		return Schedule{}, errors.New("empty schedule")
+	case strings.HasPrefix(spec, "@"):
+		return Schedule{}, errors.New("cron descriptors such as @daily or @every are not supported")
+	case strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ="):
+		return Schedule{}, errors.New("schedules are always in UTC: remove the time zone")
+	case !strings.ContainsAny(spec, " \t"):
+		return Schedule{}, errors.New("not daily, weekly, monthly or a cron expression")
+	}
+	return newSchedule(spec, spec)
+}
+
+func newSchedule(spec, expr string) (Schedule, error) {
+	parsed, err := cronParser.Parse(expr)
+	if err != nil {
+		return Schedule{}, err
+	}
+	sched, ok := parsed.(*cron.SpecSchedule)
+	if !ok { // cannot happen without descriptors; stay safe anyway
+		return Schedule{}, fmt.Errorf("unexpected schedule type %T", parsed)
+	}
+	sched.Location = time.UTC
+	s := Schedule{Spec: spec, cron: expr, sched: sched}
+	switch spec {
+	case "daily":
+		s.period = day
+	case "weekly":
+		s.period = week
+	case "monthly":
+		s.period = month
+	default:
+		s.period = maxGap(sched)
+		if s.period == 0 {
+			return Schedule{}, errNeverFires
+		}
+	}
+	return s, nil
+}
+
+// daily is the schedule the zero Schedule stands for.
+var daily = func() Schedule {
+	s, err := ParseSchedule("daily")
+	if err != nil {
+		panic(err) // a constant: cannot fail
+	}
+	return s
+}()
+
+func (s Schedule) orDaily() Schedule {
+	if s.sched == nil {
+		return daily
+	}
+	return s
+}
+
+// Cron returns the 5-field cron expression the schedule stands for, such
+// as "0 0 * * 1" for weekly.
+func (s Schedule) Cron() string { return s.orDaily().cron }
+
+// String returns the schedule as written, or "daily" for the zero Schedule.
+func (s Schedule) String() string { return s.orDaily().Spec }
+
+// Next returns the first time after t at which the schedule fires, in t's
+// location. See Schedule for how the runner uses it.
+func (s Schedule) Next(t time.Time) time.Time {
+	return s.orDaily().sched.Next(t)
+}
+
+// Period approximates the schedule's interval by the longest gap between
+// two consecutive firings: 24h for daily, 7*24h for weekly, 31*24h for
+// monthly, and for a cron expression the longest gap found over a 28-year
+// calendar cycle (which covers every weekday and leap-year combination).
+// Freshness checks allow a query one Period (plus the run's own duration)
+// before calling its data stale. A cron expression that fires more often
+// than the global run has a Period shorter than the run interval; callers
+// compare with the larger of the two.
+func (s Schedule) Period() time.Duration { return s.orDaily().period }
+
+// maxGap returns the longest gap between consecutive firings of sched, or 0
+// when it never fires. It looks at whole days: the times of day are the
+// same on every day the schedule fires, so a gap is either between two
+// times within one day or from the last time of one firing day to the
+// first time of the next.
+func maxGap(sched *cron.SpecSchedule) time.Duration {
+	var times []time.Duration // times of day, ascending
+	for h := range 24 {
+		if sched.Hour&(1<<h) == 0 {
+			continue
+		}
+		for m := range 60 {
+			if sched.Minute&(1<<m) != 0 {
+				times = append(times, time.Duration(h)*time.Hour+time.Duration(m)*time.Minute)
+			}
+		}
+	}
+	if len(times) == 0 {
+		return 0
+	}
+	var gap time.Duration
+	for i := 1; i < len(times); i++ {
+		gap = max(gap, times[i]-times[i-1])
+	}
+	first, last := times[0], times[len(times)-1]
+
+	// Walk the days of 2001-01-01 .. 2028-12-31: 28 years within one
+	// century repeat exactly, so the walk is a cycle and the gap from the
+	// last firing day wraps around to the first.
+	const cycleDays = 28*365 + 7
+	domStar, dowStar := sched.Dom&starBit != 0, sched.Dow&starBit != 0
+	firstDay, prevDay := -1, -1
+	weekday := int(time.Monday) // 2001-01-01
+	n := 0
+	for year := 2001; year <= 2028; year++ {
+		for mon := 1; mon <= 12; mon++ {
+			days := daysIn(year, mon)
+			monthOK := sched.Month&(1<<mon) != 0
+			for d := 1; d <= days; d++ {
+				if monthOK {
+					domOK := sched.Dom&(1<<d) != 0
+					dowOK := sched.Dow&(1<<weekday) != 0
+					ok := domOK || dowOK
+					if domStar || dowStar {
+						ok = domOK && dowOK
+					}
+					if ok {
+						if prevDay >= 0 {
+							gap = max(gap, time.Duration(n-prevDay)*day-last+first)
+						} else {
+							firstDay = n
+						}
+						prevDay = n
+					}
+				}
+				n++
+				weekday = (weekday + 1) % 7
+			}
+		}
+	}
+	if firstDay < 0 {
+		return 0
+	}
+	return max(gap, time.Duration(firstDay+cycleDays-prevDay)*day-last+first)
+}
+
+func daysIn(year, mon int) int {
+	switch mon {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
