@@ -1,0 +1,323 @@
+package guard
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pganalyze/pg_query_go/v6/parser"
+)
+
+// Rule identifiers, stable across releases: reports, code-quality
+// fingerprints and tests refer to them.
+const (
+	RuleSyntax            = "guard/syntax"
+	RuleStatement         = "guard/statement"
+	RuleInto              = "guard/into"
+	RuleLocking           = "guard/locking"
+	RuleModifyingCTE      = "guard/data-modifying-cte"
+	RuleRecursiveCTE      = "guard/recursive-cte"
+	RuleFunction          = "guard/function"
+	RuleCollecting        = "guard/collecting-aggregate"
+	RuleNotAggregate      = "guard/not-aggregate"
+	RuleWindow            = "guard/window"
+	RuleGroupingSets      = "guard/grouping-sets"
+	RuleDistinctOn        = "guard/distinct-on"
+	RuleSubquery          = "guard/scalar-subquery"
+	RuleRedColumn         = "guard/red-column"
+	RuleGroupSize         = "guard/group-size"
+	RuleOutputName        = "guard/output-name"
+	RuleSystemCatalog     = "guard/system-catalog"
+	RuleColumnAliases     = "guard/table-column-aliases"
+	RuleParameter         = "guard/parameter"
+	RuleTableSample       = "guard/tablesample"
+	RuleQualifiedOperator = "guard/operator"
+	RuleType              = "guard/type"
+	RuleEncoding          = "guard/encoding"
+)
+
+// Config configures a Guard. The zero value is the default.
+type Config struct {
+	// RedColumns are glob patterns of red columns (see DefaultRedColumns for
+	// the syntax). Nil means DefaultRedColumns; an empty non-nil slice means
+	// no red columns.
+	RedColumns []string
+}
+
+// Guard checks query text against the static rules. It is safe for
+// concurrent use.
+type Guard struct {
+	red *redSet
+}
+
+// New returns a Guard for cfg, or an error naming a bad red-column pattern.
+func New(cfg Config) (*Guard, error) {
+	patterns := cfg.RedColumns
+	if patterns == nil {
+		patterns = DefaultRedColumns
+	}
+	red, err := newRedSet(patterns)
+	if err != nil {
+		return nil, fmt.Errorf("guard config: red_columns: %w", err)
+	}
+	return &Guard{red: red}, nil
+}
+
+// Violation is one broken rule, located in the checked text.
+type Violation struct {
+	// Offset is the byte offset in the checked text the violation points at.
+	Offset int
+	// Line and Col are 1-based; Col counts characters, not bytes.
+	Line, Col int
+	// Rule is one of the Rule constants.
+	Rule string
+	// Message says what is wrong and, where one exists, how to fix it.
+	Message string
+}
+
+// String renders the violation as "line:col: message".
+func (v Violation) String() string {
+	return fmt.Sprintf("%d:%d: %s", v.Line, v.Col, v.Message)
+}
+
+// Kind says what an output column of the top-level SELECT is made of.
+type Kind int
+
+// The kinds of output columns.
+const (
+	// GroupKey is a GROUP BY expression or an expression of GROUP BY
+	// expressions only.
+	GroupKey Kind = iota + 1
+	// Aggregate contains an aggregate call; at run time its type must be
+	// numeric, boolean, date/time or interval.
+	Aggregate
+	// Constant references no column.
+	Constant
+)
+
+func (k Kind) String() string {
+	switch k {
+	case GroupKey:
+		return "group key"
+	case Aggregate:
+		return "aggregate"
+	case Constant:
+		return "constant"
+	}
+	return "unknown"
+}
+
+// Column is one output column of an accepted query.
+type Column struct {
+	Name string
+	Kind Kind
+	// Line and Col locate the column's expression in the text.
+	Line, Col int
+}
+
+// Analysis is what the guard learned about a query.
+type Analysis struct {
+	// Columns are the output columns of the top-level SELECT, in order.
+	Columns []Column
+	// Tables are the base tables the query reads, sorted.
+	Tables []string
+}
+
+// Check parses src with PostgreSQL's parser and applies every static rule.
+// groupSize names the output column that must count the entities behind
+// each row (the group_size header); empty skips that rule. It returns every
+// violation found, sorted by position, and an Analysis that is complete
+// only when there are none.
+func (g *Guard) Check(src, groupSize string) (*Analysis, []Violation) {
+	c := &checker{g: g, src: src, seen: map[string]bool{}, tables: map[string]bool{}}
+	an := c.check(groupSize)
+	slices.SortStableFunc(c.vs, func(a, b Violation) int {
+		return cmp.Or(cmp.Compare(a.Offset, b.Offset), strings.Compare(a.Rule, b.Rule))
+	})
+	for t := range c.tables {
+		an.Tables = append(an.Tables, t)
+	}
+	slices.Sort(an.Tables)
+	return an, c.vs
+}
+
+type checker struct {
+	g      *Guard
+	src    string
+	vs     []Violation
+	seen   map[string]bool
+	tables map[string]bool
+	tokens []*pg.ScanToken
+}
+
+func (c *checker) check(groupSize string) *Analysis {
+	an := &Analysis{}
+	if i := strings.IndexByte(c.src, 0); i >= 0 {
+		c.add(int32(i), RuleEncoding, "NUL byte in the query text")
+		return an
+	}
+	if !utf8.ValidString(c.src) {
+		c.add(int32(firstInvalidUTF8(c.src)), RuleEncoding, "query text is not valid UTF-8")
+		return an
+	}
+	tree, err := pg.Parse(c.src)
+	if err != nil {
+		var pe *parser.Error
+		if errors.As(err, &pe) {
+			c.add(c.charToByte(pe.Cursorpos), RuleSyntax, "syntax error: %s", pe.Message)
+		} else {
+			c.add(0, RuleSyntax, "parse: %v", err)
+		}
+		return an
+	}
+	switch len(tree.Stmts) {
+	case 0:
+		c.add(int32(len(c.src)), RuleStatement, "no SQL statement after the header")
+		return an
+	case 1:
+	default:
+		c.add(c.stmtStart(tree.Stmts[1].StmtLocation), RuleStatement,
+			"only one statement is allowed; found %d", len(tree.Stmts))
+	}
+	raw := tree.Stmts[0]
+	sel := raw.Stmt.GetSelectStmt()
+	if sel == nil {
+		c.add(c.stmtStart(raw.StmtLocation), RuleStatement,
+			"only a plain SELECT is allowed; this is %s", statementKind(raw.Stmt))
+		return an
+	}
+	c.walkGlobal(tree.ProtoReflect(), raw.StmtLocation)
+	top := c.checkTop(sel, nil, c.stmtStart(raw.StmtLocation))
+	c.checkNames(top)
+	if groupSize != "" {
+		c.checkGroupSize(top, groupSize, c.stmtStart(raw.StmtLocation))
+	}
+	for _, col := range top {
+		line, colno := c.position(col.loc)
+		an.Columns = append(an.Columns, Column{Name: col.name, Kind: col.kind, Line: line, Col: colno})
+	}
+	return an
+}
+
+// add records a violation at byte offset loc once per (offset, rule).
+func (c *checker) add(loc int32, rule, format string, args ...any) {
+	if loc < 0 {
+		loc = 0
+	}
+	msg := fmt.Sprintf(format, args...)
+	key := fmt.Sprintf("%d/%s/%s", loc, rule, msg)
+	if c.seen[key] {
+		return
+	}
+	c.seen[key] = true
+	line, col := c.position(loc)
+	c.vs = append(c.vs, Violation{Offset: int(loc), Line: line, Col: col, Rule: rule, Message: msg})
+}
+
+// position turns a byte offset into a 1-based line and character column.
+func (c *checker) position(off int32) (line, col int) {
+	o := min(max(int(off), 0), len(c.src))
+	before := c.src[:o]
+	line = strings.Count(before, "\n") + 1
+	lineStart := strings.LastIndexByte(before, '\n') + 1
+	return line, utf8.RuneCountInString(before[lineStart:]) + 1
+}
+
+// charToByte converts PostgreSQL's 1-based character cursor into a byte
+// offset.
+func (c *checker) charToByte(pos int) int32 {
+	if pos <= 1 {
+		return 0
+	}
+	n := 0
+	for i := range c.src {
+		n++
+		if n == pos {
+			return int32(i)
+		}
+	}
+	return int32(len(c.src))
+}
+
+// scan returns the tokens of the text, scanned once.
+func (c *checker) scan() []*pg.ScanToken {
+	if c.tokens == nil {
+		res, err := pg.Scan(c.src)
+		if err != nil || res == nil {
+			c.tokens = []*pg.ScanToken{}
+		} else {
+			c.tokens = res.Tokens
+		}
+	}
+	return c.tokens
+}
+
+// stmtStart returns the offset of the first real token at or after loc
+// (statement locations include the leading comments).
+func (c *checker) stmtStart(loc int32) int32 {
+	for _, t := range c.scan() {
+		if t.Start < loc || t.Token == pg.Token_SQL_COMMENT || t.Token == pg.Token_C_COMMENT {
+			continue
+		}
+		return t.Start
+	}
+	return loc
+}
+
+// keyword returns the offset of the first keyword word at or after from,
+// or fallback.
+func (c *checker) keyword(from int32, fallback int32, word string) int32 {
+	for _, t := range c.scan() {
+		if t.Start >= from && strings.EqualFold(c.src[t.Start:t.End], word) {
+			return t.Start
+		}
+	}
+	return fallback
+}
+
+func firstInvalidUTF8(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size <= 1 {
+				return i
+			}
+		}
+	}
+	return 0
+}
+
+var camel = regexp.MustCompile(`([a-z])([A-Z])`)
+
+// statementKind names a statement node for a message: "INSERT", "COPY",
+// "CREATE TABLE AS".
+func statementKind(n *pg.Node) string {
+	m := n.ProtoReflect()
+	od := m.Descriptor().Oneofs().ByName("node")
+	if od == nil {
+		return "not a SELECT"
+	}
+	fd := m.WhichOneof(od)
+	if fd == nil {
+		return "not a SELECT"
+	}
+	name := string(fd.Message().Name())
+	name = strings.TrimSuffix(name, "Stmt")
+	switch name {
+	case "Createdb":
+		name = "CreateDatabase"
+	case "Dropdb":
+		name = "DropDatabase"
+	case "VariableSet":
+		name = "Set"
+	case "VariableShow":
+		name = "Show"
+	case "Transaction":
+		name = "TransactionControl"
+	}
+	return "a " + strings.ToUpper(camel.ReplaceAllString(name, "$1 $2")) + " statement"
+}

@@ -1,0 +1,351 @@
+package guard
+
+import (
+	"regexp"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+)
+
+// topCol is an output column of the top-level SELECT (or of every branch of
+// a top-level set operation).
+type topCol struct {
+	name    string
+	kind    Kind
+	loc     int32
+	isCount bool   // count(*) or count(DISTINCT …)
+	what    string // what it is, for the group-size message
+}
+
+// checkTop applies the rules of the top-level SELECT: only aggregates and
+// group keys come out, no red column as output or key, no window function,
+// no scalar subquery outside an aggregate, no GROUPING SETS, no DISTINCT ON.
+// Each branch of a set operation is held to the same rules.
+func (c *checker) checkTop(sel *pg.SelectStmt, parent *scope, at int32) []topCol {
+	if sel.Op != pg.SetOperation_SETOP_NONE {
+		sc := c.withScope(sel.WithClause, parent)
+		l := c.checkTop(sel.Larg, sc, at)
+		r := c.checkTop(sel.Rarg, sc, at)
+		for i := range l {
+			if i < len(r) {
+				if l[i].isCount && !r[i].isCount {
+					l[i].isCount, l[i].what = false, r[i].what
+				}
+				if r[i].kind == Aggregate {
+					l[i].kind = Aggregate
+				}
+			}
+		}
+		c.checkOrder(sel.SortClause, sc)
+		return l
+	}
+	sc := c.scopeFor(sel, parent)
+	start := c.selectKeyword(sel, at)
+	if len(sel.ValuesLists) > 0 {
+		c.add(start, RuleNotAggregate, "VALUES outputs rows, not aggregates")
+		return nil
+	}
+	if len(sel.DistinctClause) > 0 && sel.DistinctClause[0] != nil && sel.DistinctClause[0].GetNode() != nil {
+		c.add(c.keyword(start, start, "distinct"), RuleDistinctOn,
+			"DISTINCT ON in the top-level SELECT picks one row per key and outputs its values; aggregate instead (DISTINCT ON is allowed in subqueries)")
+	}
+	keys := c.groupKeys(sel, sc)
+	var out []topCol
+	for _, tn := range sel.TargetList {
+		rt := tn.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		loc := nodeLocation(rt.Val)
+		if loc < 0 {
+			loc = rt.Location
+		}
+		if ref := rt.Val.GetColumnRef(); ref != nil && isStar(ref) {
+			c.add(ref.Location, RuleNotAggregate, "SELECT * outputs rows; select aggregates and GROUP BY columns only")
+			continue
+		}
+		name := outputName(rt)
+		c.checkTopExpr(rt.Val, sc, false)
+		if bad := ungrouped(rt.Val, keys); bad != nil {
+			c.add(bad.Location, RuleNotAggregate,
+				"output column %q uses %s outside an aggregate, and it is not in GROUP BY: that would output row values; aggregate it or add it to GROUP BY",
+				name, strings.Join(refNames(bad), "."))
+		}
+		if t := c.taintOf(rt.Val, sc); t != nil {
+			c.redViolation(t, "output column \""+name+"\"")
+		}
+		col := topCol{name: name, kind: kindOf(rt.Val, keys), loc: loc}
+		col.isCount, col.what = countShape(rt.Val)
+		out = append(out, col)
+	}
+	c.checkOrder(sel.SortClause, sc)
+	return out
+}
+
+// checkTopExpr rejects window functions anywhere in a top-level expression
+// and subqueries outside aggregates and FILTER clauses.
+func (c *checker) checkTopExpr(n *pg.Node, sc *scope, inAggregate bool) {
+	if n == nil {
+		return
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_FuncCall:
+		f := x.FuncCall
+		if f.Over != nil {
+			name, _ := funcName(f)
+			c.add(f.Location, RuleWindow,
+				"window function %s() OVER (…) in the top-level SELECT outputs a value per row; window functions are allowed in subqueries only", name)
+		}
+		agg := inAggregate || isAggregateCall(f)
+		for _, a := range f.Args {
+			c.checkTopExpr(a, sc, agg)
+		}
+		for _, o := range f.AggOrder {
+			c.checkTopExpr(o, sc, agg)
+		}
+		return // FILTER is a predicate
+	case *pg.Node_SubLink:
+		if !inAggregate {
+			c.add(x.SubLink.Location, RuleSubquery,
+				"subquery in the select list outputs a value that no group stands behind; move it into FROM, WHERE or a FILTER clause, or inside an aggregate")
+		}
+		return
+	}
+	children(inner(n), func(ch *pg.Node) { c.checkTopExpr(ch, sc, inAggregate) })
+}
+
+// checkOrder rejects window functions and red columns in a top-level ORDER
+// BY: it orders the output and must not sort by what it may not show.
+func (c *checker) checkOrder(sorts []*pg.Node, sc *scope) {
+	for _, s := range sorts {
+		sb := s.GetSortBy()
+		if sb == nil {
+			continue
+		}
+		c.checkTopExpr(sb.Node, sc, false)
+		if t := c.taintOf(sb.Node, sc); t != nil {
+			c.redViolation(t, "ORDER BY")
+		}
+	}
+}
+
+// groupKeys resolves the GROUP BY list (positions and output names) into
+// expressions and checks each key for red columns.
+func (c *checker) groupKeys(sel *pg.SelectStmt, sc *scope) []*pg.Node {
+	var keys []*pg.Node
+	for _, g := range sel.GroupClause {
+		if gs := g.GetGroupingSet(); gs != nil {
+			if gs.Kind != pg.GroupingSetKind_GROUPING_SET_EMPTY {
+				c.add(gs.Location, RuleGroupingSets,
+					"GROUPING SETS, ROLLUP and CUBE add subtotal rows from which suppressed groups can be computed back; group by plain columns and sum in the warehouse")
+			}
+			keys = append(keys, gs.Content...) // already rejected; spare the follow-on errors
+			continue
+		}
+		key, fromTarget := g, false
+		if ac := g.GetAConst(); ac != nil && ac.GetIval() != nil {
+			pos := int(ac.GetIval().Ival)
+			if pos < 1 || pos > len(sel.TargetList) {
+				c.add(ac.Location, RuleNotAggregate, "GROUP BY position %d is not in the select list", pos)
+				continue
+			}
+			key, fromTarget = sel.TargetList[pos-1].GetResTarget().GetVal(), true
+		} else if ref := g.GetColumnRef(); ref != nil && len(ref.Fields) == 1 {
+			name := str(ref.Fields[0])
+			for _, tn := range sel.TargetList {
+				if rt := tn.GetResTarget(); rt != nil && rt.Name == name {
+					keys = append(keys, rt.Val)
+				}
+			}
+		}
+		// A key taken from the select list is reported there.
+		if t := c.taintOf(key, sc); t != nil && !fromTarget {
+			t.loc = firstNonNeg(nodeLocation(g), t.loc)
+			c.redViolation(t, "GROUP BY key")
+		}
+		keys = append(keys, key)
+	}
+	return keys
+}
+
+func firstNonNeg(a, b int32) int32 {
+	if a >= 0 {
+		return a
+	}
+	return b
+}
+
+// redViolation reports a red column reaching where.
+func (c *checker) redViolation(t *taint, where string) {
+	const how = "red columns may only be counted (count(…), count(DISTINCT …)) or used in WHERE, JOIN … ON, HAVING and FILTER (WHERE …)"
+	via := ""
+	if t.through != "" {
+		via = " through " + t.through
+	}
+	switch {
+	case t.agg == "min" || t.agg == "max" || t.agg == "mode" || t.agg == "percentile_disc" ||
+		t.agg == "first_value" || t.agg == "last_value" || t.agg == "nth_value" || t.agg == "lag" || t.agg == "lead":
+		c.add(t.loc, RuleRedColumn, "red column %s%s is inside %s() in %s: %s() returns one person's value; %s",
+			t.origin, via, t.agg, where, t.agg, how)
+	case t.agg != "":
+		c.add(t.loc, RuleRedColumn, "red column %s%s is inside %s() in %s; %s", t.origin, via, t.agg, where, how)
+	default:
+		c.add(t.loc, RuleRedColumn, "red column %s%s reaches %s; %s", t.origin, via, where, how)
+	}
+}
+
+// ungrouped returns the first column reference in n that is neither inside
+// an aggregate nor part of a group key.
+func ungrouped(n *pg.Node, keys []*pg.Node) *pg.ColumnRef {
+	if n == nil || isKey(n, keys) {
+		return nil
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_ColumnRef:
+		return x.ColumnRef
+	case *pg.Node_FuncCall:
+		if isAggregateCall(x.FuncCall) {
+			return nil
+		}
+	case *pg.Node_SubLink:
+		return nil // rejected or inside an aggregate; see checkTopExpr
+	}
+	var bad *pg.ColumnRef
+	children(inner(n), func(ch *pg.Node) {
+		if bad == nil {
+			bad = ungrouped(ch, keys)
+		}
+	})
+	return bad
+}
+
+func isKey(n *pg.Node, keys []*pg.Node) bool {
+	for _, k := range keys {
+		if sameExpr(n, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// kindOf classifies an accepted top-level expression.
+func kindOf(n *pg.Node, keys []*pg.Node) Kind {
+	if isKey(n, keys) {
+		return GroupKey
+	}
+	hasAgg, hasRef := false, false
+	var visit func(*pg.Node)
+	visit = func(n *pg.Node) {
+		if n == nil || hasAgg {
+			return
+		}
+		switch x := n.Node.(type) {
+		case *pg.Node_FuncCall:
+			if isAggregateCall(x.FuncCall) {
+				hasAgg = true
+				return
+			}
+		case *pg.Node_ColumnRef:
+			hasRef = true
+		}
+		children(inner(n), visit)
+	}
+	visit(n)
+	switch {
+	case hasAgg:
+		return Aggregate
+	case hasRef:
+		return GroupKey
+	}
+	return Constant
+}
+
+// countShape reports whether n is count(*) or count(DISTINCT …), and
+// otherwise describes it.
+func countShape(n *pg.Node) (bool, string) {
+	f := n.GetFuncCall()
+	if f == nil {
+		switch n.GetNode().(type) {
+		case *pg.Node_AConst:
+			return false, "a literal"
+		case *pg.Node_TypeCast:
+			return false, "a cast (write the bare count(…); the warehouse keeps it as an integer)"
+		}
+		return false, "an expression"
+	}
+	name, schema := funcName(f)
+	if name != "count" || (schema != "" && schema != "pg_catalog") {
+		return false, name + "(…)"
+	}
+	if f.Over != nil {
+		return false, "a window count"
+	}
+	if f.AggStar {
+		return true, "count(*)"
+	}
+	if f.AggDistinct {
+		return true, "count(DISTINCT …)"
+	}
+	return false, "count(…) without DISTINCT, which counts rows with a non-null value, not entities"
+}
+
+var columnName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// checkNames checks that output columns can be warehouse columns.
+func (c *checker) checkNames(cols []topCol) {
+	seen := map[string]int{}
+	for i, col := range cols {
+		switch {
+		case col.name == "?column?":
+			c.add(col.loc, RuleOutputName, "output column %d has no name: add AS <name>", i+1)
+		case strings.HasPrefix(col.name, "_"):
+			c.add(col.loc, RuleOutputName, "output column name %q starts with _, which is reserved for provenance columns (_snapshot_date, _run_id, …)", col.name)
+		case !columnName.MatchString(col.name):
+			c.add(col.loc, RuleOutputName, "output column name %q must be lower-case letters, digits and _ (it becomes a warehouse column); use AS <name>", col.name)
+		}
+		if j, dup := seen[col.name]; dup {
+			c.add(col.loc, RuleOutputName, "output column name %q is used twice (columns %d and %d); give one an alias", col.name, j+1, i+1)
+		}
+		seen[col.name] = i
+	}
+}
+
+// checkGroupSize checks that the group_size column exists and counts.
+func (c *checker) checkGroupSize(cols []topCol, groupSize string, at int32) {
+	names := make([]string, 0, len(cols))
+	for _, col := range cols {
+		if col.name == groupSize {
+			if !col.isCount {
+				c.add(col.loc, RuleGroupSize,
+					"group_size column %q must be count(*) or count(DISTINCT …) so that it counts the entities behind each row; it is %s",
+					groupSize, col.what)
+			}
+			return
+		}
+		names = append(names, col.name)
+	}
+	c.add(at, RuleGroupSize, "group_size column %q (from the header) is not in the select list; the output columns are: %s",
+		groupSize, strings.Join(names, ", "))
+}
+
+// selectKeyword finds the SELECT keyword of sel: the last "select" token
+// before its first target.
+func (c *checker) selectKeyword(sel *pg.SelectStmt, fallback int32) int32 {
+	firstTarget := int32(-1)
+	if len(sel.TargetList) > 0 {
+		firstTarget = nodeLocation(sel.TargetList[0])
+	}
+	if firstTarget < 0 {
+		return fallback
+	}
+	best := fallback
+	for _, t := range c.scan() {
+		if t.Start >= firstTarget {
+			break
+		}
+		if strings.EqualFold(c.src[t.Start:t.End], "select") {
+			best = t.Start
+		}
+	}
+	return best
+}

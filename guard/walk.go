@@ -1,0 +1,341 @@
+package guard
+
+import (
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// walkGlobal applies the rules that hold anywhere in the statement, at any
+// depth: the function allowlist, no INTO, no locking, no data-modifying or
+// recursive CTE, no system catalogs, no parameters, no qualified operators or
+// types outside pg_catalog. near is the closest known location, used for
+// nodes that carry none.
+func (c *checker) walkGlobal(m protoreflect.Message, near int32) {
+	if l, ok := locationOf(m); ok && l >= 0 {
+		near = l
+	}
+	switch n := m.Interface().(type) {
+	case *pg.FuncCall:
+		c.checkFunc(n)
+	case *pg.SQLValueFunction:
+		switch n.Op {
+		case pg.SQLValueFunctionOp_SVFOP_CURRENT_DATE, pg.SQLValueFunctionOp_SVFOP_CURRENT_TIME,
+			pg.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N, pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP,
+			pg.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N, pg.SQLValueFunctionOp_SVFOP_LOCALTIME,
+			pg.SQLValueFunctionOp_SVFOP_LOCALTIME_N, pg.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP,
+			pg.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N:
+		default:
+			c.add(n.Location, RuleFunction, "%s is not allowed: only date/time value functions are",
+				strings.ToLower(strings.TrimPrefix(n.Op.String(), "SVFOP_")))
+		}
+	case *pg.RangeVar:
+		schema := strings.ToLower(n.Schemaname)
+		switch {
+		case n.Catalogname != "":
+			c.add(n.Location, RuleSystemCatalog, "cross-database reference %s.%s.%s is not allowed", n.Catalogname, n.Schemaname, n.Relname)
+		case schema == "pg_catalog" || schema == "information_schema" || schema == "pg_toast" ||
+			strings.HasPrefix(strings.ToLower(n.Relname), "pg_"):
+			c.add(n.Location, RuleSystemCatalog, "system catalog %s is not analytics data and may not be read", qualified(n.Schemaname, n.Relname))
+		}
+	case *pg.IntoClause:
+		c.add(c.keyword(near, near, "into"), RuleInto, "SELECT … INTO creates a table: only plain SELECT is allowed")
+	case *pg.LockingClause:
+		c.add(c.keyword(near, near, "for"), RuleLocking, "locking clause (FOR UPDATE/SHARE) is not allowed: queries run read-only")
+	case *pg.WithClause:
+		if n.Recursive {
+			c.add(n.Location, RuleRecursiveCTE, "WITH RECURSIVE is not allowed: use namespaces.traversal_ids for hierarchies")
+		}
+	case *pg.CommonTableExpr:
+		if n.Ctequery != nil && n.Ctequery.GetSelectStmt() == nil {
+			c.add(n.Location, RuleModifyingCTE, "CTE %q is %s: data-modifying CTEs are not allowed", n.Ctename, statementKind(n.Ctequery))
+		}
+	case *pg.ParamRef:
+		c.add(n.Location, RuleParameter, "parameter $%d is not allowed: queries take no parameters", n.Number)
+	case *pg.RangeTableSample:
+		c.add(n.Location, RuleTableSample, "TABLESAMPLE is not allowed: results must be reproducible")
+	case *pg.RangeTableFunc:
+		c.add(n.Location, RuleFunction, "XMLTABLE is not allowed")
+	case *pg.JsonTable:
+		c.add(n.Location, RuleFunction, "JSON_TABLE is not allowed")
+	case *pg.XmlExpr:
+		c.add(n.Location, RuleFunction, "XML functions are not allowed")
+	case *pg.XmlSerialize:
+		c.add(n.Location, RuleFunction, "XMLSERIALIZE is not allowed")
+	case *pg.JsonArrayAgg:
+		c.add(near, RuleCollecting, "JSON_ARRAYAGG collects the rows of a group; only aggregates that reduce them to a number are allowed")
+	case *pg.JsonObjectAgg:
+		c.add(near, RuleCollecting, "JSON_OBJECTAGG collects the rows of a group; only aggregates that reduce them to a number are allowed")
+	case *pg.JsonObjectConstructor, *pg.JsonArrayConstructor, *pg.JsonArrayQueryConstructor,
+		*pg.JsonFuncExpr, *pg.JsonParseExpr, *pg.JsonScalarExpr, *pg.JsonSerializeExpr:
+		c.add(near, RuleFunction, "SQL/JSON constructors and query functions are not allowed")
+	case *pg.GroupingFunc:
+		c.add(n.Location, RuleGroupingSets, "GROUPING() is not allowed: GROUPING SETS, ROLLUP and CUBE are not")
+	case *pg.A_Expr:
+		if len(n.Name) > 1 && !strings.EqualFold(str(n.Name[0]), "pg_catalog") {
+			c.add(n.Location, RuleQualifiedOperator, "operator %s is not allowed: only built-in operators are", names(n.Name))
+		}
+	case *pg.TypeName:
+		if len(n.Names) > 1 && !strings.EqualFold(str(n.Names[0]), "pg_catalog") {
+			c.add(n.Location, RuleType, "type %s is not allowed: only built-in types are", names(n.Names))
+		}
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind {
+			return true
+		}
+		if fd.IsList() {
+			l := v.List()
+			for i := range l.Len() {
+				c.walkGlobal(l.Get(i).Message(), near)
+			}
+		} else {
+			c.walkGlobal(v.Message(), near)
+		}
+		return true
+	})
+}
+
+// checkFunc applies the allowlist to one call.
+func (c *checker) checkFunc(f *pg.FuncCall) {
+	name, schema := funcName(f)
+	if schema != "" && schema != "pg_catalog" {
+		c.add(f.Location, RuleFunction, "function %s.%s is not allowed: only built-in functions are", schema, name)
+		return
+	}
+	switch {
+	case collecting[name]:
+		c.add(f.Location, RuleCollecting, "%s() collects the rows of a group into one value; only aggregates that reduce them (count, sum, avg, percentile_cont, …) are allowed", name)
+	case aggregates[name], scalars[name], windowOnly[name]:
+	default:
+		why := refusedWhy[name]
+		if why == "" {
+			for _, p := range refusedPrefixes {
+				if strings.HasPrefix(name, p.prefix) {
+					why = p.why
+					break
+				}
+			}
+		}
+		if why == "" {
+			why = "it is not on the allowlist of aggregate, math, date/time, string and conditional functions (guard/functions.go)"
+		}
+		c.add(f.Location, RuleFunction, "function %s() is not allowed: %s", name, why)
+	}
+}
+
+// funcName returns a call's lower-case name and schema ("" when
+// unqualified).
+func funcName(f *pg.FuncCall) (name, schema string) {
+	parts := make([]string, 0, len(f.Funcname))
+	for _, n := range f.Funcname {
+		parts = append(parts, strings.ToLower(str(n)))
+	}
+	switch len(parts) {
+	case 0:
+		return "", ""
+	case 1:
+		return parts[0], ""
+	}
+	return parts[len(parts)-1], strings.Join(parts[:len(parts)-1], ".")
+}
+
+// isAggregateCall reports whether f is an aggregate call (not a window).
+func isAggregateCall(f *pg.FuncCall) bool {
+	if f.Over != nil {
+		return false
+	}
+	name, _ := funcName(f)
+	return aggregates[name] || collecting[name] || f.AggStar || f.AggDistinct || f.AggWithinGroup
+}
+
+func str(n *pg.Node) string {
+	if s := n.GetString_(); s != nil {
+		return s.Sval
+	}
+	return ""
+}
+
+func names(ns []*pg.Node) string {
+	parts := make([]string, 0, len(ns))
+	for _, n := range ns {
+		parts = append(parts, str(n))
+	}
+	return strings.Join(parts, ".")
+}
+
+func qualified(schema, rel string) string {
+	if schema == "" {
+		return rel
+	}
+	return schema + "." + rel
+}
+
+// locationOf returns the "location" field of a node message, if it has one.
+func locationOf(m protoreflect.Message) (int32, bool) {
+	fd := m.Descriptor().Fields().ByName("location")
+	if fd == nil || fd.Kind() != protoreflect.Int32Kind {
+		return 0, false
+	}
+	return int32(m.Get(fd).Int()), true
+}
+
+// nodeLocation returns the location of n or of its first located
+// descendant, or -1.
+func nodeLocation(n *pg.Node) int32 {
+	if n == nil {
+		return -1
+	}
+	return firstLocation(n.ProtoReflect())
+}
+
+func firstLocation(m protoreflect.Message) int32 {
+	if l, ok := locationOf(m); ok && l >= 0 {
+		return l
+	}
+	found := int32(-1)
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind {
+			return true
+		}
+		if fd.IsList() {
+			l := v.List()
+			for i := range l.Len() {
+				if found = firstLocation(l.Get(i).Message()); found >= 0 {
+					return false
+				}
+			}
+			return true
+		}
+		found = firstLocation(v.Message())
+		return found < 0
+	})
+	return found
+}
+
+// children calls fn for every *pg.Node directly reachable from m without
+// passing through another *pg.Node.
+func children(m protoreflect.Message, fn func(*pg.Node)) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind {
+			return true
+		}
+		visit := func(cm protoreflect.Message) {
+			if n, ok := cm.Interface().(*pg.Node); ok {
+				fn(n)
+				return
+			}
+			children(cm, fn)
+		}
+		if fd.IsList() {
+			l := v.List()
+			for i := range l.Len() {
+				visit(l.Get(i).Message())
+			}
+		} else {
+			visit(v.Message())
+		}
+		return true
+	})
+}
+
+// inner returns the message a Node wraps.
+func inner(n *pg.Node) protoreflect.Message {
+	m := n.ProtoReflect()
+	od := m.Descriptor().Oneofs().ByName("node")
+	if od == nil {
+		return m
+	}
+	fd := m.WhichOneof(od)
+	if fd == nil {
+		return m
+	}
+	return m.Get(fd).Message()
+}
+
+// sameExpr compares two expressions structurally, ignoring locations. Column
+// references match when their column names match and their qualifiers match
+// or one of them is unqualified (the parser resolves both to one column).
+func sameExpr(a, b *pg.Node) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return sameMessage(a.ProtoReflect(), b.ProtoReflect())
+}
+
+func sameMessage(a, b protoreflect.Message) bool {
+	if a.Descriptor() != b.Descriptor() {
+		return false
+	}
+	if ra, ok := a.Interface().(*pg.ColumnRef); ok {
+		return sameColumnRef(ra, b.Interface().(*pg.ColumnRef))
+	}
+	equal := true
+	fields := a.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.Name() == "location" {
+			continue
+		}
+		if a.Has(fd) != b.Has(fd) {
+			return false
+		}
+		if !a.Has(fd) {
+			continue
+		}
+		va, vb := a.Get(fd), b.Get(fd)
+		switch {
+		case fd.IsList():
+			la, lb := va.List(), vb.List()
+			if la.Len() != lb.Len() {
+				return false
+			}
+			for j := range la.Len() {
+				if fd.Kind() == protoreflect.MessageKind {
+					if !sameMessage(la.Get(j).Message(), lb.Get(j).Message()) {
+						return false
+					}
+				} else if !la.Get(j).Equal(lb.Get(j)) {
+					return false
+				}
+			}
+		case fd.Kind() == protoreflect.MessageKind:
+			equal = sameMessage(va.Message(), vb.Message())
+		default:
+			equal = va.Equal(vb)
+		}
+		if !equal {
+			return false
+		}
+	}
+	return true
+}
+
+func sameColumnRef(a, b *pg.ColumnRef) bool {
+	fa, fb := refNames(a), refNames(b)
+	if len(fa) == 0 || len(fb) == 0 {
+		return false
+	}
+	if fa[len(fa)-1] != fb[len(fb)-1] {
+		return false
+	}
+	if len(fa) == 1 || len(fb) == 1 {
+		return true
+	}
+	return fa[len(fa)-2] == fb[len(fb)-2]
+}
+
+// refNames returns the name parts of a column reference; a trailing "*"
+// stands for A_Star.
+func refNames(r *pg.ColumnRef) []string {
+	out := make([]string, 0, len(r.Fields))
+	for _, f := range r.Fields {
+		if f.GetAStar() != nil {
+			out = append(out, "*")
+			continue
+		}
+		out = append(out, str(f))
+	}
+	return out
+}
