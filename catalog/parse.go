@@ -173,8 +173,12 @@ func (p *parser) headerLine(line string, n int) (f field, ok bool) {
 		return field{}, false // a bare "--"
 	}
 	keyStart := i
-	for i < len(line) && isKeyChar(line[i]) {
-		i++
+	for i < len(line) {
+		r, size := utf8.DecodeRuneInString(line[i:])
+		if !isKeyRune(r) {
+			break
+		}
+		i += size
 	}
 	key := line[keyStart:i]
 	for i < len(line) && isBlank(line[i]) {
@@ -567,8 +571,11 @@ func invalidUTF8(src []byte) int {
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
-func isKeyChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+// isKeyRune reports whether r may be part of what looks like a key: more
+// than keys are made of, so that "Owner:" or "tåg:" is reported as an
+// unknown key rather than as a free comment.
+func isKeyRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-'
 }
 
 func isControl(r rune) bool { return r != '\t' && (unicode.IsControl(r) || r == utf8.RuneError) }
