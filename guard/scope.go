@@ -407,7 +407,7 @@ func (c *checker) taintOf(n *pg.Node, sc *scope) *taint {
 		}
 		return t
 	case *pg.Node_AIndirection:
-		t := c.taintOf(x.AIndirection.Arg, sc)
+		var t *taint
 		for _, ind := range x.AIndirection.Indirection {
 			if s := ind.GetString_(); s != nil {
 				if name, red := c.g.red.match(s.Sval, nil); red {
@@ -417,7 +417,7 @@ func (c *checker) taintOf(n *pg.Node, sc *scope) *taint {
 				t = first(t, c.taintOf(ind, sc))
 			}
 		}
-		return t
+		return first(t, c.taintOf(x.AIndirection.Arg, sc))
 	}
 	var t *taint
 	children(inner(n), func(ch *pg.Node) { t = first(t, c.taintOf(ch, sc)) })
@@ -466,8 +466,16 @@ func (c *checker) refTaint(ref *pg.ColumnRef, sc *scope) *taint {
 		}
 		return nil
 	}
-	// Unqualified: the innermost scope level that has the name wins.
+	// Unqualified: the innermost scope level that has the name wins. A
+	// name that is the alias of a FROM item is taken as a whole-row
+	// reference (the guard cannot know that no table has such a column,
+	// and the row is the more dangerous reading).
 	for s := sc; s != nil; s = s.parent {
+		for _, it := range s.items {
+			if it.alias == name && !it.fn {
+				return it.wholeRow(ref.Location)
+			}
+		}
 		var tables []string
 		for _, it := range s.items {
 			tables = append(tables, it.baseTables()...)
@@ -495,12 +503,6 @@ func (c *checker) refTaint(ref *pg.ColumnRef, sc *scope) *taint {
 		}
 		if found {
 			return nil
-		}
-		// Not a column of any item: a whole-row reference to an item?
-		for _, it := range s.items {
-			if it.alias == name {
-				return it.wholeRow(ref.Location)
-			}
 		}
 	}
 	return nil

@@ -13,8 +13,9 @@ type topCol struct {
 	name    string
 	kind    Kind
 	loc     int32
-	isCount bool   // count(*) or count(DISTINCT …)
-	what    string // what it is, for the group-size message
+	isCount  bool   // count(*) or count(DISTINCT …)
+	what     string // what it is, for the group-size message
+	countLoc int32  // where the offending branch's column is
 }
 
 // checkTop applies the rules of the top-level SELECT: only aggregates and
@@ -29,7 +30,7 @@ func (c *checker) checkTop(sel *pg.SelectStmt, parent *scope, at int32) []topCol
 		for i := range l {
 			if i < len(r) {
 				if l[i].isCount && !r[i].isCount {
-					l[i].isCount, l[i].what = false, r[i].what
+					l[i].isCount, l[i].what, l[i].countLoc = false, r[i].what, r[i].countLoc
 				}
 				if r[i].kind == Aggregate {
 					l[i].kind = Aggregate
@@ -56,10 +57,7 @@ func (c *checker) checkTop(sel *pg.SelectStmt, parent *scope, at int32) []topCol
 		if rt == nil {
 			continue
 		}
-		loc := nodeLocation(rt.Val)
-		if loc < 0 {
-			loc = rt.Location
-		}
+		loc := rt.Location
 		if ref := rt.Val.GetColumnRef(); ref != nil && isStar(ref) {
 			c.add(ref.Location, RuleNotAggregate, "SELECT * outputs rows; select aggregates and GROUP BY columns only")
 			continue
@@ -74,7 +72,7 @@ func (c *checker) checkTop(sel *pg.SelectStmt, parent *scope, at int32) []topCol
 		if t := c.taintOf(rt.Val, sc); t != nil {
 			c.redViolation(t, "output column \""+name+"\"")
 		}
-		col := topCol{name: name, kind: kindOf(rt.Val, keys), loc: loc}
+		col := topCol{name: name, kind: kindOf(rt.Val, keys), loc: loc, countLoc: loc}
 		col.isCount, col.what = countShape(rt.Val)
 		out = append(out, col)
 	}
@@ -158,14 +156,24 @@ func (c *checker) groupKeys(sel *pg.SelectStmt, sc *scope) []*pg.Node {
 				}
 			}
 		}
-		// A key taken from the select list is reported there.
-		if t := c.taintOf(key, sc); t != nil && !fromTarget {
+		// A key that is also an output is reported there.
+		if t := c.taintOf(key, sc); t != nil && !fromTarget && !isKey(key, targetValues(sel)) {
 			t.loc = firstNonNeg(nodeLocation(g), t.loc)
 			c.redViolation(t, "GROUP BY key")
 		}
 		keys = append(keys, key)
 	}
 	return keys
+}
+
+func targetValues(sel *pg.SelectStmt) []*pg.Node {
+	out := make([]*pg.Node, 0, len(sel.TargetList))
+	for _, tn := range sel.TargetList {
+		if rt := tn.GetResTarget(); rt != nil {
+			out = append(out, rt.Val)
+		}
+	}
+	return out
 }
 
 func firstNonNeg(a, b int32) int32 {
@@ -209,6 +217,8 @@ func ungrouped(n *pg.Node, keys []*pg.Node) *pg.ColumnRef {
 		}
 	case *pg.Node_SubLink:
 		return nil // rejected or inside an aggregate; see checkTopExpr
+	case *pg.Node_JsonArrayAgg, *pg.Node_JsonObjectAgg:
+		return nil // rejected as collecting
 	}
 	var bad *pg.ColumnRef
 	children(inner(n), func(ch *pg.Node) {
@@ -316,7 +326,7 @@ func (c *checker) checkGroupSize(cols []topCol, groupSize string, at int32) {
 	for _, col := range cols {
 		if col.name == groupSize {
 			if !col.isCount {
-				c.add(col.loc, RuleGroupSize,
+				c.add(col.countLoc, RuleGroupSize,
 					"group_size column %q must be count(*) or count(DISTINCT …) so that it counts the entities behind each row; it is %s",
 					groupSize, col.what)
 			}
@@ -324,8 +334,12 @@ func (c *checker) checkGroupSize(cols []topCol, groupSize string, at int32) {
 		}
 		names = append(names, col.name)
 	}
+	list := strings.Join(names, ", ")
+	if list == "" {
+		list = "(none)"
+	}
 	c.add(at, RuleGroupSize, "group_size column %q (from the header) is not in the select list; the output columns are: %s",
-		groupSize, strings.Join(names, ", "))
+		groupSize, list)
 }
 
 // selectKeyword finds the SELECT keyword of sel: the last "select" token
