@@ -111,12 +111,16 @@ func load(fsys fs.FS, cfg Config, paths []string) (*Catalog, error) {
 	names := map[string]*Query{}
 	targets := map[string]*Query{}
 	for _, q := range parsed {
-		if first, ok := names[q.Name]; ok {
+		first, dupName := names[q.Name]
+		if dupName {
 			all = append(all, Problem{Path: q.Path, Line: 1, Col: 1, Rule: "name/duplicate",
 				Message: fmt.Sprintf("query name %q is already used by %s; file names must be unique across all directories", q.Name, first.Path)})
 			hasIssue[q] = true
 		} else {
 			names[q.Name] = q
+		}
+		if dupName && q.targetLine == 0 {
+			continue // the target is the name: one problem is enough
 		}
 		if first, ok := targets[q.Target]; ok {
 			line, col := max(q.targetLine, 1), max(q.targetCol, 1)

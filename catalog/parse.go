@@ -93,7 +93,7 @@ func (p *parser) parse(src []byte) *Query {
 	sum := sha256.Sum256(src)
 	text := string(src)
 	q := &Query{
-		Name:         strings.TrimSuffix(path.Base(p.path), ".sql"),
+		Name:         stem(p.path),
 		Path:         p.path,
 		Area:         area(p.path),
 		Text:         text,
@@ -536,6 +536,12 @@ func tokens(s, seps string) func(yield func(int, string) bool) {
 			}
 		}
 	}
+}
+
+// stem returns the file name of a slash path without its extension.
+func stem(p string) string {
+	base := path.Base(p)
+	return strings.TrimSuffix(base, path.Ext(base))
 }
 
 // area returns the directory part of a slash path, "" at the root.
