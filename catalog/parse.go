@@ -222,8 +222,13 @@ func (p *parser) apply(q *Query, f field) {
 	}
 	if off := strings.IndexFunc(v, isControl); off >= 0 {
 		r, _ := utf8.DecodeRuneInString(v[off:])
-		p.report(f.line, f.valCol+utf8.RuneCountInString(v[:off]), "header/control-char",
-			"value of %q contains the control character %U", f.key, r)
+		col := f.valCol + utf8.RuneCountInString(v[:off])
+		if r == '\r' {
+			p.report(f.line, col, "header/control-char",
+				"carriage return without a line feed; save the file with LF or CRLF line ends")
+			return
+		}
+		p.report(f.line, col, "header/control-char", "value of %q contains the control character %U", f.key, r)
 		return
 	}
 	bad := func(format string, args ...any) {
@@ -251,7 +256,7 @@ func (p *parser) apply(q *Query, f field) {
 		n, err := strconv.Atoi(v)
 		switch {
 		case errors.Is(err, strconv.ErrRange):
-			bad("min_group_size %s is too large", quote(v))
+			bad("min_group_size %s is out of range", quote(v))
 		case err != nil:
 			bad("min_group_size %s is not a whole number", quote(v))
 		case n < p.cfg.MinGroupSize:
@@ -653,6 +658,8 @@ func identSuggestion(s string, table bool) string {
 		case 'a' <= r && r <= 'z' || '0' <= r && r <= '9':
 			b.WriteRune(r)
 			under = false
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			return "" // no ASCII spelling to offer
 		case !under && b.Len() > 0:
 			b.WriteByte('_')
 			under = true

@@ -180,6 +180,17 @@ func TestParseProblems(t *testing.T) {
 			want: []string{`header/empty-value a/q.sql:4:4: header key "load" has no value`}},
 		{name: "control character", src: head + "-- target: ab\x1bc\n" + body,
 			want: []string{`header/control-char a/q.sql:4:14: value of "target" contains the control character U+001B`}},
+		{name: "carriage return alone", src: strings.ReplaceAll(head, "\n", "\r") + "\n" + body,
+			want: []string{ // one long line to everything that reads LF or CRLF
+				`header/missing-key a/q.sql:1:1: missing required header key "group_size", e.g. "-- group_size: mr_count"`,
+				`header/missing-key a/q.sql:1:1: missing required header key "owner", e.g. "-- owner: @your-gitlab-handle"`,
+				`header/control-char a/q.sql:1:39: carriage return without a line feed; save the file with LF or CRLF line ends`,
+			}},
+		{name: "no ASCII suggestion", path: "a/größe.sql", src: head + "-- target: Größe\n" + body,
+			want: []string{
+				`name/invalid a/größe.sql:1:1: file name "größe.sql" does not make a valid query name: use lowercase letters, digits and underscores, starting with a letter`,
+				`value/target a/größe.sql:4:12: target "Größe" is not a warehouse table name: use lowercase letters, digits and underscores, starting with a letter`,
+			}},
 
 		// value/…
 		{name: "description too long", src: strings.Replace(head, "Open issues per month.", strings.Repeat("é", 501), 1) + body,
@@ -205,7 +216,7 @@ func TestParseProblems(t *testing.T) {
 		{name: "min_group_size not a number", src: head + "-- min_group_size: ten\n" + body,
 			want: []string{`value/min_group_size a/q.sql:4:20: min_group_size "ten" is not a whole number`}},
 		{name: "min_group_size huge", src: head + "-- min_group_size: 99999999999999999999\n" + body,
-			want: []string{`value/min_group_size a/q.sql:4:20: min_group_size "99999999999999999999" is too large`}},
+			want: []string{`value/min_group_size a/q.sql:4:20: min_group_size "99999999999999999999" is out of range`}},
 		{name: "source unknown", src: head + "-- source: mian\n" + body,
 			want: []string{`value/source a/q.sql:4:12: unknown source "mian" (did you mean "main"?)`}},
 		{name: "source unknown, no suggestion", src: head + "-- source: warehouse\n" + body,
