@@ -114,7 +114,8 @@ func load(fsys fs.FS, cfg Config, paths []string) (*Catalog, error) {
 		first, dupName := names[q.Name]
 		if dupName {
 			all = append(all, Problem{Path: q.Path, Line: 1, Col: 1, Rule: "name/duplicate",
-				Message: fmt.Sprintf("query name %q is already used by %s; file names must be unique across all directories", q.Name, first.Path)})
+				Message: fmt.Sprintf("query name %q is already used by %s; file names must be unique across all directories", q.Name, first.Path),
+				related: first.Path})
 			hasIssue[q] = true
 		} else {
 			names[q.Name] = q
@@ -125,7 +126,8 @@ func load(fsys fs.FS, cfg Config, paths []string) (*Catalog, error) {
 		if first, ok := targets[q.Target]; ok {
 			line, col := max(q.targetLine, 1), max(q.targetCol, 1)
 			all = append(all, Problem{Path: q.Path, Line: line, Col: col, Rule: "target/duplicate",
-				Message: fmt.Sprintf("target table %q is already written by %s; give one of them another target", q.Target, first.Path)})
+				Message: fmt.Sprintf("target table %q is already written by %s; give one of them another target", q.Target, first.Path),
+				related: first.Path})
 			hasIssue[q] = true
 		} else {
 			targets[q.Target] = q

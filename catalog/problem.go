@@ -21,6 +21,8 @@ type Problem struct {
 	Rule string
 	// Message says what is wrong and, where it can, how to fix it.
 	Message string
+
+	related string // the path of another file that Message names, if any
 }
 
 // String renders p as "path:line:col: message".
@@ -45,14 +47,20 @@ func (ps Problems) Error() string {
 	return b.String()
 }
 
-// WithDir returns a copy of ps with dir joined in front of every path, for
-// printing paths relative to the repository rather than to the loaded
-// fs.FS: Load(os.DirFS("queries"), cfg) reports "a/b.sql", and
-// WithDir("queries") makes it "queries/a/b.sql".
+// WithDir returns a copy of ps with dir joined in front of every path, the
+// paths of other files that messages name included, for printing paths
+// relative to the repository rather than to the loaded fs.FS:
+// Load(os.DirFS("queries"), cfg) reports "a/b.sql", and WithDir("queries")
+// makes it "queries/a/b.sql".
 func (ps Problems) WithDir(dir string) Problems {
 	out := make(Problems, len(ps))
 	for i, p := range ps {
 		p.Path = path.Join(dir, p.Path)
+		if p.related != "" {
+			joined := path.Join(dir, p.related)
+			p.Message = strings.Replace(p.Message, " by "+p.related+";", " by "+joined+";", 1)
+			p.related = joined
+		}
 		out[i] = p
 	}
 	return out
