@@ -1,0 +1,59 @@
+package guard
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+)
+
+// FuzzCheck feeds arbitrary text to the guard: it must never panic, every
+// violation must be located inside the text, and an accepted text must be
+// exactly one plain SELECT whose group-size column is a count.
+func FuzzCheck(f *testing.F) {
+	for _, tc := range corpus {
+		f.Add(tc.sql)
+	}
+	g, err := New(Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		an, vs := g.Check(src, "n")
+		lines := strings.Count(src, "\n") + 1
+		for _, v := range vs {
+			if v.Rule == "" || v.Message == "" {
+				t.Fatalf("violation without rule or message: %+v", v)
+			}
+			if v.Offset < 0 || v.Offset > len(src) {
+				t.Fatalf("offset %d outside the text (%d bytes): %+v", v.Offset, len(src), v)
+			}
+			if v.Line < 1 || v.Line > lines || v.Col < 1 {
+				t.Fatalf("position %d:%d outside the text (%d lines): %+v", v.Line, v.Col, lines, v)
+			}
+		}
+		if len(vs) > 0 {
+			return
+		}
+		if !utf8.ValidString(src) || strings.IndexByte(src, 0) >= 0 {
+			t.Fatalf("accepted text with NUL or invalid UTF-8: %q", src)
+		}
+		tree, err := pg.Parse(src)
+		if err != nil {
+			t.Fatalf("accepted text that does not parse: %q: %v", src, err)
+		}
+		if len(tree.Stmts) != 1 || tree.Stmts[0].Stmt.GetSelectStmt() == nil {
+			t.Fatalf("accepted something other than one SELECT: %q", src)
+		}
+		found := false
+		for _, c := range an.Columns {
+			if c.Name == "n" {
+				found = c.Kind == Aggregate
+			}
+		}
+		if !found {
+			t.Fatalf("accepted without an aggregate group-size column n: %q (%+v)", src, an.Columns)
+		}
+	})
+}
