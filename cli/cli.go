@@ -1,0 +1,138 @@
+// Package cli is the metricgate command line: it parses flags, reads the
+// configuration (file, METRICGATE_* environment variables, flags) and calls
+// the packages that do the work. It is the only package that reads the
+// environment.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+)
+
+// Exit codes of every command.
+const (
+	ExitOK       = 0 // success
+	ExitProblems = 1 // the command ran and found problems or failures
+	ExitUsage    = 2 // bad flags, arguments or configuration
+)
+
+// env is what a command may touch of the outside world.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	environ        []string
+}
+
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, e *env, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"validate", "[--config FILE] [--format text|json|codequality] [--output FILE] [DIR|FILE...]",
+			"check query files: headers and the SQL guard, every problem at once", cmdValidate},
+		{"version", "", "print the version", cmdVersion},
+		{"help", "[COMMAND]", "show help", nil},
+	}
+}
+
+// Run runs metricgate with args (without the program name) and returns the
+// process exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return run(ctx, args, &env{stdin: stdin, stdout: stdout, stderr: stderr, environ: os.Environ()})
+}
+
+func run(ctx context.Context, args []string, e *env) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return ExitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			for _, c := range commands() {
+				if c.name == args[1] && c.run != nil {
+					return c.run(ctx, e, []string{"-h"})
+				}
+			}
+		}
+		usage(e.stdout)
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name == name && c.run != nil {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(e.stderr, "metricgate: unknown command %q\n\n", name)
+	usage(e.stderr)
+	return ExitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "metricgate moves reviewed aggregates and public-project dumps out of a GitLab database.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: metricgate COMMAND [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'metricgate help COMMAND' for a command's flags.")
+}
+
+// newFlags returns a flag set that prints its usage in our format.
+func newFlags(e *env, name, args, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: metricgate %s %s\n\n%s.\n\nFlags:\n", name, args, capitalize(summary))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; done is true when the command should return code.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK, true
+	case err != nil:
+		return ExitUsage, true
+	}
+	return 0, false
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// Version is the module version of the binary, or "devel".
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+func cmdVersion(_ context.Context, e *env, args []string) int {
+	fs := newFlags(e, "version", "", "print the version")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	fmt.Fprintln(e.stdout, "metricgate", Version())
+	return ExitOK
+}

@@ -1,0 +1,411 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/guard"
+)
+
+// DefaultConfigFile is read when --config is not given; it may be absent.
+const DefaultConfigFile = "metricgate.yml"
+
+// Config is the whole configuration: one YAML file with ${ENV} expansion,
+// every key also settable by METRICGATE_<SECTION>_<KEY> (sources by
+// METRICGATE_SOURCES_<NAME>_<KEY>), flags over both. Zero values mean the
+// defaults documented per field.
+type Config struct {
+	// Sources are the source databases by name; queries name theirs with
+	// the source header (default "main").
+	Sources map[string]SourceConfig `yaml:"sources"`
+	History struct {
+		// URL of the PostgreSQL history database.
+		URL Secret `yaml:"url"`
+	} `yaml:"history"`
+	Warehouse struct {
+		// URL picks the writer: duckdb:///path/file.duckdb (default
+		// duckdb://metricgate.duckdb), postgres://…, snowflake://….
+		URL Secret `yaml:"url"`
+	} `yaml:"warehouse"`
+	Queries struct {
+		// Dir holds the query files. Default "queries".
+		Dir string `yaml:"dir"`
+		// Approval is none, git or gitlab. Default git.
+		Approval string `yaml:"approval"`
+		// Workers run queries in parallel. Default 2.
+		Workers int `yaml:"workers"`
+	} `yaml:"queries"`
+	Guard struct {
+		// MinGroupSize is the default and floor of min_group_size. Default 10.
+		MinGroupSize int `yaml:"min_group_size"`
+		// RedColumns replaces the default red-column patterns when set.
+		RedColumns []string `yaml:"red_columns"`
+	} `yaml:"guard"`
+	// Schedule of the daily run, 5-field cron in UTC. Default "0 4 * * *".
+	Schedule string `yaml:"schedule"`
+	Dump     struct {
+		// Config is the dump definition. Default "dump.yml".
+		Config string `yaml:"config"`
+		// StorageURL is where dumps go (file://, s3://, gs://).
+		StorageURL string `yaml:"storage_url"`
+		// Group whose public projects are dumped. Default "gitlab-org".
+		Group string `yaml:"group"`
+		// Keep is how many dumps retention keeps. Default 7.
+		Keep int `yaml:"keep"`
+		// PseudonymKey keys the HMAC of pseudonymized columns.
+		PseudonymKey Secret `yaml:"pseudonym_key"`
+	} `yaml:"dump"`
+	API struct {
+		// Listen address of the status API. Default ":8080".
+		Listen string `yaml:"listen"`
+		// Token guards POST /api/v1/runs.
+		Token Secret `yaml:"token"`
+	} `yaml:"api"`
+	GitLab struct {
+		// URL of the GitLab instance. Default "https://gitlab.com".
+		URL string `yaml:"url"`
+		// Token reads MRs and approvals.
+		Token Secret `yaml:"token"`
+		// Project holding queries/, as a path or ID.
+		Project string `yaml:"project"`
+	} `yaml:"gitlab"`
+}
+
+// SourceConfig is one source database.
+type SourceConfig struct {
+	// URL of the read-only source database.
+	URL Secret `yaml:"url"`
+	// AsOf is the SQL expression that tells how fresh the source is.
+	// Default "now()".
+	AsOf string `yaml:"as_of"`
+	// MaxAge refuses runs on an older source. Default 26h.
+	MaxAge Duration `yaml:"max_age"`
+}
+
+// Secret is a string that never prints: fmt, logs and JSON show "******".
+type Secret string
+
+// String hides the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "******"
+}
+
+// MarshalText hides the value in JSON and YAML output.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Reveal returns the value, for the code that connects with it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Duration is a time.Duration written as "26h" in YAML.
+type Duration time.Duration
+
+// UnmarshalText parses a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// withDefaults fills zero fields.
+func (c *Config) withDefaults() {
+	if c.Queries.Dir == "" {
+		c.Queries.Dir = "queries"
+	}
+	if c.Queries.Approval == "" {
+		c.Queries.Approval = "git"
+	}
+	if c.Queries.Workers == 0 {
+		c.Queries.Workers = 2
+	}
+	if c.Guard.MinGroupSize == 0 {
+		c.Guard.MinGroupSize = catalog.DefaultMinGroupSize
+	}
+	if c.Schedule == "" {
+		c.Schedule = "0 4 * * *"
+	}
+	if c.Dump.Config == "" {
+		c.Dump.Config = "dump.yml"
+	}
+	if c.Dump.Group == "" {
+		c.Dump.Group = "gitlab-org"
+	}
+	if c.Dump.Keep == 0 {
+		c.Dump.Keep = 7
+	}
+	if c.API.Listen == "" {
+		c.API.Listen = ":8080"
+	}
+	if c.GitLab.URL == "" {
+		c.GitLab.URL = "https://gitlab.com"
+	}
+	if c.Warehouse.URL == "" {
+		c.Warehouse.URL = "duckdb://metricgate.duckdb"
+	}
+	if len(c.Sources) == 0 {
+		c.Sources = map[string]SourceConfig{"main": {}}
+	}
+	for name, s := range c.Sources {
+		if s.AsOf == "" {
+			s.AsOf = "now()"
+		}
+		if s.MaxAge == 0 {
+			s.MaxAge = Duration(26 * time.Hour)
+		}
+		c.Sources[name] = s
+	}
+}
+
+// validate names the first field that cannot work.
+func (c *Config) validate() error {
+	switch c.Queries.Approval {
+	case "none", "git", "gitlab":
+	default:
+		return fmt.Errorf("queries.approval %q: must be none, git or gitlab", c.Queries.Approval)
+	}
+	if c.Queries.Workers < 1 || c.Queries.Workers > 64 {
+		return fmt.Errorf("queries.workers %d: must be between 1 and 64", c.Queries.Workers)
+	}
+	if c.Guard.MinGroupSize < 2 {
+		return fmt.Errorf("guard.min_group_size %d: must be at least 2", c.Guard.MinGroupSize)
+	}
+	if c.Dump.Keep < 1 {
+		return fmt.Errorf("dump.keep %d: must be at least 1", c.Dump.Keep)
+	}
+	if _, err := guard.New(guard.Config{RedColumns: c.Guard.RedColumns}); err != nil {
+		return err
+	}
+	if _, err := catalog.ParseSchedule(c.Schedule); err != nil {
+		return fmt.Errorf("schedule %q: %w", c.Schedule, err)
+	}
+	for name, s := range c.Sources {
+		if !isIdent(name) {
+			return fmt.Errorf("sources.%s: source names must be lower-case letters, digits and _", name)
+		}
+		if s.MaxAge < 0 {
+			return fmt.Errorf("sources.%s.max_age: must be positive", name)
+		}
+	}
+	return nil
+}
+
+// catalogConfig is what the catalog checks headers against.
+func (c *Config) catalogConfig() catalog.Config {
+	sources := make([]string, 0, len(c.Sources))
+	for name := range c.Sources {
+		sources = append(sources, name)
+	}
+	slices.Sort(sources)
+	def := ""
+	if !slices.Contains(sources, catalog.DefaultSource) && len(sources) > 0 {
+		def = sources[0]
+	}
+	return catalog.Config{MinGroupSize: c.Guard.MinGroupSize, Sources: sources, DefaultSource: def}
+}
+
+// loadConfig reads path (DefaultConfigFile when empty, which may then be
+// absent), expands ${ENV}, applies METRICGATE_* variables from environ and
+// fills defaults.
+func loadConfig(path string, environ []string) (*Config, error) {
+	cfg := &Config{}
+	explicit := path != ""
+	if !explicit {
+		path = DefaultConfigFile
+	}
+	env := envMap(environ)
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		expanded, err := expandEnv(data, env)
+		if err != nil {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(expanded))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+	default:
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := applyEnv(cfg, env); err != nil {
+		return nil, err
+	}
+	cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+func envMap(environ []string) map[string]string {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// expandEnv replaces ${NAME} with the variable's value; an unset variable is
+// an error naming it (an empty password is rarely what was meant). $$ is a
+// literal $.
+func expandEnv(data []byte, env map[string]string) ([]byte, error) {
+	var out bytes.Buffer
+	var missing []string
+	for i := 0; i < len(data); i++ {
+		if data[i] != '$' || i+1 >= len(data) {
+			out.WriteByte(data[i])
+			continue
+		}
+		switch data[i+1] {
+		case '$':
+			out.WriteByte('$')
+			i++
+		case '{':
+			end := bytes.IndexByte(data[i+2:], '}')
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated ${ at byte %d", i)
+			}
+			name := string(data[i+2 : i+2+end])
+			v, ok := env[name]
+			if !ok {
+				missing = append(missing, name)
+			}
+			out.WriteString(v)
+			i += 2 + end
+		default:
+			out.WriteByte('$')
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("environment variables not set: %s", strings.Join(missing, ", "))
+	}
+	return out.Bytes(), nil
+}
+
+// applyEnv sets every field that has a METRICGATE_<SECTION>_<KEY> variable.
+func applyEnv(cfg *Config, env map[string]string) error {
+	if err := applyEnvStruct(reflect.ValueOf(cfg).Elem(), "METRICGATE", env); err != nil {
+		return err
+	}
+	// sources.<name>.<key>: METRICGATE_SOURCES_<NAME>_<KEY>
+	keys := []string{"URL", "AS_OF", "MAX_AGE"}
+	for k, v := range env {
+		rest, ok := strings.CutPrefix(k, "METRICGATE_SOURCES_")
+		if !ok {
+			continue
+		}
+		for _, key := range keys {
+			name, ok := strings.CutSuffix(rest, "_"+key)
+			if !ok || name == "" {
+				continue
+			}
+			name = strings.ToLower(name)
+			if cfg.Sources == nil {
+				cfg.Sources = map[string]SourceConfig{}
+			}
+			s := cfg.Sources[name]
+			switch key {
+			case "URL":
+				s.URL = Secret(v)
+			case "AS_OF":
+				s.AsOf = v
+			case "MAX_AGE":
+				if err := s.MaxAge.UnmarshalText([]byte(v)); err != nil {
+					return fmt.Errorf("%s: %w", k, err)
+				}
+			}
+			cfg.Sources[name] = s
+		}
+	}
+	return nil
+}
+
+func applyEnvStruct(v reflect.Value, prefix string, env map[string]string) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		fv := v.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			if err := applyEnvStruct(fv, name, env); err != nil {
+				return err
+			}
+			continue
+		}
+		val, ok := env[name]
+		if !ok {
+			continue
+		}
+		if err := setFromString(fv, val); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func setFromString(fv reflect.Value, val string) error {
+	if fv.Type() == reflect.TypeFor[Duration]() {
+		return fv.Addr().Interface().(*Duration).UnmarshalText([]byte(val))
+	}
+	switch fv.Kind() {
+	case reflect.String:
+		fv.SetString(val)
+	case reflect.Int:
+		n, err := strconv.Atoi(val)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", val)
+		}
+		fv.SetInt(int64(n))
+	case reflect.Slice:
+		var items []string
+		for s := range strings.SplitSeq(val, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				items = append(items, s)
+			}
+		}
+		fv.Set(reflect.ValueOf(items))
+	case reflect.Map:
+		// sources: handled by applyEnv
+	default:
+		return fmt.Errorf("unsupported setting type %s", fv.Type())
+	}
+	return nil
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if r == '_' || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9') {
+			continue
+		}
+		return false
+	}
+	return true
+}

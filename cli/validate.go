@@ -1,0 +1,307 @@
+package cli
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/guard"
+)
+
+const validateSummary = "check query files: headers and the SQL guard, every problem at once"
+
+func cmdValidate(_ context.Context, e *env, args []string) int {
+	fl := newFlags(e, "validate", "[--config FILE] [--format text|json|codequality] [--output FILE] [DIR|FILE...]",
+		validateSummary+" (default DIR: queries.dir); exit 0 when all pass, 1 on problems, 2 on usage errors")
+	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
+	format := fl.String("format", "text", "report `format`: text (compiler-style, on stderr), json, or codequality (GitLab Code Quality report)")
+	output := fl.String("output", "", "write the json or codequality report to `file` instead of standard output")
+	if code, done := parseFlags(fl, args); done {
+		return code
+	}
+	switch *format {
+	case "text", "json", "codequality":
+	default:
+		fmt.Fprintf(e.stderr, "metricgate validate: unknown --format %q: use text, json or codequality\n", *format)
+		return ExitUsage
+	}
+	cfg, err := loadConfig(*configPath, e.environ)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
+		return ExitUsage
+	}
+	targets := fl.Args()
+	if len(targets) == 0 {
+		targets = []string{cfg.Queries.Dir}
+	}
+	files, err := collectQueryFiles(targets)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
+		return ExitUsage
+	}
+	g, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
+		return ExitUsage
+	}
+	rep, err := validateFiles(files, cfg.catalogConfig(), g)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
+		return ExitProblems
+	}
+	out := e.stdout
+	if *output != "" && *format != "text" {
+		f, err := os.Create(*output)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
+			return ExitUsage
+		}
+		defer f.Close()
+		out = f
+	}
+	switch *format {
+	case "text":
+		rep.writeText(e.stdout, e.stderr)
+	case "json":
+		err = rep.writeJSON(out)
+	case "codequality":
+		err = rep.writeCodeQuality(out)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "metricgate validate: write report: %v\n", err)
+		return ExitProblems
+	}
+	if *format != "text" && len(rep.Problems) > 0 {
+		fmt.Fprintf(e.stderr, "metricgate validate: %s\n", rep.summary())
+	}
+	if len(rep.Problems) > 0 {
+		return ExitProblems
+	}
+	return ExitOK
+}
+
+// queryFiles are the files to validate, in an fs.FS rooted at "/" so that
+// any path the user names works, with the names to show them by.
+type queryFiles struct {
+	fsys    fs.FS
+	paths   []string          // fs paths, no leading slash
+	display map[string]string // fs path → path as the user named it
+}
+
+// collectQueryFiles expands directories into their *.sql files (skipping
+// hidden directories); files named explicitly are taken as they are.
+func collectQueryFiles(targets []string) (*queryFiles, error) {
+	qf := &queryFiles{fsys: os.DirFS("/"), display: map[string]string{}}
+	add := func(shown string) error {
+		abs, err := filepath.Abs(shown)
+		if err != nil {
+			return err
+		}
+		p := strings.TrimPrefix(filepath.ToSlash(abs), "/")
+		if _, dup := qf.display[p]; !dup {
+			qf.paths = append(qf.paths, p)
+			qf.display[p] = filepath.ToSlash(filepath.Clean(shown))
+		}
+		return nil
+	}
+	for _, t := range targets {
+		info, err := os.Stat(t)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%s: no such file or directory", t)
+			}
+			return nil, err
+		}
+		if !info.IsDir() {
+			if err := add(t); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		err = filepath.WalkDir(t, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if p != t && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if strings.HasSuffix(p, ".sql") {
+				return add(p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", t, err)
+		}
+	}
+	return qf, nil
+}
+
+// validation is the outcome of validate.
+type validation struct {
+	Files    int
+	Problems []catalog.Problem
+}
+
+// validateFiles checks headers (catalog) and SQL (guard) of every file, and
+// the files against each other, and returns every problem.
+func validateFiles(qf *queryFiles, cfg catalog.Config, g *guard.Guard) (*validation, error) {
+	cat, err := catalog.LoadFiles(qf.fsys, cfg, qf.paths)
+	var problems catalog.Problems
+	if err != nil && !errors.As(err, &problems) {
+		return nil, err
+	}
+	good := map[string]*catalog.Query{}
+	if cat != nil {
+		for _, q := range cat.Queries {
+			good[q.Path] = q
+		}
+	}
+	out := &validation{Files: len(qf.paths), Problems: slices.Clone(problems)}
+	for _, p := range qf.paths {
+		q := good[p]
+		if q == nil {
+			// A file with header problems: check its SQL too, so that
+			// one pass shows everything.
+			src, err := fs.ReadFile(qf.fsys, p)
+			if err != nil {
+				continue // reported by the catalog
+			}
+			q, _ = catalog.Parse(p, src, cfg)
+			if q == nil || q.Text == "" {
+				continue
+			}
+		}
+		_, vs := g.Check(q.Text, q.GroupSize)
+		for _, v := range vs {
+			out.Problems = append(out.Problems, catalog.Problem{
+				Path: p, Line: v.Line, Col: v.Col, Rule: v.Rule, Message: v.Message,
+			})
+		}
+	}
+	for i := range out.Problems {
+		if shown, ok := qf.display[out.Problems[i].Path]; ok {
+			out.Problems[i].Path = shown
+		}
+	}
+	slices.SortStableFunc(out.Problems, func(a, b catalog.Problem) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	})
+	out.Problems = slices.CompactFunc(out.Problems, func(a, b catalog.Problem) bool {
+		return a.Path == b.Path && a.Line == b.Line && a.Col == b.Col && a.Rule == b.Rule && a.Message == b.Message
+	})
+	return out, nil
+}
+
+func (v *validation) summary() string {
+	if len(v.Problems) == 0 {
+		return fmt.Sprintf("%d %s OK", v.Files, plural(v.Files, "query file", "query files"))
+	}
+	files := map[string]bool{}
+	for _, p := range v.Problems {
+		files[p.Path] = true
+	}
+	return fmt.Sprintf("%d %s in %d of %d %s", len(v.Problems), plural(len(v.Problems), "problem", "problems"),
+		len(files), v.Files, plural(v.Files, "file", "files"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// writeText prints problems compiler-style on stderr and the summary.
+func (v *validation) writeText(stdout, stderr io.Writer) {
+	for _, p := range v.Problems {
+		fmt.Fprintln(stderr, p.String())
+	}
+	if len(v.Problems) > 0 {
+		fmt.Fprintf(stderr, "metricgate validate: %s\n", v.summary())
+		return
+	}
+	fmt.Fprintf(stdout, "metricgate validate: %s\n", v.summary())
+}
+
+type jsonProblem struct {
+	Path    string `json:"path"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+func (v *validation) writeJSON(w io.Writer) error {
+	out := struct {
+		Files    int           `json:"files"`
+		Problems []jsonProblem `json:"problems"`
+	}{Files: v.Files, Problems: []jsonProblem{}}
+	for _, p := range v.Problems {
+		out.Problems = append(out.Problems, jsonProblem{p.Path, p.Line, p.Col, p.Rule, p.Message})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// codeQualityIssue is one entry of a GitLab Code Quality report (a subset of
+// the Code Climate spec that GitLab reads).
+type codeQualityIssue struct {
+	Description string `json:"description"`
+	CheckName   string `json:"check_name"`
+	Fingerprint string `json:"fingerprint"`
+	Severity    string `json:"severity"`
+	Location    struct {
+		Path  string `json:"path"`
+		Lines struct {
+			Begin int `json:"begin"`
+		} `json:"lines"`
+	} `json:"location"`
+}
+
+func (v *validation) writeCodeQuality(w io.Writer) error {
+	issues := []codeQualityIssue{}
+	for _, p := range v.Problems {
+		var is codeQualityIssue
+		is.Description = fmt.Sprintf("%d:%d: %s", p.Line, p.Col, p.Message)
+		is.CheckName = p.Rule
+		// No line in the fingerprint: moving a problem is not a new one.
+		sum := sha256.Sum256([]byte(p.Path + "\x00" + p.Rule + "\x00" + p.Message))
+		is.Fingerprint = hex.EncodeToString(sum[:16])
+		is.Severity = severity(p.Rule)
+		is.Location.Path = p.Path
+		is.Location.Lines.Begin = p.Line
+		issues = append(issues, is)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(issues)
+}
+
+// severity maps a rule to a Code Quality severity: what could leak data is a
+// blocker, other guard findings critical, header problems major.
+func severity(rule string) string {
+	switch {
+	case rule == guard.RuleRedColumn || rule == guard.RuleNotAggregate || rule == guard.RuleCollecting ||
+		rule == guard.RuleStatement || rule == guard.RuleFunction:
+		return "blocker"
+	case strings.HasPrefix(rule, "guard/"):
+		return "critical"
+	}
+	return "major"
+}
