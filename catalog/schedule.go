@@ -173,7 +173,26 @@ func maxGap(sched *cron.SpecSchedule) time.Duration {
 	}
 	first, last := times[0], times[len(times)-1]
 
-	// Walk the days of 2001-01-01 .. 2028-12-31: 28 years within one
+	// Common case: every month, any day of the month, some weekdays.
+	const allMonths = 0b1111111111110
+	if sched.Dom&starBit != 0 && sched.Month&allMonths == allMonths {
+		prev := -1
+		for d := range 14 { // two weeks, so that the gap wraps around
+			if sched.Dow&(1<<(d%7)) == 0 {
+				continue
+			}
+			if prev >= 0 {
+				gap = max(gap, time.Duration(d-prev)*day-last+first)
+			}
+			prev = d
+		}
+		if prev < 0 {
+			return 0
+		}
+		return gap
+	}
+
+	// Otherwise walk the days of 2001-01-01 .. 2028-12-31: 28 years within one
 	// century repeat exactly, so the walk is a cycle and the gap from the
 	// last firing day wraps around to the first.
 	const cycleDays = 28*365 + 7

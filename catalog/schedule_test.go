@@ -97,7 +97,7 @@ func TestSchedulePeriod(t *testing.T) {
 // between the firings that robfig/cron's Next finds over 28 years.
 func TestSchedulePeriodMatchesNext(t *testing.T) {
 	t.Parallel()
-	for _, spec := range []string{"0 0 */2 * *", "0 6 1-7 * 1", "30 1 * 2,8 *", "0 0 31 * *", "0 4 * * 1-5", "0 0 29 2 *"} {
+	for _, spec := range []string{"0 0 */2 * *", "0 6 1-7 * 1", "30 1 * 2,8 *", "0 0 31 * *", "0 4 * * 1-5", "0 8,20 * * 1,3", "0 0 29 2 *"} {
 		s, err := ParseSchedule(spec)
 		if err != nil {
 			t.Fatal(err)
