@@ -1,7 +1,7 @@
 // Package catalog loads query files from an fs.FS and checks their headers,
 // reporting every problem of every file at once, compiler-style:
 //
-//	code_review/mr_merge_time.sql:3:8: unknown header key "schedul" (did you mean "schedule"?)
+//	queries/code_review/mr_merge_time.sql:4:4: unknown header key "schedul" (did you mean "schedule"?)
 //
 // It does not analyse the SQL; package guard does that. Query.Text is the
 // whole file, so the guard's positions are positions in the file.
