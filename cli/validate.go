@@ -12,8 +12,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
@@ -102,13 +105,25 @@ type queryFiles struct {
 // collectQueryFiles expands directories into their *.sql files (skipping
 // hidden directories); files named explicitly are taken as they are.
 func collectQueryFiles(targets []string) (*queryFiles, error) {
-	qf := &queryFiles{fsys: os.DirFS("/"), display: map[string]string{}}
+	// Paths below the working directory are read relative to it, so that
+	// every message shows them as the user wrote them; others from "/".
+	local := true
+	for _, t := range targets {
+		local = local && filepath.IsLocal(filepath.Clean(t))
+	}
+	qf := &queryFiles{fsys: os.DirFS("."), display: map[string]string{}}
+	if !local {
+		qf.fsys = os.DirFS("/")
+	}
 	add := func(shown string) error {
-		abs, err := filepath.Abs(shown)
-		if err != nil {
-			return err
+		p := filepath.ToSlash(filepath.Clean(shown))
+		if !local {
+			abs, err := filepath.Abs(shown)
+			if err != nil {
+				return err
+			}
+			p = strings.TrimPrefix(filepath.ToSlash(abs), "/")
 		}
-		p := strings.TrimPrefix(filepath.ToSlash(abs), "/")
 		if _, dup := qf.display[p]; !dup {
 			qf.paths = append(qf.paths, p)
 			qf.display[p] = filepath.ToSlash(filepath.Clean(shown))
@@ -165,37 +180,36 @@ func validateFiles(qf *queryFiles, cfg catalog.Config, g *guard.Guard) (*validat
 	if err != nil && !errors.As(err, &problems) {
 		return nil, err
 	}
-	good := map[string]*catalog.Query{}
-	if cat != nil {
-		for _, q := range cat.Queries {
-			good[q.Path] = q
-		}
-	}
 	out := &validation{Files: len(qf.paths), Problems: slices.Clone(problems)}
-	for _, p := range qf.paths {
-		q := good[p]
-		if q == nil {
-			// A file with header problems: check its SQL too, so that
-			// one pass shows everything.
-			src, err := fs.ReadFile(qf.fsys, p)
-			if err != nil {
-				continue // reported by the catalog
-			}
-			q, _ = catalog.Parse(p, src, cfg)
-			if q == nil || q.Text == "" {
-				continue
-			}
-		}
-		_, vs := g.Check(q.Text, q.GroupSize)
-		for _, v := range vs {
-			out.Problems = append(out.Problems, catalog.Problem{
-				Path: p, Line: v.Line, Col: v.Col, Rule: v.Rule, Message: v.Message,
+	if cat != nil {
+		// Files with header problems are checked too, so that one pass
+		// shows everything.
+		queries := slices.Concat(cat.Queries, cat.Invalid)
+		found := make([][]guard.Violation, len(queries))
+		var wg sync.WaitGroup
+		next := atomic.Int64{}
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < len(queries); i = int(next.Add(1) - 1) {
+					_, found[i] = g.Check(queries[i].Text, queries[i].GroupSize)
+				}
 			})
+		}
+		wg.Wait()
+		for i, q := range queries {
+			for _, v := range found[i] {
+				out.Problems = append(out.Problems, catalog.Problem{
+					Path: q.Path, Line: v.Line, Col: v.Col, Rule: v.Rule, Message: v.Message,
+				})
+			}
 		}
 	}
 	for i := range out.Problems {
-		if shown, ok := qf.display[out.Problems[i].Path]; ok {
+		if shown, ok := qf.display[out.Problems[i].Path]; ok && shown != out.Problems[i].Path {
 			out.Problems[i].Path = shown
+			for p, d := range qf.display { // messages may name other files
+				out.Problems[i].Message = strings.ReplaceAll(out.Problems[i].Message, p, d)
+			}
 		}
 	}
 	slices.SortStableFunc(out.Problems, func(a, b catalog.Problem) int {

@@ -10,9 +10,9 @@ import (
 // topCol is an output column of the top-level SELECT (or of every branch of
 // a top-level set operation).
 type topCol struct {
-	name    string
-	kind    Kind
-	loc     int32
+	name     string
+	kind     Kind
+	loc      int32
 	isCount  bool   // count(*) or count(DISTINCT …)
 	what     string // what it is, for the group-size message
 	countLoc int32  // where the offending branch's column is
@@ -156,6 +156,10 @@ func (c *checker) groupKeys(sel *pg.SelectStmt, sc *scope) []*pg.Node {
 				}
 			}
 		}
+		if hasAggregate(key) {
+			c.add(nodeLocation(g), RuleNotAggregate, "GROUP BY must not contain an aggregate; group by columns and aggregate in the select list")
+			continue
+		}
 		// A key that is also an output is reported there.
 		if t := c.taintOf(key, sc); t != nil && !fromTarget && !isKey(key, targetValues(sel)) {
 			t.loc = firstNonNeg(nodeLocation(g), t.loc)
@@ -236,6 +240,24 @@ func isKey(n *pg.Node, keys []*pg.Node) bool {
 		}
 	}
 	return false
+}
+
+// hasAggregate reports whether n calls an aggregate outside subqueries.
+func hasAggregate(n *pg.Node) bool {
+	if n == nil {
+		return false
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_FuncCall:
+		if isAggregateCall(x.FuncCall) {
+			return true
+		}
+	case *pg.Node_SubLink, *pg.Node_JsonArrayAgg, *pg.Node_JsonObjectAgg:
+		return false
+	}
+	found := false
+	children(inner(n), func(ch *pg.Node) { found = found || hasAggregate(ch) })
+	return found
 }
 
 // kindOf classifies an accepted top-level expression.

@@ -268,48 +268,65 @@ func sameMessage(a, b protoreflect.Message) bool {
 	if a.Descriptor() != b.Descriptor() {
 		return false
 	}
-	if ra, ok := a.Interface().(*pg.ColumnRef); ok {
-		return sameColumnRef(ra, b.Interface().(*pg.ColumnRef))
-	}
-	equal := true
-	fields := a.Descriptor().Fields()
-	for i := range fields.Len() {
-		fd := fields.Get(i)
-		if fd.Name() == "location" {
-			continue
+	switch x := a.Interface().(type) {
+	case *pg.Node:
+		// A Node is a oneof of ~270 fields: compare the one that is set.
+		od := a.Descriptor().Oneofs().ByName("node")
+		fa, fb := a.WhichOneof(od), b.WhichOneof(od)
+		if fa == nil || fb == nil {
+			return fa == fb
 		}
-		if a.Has(fd) != b.Has(fd) {
+		return fa == fb && sameMessage(a.Get(fa).Message(), b.Get(fb).Message())
+	case *pg.ColumnRef:
+		return sameColumnRef(x, b.Interface().(*pg.ColumnRef))
+	}
+	equal, na := true, 0
+	a.Range(func(fd protoreflect.FieldDescriptor, va protoreflect.Value) bool {
+		if fd.Name() == "location" {
+			return true
+		}
+		na++
+		if !b.Has(fd) {
+			equal = false
 			return false
 		}
-		if !a.Has(fd) {
-			continue
+		equal = sameValue(fd, va, b.Get(fd))
+		return equal
+	})
+	if !equal {
+		return false
+	}
+	nb := 0
+	b.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		if fd.Name() != "location" {
+			nb++
 		}
-		va, vb := a.Get(fd), b.Get(fd)
-		switch {
-		case fd.IsList():
-			la, lb := va.List(), vb.List()
-			if la.Len() != lb.Len() {
-				return false
-			}
-			for j := range la.Len() {
-				if fd.Kind() == protoreflect.MessageKind {
-					if !sameMessage(la.Get(j).Message(), lb.Get(j).Message()) {
-						return false
-					}
-				} else if !la.Get(j).Equal(lb.Get(j)) {
+		return true
+	})
+	return na == nb
+}
+
+func sameValue(fd protoreflect.FieldDescriptor, va, vb protoreflect.Value) bool {
+	switch {
+	case fd.IsList():
+		la, lb := va.List(), vb.List()
+		if la.Len() != lb.Len() {
+			return false
+		}
+		for j := range la.Len() {
+			if fd.Kind() == protoreflect.MessageKind {
+				if !sameMessage(la.Get(j).Message(), lb.Get(j).Message()) {
 					return false
 				}
+			} else if !la.Get(j).Equal(lb.Get(j)) {
+				return false
 			}
-		case fd.Kind() == protoreflect.MessageKind:
-			equal = sameMessage(va.Message(), vb.Message())
-		default:
-			equal = va.Equal(vb)
 		}
-		if !equal {
-			return false
-		}
+		return true
+	case fd.Kind() == protoreflect.MessageKind:
+		return sameMessage(va.Message(), vb.Message())
 	}
-	return true
+	return va.Equal(vb)
 }
 
 func sameColumnRef(a, b *pg.ColumnRef) bool {

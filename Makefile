@@ -1,0 +1,58 @@
+# metricgate — run `make help` for the targets.
+
+GO          ?= go
+BIN         := bin
+LINT        := $(BIN)/golangci-lint
+LINT_VERSION := v2.15.0
+FUZZTIME    ?= 10s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## show the targets
+	@grep -hE '^[a-z][a-z-]*:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## install missing system packages (C compiler, PostgreSQL binaries)
+	@bash .ci/install-deps
+
+.PHONY: build
+build: ## build bin/metricgate
+	$(GO) build -o $(BIN)/metricgate ./cmd/metricgate
+
+.PHONY: test
+test: deps ## vet, check formatting, run every test and a short fuzz of the header parser and the guard
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./catalog
+	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=$(FUZZTIME) ./guard
+
+.PHONY: fuzz
+fuzz: ## fuzz the header parser and the guard for 10 minutes each
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10m ./catalog
+	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=10m ./guard
+
+.PHONY: lint
+lint: $(LINT) ## run golangci-lint (installed into bin/ on first use)
+	$(LINT) run ./...
+
+$(LINT):
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(LINT_VERSION)
+
+.PHONY: generate
+generate: ## regenerate generated code (nothing is generated yet)
+	$(GO) generate ./...
+
+.PHONY: bench
+bench: deps ## run the benchmarks: validate time for 1,000 query files
+	$(GO) test -run='^$$' -bench=. -benchmem ./catalog ./guard ./cli
+
+.PHONY: demo
+demo: deps build ## validate queries/, load a throwaway GitLab-shaped database and run every query on it
+	$(BIN)/metricgate demo
+
+.PHONY: clean
+clean: ## remove build output and demo state
+	rm -rf $(BIN) .demo

@@ -1,0 +1,4 @@
+-- description: Issues.
+-- owner: @pm
+-- group_size: n
+SELECT count(*) AS n FROM issues
