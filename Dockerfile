@@ -12,6 +12,14 @@ RUN --mount=type=cache,target=/root/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=1 go build -trimpath -ldflags='-s -w' -o /out/metricgate ./cmd/metricgate
 
+# The CI image (docker build --target ci): the same binary with busybox, so
+# that GitLab's runner can run the validate job of ci/queries.gitlab-ci.yml.
+FROM gcr.io/distroless/cc-debian12:debug-nonroot AS ci
+COPY --from=build /out/metricgate /usr/local/bin/metricgate
+USER nonroot:nonroot
+ENTRYPOINT []
+
+# The service image (the default target).
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/metricgate /usr/local/bin/metricgate
 # The query files and dump.yml of the image, for `validate` in CI; in
