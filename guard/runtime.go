@@ -1,0 +1,100 @@
+package guard
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+)
+
+// aggregateTypes are the PostgreSQL types (pg_type.typname) an aggregate
+// output column may have: numbers, booleans, dates and times, intervals.
+// max(title) is one issue's title, not an aggregate.
+var aggregateTypes = set(
+	"int2", "int4", "int8", "numeric", "float4", "float8", "oid",
+	"bool",
+	"date", "time", "timetz", "timestamp", "timestamptz", "interval",
+)
+
+// AllowedAggregateType reports whether typname (pg_type.typname, as in a
+// result's field descriptions) may be the type of an aggregate column.
+func AllowedAggregateType(typname string) bool {
+	return aggregateTypes[strings.ToLower(typname)]
+}
+
+// CheckResultTypes applies the runtime type rule: every output column the
+// static analysis classified as Aggregate must have an allowed type.
+// typnames are the result's column types, in order. The error names every
+// offending column.
+func CheckResultTypes(an *Analysis, typnames []string) error {
+	if len(typnames) != len(an.Columns) {
+		return fmt.Errorf("result has %d columns, the query text %d", len(typnames), len(an.Columns))
+	}
+	var bad []string
+	for i, c := range an.Columns {
+		if c.Kind == Aggregate && !AllowedAggregateType(typnames[i]) {
+			bad = append(bad, fmt.Sprintf("%q is %s", c.Name, typnames[i]))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("aggregate columns must be numeric, boolean, date/time or interval (a %s of text is one row's value): %s",
+			"min/max", strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// GroupFilter is the runtime group-size filter: it keeps a row only when
+// its group-size value is at least Min, and counts what it dropped. It is
+// applied to every row before the row is written anywhere.
+type GroupFilter struct {
+	// Column is the index of the group-size column in a row.
+	Column int
+	// Min is the query's min_group_size.
+	Min int64
+	// Kept and Dropped count the rows seen so far.
+	Kept, Dropped int64
+}
+
+// Keep reports whether row may be written. A group-size value that is not
+// a whole number (or NULL) is an error: the guard makes sure it is a count.
+func (f *GroupFilter) Keep(row []any) (bool, error) {
+	if f.Column < 0 || f.Column >= len(row) {
+		return false, fmt.Errorf("group-size column %d not in a row of %d columns", f.Column, len(row))
+	}
+	n, err := wholeNumber(row[f.Column])
+	if err != nil {
+		return false, fmt.Errorf("group-size value: %w", err)
+	}
+	if n < f.Min {
+		f.Dropped++
+		return false, nil
+	}
+	f.Kept++
+	return true, nil
+}
+
+func wholeNumber(v any) (int64, error) {
+	switch x := v.(type) {
+	case int64:
+		return x, nil
+	case int32:
+		return int64(x), nil
+	case int16:
+		return int64(x), nil
+	case int:
+		return int64(x), nil
+	case float64:
+		if x != math.Trunc(x) || x > math.MaxInt64 || x < math.MinInt64 {
+			return 0, fmt.Errorf("%v is not a whole number", x)
+		}
+		return int64(x), nil
+	case *big.Int:
+		if !x.IsInt64() {
+			return 0, fmt.Errorf("%v is out of range", x)
+		}
+		return x.Int64(), nil
+	case nil:
+		return 0, fmt.Errorf("NULL")
+	}
+	return 0, fmt.Errorf("unexpected %T", v)
+}
