@@ -38,6 +38,7 @@ func commands() []command {
 	return []command{
 		{"validate", "[--config FILE] [--format text|json|codequality] [--output FILE] [DIR|FILE...]",
 			"check query files: headers and the SQL guard, every problem at once", cmdValidate},
+		{"demo", "[--dir DIR] [--scale N] [--queries DIR]", demoSummary, cmdDemo},
 		{"version", "", "print the version", cmdVersion},
 		{"help", "[COMMAND]", "show help", nil},
 	}
