@@ -114,7 +114,7 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 	if err != nil {
 		return fmt.Errorf("connect to the demo database: %w", err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	logf("loading GitLab-shaped data at scale %d", scale)
 	stats, err := gitlabfake.Load(ctx, conn, gitlabfake.Options{Scale: scale})
 	if err != nil {
@@ -230,6 +230,6 @@ func writeDemoTable(w io.Writer, results []demoResult) (failed int) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t\n", r.name, r.columns, r.rows, r.suppressed,
 			r.duration.Round(time.Millisecond), status)
 	}
-	tw.Flush()
+	_ = tw.Flush() // a broken terminal shows in the exit code of the next write
 	return failed
 }

@@ -64,14 +64,13 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 		return ExitProblems
 	}
 	out := e.stdout
+	var file *os.File
 	if *output != "" && *format != "text" {
-		f, err := os.Create(*output)
-		if err != nil {
+		if file, err = os.Create(*output); err != nil {
 			fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
 			return ExitUsage
 		}
-		defer f.Close()
-		out = f
+		out = file
 	}
 	switch *format {
 	case "text":
@@ -80,6 +79,9 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 		err = rep.writeJSON(out)
 	case "codequality":
 		err = rep.writeCodeQuality(out)
+	}
+	if file != nil {
+		err = errors.Join(err, file.Close())
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "metricgate validate: write report: %v\n", err)
@@ -289,7 +291,7 @@ type codeQualityIssue struct {
 }
 
 func (v *validation) writeCodeQuality(w io.Writer) error {
-	issues := []codeQualityIssue{}
+	issues := make([]codeQualityIssue, 0, len(v.Problems))
 	for _, p := range v.Problems {
 		var is codeQualityIssue
 		is.Description = fmt.Sprintf("%d:%d: %s", p.Line, p.Col, p.Message)

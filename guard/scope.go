@@ -2,6 +2,7 @@ package guard
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -210,7 +211,7 @@ func (c *checker) fromItems(sc *scope, n *pg.Node) []*item {
 		sc.items = append(sc.items, left...)
 		right := c.fromItems(sc, j.Rarg)
 		sc.items = sc.items[:len(sc.items)-len(left)]
-		members := append(left, right...)
+		members := slices.Concat(left, right)
 		if j.Alias != nil {
 			if len(j.Alias.Colnames) > 0 {
 				c.add(nodeLocation(j.Larg), RuleColumnAliases,
