@@ -160,6 +160,9 @@ var corpus = []struct {
 	{name: "red qualified pattern", sql: "SELECT k.key AS key, count(*) AS n FROM keys k GROUP BY 1", want: []string{"1:8 guard/red-column: red column keys.key reaches output column \"key\""}},
 	{name: "red token digest", sql: "SELECT token_digest AS t, count(*) AS n FROM personal_access_tokens GROUP BY 1", want: []string{"1:8 guard/red-column: red column personal_access_tokens.token_digest reaches output column \"t\""}},
 	{name: "red in percentile_disc", sql: "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY last_sign_in_ip) AS ip, count(*) AS n FROM users", want: []string{"1:52 guard/red-column: red column users.last_sign_in_ip is inside percentile_disc()"}},
+	{name: "red json key", sql: "SELECT details->>'ip_address' AS ip, count(*) AS n FROM audit_events GROUP BY 1", want: []string{"1:15 guard/red-column: red column JSON key ip_address reaches output column \"ip\""}},
+	{name: "red json path", sql: "SELECT details #>> '{author,email}' AS e, count(*) AS n FROM audit_events GROUP BY 1", want: []string{"1:16 guard/red-column: red column JSON key email reaches output column \"e\""}},
+	{name: "harmless json key", sql: "SELECT details->>'action' AS action, count(*) AS n FROM audit_events GROUP BY 1", cols: "action:group key n:aggregate"},
 	{name: "red unicode escape identifier", sql: "SELECT U&\"\\0065mail\" AS x, count(*) AS n FROM users GROUP BY 1", want: []string{"1:8 guard/red-column: red column users.email reaches output column \"x\""}},
 
 	// ---- group size and names ----

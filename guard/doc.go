@@ -76,7 +76,17 @@
 // resolves to; a harmless column that happens to carry a red name (s.email)
 // is treated as red: rename it.
 //
+// A JSON key or path that names a red column (details->>'ip_address',
+// data #>> '{author,email}') is red as well.
+//
 // # What the guard does not do
+//
+// The group size counts the rows of a whole group; an aggregate over a
+// FILTER (WHERE …) or a CASE inside the aggregate can cover fewer rows than
+// that, down to one: max(created_at) FILTER (WHERE username = 'alice') is
+// one person's value in a group of thousands. The guard cannot tell a
+// legitimate subset (count(*) FILTER (WHERE merged)) from an isolating one;
+// reviewers check every FILTER and CASE (queries/README.md).
 //
 // It cannot stop differencing across queries (one query counts everyone,
 // another everyone but one group); reviewers look for that (see

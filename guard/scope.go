@@ -407,6 +407,16 @@ func (c *checker) taintOf(n *pg.Node, sc *scope) *taint {
 			}
 		}
 		return t
+	case *pg.Node_AExpr:
+		// data->>'email': a JSON key that names a red column is red.
+		e := x.AExpr
+		if len(e.Name) == 1 && jsonAccess[str(e.Name[0])] {
+			if key := constString(e.Rexpr); key != "" {
+				if name, red := c.g.red.match(key, nil); red {
+					return &taint{origin: "JSON key " + name, loc: e.Location}
+				}
+			}
+		}
 	case *pg.Node_AIndirection:
 		var t *taint
 		for _, ind := range x.AIndirection.Indirection {
@@ -423,6 +433,34 @@ func (c *checker) taintOf(n *pg.Node, sc *scope) *taint {
 	var t *taint
 	children(inner(n), func(ch *pg.Node) { t = first(t, c.taintOf(ch, sc)) })
 	return t
+}
+
+// jsonAccess are the operators that take a JSON key or path.
+var jsonAccess = set("->", "->>", "#>", "#>>")
+
+// constString returns the value of a string constant, or of the last
+// element of an ARRAY['a','b'] / '{a,b}' path, or "".
+func constString(n *pg.Node) string {
+	if n == nil {
+		return ""
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_AConst:
+		if sv := x.AConst.GetSval(); sv != nil {
+			s := strings.Trim(sv.Sval, "{} ")
+			if i := strings.LastIndexByte(s, ','); i >= 0 {
+				s = s[i+1:]
+			}
+			return strings.Trim(s, `" `)
+		}
+	case *pg.Node_TypeCast:
+		return constString(x.TypeCast.Arg)
+	case *pg.Node_AArrayExpr:
+		if els := x.AArrayExpr.Elements; len(els) > 0 {
+			return constString(els[len(els)-1])
+		}
+	}
+	return ""
 }
 
 func first(a, b *taint) *taint {
