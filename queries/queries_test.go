@@ -1,0 +1,414 @@
+package queries_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
+	"gitlab.com/metricgate/metricgate/internal/pgtest"
+	"gitlab.com/metricgate/metricgate/queries"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// minQueries is how many examples the directory must at least hold.
+const minQueries = 10
+
+// loadCatalog loads the embedded examples with the default configuration
+// and fails t on any problem.
+func loadCatalog(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.Load(queries.FS, catalog.Config{})
+	if ps, ok := errors.AsType[catalog.Problems](err); ok {
+		t.Fatalf("the examples have problems:\n%v", ps.WithDir("queries"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+func TestCatalog(t *testing.T) {
+	t.Parallel()
+	cat := loadCatalog(t)
+	if len(cat.Queries) < minQueries {
+		t.Errorf("%d example queries; want at least %d", len(cat.Queries), minQueries)
+	}
+	if len(cat.Invalid) > 0 {
+		t.Errorf("%d invalid files", len(cat.Invalid))
+	}
+	for _, q := range cat.Queries {
+		if q.Area == "" || strings.Contains(q.Area, "/") {
+			t.Errorf("%s: want queries/<area>/<name>.sql", q.Path)
+		}
+		if len(q.Owners) == 0 {
+			t.Errorf("%s: no owner", q.Path)
+		}
+		if !strings.Contains(q.Description, q.GroupSize) {
+			t.Errorf("%s: the description does not say what the group_size column %q counts", q.Path, q.GroupSize)
+		}
+	}
+}
+
+// TestEmbedsEverySQLFile fails when a .sql file in this directory is not in
+// FS, which embeds queries/<area>/<name>.sql only: a file at the top or two
+// levels down would be validated and run from a checkout but missing from
+// the demo and these tests.
+func TestEmbedsEverySQLFile(t *testing.T) {
+	t.Parallel()
+	err := fs.WalkDir(os.DirFS("."), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && strings.HasPrefix(d.Name(), ".") {
+			return fs.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".sql") {
+			return nil
+		}
+		if _, err := fs.Stat(queries.FS, path); err != nil {
+			t.Errorf("%s is not embedded in queries.FS: put query files at queries/<area>/<name>.sql", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestGuard(t *testing.T) {
+	t.Parallel()
+	g, err := guard.New(guard.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range loadCatalog(t).Queries {
+		an, vs := g.Check(q.Text, q.GroupSize)
+		for _, v := range vs {
+			t.Errorf("%s:%v", q.Path, v)
+		}
+		if len(vs) > 0 {
+			continue
+		}
+		i := slices.IndexFunc(an.Columns, func(c guard.Column) bool { return c.Name == q.GroupSize })
+		if i < 0 || an.Columns[i].Kind != guard.Aggregate {
+			t.Errorf("%s: group_size column %q is not an aggregate output column", q.Path, q.GroupSize)
+		}
+	}
+}
+
+// TestREADMETemplate checks that the copy-paste template of README.md, the
+// first ```sql block, is a valid query file.
+func TestREADMETemplate(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```sql\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md has no ```sql block")
+	}
+	q, ps := catalog.Parse("area/template.sql", m[1], catalog.Config{})
+	if len(ps) > 0 {
+		t.Fatalf("the template has problems:\n%v", ps)
+	}
+	g, err := guard.New(guard.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, vs := g.Check(q.Text, q.GroupSize); len(vs) > 0 {
+		t.Errorf("the template breaks the guard's rules: %v", vs)
+	}
+}
+
+// aggregateTypes are the result types an aggregate output column may have:
+// numeric, boolean, date/time or interval (the runner's type rule).
+var aggregateTypes = map[string]bool{
+	"int2": true, "int4": true, "int8": true, "numeric": true, "float4": true, "float8": true,
+	"bool": true, "date": true, "time": true, "timetz": true, "timestamp": true, "timestamptz": true,
+	"interval": true,
+}
+
+// rowChecks are assertions of single queries, on top of the ones every
+// query gets; each returns what is wrong with one row, or "".
+var rowChecks = map[string]func(r row) string{
+	"pipeline_success_rate": func(r row) string {
+		if r.num("succeeded")+r.num("failed")+r.num("canceled") != r.num("pipelines") {
+			return "succeeded + failed + canceled != pipelines"
+		}
+		return ""
+	},
+	"community_contributions": func(r row) string {
+		if r.num("community_mrs") > r.num("merged_mrs") || r.num("first_contribution_mrs") > r.num("merged_mrs") {
+			return "more community or first-contribution MRs than merged MRs"
+		}
+		return ""
+	},
+	"project_feature_adoption": func(r row) string {
+		for _, c := range []string{"issues_enabled", "merge_requests_enabled", "ci_enabled", "wiki_enabled", "container_registry_enabled", "pages_enabled"} {
+			if r.num(c) > r.num("projects") {
+				return c + " > projects"
+			}
+		}
+		return ""
+	},
+	"mrs_by_project_size": func(r row) string {
+		if r.num("mrs") < r.num("projects") {
+			return "fewer MRs than projects, though every project in a bucket has one"
+		}
+		return ""
+	},
+	"deployment_frequency": func(r row) string {
+		if r.num("deploying_projects") > r.num("deployments") {
+			return "more deploying projects than deployments"
+		}
+		return ""
+	},
+}
+
+// TestRun runs every example against GitLab-shaped data at scale 1, as the
+// runner would: read only, with the query's timeout.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	cat := loadCatalog(t)
+	g, err := guard.New(guard.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := pgtest.New(t)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := gitlabfake.Load(t.Context(), conn, gitlabfake.Options{Scale: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("loaded %d rows of GitLab-shaped data in %v", stats.Total(), stats.Duration.Round(time.Millisecond))
+
+	for _, q := range cat.Queries {
+		t.Run(q.Name, func(t *testing.T) {
+			t.Parallel()
+			an, vs := g.Check(q.Text, q.GroupSize)
+			if len(vs) > 0 {
+				t.Fatalf("guard: %v", vs)
+			}
+			runQuery(t, dsn, q, an)
+		})
+	}
+}
+
+func runQuery(t *testing.T, dsn string, q *catalog.Query, an *guard.Analysis) {
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", q.Timeout.Milliseconds())); err != nil {
+		t.Fatal(err)
+	}
+
+	if q.MaxCost > 0 {
+		var plan string
+		if err := tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+q.Text).Scan(&plan); err != nil {
+			t.Fatalf("explain: %v", err)
+		}
+		var p []struct {
+			Plan struct {
+				TotalCost float64 `json:"Total Cost"`
+			}
+		}
+		if err := json.Unmarshal([]byte(plan), &p); err != nil || len(p) != 1 {
+			t.Fatalf("explain: cannot read the plan (%v): %s", err, plan)
+		}
+		if p[0].Plan.TotalCost > q.MaxCost {
+			t.Errorf("EXPLAIN total cost %.0f is above max_cost %.0f", p[0].Plan.TotalCost, q.MaxCost)
+		}
+	}
+
+	rows, err := tx.Query(ctx, q.Text)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	defer rows.Close()
+
+	fds := rows.FieldDescriptions()
+	if len(fds) != len(an.Columns) {
+		t.Fatalf("%d result columns; the guard saw %d", len(fds), len(an.Columns))
+	}
+	for i, fd := range fds {
+		c := an.Columns[i]
+		if fd.Name != c.Name {
+			t.Errorf("result column %d is %q; the guard saw %q", i+1, fd.Name, c.Name)
+		}
+		typ, ok := conn.TypeMap().TypeForOID(fd.DataTypeOID)
+		name := fmt.Sprintf("oid %d", fd.DataTypeOID)
+		if ok {
+			name = typ.Name
+		}
+		if c.Kind == guard.Aggregate && !aggregateTypes[name] {
+			t.Errorf("aggregate column %q has type %s; want numeric, boolean, date/time or interval", c.Name, name)
+		}
+	}
+
+	var n, loaded int
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		r := row{t: t, n: n, cols: fds, vals: vals}
+		gs, ok := vals[r.index(q.GroupSize)].(int64)
+		if !ok || gs <= 0 {
+			t.Errorf("row %d: group_size %s = %v (%T); want an integer > 0", n, q.GroupSize, vals[r.index(q.GroupSize)], vals[r.index(q.GroupSize)])
+		}
+		if gs >= int64(q.MinGroupSize) {
+			loaded++
+		}
+		checkRow(r)
+		if check := rowChecks[q.Name]; check != nil {
+			if msg := check(r); msg != "" {
+				t.Errorf("row %d: %s: %s", n, msg, r)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	switch {
+	case n == 0:
+		t.Errorf("no rows")
+	case n > q.MaxRows:
+		t.Errorf("%d rows; max_rows is %d", n, q.MaxRows)
+	case loaded == 0:
+		t.Errorf("all %d rows have %s < min_group_size %d: nothing would be loaded", n, q.GroupSize, q.MinGroupSize)
+	}
+	t.Logf("%d rows, %d with %s >= %d", n, loaded, q.GroupSize, q.MinGroupSize)
+}
+
+// checkRow asserts what column names promise, for every query: counts are
+// not negative, rates lie in [0, 1], durations are not negative, and
+// median <= p90 <= p99 of the same measure.
+func checkRow(r row) {
+	for i, fd := range r.cols {
+		name := fd.Name
+		v, ok := r.float(i)
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasSuffix(name, "_rate"):
+			if v < 0 || v > 1 {
+				r.t.Errorf("row %d: %s = %v is not in [0, 1]", r.n, name, v)
+			}
+		case strings.Contains(name, "hours") || strings.Contains(name, "minutes") || strings.Contains(name, "days"):
+			if v < 0 {
+				r.t.Errorf("row %d: duration %s = %v is negative", r.n, name, v)
+			}
+		}
+		if _, isCount := r.vals[i].(int64); isCount && v < 0 {
+			r.t.Errorf("row %d: count %s = %v is negative", r.n, name, v)
+		}
+		for _, pair := range [][2]string{{"median_", "p90_"}, {"p90_", "p99_"}} {
+			rest, found := strings.CutPrefix(name, pair[0])
+			if !found {
+				continue
+			}
+			j := slices.IndexFunc(r.cols, func(fd pgconn.FieldDescription) bool { return fd.Name == pair[1]+rest })
+			if j < 0 {
+				continue
+			}
+			if w, ok := r.float(j); ok && v > w+1e-9 {
+				r.t.Errorf("row %d: %s = %v > %s = %v", r.n, name, v, pair[1]+rest, w)
+			}
+		}
+	}
+}
+
+// row is one result row, for assertions.
+type row struct {
+	t    *testing.T
+	n    int // 1-based row number
+	cols []pgconn.FieldDescription
+	vals []any
+}
+
+func (r row) index(name string) int {
+	i := slices.IndexFunc(r.cols, func(fd pgconn.FieldDescription) bool { return fd.Name == name })
+	if i < 0 {
+		r.t.Fatalf("no result column %q", name)
+	}
+	return i
+}
+
+// float returns column i as a float64; ok is false for NULL and for
+// values that are not numbers.
+func (r row) float(i int) (float64, bool) {
+	switch v := r.vals[i].(type) {
+	case int64:
+		return float64(v), true
+	case int32:
+		return float64(v), true
+	case int16:
+		return float64(v), true
+	case float64:
+		return v, true
+	case float32:
+		return float64(v), true
+	case pgtype.Numeric:
+		f, err := v.Float64Value()
+		if err != nil || !f.Valid || math.IsNaN(f.Float64) {
+			return 0, false
+		}
+		return f.Float64, true
+	}
+	return 0, false
+}
+
+// num returns the named column as a number, failing the test when it is
+// NULL or not a number.
+func (r row) num(name string) float64 {
+	v, ok := r.float(r.index(name))
+	if !ok {
+		r.t.Fatalf("row %d: column %s = %v is not a number", r.n, name, r.vals[r.index(name)])
+	}
+	return v
+}
+
+func (r row) String() string {
+	var b strings.Builder
+	for i, fd := range r.cols {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s=%v", fd.Name, r.vals[i])
+	}
+	return b.String()
+}
