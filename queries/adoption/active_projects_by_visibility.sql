@@ -4,9 +4,12 @@
 -- schedule: daily
 -- load: replace
 -- timeout: 15m
--- max_cost: 5000000
+-- max_cost: 50000000
 -- tags: adoption
 
+-- events is one of GitLab's largest tables (GitLab prunes events older than
+-- three years). max_cost refuses to run a plan that went wrong, say a
+-- nested loop over all events, instead of holding the snapshot for hours.
 -- projects.visibility_level: 0 private, 10 internal, 20 public.
 SELECT date_trunc('month', e.created_at AT TIME ZONE 'UTC')::date AS month,
        p.visibility_level,

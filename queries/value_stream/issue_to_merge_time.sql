@@ -1,4 +1,4 @@
--- description: Issues closed by a merge request, per month of issue creation (UTC): issues counts them; median_hours_to_first_mr and p90_hours_to_first_mr are the hours from the issue's creation to the creation of the first MR that closes it; median_hours_to_merge and p90_hours_to_merge the hours to the merge of the first merged closing MR (NULL when none is merged yet). issue_authors, the group size, counts the distinct authors of those issues. The current month is partial.
+-- description: Issues that a merge request is linked to close (merge_requests_closing_issues), per month of issue creation (UTC): issues counts them; median/p90_hours_to_first_mr are the hours from the issue's creation to the creation of its first closing MR; median/p90_hours_to_merge the hours to the first merge among its closing MRs (issues without a merged one are left out). issue_authors, the group size, counts distinct issue authors. Recent months still fill in.
 -- owner: @gitlab-org/plan-stage
 -- group_size: issue_authors
 -- min_group_size: 10
