@@ -474,3 +474,30 @@ func TestCanariesDeterministic(t *testing.T) {
 		t.Error("Canaries differs between two calls with the same options")
 	}
 }
+
+// BenchmarkLoad measures Load into a fresh database of the shared cluster:
+//
+//	go test -run '^$' -bench 'Load/scale=50$' -benchtime 1x ./internal/gitlabfake/
+func BenchmarkLoad(b *testing.B) {
+	for _, scale := range []int{1, 10, 50} {
+		b.Run(fmt.Sprintf("scale=%d", scale), func(b *testing.B) {
+			var rows int64
+			for b.Loop() {
+				b.StopTimer()
+				conn, err := pgx.Connect(b.Context(), pgtest.New(b))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				stats, err := gitlabfake.Load(b.Context(), conn, gitlabfake.Options{Scale: scale})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows = stats.Total()
+				conn.Close(context.Background())
+			}
+			b.ReportMetric(float64(rows), "rows")
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

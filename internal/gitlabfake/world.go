@@ -158,10 +158,10 @@ type project struct {
 	envs        []*environment
 	jobs        []jobSpec
 
-	issues []*issue // by created_at
-	nIssue int
-	nMR    int
-	nPipe  int
+	issues  []*issue // by created_at
+	nIssue  int
+	nMR     int
+	nPipe   int
 	nDeploy int
 }
 
@@ -247,8 +247,8 @@ type mergeRequest struct {
 	closes    []*issue
 
 	firstCommit, lastCommit, firstComment, firstApproved time.Time
-	reviewerAssigned, reassigned, merged, closed       time.Time
-	buildStarted, buildFinished, prodDeployed          time.Time
+	reviewerAssigned, reassigned, merged, closed         time.Time
+	buildStarted, buildFinished, prodDeployed            time.Time
 
 	mergedBy, closedBy, reviewer *user
 	commits, added, removed      int
@@ -304,7 +304,6 @@ type gen struct {
 	issues     []*issue
 	mrs        []*mergeRequest
 	scheduled  []pipelineSpec
-	closing    int
 
 	nextNamespaceID int64
 	nextPipelineID  int64
@@ -1187,7 +1186,6 @@ func (g *gen) planMergeRequests() {
 				is.closedBy = mr.mergedBy
 			}
 		}
-		g.closing += len(mr.closes)
 		g.mrs = append(g.mrs, mr)
 	}
 }
