@@ -93,14 +93,28 @@ func TestNewDropsDatabaseAtCleanup(t *testing.T) {
 }
 
 // TestSharedClusterRestart does not call t.Parallel: restarting breaks the
-// connections of every test using the shared cluster.
+// connections of every test using the shared cluster. With
+// TEST_DATABASE_URL set there is no shared cluster, and it restarts one of
+// its own.
 func TestSharedClusterRestart(t *testing.T) {
-	if os.Getenv(pgtest.EnvDatabaseURL) != "" {
-		t.Fatalf("unset %s to run this test: it restarts the shared cluster", pgtest.EnvDatabaseURL)
-	}
-	c := pgtest.SharedCluster(t)
-	dsn := pgtest.New(t)
 	ctx := t.Context()
+	var c *pgtest.Cluster
+	var dsn string
+	if os.Getenv(pgtest.EnvDatabaseURL) == "" {
+		c = pgtest.SharedCluster(t)
+		dsn = pgtest.New(t)
+	} else {
+		var err error
+		c, err = pgtest.Start(ctx, pgtest.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Stop(context.Background()) })
+		if err := c.CreateDatabase(ctx, "restart"); err != nil {
+			t.Fatal(err)
+		}
+		dsn = c.DSN("restart")
+	}
 	conn := connect(t, dsn)
 	if _, err := conn.Exec(ctx, `CREATE TABLE kept AS SELECT 42 AS answer`); err != nil {
 		t.Fatal(err)
