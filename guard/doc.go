@@ -52,8 +52,10 @@
 //     allowed), written bare in the select list; not a literal, a cast, a
 //     sum or count(col).
 //   - Output names become warehouse columns: lower-case letters, digits and
-//     _, unique, not starting with _ (reserved for provenance columns), and
-//     every computed column needs AS name.
+//     _, unique, not starting with _ (reserved for provenance columns). A
+//     column PostgreSQL cannot name (?column?, as for avg(x) + 1) needs AS;
+//     one it names after a function or column (date_trunc) is accepted, but
+//     AS makes the table readable.
 //
 // # Red columns
 //
