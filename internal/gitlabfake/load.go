@@ -111,7 +111,7 @@ func Load(ctx context.Context, conn *pgx.Conn, opts Options) (*Stats, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin load: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // no-op after Commit
 	// Index builds sort in memory rather than on disk.
 	if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
 		return nil, fmt.Errorf("set maintenance_work_mem: %w", err)

@@ -93,7 +93,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	if err := c.startReaper(); err != nil {
 		if c.temp {
-			os.RemoveAll(c.dir)
+			_ = os.RemoveAll(c.dir)
 		}
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (c *Cluster) prepareDir(dir string) error {
 	c.logFile = filepath.Join(dir, "postgres.log")
 	fail := func(err error) error {
 		if c.temp {
-			os.RemoveAll(dir)
+			_ = os.RemoveAll(dir)
 		}
 		return err
 	}
@@ -376,7 +376,7 @@ func (c *Cluster) start(ctx context.Context, pickPort bool) error {
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", "127.0.0.1:0") //nolint:noctx // a local bind does not block
 	if err != nil {
 		return 0, fmt.Errorf("pick free port: %w", err)
 	}
@@ -456,17 +456,18 @@ func (c *Cluster) startReaper() error {
 	if c.temp {
 		remove = "1"
 	}
-	cmd := exec.Command("/bin/sh", "-c", reaperScript, "pgtest-reaper", c.dir, c.dataDir, remove)
+	cmd := exec.Command( //nolint:noctx // the reaper must outlive every context: it cleans up after a crash
+		"/bin/sh", "-c", reaperScript, "pgtest-reaper", c.dir, c.dataDir, remove)
 	cmd.Stdin = r
 	// Own process group: a Ctrl-C aimed at `go test` must not kill the
 	// reaper before it has cleaned up.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		r.Close()
-		w.Close()
+		_ = r.Close()
+		_ = w.Close()
 		return fmt.Errorf("start reaper: %w", err)
 	}
-	r.Close()
+	_ = r.Close() // the child has its copy
 	c.reaper = cmd
 	c.reaperW = w
 	return nil
@@ -476,10 +477,10 @@ func (c *Cluster) startReaper() error {
 // stops the server and removes a temporary cluster dir before exiting.
 func (c *Cluster) finishReaper(clean bool) {
 	if clean {
-		c.reaperW.WriteString("stop\n")
+		_, _ = c.reaperW.WriteString("stop\n")
 	}
-	c.reaperW.Close()
-	c.reaper.Wait()
+	_ = c.reaperW.Close()
+	_ = c.reaper.Wait() // its exit status says nothing the server's state does not
 }
 
 // Stop stops the server (pg_ctl stop -m fast), removes the cluster directory
@@ -556,7 +557,7 @@ func createDatabase(ctx context.Context, adminDSN, name string) error {
 	if err != nil {
 		return fmt.Errorf("create database %s: %w", name, err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return fmt.Errorf("create database %s: %w", name, err)
 	}
@@ -570,7 +571,7 @@ func dropDatabase(ctx context.Context, adminDSN, name string) error {
 	if err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}

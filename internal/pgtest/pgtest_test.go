@@ -293,7 +293,7 @@ func TestReaper(t *testing.T) {
 	for _, mode := range []string{"exit", "panic", "fatal", "sigkill"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestReaperHelper$", "-test.count=1")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestReaperHelper$", "-test.count=1") //nolint:noctx // the child is killed by the test itself
 			cmd.Env = append(os.Environ(), helperEnv+"="+mode)
 			cmd.Env = append(cmd.Env, pgtest.EnvDatabaseURL+"=")
 			var stderr strings.Builder
