@@ -81,17 +81,27 @@ func (c *checker) walkGlobal(m protoreflect.Message, near int32) {
 			c.add(n.Location, RuleType, "type %s is not allowed: only built-in types are", names(n.Names))
 		}
 	}
+	eachMessage(m, func(ch protoreflect.Message) bool {
+		c.walkGlobal(ch, near)
+		return true
+	})
+}
+
+// eachMessage calls fn for every message directly held by m (in a field or
+// a list), in field order, until fn returns false.
+func eachMessage(m protoreflect.Message, fn func(protoreflect.Message) bool) {
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		if fd.Kind() != protoreflect.MessageKind {
 			return true
 		}
-		if fd.IsList() {
-			l := v.List()
-			for i := range l.Len() {
-				c.walkGlobal(l.Get(i).Message(), near)
+		if !fd.IsList() {
+			return fn(v.Message())
+		}
+		l := v.List()
+		for i := range l.Len() {
+			if !fn(l.Get(i).Message()) {
+				return false
 			}
-		} else {
-			c.walkGlobal(v.Message(), near)
 		}
 		return true
 	})
@@ -195,20 +205,8 @@ func firstLocation(m protoreflect.Message) int32 {
 		return l
 	}
 	found := int32(-1)
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind {
-			return true
-		}
-		if fd.IsList() {
-			l := v.List()
-			for i := range l.Len() {
-				if found = firstLocation(l.Get(i).Message()); found >= 0 {
-					return false
-				}
-			}
-			return true
-		}
-		found = firstLocation(v.Message())
+	eachMessage(m, func(ch protoreflect.Message) bool {
+		found = firstLocation(ch)
 		return found < 0
 	})
 	return found
@@ -217,24 +215,11 @@ func firstLocation(m protoreflect.Message) int32 {
 // children calls fn for every *pg.Node directly reachable from m without
 // passing through another *pg.Node.
 func children(m protoreflect.Message, fn func(*pg.Node)) {
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind {
-			return true
-		}
-		visit := func(cm protoreflect.Message) {
-			if n, ok := cm.Interface().(*pg.Node); ok {
-				fn(n)
-				return
-			}
-			children(cm, fn)
-		}
-		if fd.IsList() {
-			l := v.List()
-			for i := range l.Len() {
-				visit(l.Get(i).Message())
-			}
+	eachMessage(m, func(ch protoreflect.Message) bool {
+		if n, ok := ch.Interface().(*pg.Node); ok {
+			fn(n)
 		} else {
-			visit(v.Message())
+			children(ch, fn)
 		}
 		return true
 	})
