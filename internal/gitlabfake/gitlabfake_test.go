@@ -16,20 +16,10 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func connect(t *testing.T, dsn string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
 // load loads opts into a fresh database and returns a connection to it.
 func load(t *testing.T, opts gitlabfake.Options) (*pgx.Conn, *gitlabfake.Stats) {
 	t.Helper()
-	conn := connect(t, pgtest.New(t))
+	conn := pgtest.Connect(t, pgtest.New(t))
 	stats, err := gitlabfake.Load(t.Context(), conn, opts)
 	if err != nil {
 		t.Fatalf("load %+v: %v", opts, err)
@@ -72,7 +62,7 @@ func TestLoad(t *testing.T) {
 
 	t.Run("stats", func(t *testing.T) {
 		t.Parallel()
-		conn := connect(t, dsn)
+		conn := pgtest.Connect(t, dsn)
 		var tables []string
 		rows, err := conn.Query(t.Context(), `SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`)
 		if err != nil {
@@ -112,7 +102,7 @@ func TestLoad(t *testing.T) {
 
 	t.Run("determinism", func(t *testing.T) {
 		t.Parallel()
-		want := checksums(t, connect(t, dsn))
+		want := checksums(t, pgtest.Connect(t, dsn))
 		same, _ := load(t, gitlabfake.Options{Scale: 1, Seed: 0, Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 		got := checksums(t, same)
 		for _, name := range gitlabfake.Tables() {
@@ -131,7 +121,7 @@ func TestLoad(t *testing.T) {
 
 	t.Run("visibility", func(t *testing.T) {
 		t.Parallel()
-		conn := connect(t, dsn)
+		conn := pgtest.Connect(t, dsn)
 		for _, c := range []struct {
 			what string
 			sql  string
@@ -203,7 +193,7 @@ func TestLoad(t *testing.T) {
 
 	t.Run("timelines", func(t *testing.T) {
 		t.Parallel()
-		conn := connect(t, dsn)
+		conn := pgtest.Connect(t, dsn)
 		for _, c := range []struct {
 			what string
 			sql  string
@@ -255,7 +245,7 @@ func TestLoad(t *testing.T) {
 
 	t.Run("aggregates", func(t *testing.T) {
 		t.Parallel()
-		conn := connect(t, dsn)
+		conn := pgtest.Connect(t, dsn)
 		for _, q := range []string{
 			`SELECT count(*) FILTER (WHERE n >= 10), count(*) FILTER (WHERE n < 10) FROM (
 				SELECT date_trunc('month', created_at), project_id, count(*) AS n FROM issues GROUP BY 1, 2) g`,
@@ -288,12 +278,12 @@ func TestLoad(t *testing.T) {
 
 	t.Run("canaries", func(t *testing.T) {
 		t.Parallel()
-		testCanaries(t, connect(t, dsn), stats)
+		testCanaries(t, pgtest.Connect(t, dsn), stats)
 	})
 
 	t.Run("load twice", func(t *testing.T) {
 		t.Parallel()
-		conn := connect(t, dsn)
+		conn := pgtest.Connect(t, dsn)
 		if _, err := gitlabfake.Load(t.Context(), conn, gitlabfake.Options{}); err == nil {
 			t.Fatal("second Load into the same database succeeded, want an error")
 		}
@@ -447,7 +437,7 @@ func positive(n int64) bool { return n > 0 }
 
 func TestSchema(t *testing.T) {
 	t.Parallel()
-	conn := connect(t, pgtest.New(t))
+	conn := pgtest.Connect(t, pgtest.New(t))
 	if _, err := conn.Exec(t.Context(), gitlabfake.Schema()); err != nil {
 		t.Fatalf("apply Schema(): %v", err)
 	}

@@ -915,13 +915,16 @@ func milestoneAt(r *rand.Rand, p *project, t time.Time) *milestone {
 	return ms[min(len(ms)-1, int(r.ExpFloat64()*0.7))]
 }
 
-func (g *gen) planIssues() {
-	n := 3000 * g.opts.Scale
+// draft is a project and a creation time, before the item is built.
+type draft struct {
+	p *project
+	t time.Time
+}
+
+// drafts picks n projects by activity weight and a time in each one's
+// activity window, sorted by time.
+func (g *gen) drafts(n int) []draft {
 	cum := g.weights()
-	type draft struct {
-		p *project
-		t time.Time
-	}
 	drafts := make([]draft, 0, n)
 	for range n {
 		p := pickProject(g.r, g.projects, cum)
@@ -929,6 +932,12 @@ func (g *gen) planIssues() {
 		drafts = append(drafts, draft{p, g.sampleTime(g.r, from, to)})
 	}
 	sort.SliceStable(drafts, func(i, j int) bool { return drafts[i].t.Before(drafts[j].t) })
+	return drafts
+}
+
+func (g *gen) planIssues() {
+	n := 3000 * g.opts.Scale
+	drafts := g.drafts(n)
 	g.issues = make([]*issue, 0, n)
 	for i, d := range drafts {
 		r := g.r
@@ -992,18 +1001,7 @@ func (g *gen) newPipeline(p *project, mr *mergeRequest, ref string, source int, 
 
 func (g *gen) planMergeRequests() {
 	n := 3000 * g.opts.Scale
-	cum := g.weights()
-	type draft struct {
-		p *project
-		t time.Time
-	}
-	drafts := make([]draft, 0, n)
-	for range n {
-		p := pickProject(g.r, g.projects, cum)
-		from, to := g.activityWindow(p)
-		drafts = append(drafts, draft{p, g.sampleTime(g.r, from, to)})
-	}
-	sort.SliceStable(drafts, func(i, j int) bool { return drafts[i].t.Before(drafts[j].t) })
+	drafts := g.drafts(n)
 	g.mrs = make([]*mergeRequest, 0, n)
 	linked := map[*issue]bool{}
 	authored := map[int64]bool{}

@@ -21,22 +21,12 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func connect(t *testing.T, dsn string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
 func TestNewIsolatesParallelTests(t *testing.T) {
 	t.Parallel()
 	for i := range 6 {
 		t.Run(fmt.Sprintf("db%d", i), func(t *testing.T) {
 			t.Parallel()
-			conn := connect(t, pgtest.New(t))
+			conn := pgtest.Connect(t, pgtest.New(t))
 			ctx := t.Context()
 			var tables int
 			if err := conn.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'`).Scan(&tables); err != nil {
@@ -74,7 +64,7 @@ func TestNewDropsDatabaseAtCleanup(t *testing.T) {
 	t.Parallel()
 	var name string
 	t.Run("inner", func(t *testing.T) {
-		conn := connect(t, pgtest.New(t))
+		conn := pgtest.Connect(t, pgtest.New(t))
 		if err := conn.QueryRow(t.Context(), `SELECT current_database()`).Scan(&name); err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +72,7 @@ func TestNewDropsDatabaseAtCleanup(t *testing.T) {
 			t.Errorf("database name %q is not a lowercase name of at most 63 bytes", name)
 		}
 	})
-	conn := connect(t, pgtest.New(t))
+	conn := pgtest.Connect(t, pgtest.New(t))
 	var exists bool
 	if err := conn.QueryRow(t.Context(), `SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
 		t.Fatal(err)
@@ -115,7 +105,7 @@ func TestSharedClusterRestart(t *testing.T) {
 		}
 		dsn = c.DSN("restart")
 	}
-	conn := connect(t, dsn)
+	conn := pgtest.Connect(t, dsn)
 	if _, err := conn.Exec(ctx, `CREATE TABLE kept AS SELECT 42 AS answer`); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +123,7 @@ func TestSharedClusterRestart(t *testing.T) {
 	if err := conn.Ping(ctx); err == nil {
 		t.Errorf("connection opened before the restart still works; want it terminated")
 	}
-	conn = connect(t, dsn)
+	conn = pgtest.Connect(t, dsn)
 	var answer int
 	if err := conn.QueryRow(ctx, `SELECT answer FROM kept`).Scan(&answer); err != nil {
 		t.Fatalf("read table after restart: %v", err)
@@ -179,7 +169,7 @@ func TestDatabaseURL(t *testing.T) {
 			var name string
 			t.Run("inner", func(t *testing.T) {
 				dsn := pgtest.New(t)
-				conn := connect(t, dsn)
+				conn := pgtest.Connect(t, dsn)
 				var port int
 				if err := conn.QueryRow(ctx, `SELECT current_database(), current_setting('port')::int`).Scan(&name, &port); err != nil {
 					t.Fatal(err)
@@ -191,7 +181,7 @@ func TestDatabaseURL(t *testing.T) {
 					t.Errorf("New returned the database of TEST_DATABASE_URL itself (%s), want a fresh one", name)
 				}
 			})
-			conn := connect(t, c.DSN("postgres"))
+			conn := pgtest.Connect(t, c.DSN("postgres"))
 			var exists bool
 			if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
 				t.Fatal(err)
@@ -236,7 +226,7 @@ func TestDirIsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop(context.Background())
-	conn := connect(t, c.DSN("kept"))
+	conn := pgtest.Connect(t, c.DSN("kept"))
 	if err := conn.Ping(ctx); err != nil {
 		t.Errorf("database created before the restart of a kept cluster: %v", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // EnvDatabaseURL names the environment variable that points the tests at an
@@ -165,4 +167,15 @@ func withDatabase(dsn, name string) (string, error) {
 		return u.String(), nil
 	}
 	return dsn + " dbname=" + name, nil
+}
+
+// Connect opens a connection to dsn for the test and closes it at cleanup.
+func Connect(t testing.TB, dsn string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("pgtest: connect: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
 }
