@@ -49,6 +49,12 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "metricgate demo: %v\n", err)
 		return ExitUsage
 	}
+	if *queryDir != "" {
+		if info, err := os.Stat(*queryDir); err != nil || !info.IsDir() {
+			fmt.Fprintf(e.stderr, "metricgate demo: --queries %s: not a directory\n", *queryDir)
+			return ExitUsage
+		}
+	}
 	fsys, where := demoQueries(*queryDir, cfg.Queries.Dir)
 	if err := runDemo(ctx, e, *dir, *scale, fsys, where, cfg); err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -221,13 +227,13 @@ func demoRun(ctx context.Context, conn *pgx.Conn, q *catalog.Query, an *guard.An
 
 func writeDemoTable(w io.Writer, results []demoResult) (failed int) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "query\tcolumns\trows\tsuppressed\tduration\tstatus\t")
+	fmt.Fprintln(tw, "query\tcolumns\trows\tsuppressed\tduration\tstatus")
 	for _, r := range results {
 		status := "ok"
 		if r.err != nil {
 			status, failed = "failed: "+r.err.Error(), failed+1
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t\n", r.name, r.columns, r.rows, r.suppressed,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", r.name, r.columns, r.rows, r.suppressed,
 			r.duration.Round(time.Millisecond), status)
 	}
 	_ = tw.Flush() // a broken terminal shows in the exit code of the next write

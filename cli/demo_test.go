@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/queries"
+)
+
+// TestDemo runs `metricgate demo` end to end on the built-in examples and on
+// a directory with a query the runtime type rule refuses: every example runs
+// and keeps rows, the refused one fails the demo with its reason, and no
+// cluster directory is left behind.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	examples, err := catalog.Load(queries.FS, catalog.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"demo", "--queries", filepath.Join(dir, "none")}, &env{stdout: &stdout, stderr: &stderr}); code != ExitUsage {
+		t.Fatalf("demo --queries with a missing directory: exit %d, want %d", code, ExitUsage)
+	}
+	// No queries/ in the package directory: the built-in examples run.
+	code := run(t.Context(), []string{"demo", "--dir", filepath.Join(dir, "a")}, &env{stdout: &stdout, stderr: &stderr})
+	if code != ExitOK {
+		t.Fatalf("demo exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	okRow := regexp.MustCompile(`(?m)^(\w+)\s+\d+\s+(\d+)\s+\d+\s+\S+\s+ok$`)
+	rows := okRow.FindAllStringSubmatch(stdout.String(), -1)
+	if len(rows) != len(examples.Queries) {
+		t.Fatalf("%d ok rows for %d examples:\n%s", len(rows), len(examples.Queries), stdout.String())
+	}
+	for _, r := range rows {
+		if r[2] == "0" {
+			t.Errorf("example %s keeps no row at scale 1", r[1])
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a", "postgres")); !os.IsNotExist(err) {
+		t.Errorf("cluster directory left behind: %v", err)
+	}
+
+	bad := filepath.Join(dir, "bad")
+	if err := os.MkdirAll(filepath.Join(bad, "plan"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := "-- description: Newest title per state.\n-- owner: @pm\n-- group_size: n\n" +
+		"SELECT state_id, max(title) AS newest, count(*) AS n FROM issues GROUP BY 1\n"
+	if err := os.WriteFile(filepath.Join(bad, "plan", "newest_title.sql"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code = run(context.WithoutCancel(t.Context()), []string{"demo", "--dir", filepath.Join(dir, "b"), "--queries", bad},
+		&env{stdout: &stdout, stderr: &stderr})
+	if code != ExitProblems {
+		t.Fatalf("demo with a text aggregate: exit %d, want %d", code, ExitProblems)
+	}
+	if !strings.Contains(stdout.String(), `failed: aggregate columns must be numeric, boolean, date/time or interval`) ||
+		!strings.Contains(stdout.String(), `"newest" is text`) {
+		t.Errorf("the refusal does not say why:\n%s", stdout.String())
+	}
+}
