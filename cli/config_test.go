@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeConfig(t *testing.T, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "metricgate.yml")
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	p := writeConfig(t, `
+sources:
+  main:
+    url: postgres://reader:${DB_PASSWORD}@backup/gitlab
+    max_age: 30h
+queries:
+  dir: sql
+guard:
+  min_group_size: 15
+api:
+  token: "${API_TOKEN}"
+dump:
+  pseudonym_key: "literal$$dollar"
+`)
+	environ := []string{
+		"DB_PASSWORD=s3cret", "API_TOKEN=tok-123",
+		"METRICGATE_QUERIES_DIR=/srv/queries",        // env wins over the file
+		"METRICGATE_GUARD_RED_COLUMNS=*email*, *ip*", // a list
+		"METRICGATE_SOURCES_CI_URL=postgres://reader@backup-ci/gitlab",
+		"METRICGATE_SOURCES_CI_MAX_AGE=2h",
+		"METRICGATE_QUERIES_WORKERS=4",
+	}
+	cfg, err := loadConfig(p, environ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"sources.main.url", cfg.Sources["main"].URL.Reveal(), "postgres://reader:s3cret@backup/gitlab"},
+		{"sources.main.max_age", time.Duration(cfg.Sources["main"].MaxAge), 30 * time.Hour},
+		{"sources.main.as_of default", cfg.Sources["main"].AsOf, "now()"},
+		{"sources.ci.url", cfg.Sources["ci"].URL.Reveal(), "postgres://reader@backup-ci/gitlab"},
+		{"sources.ci.max_age", time.Duration(cfg.Sources["ci"].MaxAge), 2 * time.Hour},
+		{"queries.dir", cfg.Queries.Dir, "/srv/queries"},
+		{"queries.workers", cfg.Queries.Workers, 4},
+		{"queries.approval default", cfg.Queries.Approval, "git"},
+		{"guard.min_group_size", cfg.Guard.MinGroupSize, 15},
+		{"guard.red_columns", strings.Join(cfg.Guard.RedColumns, "|"), "*email*|*ip*"},
+		{"api.token", cfg.API.Token.Reveal(), "tok-123"},
+		{"dump.pseudonym_key", cfg.Dump.PseudonymKey.Reveal(), "literal$dollar"},
+		{"schedule default", cfg.Schedule, "0 4 * * *"},
+		{"dump.group default", cfg.Dump.Group, "gitlab-org"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	cc := cfg.catalogConfig()
+	if !slices.Equal(cc.Sources, []string{"ci", "main"}) || cc.MinGroupSize != 15 {
+		t.Errorf("catalog config %+v", cc)
+	}
+	// Secrets never print: not with %v, not in JSON.
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{fmt.Sprintf("%v %+v", cfg, cfg), string(js)} {
+		for _, secret := range []string{"s3cret", "tok-123", "literal$dollar"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("secret %q printed in %s", secret, out)
+			}
+		}
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, src string
+		environ   []string
+		want      string
+	}{
+		{"unset variable", "api:\n  token: ${NOPE}\n", nil, "environment variables not set: NOPE"},
+		{"unknown key", "queries:\n  dri: x\n", nil, "field dri not found"},
+		{"bad approval", "queries:\n  approval: maybe\n", nil, `queries.approval "maybe": must be none, git or gitlab`},
+		{"bad schedule", "schedule: \"@daily\"\n", nil, `schedule "@daily"`},
+		{"bad red pattern", "guard:\n  red_columns: [\"[\"]\n", nil, "red_columns"},
+		{"floor too low", "guard:\n  min_group_size: 1\n", nil, "guard.min_group_size 1: must be at least 2"},
+		{"bad env number", "", []string{"METRICGATE_QUERIES_WORKERS=two"}, `METRICGATE_QUERIES_WORKERS: "two" is not a whole number`},
+		{"bad env duration", "", []string{"METRICGATE_SOURCES_MAIN_MAX_AGE=soon"}, "METRICGATE_SOURCES_MAIN_MAX_AGE"},
+		{"bad source name", "sources:\n  Main:\n    url: x\n", nil, "sources.Main: source names must be"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := loadConfig(writeConfig(t, tc.src), tc.environ)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := loadConfig(filepath.Join(t.TempDir(), "missing.yml"), nil); err == nil {
+		t.Error("a --config file that does not exist is not an error")
+	}
+}
+
+func TestLoadConfigDefaultFileOptional(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cfg, err := loadConfig("", nil)
+	if err != nil {
+		t.Fatalf("no metricgate.yml and no --config: %v", err)
+	}
+	if cfg.Queries.Dir != "queries" || len(cfg.Sources) != 1 {
+		t.Errorf("defaults not applied: %+v", cfg)
+	}
+}
