@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -39,6 +40,7 @@ const (
 	RuleQualifiedOperator = "guard/operator"
 	RuleType              = "guard/type"
 	RuleEncoding          = "guard/encoding"
+	RuleTooMany           = "guard/too-many-problems"
 )
 
 // Config configures a Guard. The zero value is the default.
@@ -139,6 +141,11 @@ func (g *Guard) Check(src, groupSize string) (*Analysis, []Violation) {
 	slices.SortStableFunc(c.vs, func(a, b Violation) int {
 		return cmp.Or(cmp.Compare(a.Offset, b.Offset), strings.Compare(a.Rule, b.Rule))
 	})
+	if c.dropped > 0 {
+		last := c.vs[len(c.vs)-1]
+		c.vs = append(c.vs, Violation{Offset: last.Offset, Line: last.Line, Col: last.Col, Rule: RuleTooMany,
+			Message: fmt.Sprintf("%d more problems not shown; fix these first", c.dropped)})
+	}
 	for t := range c.tables {
 		an.Tables = append(an.Tables, t)
 	}
@@ -153,6 +160,13 @@ type checker struct {
 	seen   map[string]bool
 	tables map[string]bool
 	tokens []*pg.ScanToken
+	hashes map[*pg.Node]uint64
+
+	lineStarts []int // byte offsets of line starts, for position
+	ascii      bool
+	dropped    int // violations over MaxViolations
+
+	comparisons int // full expression comparisons made by keySet.has
 }
 
 func (c *checker) check(groupSize string) *Analysis {
@@ -204,7 +218,12 @@ func (c *checker) check(groupSize string) *Analysis {
 	return an
 }
 
-// add records a violation at byte offset loc once per (offset, rule).
+// MaxViolations is the most violations Check reports for one text; a text
+// with more gets a last violation saying how many more there are.
+const MaxViolations = 100
+
+// add records a violation at byte offset loc once per (offset, rule,
+// message).
 func (c *checker) add(loc int32, rule, format string, args ...any) {
 	if loc < 0 {
 		loc = 0
@@ -215,17 +234,38 @@ func (c *checker) add(loc int32, rule, format string, args ...any) {
 		return
 	}
 	c.seen[key] = true
+	if len(c.vs) >= MaxViolations {
+		c.dropped++
+		return
+	}
 	line, col := c.position(loc)
 	c.vs = append(c.vs, Violation{Offset: int(loc), Line: line, Col: col, Rule: rule, Message: msg})
 }
 
 // position turns a byte offset into a 1-based line and character column.
 func (c *checker) position(off int32) (line, col int) {
+	if c.lineStarts == nil {
+		c.lineStarts = []int{0}
+		for i := range len(c.src) {
+			if c.src[i] == '\n' {
+				c.lineStarts = append(c.lineStarts, i+1)
+			}
+		}
+		c.ascii = true
+		for i := range len(c.src) {
+			if c.src[i] >= utf8.RuneSelf {
+				c.ascii = false
+				break
+			}
+		}
+	}
 	o := min(max(int(off), 0), len(c.src))
-	before := c.src[:o]
-	line = strings.Count(before, "\n") + 1
-	lineStart := strings.LastIndexByte(before, '\n') + 1
-	return line, utf8.RuneCountInString(before[lineStart:]) + 1
+	line = sort.SearchInts(c.lineStarts, o+1) // lines starting at or before o
+	start := c.lineStarts[line-1]
+	if c.ascii {
+		return line, o - start + 1
+	}
+	return line, utf8.RuneCountInString(c.src[start:o]) + 1
 }
 
 // charToByte converts PostgreSQL's 1-based character cursor into a byte

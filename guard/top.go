@@ -50,7 +50,7 @@ func (c *checker) checkTop(sel *pg.SelectStmt, parent *scope, at int32) []topCol
 		c.add(c.keyword(start, start, "distinct"), RuleDistinctOn,
 			"DISTINCT ON in the top-level SELECT picks one row per key and outputs its values; aggregate instead (DISTINCT ON is allowed in subqueries)")
 	}
-	keys := c.groupKeys(sel, sc)
+	keys := c.newKeySet(c.groupKeys(sel, sc))
 	var out []topCol
 	for _, tn := range sel.TargetList {
 		rt := tn.GetResTarget()
@@ -161,7 +161,7 @@ func (c *checker) groupKeys(sel *pg.SelectStmt, sc *scope) []*pg.Node {
 			continue
 		}
 		// A key that is also an output is reported there.
-		if t := c.taintOf(key, sc); t != nil && !fromTarget && !isKey(key, targetValues(sel)) {
+		if t := c.taintOf(key, sc); t != nil && !fromTarget && !c.newKeySet(targetValues(sel)).has(key) {
 			t.loc = firstNonNeg(nodeLocation(g), t.loc)
 			c.redViolation(t, "GROUP BY key")
 		}
@@ -208,8 +208,8 @@ func (c *checker) redViolation(t *taint, where string) {
 
 // ungrouped returns the first column reference in n that is neither inside
 // an aggregate nor part of a group key.
-func ungrouped(n *pg.Node, keys []*pg.Node) *pg.ColumnRef {
-	if n == nil || isKey(n, keys) {
+func ungrouped(n *pg.Node, keys *keySet) *pg.ColumnRef {
+	if n == nil || keys.has(n) {
 		return nil
 	}
 	switch x := n.Node.(type) {
@@ -233,15 +233,6 @@ func ungrouped(n *pg.Node, keys []*pg.Node) *pg.ColumnRef {
 	return bad
 }
 
-func isKey(n *pg.Node, keys []*pg.Node) bool {
-	for _, k := range keys {
-		if sameExpr(n, k) {
-			return true
-		}
-	}
-	return false
-}
-
 // hasAggregate reports whether n calls an aggregate outside subqueries.
 func hasAggregate(n *pg.Node) bool {
 	if n == nil {
@@ -261,8 +252,8 @@ func hasAggregate(n *pg.Node) bool {
 }
 
 // kindOf classifies an accepted top-level expression.
-func kindOf(n *pg.Node, keys []*pg.Node) Kind {
-	if isKey(n, keys) {
+func kindOf(n *pg.Node, keys *keySet) Kind {
+	if keys.has(n) {
 		return GroupKey
 	}
 	hasAgg, hasRef := false, false

@@ -1,6 +1,10 @@
 package guard
 
 import (
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"hash/fnv"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -340,4 +344,98 @@ func refNames(r *pg.ColumnRef) []string {
 		out = append(out, str(f))
 	}
 	return out
+}
+
+// keySet holds GROUP BY expressions. Lookups go through a structural hash,
+// so that checking every node of every output against every key stays
+// linear in the size of the query.
+type keySet struct {
+	c      *checker
+	byHash map[uint64][]*pg.Node
+}
+
+func (c *checker) newKeySet(keys []*pg.Node) *keySet {
+	ks := &keySet{c: c, byHash: map[uint64][]*pg.Node{}}
+	for _, k := range keys {
+		h := c.hash(k)
+		ks.byHash[h] = append(ks.byHash[h], k)
+	}
+	return ks
+}
+
+// has reports whether n is one of the keys (see sameExpr).
+func (ks *keySet) has(n *pg.Node) bool {
+	if ks == nil || len(ks.byHash) == 0 {
+		return false
+	}
+	for _, k := range ks.byHash[ks.c.hash(n)] {
+		ks.c.comparisons++
+		if sameExpr(n, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// hash is a structural hash of n consistent with sameExpr: locations are
+// ignored and a column reference hashes by its column name only. Hashes of
+// nodes are memoized for the whole check.
+func (c *checker) hash(n *pg.Node) uint64 {
+	if n == nil {
+		return 0
+	}
+	if h, ok := c.hashes[n]; ok {
+		return h
+	}
+	if c.hashes == nil {
+		c.hashes = map[*pg.Node]uint64{}
+	}
+	h := fnv.New64a()
+	c.hashMessage(h, inner(n))
+	sum := h.Sum64()
+	c.hashes[n] = sum
+	return sum
+}
+
+func (c *checker) hashMessage(h hash.Hash64, m protoreflect.Message) {
+	_, _ = h.Write([]byte(m.Descriptor().FullName()))
+	if ref, ok := m.Interface().(*pg.ColumnRef); ok {
+		parts := refNames(ref)
+		if len(parts) > 0 {
+			_, _ = h.Write([]byte(parts[len(parts)-1]))
+		}
+		return
+	}
+	var buf [8]byte
+	writeNum := func(v uint64) {
+		binary.LittleEndian.PutUint64(buf[:], v)
+		_, _ = h.Write(buf[:])
+	}
+	visit := func(fd protoreflect.FieldDescriptor, v protoreflect.Value) {
+		if fd.Kind() != protoreflect.MessageKind {
+			_, _ = fmt.Fprint(h, v.Interface())
+			return
+		}
+		if n, ok := v.Message().Interface().(*pg.Node); ok {
+			writeNum(c.hash(n))
+			return
+		}
+		c.hashMessage(h, v.Message())
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Name() == "location" {
+			return true
+		}
+		writeNum(uint64(fd.Number()))
+		if fd.IsList() {
+			l := v.List()
+			writeNum(uint64(l.Len()))
+			for i := range l.Len() {
+				visit(fd, l.Get(i))
+			}
+			return true
+		}
+		visit(fd, v)
+		return true
+	})
 }
