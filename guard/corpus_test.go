@@ -130,6 +130,7 @@ var corpus = []struct {
 	{name: "scalar subquery in group by", sql: "SELECT count(*) AS n FROM issues GROUP BY (SELECT 1)", want: nil, cols: "n:aggregate"},
 	{name: "group by position out of range", sql: "SELECT count(*) AS n FROM issues GROUP BY 2", want: []string{"1:43 guard/not-aggregate: GROUP BY position 2 is not in the select list"}},
 	{name: "aggregate in group by", sql: "SELECT count(*) AS n FROM issues GROUP BY 1", want: []string{"1:43 guard/not-aggregate: GROUP BY must not contain an aggregate"}},
+	{name: "aggregate output named in group by", sql: "SELECT count(*) AS n FROM issues GROUP BY n", want: []string{"1:43 guard/not-aggregate: GROUP BY n names the aggregate output \"n\""}},
 	{name: "functional dependency not trusted", sql: "SELECT p.id, p.name, count(*) AS n FROM projects p JOIN issues i ON i.project_id = p.id GROUP BY p.id", want: []string{"1:14 guard/not-aggregate: output column \"name\" uses p.name outside an aggregate"}},
 
 	// ---- red columns ----

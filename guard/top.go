@@ -149,11 +149,19 @@ func (c *checker) groupKeys(sel *pg.SelectStmt, sc *scope) []*pg.Node {
 			}
 			key, fromTarget = sel.TargetList[pos-1].GetResTarget().GetVal(), true
 		} else if ref := g.GetColumnRef(); ref != nil && len(ref.Fields) == 1 {
+			// An output name: PostgreSQL takes it when no input column
+			// has that name, so the output's expression is a key too.
 			name := str(ref.Fields[0])
 			for _, tn := range sel.TargetList {
-				if rt := tn.GetResTarget(); rt != nil && rt.Name == name {
-					keys = append(keys, rt.Val)
+				rt := tn.GetResTarget()
+				if rt == nil || rt.Name != name {
+					continue
 				}
+				if hasAggregate(rt.Val) {
+					c.add(ref.Location, RuleNotAggregate, "GROUP BY %s names the aggregate output %q; group by columns and aggregate in the select list", name, name)
+					continue
+				}
+				keys = append(keys, rt.Val)
 			}
 		}
 		if hasAggregate(key) {
