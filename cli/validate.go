@@ -39,6 +39,10 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "metricgate validate: unknown --format %q: use text, json or codequality\n", *format)
 		return ExitUsage
 	}
+	if *output != "" && *format == "text" {
+		fmt.Fprintln(e.stderr, "metricgate validate: --output goes with --format json or codequality")
+		return ExitUsage
+	}
 	cfg, err := loadConfig(*configPath, e.environ)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
@@ -63,25 +67,13 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
 		return ExitProblems
 	}
-	out := e.stdout
-	var file *os.File
-	if *output != "" && *format != "text" {
-		if file, err = os.Create(*output); err != nil {
-			fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
-			return ExitUsage
-		}
-		out = file
-	}
-	switch *format {
-	case "text":
+	switch {
+	case *format == "text":
 		rep.writeText(e.stdout, e.stderr)
-	case "json":
-		err = rep.writeJSON(out)
-	case "codequality":
-		err = rep.writeCodeQuality(out)
-	}
-	if file != nil {
-		err = errors.Join(err, file.Close())
+	case *output != "":
+		err = writeFileAtomic(*output, func(w io.Writer) error { return rep.write(w, *format) })
+	default:
+		err = rep.write(e.stdout, *format)
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "metricgate validate: write report: %v\n", err)
@@ -96,8 +88,9 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 	return ExitOK
 }
 
-// queryFiles are the files to validate, in an fs.FS rooted at "/" so that
-// any path the user names works, with the names to show them by.
+// queryFiles are the files to validate, in an fs.FS rooted at the working
+// directory (or at "/" when a path leads outside it), with the names to
+// show them by.
 type queryFiles struct {
 	fsys    fs.FS
 	paths   []string          // fs paths, no leading slash
@@ -252,6 +245,33 @@ func (v *validation) writeText(stdout, stderr io.Writer) {
 		return
 	}
 	fmt.Fprintf(stdout, "metricgate validate: %s\n", v.summary())
+}
+
+// write writes the json or codequality report.
+func (v *validation) write(w io.Writer, format string) error {
+	if format == "json" {
+		return v.writeJSON(w)
+	}
+	return v.writeCodeQuality(w)
+}
+
+// writeFileAtomic writes a file through a temporary file in the same
+// directory and renames it into place, so that a reader never sees half a
+// report and a failed run leaves the previous one.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	err = write(f)
+	err = errors.Join(err, f.Close())
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+	}
+	return err
 }
 
 type jsonProblem struct {
