@@ -222,8 +222,19 @@ func (c *Config) catalogConfig() catalog.Config {
 
 // loadConfig reads path (DefaultConfigFile when empty, which may then be
 // absent), expands ${ENV}, applies METRICGATE_* variables from environ and
-// fills defaults.
+// fills defaults. An unset ${ENV} is an error.
 func loadConfig(path string, environ []string) (*Config, error) {
+	return readConfig(path, environ, false)
+}
+
+// loadConfigOffline is loadConfig for commands that connect to nothing
+// (validate, demo): an unset ${ENV} expands to "", so that a merge-request
+// pipeline without the production secrets can still read the file.
+func loadConfigOffline(path string, environ []string) (*Config, error) {
+	return readConfig(path, environ, true)
+}
+
+func readConfig(path string, environ []string, unsetIsEmpty bool) (*Config, error) {
 	cfg := &Config{}
 	explicit := path != ""
 	if !explicit {
@@ -233,7 +244,7 @@ func loadConfig(path string, environ []string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
-		expanded, err := expandEnv(data, env)
+		expanded, err := expandEnv(data, env, unsetIsEmpty)
 		if err != nil {
 			return nil, fmt.Errorf("config %s: %w", path, err)
 		}
@@ -267,9 +278,9 @@ func envMap(environ []string) map[string]string {
 }
 
 // expandEnv replaces ${NAME} with the variable's value; an unset variable is
-// an error naming it (an empty password is rarely what was meant). $$ is a
-// literal $.
-func expandEnv(data []byte, env map[string]string) ([]byte, error) {
+// an error naming it (an empty password is rarely what was meant) unless
+// unsetIsEmpty. $$ is a literal $.
+func expandEnv(data []byte, env map[string]string, unsetIsEmpty bool) ([]byte, error) {
 	var out bytes.Buffer
 	var missing []string
 	for i := 0; i < len(data); i++ {
@@ -288,7 +299,7 @@ func expandEnv(data []byte, env map[string]string) ([]byte, error) {
 			}
 			name := string(data[i+2 : i+2+end])
 			v, ok := env[name]
-			if !ok {
+			if !ok && !unsetIsEmpty {
 				missing = append(missing, name)
 			}
 			out.WriteString(v)

@@ -121,6 +121,21 @@ func TestLoadConfigErrors(t *testing.T) {
 	}
 }
 
+func TestLoadConfigOffline(t *testing.T) {
+	t.Parallel()
+	p := writeConfig(t, "api:\n  token: ${API_TOKEN}\nguard:\n  min_group_size: 12\n")
+	cfg, err := loadConfigOffline(p, nil)
+	if err != nil {
+		t.Fatalf("validate must read a config whose secrets are not set: %v", err)
+	}
+	if cfg.API.Token != "" || cfg.Guard.MinGroupSize != 12 {
+		t.Errorf("token %q, min_group_size %d", cfg.API.Token.Reveal(), cfg.Guard.MinGroupSize)
+	}
+	if _, err := loadConfig(p, nil); err == nil {
+		t.Error("loadConfig accepted an unset secret")
+	}
+}
+
 func TestLoadConfigDefaultFileOptional(t *testing.T) {
 	t.Chdir(t.TempDir())
 	cfg, err := loadConfig("", nil)

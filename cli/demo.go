@@ -44,7 +44,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "metricgate demo: --scale must be at least 1")
 		return ExitUsage
 	}
-	cfg, err := loadConfig(*configPath, e.environ)
+	cfg, err := loadConfigOffline(*configPath, e.environ)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "metricgate demo: %v\n", err)
 		return ExitUsage

@@ -43,7 +43,7 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "metricgate validate: --output goes with --format json or codequality")
 		return ExitUsage
 	}
-	cfg, err := loadConfig(*configPath, e.environ)
+	cfg, err := loadConfigOffline(*configPath, e.environ)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
 		return ExitUsage
