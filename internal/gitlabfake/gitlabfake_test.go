@@ -177,7 +177,7 @@ func TestLoad(t *testing.T) {
 		}{
 			{"namespaces whose traversal_ids is not their parent's plus their id",
 				`SELECT count(*) FROM namespaces n LEFT JOIN namespaces p ON p.id = n.parent_id
-				 WHERE n.traversal_ids <> coalesce(p.traversal_ids, '{}') || n.id::bigint`},
+				 WHERE n.traversal_ids <> coalesce(p.traversal_ids, '{}') || n.id`},
 			{"projects whose route is not their namespace's route plus their path",
 				`SELECT count(*) FROM projects p JOIN routes pr ON pr.source_type = 'Project' AND pr.source_id = p.id
 				 JOIN routes nr ON nr.source_type = 'Namespace' AND nr.source_id = p.namespace_id

@@ -27,20 +27,19 @@ CREATE TABLE namespaces (
     parent_id integer,
     shared_runners_enabled boolean DEFAULT true NOT NULL,
     two_factor_grace_period integer DEFAULT 48 NOT NULL,
-    traversal_ids bigint[] DEFAULT '{}'::bigint[] NOT NULL,
-    organization_id bigint DEFAULT 1 NOT NULL,
-    state smallint
+    traversal_ids integer[] DEFAULT '{}'::integer[] NOT NULL,
+    organization_id bigint DEFAULT 1
 );
 
 CREATE TABLE routes (
-    id bigserial NOT NULL,
-    source_id bigint NOT NULL,
+    id serial NOT NULL,
+    source_id integer NOT NULL,
     source_type character varying NOT NULL,
     path character varying NOT NULL,
     created_at timestamp without time zone,
     updated_at timestamp without time zone,
     name character varying,
-    namespace_id bigint NOT NULL
+    namespace_id bigint
 );
 
 CREATE TABLE users (
@@ -53,8 +52,8 @@ CREATE TABLE users (
     sign_in_count integer DEFAULT 0,
     current_sign_in_at timestamp without time zone,
     last_sign_in_at timestamp without time zone,
-    current_sign_in_ip inet,
-    last_sign_in_ip inet,
+    current_sign_in_ip character varying,
+    last_sign_in_ip character varying,
     created_at timestamp without time zone,
     updated_at timestamp without time zone,
     name character varying,
@@ -105,8 +104,7 @@ CREATE TABLE projects (
     request_access_enabled boolean DEFAULT true NOT NULL,
     marked_for_deletion_at date,
     project_namespace_id bigint,
-    default_branch character varying,
-    organization_id bigint DEFAULT 1
+    organization_id bigint
 );
 
 CREATE TABLE project_features (
@@ -137,9 +135,9 @@ CREATE TABLE members (
     source_type character varying NOT NULL,
     user_id integer,
     notification_level integer NOT NULL,
-    type character varying NOT NULL,
-    created_at timestamp without time zone NOT NULL,
-    updated_at timestamp without time zone NOT NULL,
+    type character varying,
+    created_at timestamp without time zone,
+    updated_at timestamp without time zone,
     created_by_id integer,
     invite_email character varying,
     invite_token character varying,
@@ -193,7 +191,7 @@ CREATE TABLE issues (
     confidential boolean DEFAULT false NOT NULL,
     due_date date,
     lock_version integer DEFAULT 0,
-    time_estimate integer DEFAULT 0,
+    time_estimate integer,
     relative_position integer,
     discussion_locked boolean,
     closed_at timestamp with time zone,
@@ -213,9 +211,7 @@ CREATE TABLE issue_metrics (
     first_associated_with_milestone_at timestamp without time zone,
     first_added_to_board_at timestamp without time zone,
     created_at timestamp without time zone NOT NULL,
-    updated_at timestamp without time zone NOT NULL,
-    first_added_to_iteration_at timestamp with time zone,
-    namespace_id bigint
+    updated_at timestamp without time zone NOT NULL
 );
 
 CREATE TABLE merge_requests (
@@ -238,7 +234,7 @@ CREATE TABLE merge_requests (
     merge_user_id integer,
     merge_commit_sha character varying,
     lock_version integer DEFAULT 0,
-    time_estimate integer DEFAULT 0,
+    time_estimate integer,
     squash boolean DEFAULT false NOT NULL,
     last_edited_at timestamp without time zone,
     last_edited_by_id integer,
@@ -272,8 +268,7 @@ CREATE TABLE merge_request_metrics (
     removed_lines integer,
     target_project_id integer,
     first_contribution boolean DEFAULT false NOT NULL,
-    pipeline_id bigint,
-    reviewer_first_assigned_at timestamp with time zone
+    pipeline_id bigint
 );
 
 CREATE TABLE merge_requests_closing_issues (
@@ -282,8 +277,8 @@ CREATE TABLE merge_requests_closing_issues (
     issue_id integer NOT NULL,
     created_at timestamp without time zone NOT NULL,
     updated_at timestamp without time zone NOT NULL,
-    from_mr_description boolean DEFAULT true NOT NULL,
-    project_id bigint
+    closes_work_item boolean DEFAULT true NOT NULL,
+    from_mr_description boolean DEFAULT true NOT NULL
 );
 
 CREATE TABLE label_links (
@@ -305,7 +300,7 @@ CREATE TABLE notes (
     project_id integer,
     line_code character varying,
     commit_id character varying,
-    noteable_id bigint,
+    noteable_id integer,
     system boolean DEFAULT false NOT NULL,
     updated_by_id integer,
     type character varying,
@@ -327,8 +322,7 @@ CREATE TABLE events (
     action smallint NOT NULL,
     target_type character varying,
     group_id bigint,
-    target_id bigint,
-    personal_namespace_id bigint
+    target_id bigint
 );
 
 CREATE TABLE ci_pipelines (
@@ -353,7 +347,7 @@ CREATE TABLE ci_pipelines (
     iid integer,
     merge_request_id integer,
     locked smallint DEFAULT 1 NOT NULL,
-    partition_id bigint DEFAULT 100 NOT NULL
+    partition_id bigint NOT NULL
 );
 
 CREATE TABLE ci_builds (
@@ -380,7 +374,7 @@ CREATE TABLE ci_builds (
     token_encrypted character varying,
     scheduling_type smallint,
     id bigserial NOT NULL,
-    partition_id bigint DEFAULT 100 NOT NULL
+    partition_id bigint NOT NULL
 );
 
 CREATE TABLE environments (
@@ -405,12 +399,12 @@ CREATE TABLE deployments (
     tag boolean NOT NULL,
     sha character varying NOT NULL,
     user_id integer,
-    deployable_type character varying DEFAULT ''::character varying,
+    deployable_type character varying,
     created_at timestamp without time zone,
     updated_at timestamp without time zone,
     status smallint NOT NULL,
     finished_at timestamp with time zone,
-    deployable_id integer
+    deployable_id bigint
 );
 `
 

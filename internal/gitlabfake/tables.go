@@ -73,7 +73,9 @@ func str(s string) any {
 	return s
 }
 
-func ip(r *rand.Rand) netip.Prefix {
+// ip returns a sign-in address as GitLab stores it: the text of the
+// address (users.*_sign_in_ip are character varying, not inet).
+func ip(r *rand.Rand) string {
 	var a netip.Addr
 	switch r.IntN(3) {
 	case 0:
@@ -83,7 +85,7 @@ func ip(r *rand.Rand) netip.Prefix {
 	default:
 		a = netip.AddrFrom4([4]byte{10, byte(r.IntN(256)), byte(r.IntN(256)), byte(1 + r.IntN(254))})
 	}
-	return netip.PrefixFrom(a, 32)
+	return a.String()
 }
 
 func (g *gen) tables() []table {
@@ -100,7 +102,7 @@ func (g *gen) tables() []table {
 		{"routes", []string{"id", "source_id", "source_type", "path", "created_at", "updated_at", "name", "namespace_id"}, g.routeRows},
 		{"projects", []string{"id", "name", "path", "description", "created_at", "updated_at", "creator_id", "namespace_id",
 			"last_activity_at", "visibility_level", "archived", "star_count", "pending_delete", "public_builds",
-			"last_repository_updated_at", "marked_for_deletion_at", "project_namespace_id", "default_branch"}, g.projectRows},
+			"last_repository_updated_at", "marked_for_deletion_at", "project_namespace_id"}, g.projectRows},
 		{"project_features", []string{"id", "project_id", "merge_requests_access_level", "issues_access_level",
 			"wiki_access_level", "snippets_access_level", "builds_access_level", "created_at", "updated_at",
 			"repository_access_level", "pages_access_level", "forking_access_level", "analytics_access_level",
@@ -116,7 +118,7 @@ func (g *gen) tables() []table {
 			"milestone_id", "iid", "updated_by_id", "weight", "confidential", "due_date", "relative_position",
 			"closed_at", "closed_by_id", "state_id", "upvotes_count", "work_item_type_id", "namespace_id"}, g.issueRows},
 		{"issue_metrics", []string{"id", "issue_id", "first_mentioned_in_commit_at", "first_associated_with_milestone_at",
-			"first_added_to_board_at", "created_at", "updated_at", "namespace_id"}, g.issueMetricRows},
+			"first_added_to_board_at", "created_at", "updated_at"}, g.issueMetricRows},
 		{"merge_requests", []string{"id", "target_branch", "source_branch", "source_project_id", "author_id", "assignee_id",
 			"title", "created_at", "updated_at", "milestone_id", "merge_status", "target_project_id", "iid", "description",
 			"updated_by_id", "merge_when_pipeline_succeeds", "merge_user_id", "merge_commit_sha", "squash",
@@ -125,10 +127,9 @@ func (g *gen) tables() []table {
 			"first_deployed_to_production_at", "merged_at", "created_at", "updated_at", "merged_by_id",
 			"latest_closed_by_id", "latest_closed_at", "first_comment_at", "first_commit_at", "last_commit_at",
 			"diff_size", "modified_paths_size", "commits_count", "first_approved_at", "first_reassigned_at",
-			"added_lines", "removed_lines", "target_project_id", "first_contribution", "pipeline_id",
-			"reviewer_first_assigned_at"}, g.mergeRequestMetricRows},
+			"added_lines", "removed_lines", "target_project_id", "first_contribution", "pipeline_id"}, g.mergeRequestMetricRows},
 		{"merge_requests_closing_issues", []string{"id", "merge_request_id", "issue_id", "created_at", "updated_at",
-			"from_mr_description", "project_id"}, g.closingIssueRows},
+			"closes_work_item", "from_mr_description"}, g.closingIssueRows},
 		{"label_links", []string{"id", "label_id", "target_id", "target_type", "created_at", "updated_at"}, g.labelLinkRows},
 		{"notes", []string{"id", "note", "noteable_type", "author_id", "created_at", "updated_at", "project_id",
 			"line_code", "noteable_id", "system", "type", "resolved_at", "resolved_by_id", "discussion_id",
@@ -277,7 +278,7 @@ func (g *gen) projectRows(emit emitFunc) {
 		}
 		if !emit(p.id, p.name, p.path, p.desc, p.createdAt, last, p.creatorID, p.nsID,
 			last, p.vis, p.archived, stars, p.pendingDelete, true,
-			last, marked, p.projNSID, p.defaultBranch) {
+			last, marked, p.projNSID) {
 			return
 		}
 	}
@@ -401,7 +402,7 @@ func (g *gen) issueMetricRows(emit emitFunc) {
 			commit = is.createdAt.Add(time.Minute)
 		}
 		if !emit(is.id, is.id, ts(commit), ts(is.milestoneAt), ts(is.boardAt), is.createdAt,
-			maxTime(is.updatedAt(), commit, is.boardAt), is.p.projNSID) {
+			maxTime(is.updatedAt(), commit, is.boardAt)) {
 			return
 		}
 	}
@@ -452,8 +453,7 @@ func (g *gen) mergeRequestMetricRows(emit emitFunc) {
 			ts(mr.prodDeployed), ts(mr.merged), mr.createdAt, mr.updatedAt(), uid(mr.mergedBy),
 			uid(mr.closedBy), ts(mr.closed), ts(mr.firstComment), mr.firstCommit, mr.lastCommit,
 			files, files, mr.commits, ts(mr.firstApproved), ts(mr.reassigned),
-			mr.added, mr.removed, mr.p.id, mr.firstContrib, mr.headPipeline(),
-			ts(mr.reviewerAssigned)) {
+			mr.added, mr.removed, mr.p.id, mr.firstContrib, mr.headPipeline()) {
 			return
 		}
 	}
@@ -464,7 +464,7 @@ func (g *gen) closingIssueRows(emit emitFunc) {
 	for _, mr := range g.mrs {
 		for _, is := range mr.closes {
 			id++
-			if !emit(id, mr.id, is.id, mr.createdAt, mr.createdAt, true, mr.p.id) {
+			if !emit(id, mr.id, is.id, mr.createdAt, mr.createdAt, true, true) {
 				return
 			}
 		}
