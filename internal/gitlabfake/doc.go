@@ -16,6 +16,55 @@
 // merge_requests_closing_issues, notes, events, ci_pipelines, ci_builds,
 // environments and deployments. [Tables] lists them in load order.
 //
+// # Which GitLab
+//
+// The reference is db/structure.sql at commit
+// 002ac61dc198aa5db439235e28ac1129139df772 of a public fork of
+// gitlab-org/gitlab (0x73746F70626F74686572696E676D65/gitlab-fork); its
+// newest migrations are from late June 2024, the GitLab 17.2 development
+// cycle. Every column here exists in that file with the same type
+// (integer or bigint, character varying or text, timestamp with or
+// without time zone, smallint enums), nullability and default. Columns
+// that only later GitLab versions have (events.personal_namespace_id,
+// merge_requests_closing_issues.project_id, issue_metrics.namespace_id, …)
+// are left out, so a query written against this schema runs on that
+// GitLab and, as long as GitLab keeps the columns, on later ones. Checked
+// table by table:
+// namespaces.traversal_ids is integer[]; users.current_sign_in_ip and
+// last_sign_in_ip are character varying (the address as text), not inet;
+// routes.id and source_id, notes.noteable_id and merge_requests.head_pipeline_id
+// are integer; deployments.deployable_id, ci_builds.commit_id, user_id and
+// project_id are bigint. projects has no default_branch (GitLab keeps it in
+// the repository): the generator's default branch ("main", or "master" for
+// older projects) appears only as merge_requests.target_branch and
+// ci_pipelines.ref.
+//
+// Deliberate differences from GitLab:
+//
+//   - Most columns are left out; those kept are the ones the generator
+//     fills, plus a few with defaults.
+//   - Ids are serial or bigserial, which is GitLab's integer or bigint
+//     column with its own sequence. Primary keys, foreign keys and indexes
+//     are named and chosen here, for the joins analytics queries use; GitLab
+//     has many more indexes, some foreign keys that are only "loose" (kept
+//     by the application, not the database), and CHECK (column IS NOT NULL)
+//     constraints (routes.namespace_id, issues.namespace_id and
+//     work_item_type_id, members.member_namespace_id,
+//     merge_request_metrics.target_project_id, …), which are left out; the
+//     generator fills those columns anyway.
+//   - ci_pipelines and ci_builds are plain tables. In GitLab, p_ci_builds
+//     is a table partitioned BY LIST (partition_id) and ci_builds is its
+//     partition for partition_id 100, with the same columns; its primary
+//     key is (id, partition_id) and references to pipelines carry
+//     partition_id. At the reference commit ci_pipelines is still a plain
+//     table; later versions make it the partition 100 of p_ci_pipelines in
+//     the same way. Both have partition_id (bigint NOT NULL, no default, as
+//     in GitLab); every row here is in partition 100. On most instances
+//     partition 100 holds every row; an instance that has moved on to newer
+//     partitions (GitLab.com) keeps its newer rows only in the p_ tables,
+//     so a query over all of them must read p_ci_builds (and, there,
+//     p_ci_pipelines), which this schema does not have.
+//
 // Values used: visibility_level 0 private, 10 internal, 20 public;
 // *_access_level 0 disabled, 10 private (members only), 20 enabled, 30
 // public; issues.state_id 1 opened, 2 closed; merge_requests.state_id 1
@@ -57,7 +106,7 @@
 //     comments on gitlab-org issues), and 200 humans per unit of scale,
 //     mostly active, some blocked, deactivated, banned or pending approval,
 //     some external or with 2FA. Every user has an email, password digest,
-//     tokens and sign-in IPs (inet).
+//     tokens and sign-in IPs (text, as GitLab stores them).
 //   - Group members with every access level, direct project members,
 //     pending invitations.
 //   - Group labels (type::bug, type::feature, type::maintenance,
