@@ -3,6 +3,8 @@ package gitlabfake_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -98,6 +100,11 @@ func TestLoad(t *testing.T) {
 				t.Errorf("next %s id = %d, want %d", name, next, stats.Rows[name]+1)
 			}
 		}
+	})
+
+	t.Run("schema follows GitLab", func(t *testing.T) {
+		t.Parallel()
+		testGitLabColumns(t, pgtest.Connect(t, dsn))
 	})
 
 	t.Run("determinism", func(t *testing.T) {
@@ -489,5 +496,61 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportMetric(float64(rows), "rows")
 			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
+	}
+}
+
+// testGitLabColumns compares every column of the loaded tables, its type and
+// its NOT NULL, with testdata/gitlab_columns.txt, the same columns as
+// GitLab's db/structure.sql declares them.
+func testGitLabColumns(t *testing.T, conn *pgx.Conn) {
+	data, err := os.ReadFile("testdata/gitlab_columns.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{} // table.column → type [NOT NULL]
+	for line := range strings.Lines(string(data)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		col, typ, ok := strings.Cut(line, " ")
+		if !ok {
+			t.Fatalf("testdata/gitlab_columns.txt: bad line %q", line)
+		}
+		want[col] = typ
+	}
+	rows, err := conn.Query(t.Context(), `
+		SELECT c.relname || '.' || a.attname,
+		       format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+		FROM pg_attribute a
+		JOIN pg_class c ON c.oid = a.attrelid
+		WHERE c.relname = ANY ($1) AND c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
+		  AND a.attnum > 0 AND NOT a.attisdropped`, gitlabfake.Tables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for rows.Next() {
+		var col, typ string
+		if err := rows.Scan(&col, &typ); err != nil {
+			t.Fatal(err)
+		}
+		got[col] = typ
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range slices.Sorted(maps.Keys(got)) {
+		switch w, ok := want[col]; {
+		case !ok:
+			t.Errorf("%s %s is not in GitLab's structure.sql (testdata/gitlab_columns.txt)", col, got[col])
+		case w != got[col]:
+			t.Errorf("%s is %s, GitLab has %s", col, got[col], w)
+		}
+	}
+	for _, col := range slices.Sorted(maps.Keys(want)) {
+		if _, ok := got[col]; !ok {
+			t.Errorf("%s (%s) is in testdata/gitlab_columns.txt but not in the schema", col, want[col])
+		}
 	}
 }

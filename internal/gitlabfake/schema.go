@@ -2,9 +2,11 @@ package gitlabfake
 
 // Schema returns the DDL of the fake GitLab schema: tables, primary keys,
 // foreign keys and indexes, in the public schema of an empty database. Table
-// and column names and types follow GitLab's db/structure.sql (a subset of
-// the columns; timestamps keep GitLab's mix of `timestamp without time zone`
-// for system times and `timestamp with time zone` for user actions).
+// and column names, types, nullability and defaults follow GitLab's
+// db/structure.sql at the commit the package documentation names (a subset
+// of the columns; timestamps keep GitLab's mix of `timestamp without time
+// zone` for system times and `timestamp with time zone` for user actions);
+// testdata/gitlab_columns.txt lists the columns as GitLab declares them.
 func Schema() string { return tablesDDL + constraintsDDL }
 
 // tablesDDL creates the tables without constraints or indexes, so that Load
