@@ -91,6 +91,13 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'metricgate help COMMAND' for a command's flags.")
 }
 
+// fail prints "metricgate CMD: message" on stderr and returns code, for a
+// command's early returns.
+func (e *env) fail(code int, cmd, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "metricgate %s: %s\n", cmd, fmt.Sprintf(format, args...))
+	return code
+}
+
 // newFlags returns a flag set that prints its usage in our format.
 func newFlags(e *env, name, args, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

@@ -41,28 +41,23 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if *scale < 1 {
-		fmt.Fprintln(e.stderr, "metricgate demo: --scale must be at least 1")
-		return ExitUsage
+		return e.fail(ExitUsage, "demo", "--scale must be at least 1")
 	}
 	cfg, err := loadConfigOffline(*configPath, e.environ)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "metricgate demo: %v\n", err)
-		return ExitUsage
+		return e.fail(ExitUsage, "demo", "%v", err)
 	}
 	if *queryDir != "" {
 		if info, err := os.Stat(*queryDir); err != nil || !info.IsDir() {
-			fmt.Fprintf(e.stderr, "metricgate demo: --queries %s: not a directory\n", *queryDir)
-			return ExitUsage
+			return e.fail(ExitUsage, "demo", "--queries %s: not a directory", *queryDir)
 		}
 	}
 	fsys, where := demoQueries(*queryDir, cfg.Queries.Dir)
 	if err := runDemo(ctx, e, *dir, *scale, fsys, where, cfg); err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintln(e.stderr, "metricgate demo: interrupted")
-		} else {
-			fmt.Fprintf(e.stderr, "metricgate demo: %v\n", err)
+			return e.fail(ExitProblems, "demo", "interrupted")
 		}
-		return ExitProblems
+		return e.fail(ExitProblems, "demo", "%v", err)
 	}
 	return ExitOK
 }

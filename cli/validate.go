@@ -36,17 +36,14 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 	switch *format {
 	case "text", "json", "codequality":
 	default:
-		fmt.Fprintf(e.stderr, "metricgate validate: unknown --format %q: use text, json or codequality\n", *format)
-		return ExitUsage
+		return e.fail(ExitUsage, "validate", "unknown --format %q: use text, json or codequality", *format)
 	}
 	if *output != "" && *format == "text" {
-		fmt.Fprintln(e.stderr, "metricgate validate: --output goes with --format json or codequality")
-		return ExitUsage
+		return e.fail(ExitUsage, "validate", "--output goes with --format json or codequality")
 	}
 	cfg, err := loadConfigOffline(*configPath, e.environ)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
-		return ExitUsage
+		return e.fail(ExitUsage, "validate", "%v", err)
 	}
 	targets := fl.Args()
 	if len(targets) == 0 {
@@ -54,18 +51,15 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 	}
 	files, err := collectQueryFiles(targets)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
-		return ExitUsage
+		return e.fail(ExitUsage, "validate", "%v", err)
 	}
 	g, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
 	if err != nil {
-		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
-		return ExitUsage
+		return e.fail(ExitUsage, "validate", "%v", err)
 	}
 	rep, err := validateFiles(files, cfg.catalogConfig(), g)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "metricgate validate: %v\n", err)
-		return ExitProblems
+		return e.fail(ExitProblems, "validate", "%v", err)
 	}
 	switch {
 	case *format == "text":
@@ -76,8 +70,7 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 		err = rep.write(e.stdout, *format)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "metricgate validate: write report: %v\n", err)
-		return ExitProblems
+		return e.fail(ExitProblems, "validate", "write report: %v", err)
 	}
 	if *format != "text" && len(rep.Problems) > 0 {
 		fmt.Fprintf(e.stderr, "metricgate validate: %s\n", rep.summary())
