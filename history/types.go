@@ -1,0 +1,82 @@
+package history
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a run or query run does not exist.
+var ErrNotFound = errors.New("not found")
+
+// RunStatus is the state of a run.
+type RunStatus string
+
+// Run states.
+const (
+	RunRunning   RunStatus = "running"   // started, not finished (or the process died: see Store.AbandonRunning)
+	RunSucceeded RunStatus = "succeeded" // every query that ran succeeded
+	RunPartial   RunStatus = "partial"   // some queries failed, some succeeded
+	RunFailed    RunStatus = "failed"    // nothing succeeded, or the run could not start (stale source, …)
+)
+
+// QueryStatus is the outcome of one query in a run.
+type QueryStatus string
+
+// Query run states.
+const (
+	QueryRunning   QueryStatus = "running"
+	QuerySucceeded QueryStatus = "succeeded"
+	QueryFailed    QueryStatus = "failed"
+	QuerySkipped   QueryStatus = "skipped" // not approved, or refused before it ran; Error says why
+)
+
+// Run is one run: every due query of the catalog, one snapshot per source.
+type Run struct {
+	ID int64
+	// Trigger says what started the run: "schedule", "manual" (metricgate
+	// run), "api", "catch-up", "demo".
+	Trigger string
+	// Approval is the approval mode in force: none, git or gitlab.
+	Approval string
+	Status   RunStatus
+	// Error says why a run failed as a whole ("source main is 30h old …").
+	Error      string
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running
+	// Queries, Succeeded, Failed, Skipped count the run's query runs
+	// (filled when read back).
+	Queries, Succeeded, Failed, Skipped int
+}
+
+// QueryRun is one query's execution in a run.
+type QueryRun struct {
+	ID    int64
+	RunID int64
+	// Query is the query's name; Target its warehouse table.
+	Query, Target string
+	// Source is the source database's name.
+	Source string
+	Status QueryStatus
+	// Error is the failure or skip reason, "" on success. Never holds data
+	// rows or secrets.
+	Error string
+	// RowsLoaded went to the warehouse; RowsSuppressed were dropped by the
+	// group-size filter.
+	RowsLoaded, RowsSuppressed int64
+	// Attempts is how many times the query was tried (retries of transient
+	// errors).
+	Attempts int
+	// Cost is the EXPLAIN total cost.
+	Cost float64
+	// SHA256 is the hex SHA-256 of the query file.
+	SHA256 string
+	// Commit is the commit the file was approved at ("" with approval none).
+	Commit string
+	// Approval describes the approval: "none", "git <sha>", "gitlab !12 by @a, @b".
+	Approval string
+	// SnapshotTime is the source's as-of time: what _snapshot_date records.
+	SnapshotTime time.Time
+	StartedAt    time.Time
+	FinishedAt   time.Time
+	Duration     time.Duration
+}

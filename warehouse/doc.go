@@ -1,0 +1,51 @@
+// Package warehouse defines what a load into the warehouse is: a query
+// result's columns and types ([Load], [Column], [Type]), the stream of its
+// rows ([Rows]) and the provenance stamped on every row ([Provenance]). The
+// writers live in the subpackages (duckdb, postgres, snowflake); the
+// package that drives them declares the interface it needs (runner.Writer),
+// and every writer passes the one conformance suite in warehousetest.
+//
+// # Layout
+//
+// One table per query, named by its target (default: the query's name),
+// with the query's output columns followed by the provenance columns
+// _snapshot_date (date), _run_id (bigint), _query_sha256 (text), _commit
+// (text) and _loaded_at (timestamp with time zone).
+//
+//   - append: one slice per _snapshot_date. A load deletes that date's rows
+//     and inserts the new ones in one transaction, so a rerun for a date
+//     leaves exactly one copy and a crash leaves the previous state.
+//   - replace: the table holds the latest result only. A load fills a
+//     staging table and swaps it in atomically.
+//
+// Schema evolution: a column the table lacks is added (older rows read
+// NULL); a column the result lacks stays in the table and reads NULL in new
+// rows; a column whose type changed fails the load with an
+// [IncompatibleError] naming it, and the table is left as it was.
+//
+// # Types
+//
+// Result columns are PostgreSQL types; [FromPostgres] maps them to a
+// [Kind], and each writer maps the kind to its own type:
+//
+//	kind (PostgreSQL)                   DuckDB          PostgreSQL      Snowflake
+//	int (int2, int4, int8, oid)         BIGINT          bigint          NUMBER(38,0)
+//	numeric(p,s), p ≤ 38                DECIMAL(p,s)    numeric(p,s)    NUMBER(p,s)
+//	numeric(p,s), p > 38                DOUBLE          numeric(p,s)    FLOAT
+//	numeric (unconstrained)             DOUBLE          numeric         FLOAT
+//	float (float4, float8)              DOUBLE          double precision FLOAT
+//	text (text, varchar, uuid, other)   VARCHAR         text            VARCHAR
+//	bool                                BOOLEAN         boolean         BOOLEAN
+//	date                                DATE            date            DATE
+//	timestamp                           TIMESTAMP       timestamp       TIMESTAMP_NTZ
+//	timestamptz                         TIMESTAMPTZ     timestamptz     TIMESTAMP_TZ
+//	interval                            INTERVAL        interval        VARCHAR (ISO 8601, Interval.String)
+//	json, jsonb                         JSON            jsonb           VARIANT
+//	arrays of the above                 LIST (T[])      T[]             ARRAY
+//
+// An unconstrained numeric (what avg() and sum() of numeric return) has no
+// fixed scale, which DuckDB's DECIMAL and Snowflake's NUMBER need: it is
+// loaded as a double there (about 15 significant digits) and exactly in
+// PostgreSQL. Declare the scale in the query (round(avg(x), 2)::numeric(12,2))
+// to keep it exact everywhere.
+package warehouse
