@@ -1,0 +1,39 @@
+// Package postgres writes query results into a PostgreSQL warehouse.
+//
+// [Open] takes a postgres:// or postgresql:// URL. Its optional schema query
+// parameter (default public) names the schema the tables live in; it is
+// created when missing and removed from the URL before pgx sees it. Every
+// identifier is quoted, so table and column names are used exactly as the
+// load gives them.
+//
+// # Loads
+//
+// Rows go in with COPY (pgx's CopyFrom, the binary protocol), never row by
+// row, streamed straight from the [warehouse.Rows]: memory does not grow
+// with the result. Each load runs in one transaction, which PostgreSQL
+// makes atomic for DDL too:
+//
+//   - append: create the table or add the columns it lacks, DELETE the rows
+//     of the load's _snapshot_date, COPY the new rows, COMMIT.
+//   - replace: create a staging table with the table's columns plus the
+//     ones it lacks, COPY the rows into it, DROP the table and RENAME the
+//     staging table to its name, COMMIT. A concurrent reader waits for the
+//     commit on the table's lock and then reads the new table: it sees the
+//     old rows or the new ones, never an empty table. Indexes, grants and
+//     views on the table are not carried over (a view on it makes the DROP
+//     fail, and the load with it).
+//
+// A crash or a cancelled context at any point rolls the transaction back
+// and leaves the previous state. Loads into one table take a transaction
+// advisory lock on its name, so two writers never race to create or evolve
+// it; loads into different tables run in parallel on the connection pool.
+//
+// # Types
+//
+// Kinds map to bigint, numeric(p,s) or numeric (exact, whatever the
+// precision), double precision, text, boolean, date, timestamp,
+// timestamptz, interval and jsonb, and arrays to T[]. A column whose kind
+// changed (by [warehouse.FromPostgres] of the table's column type) fails the
+// load with a [warehouse.IncompatibleError]; a wider integer type or a
+// varchar column created by hand is the same kind and loads.
+package postgres
