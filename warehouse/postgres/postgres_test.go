@@ -321,7 +321,7 @@ type failingRows struct {
 	err error
 }
 
-func (f *failingRows) Next() bool             { f.n++; return true }
+func (f *failingRows) Next() bool { f.n++; return true }
 func (f *failingRows) Values() ([]any, error) {
 	if f.n > 1000 {
 		return nil, f.err
