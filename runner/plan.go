@@ -1,0 +1,128 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/guard"
+)
+
+// Plan is what a query would load, without a row of its data: for authors
+// and reviewers, before the query is approved.
+type Plan struct {
+	// Columns are the output columns with their source types and kinds.
+	Columns []PlanColumn
+	// Cost is the EXPLAIN total cost; MaxCost the query's limit (0: none).
+	Cost, MaxCost float64
+	// Groups is the number of result rows (one per group); Kept would be
+	// loaded and Suppressed dropped for being under MinGroupSize.
+	Groups, Kept, Suppressed int64
+	MinGroupSize             int64
+	// MaxRows is the query's max_rows.
+	MaxRows int64
+	// Histogram counts the groups by group size.
+	Histogram []Bucket
+	// Problems are the reasons the run would refuse the query (the type
+	// rule, max_cost, max_rows); empty when it would load.
+	Problems []string
+	// Duration is how long the query took.
+	Duration time.Duration
+}
+
+// PlanColumn is one output column of a plan.
+type PlanColumn struct {
+	Name string
+	// Type is the PostgreSQL type name of the result column.
+	Type string
+	// Kind is what the guard made of it: group key, aggregate or constant.
+	Kind guard.Kind
+}
+
+// Bucket counts the groups whose size is in [Low, High]; High is 0 for no
+// upper bound. The first bucket, [0, min_group_size-1], is what the run
+// suppresses.
+type Bucket struct {
+	Low, High int64
+	Groups    int64
+}
+
+// bucketBounds are the histogram's lower bounds as multiples of
+// min_group_size, after the first bucket [1, min).
+var bucketBounds = []int64{1, 2, 5, 10, 100}
+
+// PlanQuery runs q on src in a read-only transaction and summarizes what a
+// run would load. It checks the query with g first; a guard violation is an
+// error. It returns no data rows.
+func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query) (*Plan, error) {
+	an, vs := g.Check(q.Text, q.GroupSize)
+	if len(vs) > 0 {
+		return nil, fmt.Errorf("%s:%s (and %d more problems; run metricgate validate)", q.Path, vs[0], len(vs)-1)
+	}
+	cfg := Config{Sources: map[string]Source{"plan": src}}.withDefaults()
+	conn, err := connect(ctx, src.URL, cfg.ApplicationName+" plan "+q.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
+	ex, err := begin(ctx, conn, "", cfg, q, cfg.ApplicationName+" plan "+q.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer ex.rollback(ctx)
+	p := &Plan{MaxCost: q.MaxCost, MinGroupSize: int64(q.MinGroupSize), MaxRows: int64(q.MaxRows)}
+	if p.Cost, err = ex.explain(ctx); err != nil {
+		return nil, err
+	}
+	if q.MaxCost > 0 && p.Cost > q.MaxCost {
+		p.Problems = append(p.Problems, fmt.Sprintf("EXPLAIN cost %.0f is above max_cost %.0f: the run would not execute it", p.Cost, q.MaxCost))
+	}
+	start := time.Now()
+	res, err := ex.query(ctx, an)
+	if res != nil {
+		defer res.close()
+		for i, c := range res.columns {
+			p.Columns = append(p.Columns, PlanColumn{Name: c.Name, Type: c.Source, Kind: an.Columns[i].Kind})
+		}
+	}
+	if err != nil {
+		if res == nil {
+			return nil, err
+		}
+		p.Problems = append(p.Problems, err.Error())
+		return p, nil
+	}
+	min := p.MinGroupSize
+	p.Histogram = append(p.Histogram, Bucket{Low: 0, High: min - 1})
+	for i, b := range bucketBounds {
+		hi := int64(0)
+		if i+1 < len(bucketBounds) {
+			hi = bucketBounds[i+1]*min - 1
+		}
+		p.Histogram = append(p.Histogram, Bucket{Low: b * min, High: hi})
+	}
+	// Read every group's size through the filter, keeping nothing else:
+	// the rows it keeps reach Next, the ones it drops it counts.
+	res.maxRows = 1<<63 - 1
+	for res.Next() {
+		n := res.values[res.filter.Column].(int64)
+		for i := len(p.Histogram) - 1; i > 0; i-- {
+			if n >= p.Histogram[i].Low {
+				p.Histogram[i].Groups++
+				break
+			}
+		}
+	}
+	p.Histogram[0].Groups = res.filter.Dropped
+	if res.err != nil {
+		return nil, res.err
+	}
+	p.Duration = time.Since(start)
+	p.Kept, p.Suppressed = res.filter.Kept, res.filter.Dropped
+	p.Groups = p.Kept + p.Suppressed
+	if p.Kept > p.MaxRows {
+		p.Problems = append(p.Problems, fmt.Sprintf("%d rows are more than max_rows (%d): the run would fail", p.Kept, p.MaxRows))
+	}
+	return p, nil
+}

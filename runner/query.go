@@ -1,0 +1,376 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/warehouse"
+)
+
+// connect opens a connection to a source with an application_name that
+// shows in pg_stat_activity.
+func connect(ctx context.Context, url, appName string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		// pgx's parse errors can quote the connection string.
+		return nil, errors.New("parse the source URL: malformed connection string")
+	}
+	cfg.RuntimeParams["application_name"] = appName
+	ctx, cancel := context.WithTimeoutCause(ctx, 30*time.Second, errors.New("connect to the source: timed out after 30s"))
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the source: %w", err)
+	}
+	return conn, nil
+}
+
+// snapshot is a source's coordinator transaction: it holds the exported
+// snapshot every query of the run attaches to.
+type snapshot struct {
+	conn *pgx.Conn
+	tx   pgx.Tx
+	id   string
+	asOf time.Time
+}
+
+// openSnapshot begins the coordinator's REPEATABLE READ transaction, reads
+// the source's as-of time inside it and exports its snapshot. idle bounds
+// how long the transaction may sit idle (it waits for the whole run).
+func openSnapshot(ctx context.Context, src Source, appName string, idle time.Duration) (*snapshot, error) {
+	conn, err := connect(ctx, src.URL, appName)
+	if err != nil {
+		return nil, err
+	}
+	s := &snapshot{conn: conn}
+	s.tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		s.close(ctx)
+		return nil, fmt.Errorf("begin snapshot transaction: %w", err)
+	}
+	if _, err := s.tx.Exec(ctx, fmt.Sprintf("SET LOCAL idle_in_transaction_session_timeout = %d", idle.Milliseconds())); err != nil {
+		s.close(ctx)
+		return nil, fmt.Errorf("set idle timeout: %w", err)
+	}
+	var asOf *time.Time
+	if err := s.tx.QueryRow(ctx, "SELECT ("+src.AsOf+")::timestamptz").Scan(&asOf); err != nil {
+		s.close(ctx)
+		return nil, fmt.Errorf("read as_of (%s): %w", src.AsOf, err)
+	}
+	if asOf == nil {
+		s.close(ctx)
+		return nil, fmt.Errorf("as_of (%s) is NULL: the source looks empty", src.AsOf)
+	}
+	s.asOf = asOf.UTC()
+	if err := s.tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&s.id); err != nil {
+		s.close(ctx)
+		return nil, fmt.Errorf("export snapshot: %w", err)
+	}
+	return s, nil
+}
+
+func (s *snapshot) close(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if s.tx != nil {
+		_ = s.tx.Rollback(ctx) // read-only: nothing to keep
+	}
+	_ = s.conn.Close(ctx)
+}
+
+// worker runs queries one after another on its own connection, each in a
+// transaction attached to the source's snapshot.
+type worker struct {
+	r       *Runner
+	src     Source
+	snap    *snapshot
+	appName string
+	conn    *pgx.Conn
+}
+
+func (w *worker) close(ctx context.Context) {
+	if w.conn != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = w.conn.Close(ctx)
+		w.conn = nil
+	}
+}
+
+// run executes j with retries of transient errors and loads its result.
+func (w *worker) run(ctx context.Context, log *slog.Logger, runID int64, j *job) {
+	q := j.query
+	backoff := w.r.cfg.Backoff
+	for attempt := 1; ; attempt++ {
+		j.qr.Attempts = attempt
+		err := w.attempt(ctx, runID, j)
+		if err == nil {
+			j.qr.Status, j.qr.Error = history.QuerySucceeded, ""
+			return
+		}
+		j.qr.Status, j.qr.Error = history.QueryFailed, err.Error()
+		if !transient(err) || attempt >= w.r.cfg.Attempts || ctx.Err() != nil {
+			return
+		}
+		log.Warn("query failed, retrying", slog.String("query", q.Name), slog.Int("attempt", attempt),
+			slog.Duration("backoff", backoff), slog.String("error", err.Error()))
+		w.close(ctx) // the connection may be dead: start afresh
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+// attempt runs the query once: EXPLAIN and the cost limit, the query in the
+// snapshot, the type rule on the result's columns, the group-size filter on
+// every row, max_rows, and the load.
+func (w *worker) attempt(ctx context.Context, runID int64, j *job) error {
+	q := j.query
+	if w.conn == nil || w.conn.IsClosed() {
+		conn, err := connect(ctx, w.src.URL, w.appName)
+		if err != nil {
+			return err
+		}
+		w.conn = conn
+	}
+	// The server's statement_timeout is the query's timeout; the client
+	// gives it a little more so that the server's message wins.
+	ctx, cancel := context.WithTimeoutCause(ctx, q.Timeout+30*time.Second,
+		fmt.Errorf("query %s: no answer within its timeout %s", q.Name, q.Timeout))
+	defer cancel()
+	ex, err := begin(ctx, w.conn, w.snap.id, w.r.cfg, q, fmt.Sprintf("%s %s", w.appName, q.Name))
+	if err != nil {
+		return err
+	}
+	defer ex.rollback(ctx)
+
+	cost, err := ex.explain(ctx)
+	if err != nil {
+		return err
+	}
+	j.qr.Cost = cost
+	if q.MaxCost > 0 && cost > q.MaxCost {
+		return fmt.Errorf("EXPLAIN cost %.0f is above max_cost %.0f: not run", cost, q.MaxCost)
+	}
+	res, err := ex.query(ctx, j.analysis)
+	if err != nil {
+		if res != nil {
+			res.close()
+		}
+		return err
+	}
+	defer res.close()
+	load := warehouse.Load{Table: q.Target, Mode: warehouse.Mode(q.Load), Columns: res.columns,
+		Provenance: warehouse.Provenance{SnapshotDate: w.snap.asOf, RunID: runID, QuerySHA256: q.SHA256,
+			Commit: j.qr.Commit, LoadedAt: w.r.now()}}
+	n, werr := w.r.writer.Write(ctx, load, res)
+	j.qr.RowsLoaded, j.qr.RowsSuppressed = res.filter.Kept, res.filter.Dropped
+	if res.err != nil || werr != nil {
+		// Drop the connection rather than drain what the source still sends.
+		w.close(ctx)
+	}
+	switch {
+	case res.err != nil: // the source's error, which the writer saw too
+		j.qr.RowsLoaded = 0
+		return res.err
+	case werr != nil:
+		j.qr.RowsLoaded = 0
+		return fmt.Errorf("load into %s: %w", q.Target, werr)
+	}
+	j.qr.RowsLoaded = n
+	return nil
+}
+
+// execution is one query's transaction on the source.
+type execution struct {
+	tx pgx.Tx
+	q  *catalog.Query
+}
+
+// begin opens the query's READ ONLY REPEATABLE READ transaction on the
+// run's snapshot with its timeouts and application_name.
+func begin(ctx context.Context, conn *pgx.Conn, snapshotID string, cfg Config, q *catalog.Query, appName string) (*execution, error) {
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	ex := &execution{tx: tx, q: q}
+	if snapshotID != "" {
+		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshotID+"'"); err != nil {
+			ex.rollback(ctx)
+			return nil, fmt.Errorf("attach to the run's snapshot: %w", err)
+		}
+	}
+	_, err = tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
+		set_config('idle_in_transaction_session_timeout', $3, true), set_config('application_name', $4, true)`,
+		fmt.Sprint(q.Timeout.Milliseconds()), fmt.Sprint(cfg.LockTimeout.Milliseconds()),
+		fmt.Sprint(cfg.IdleTimeout.Milliseconds()), truncate(appName, 63))
+	if err != nil {
+		ex.rollback(ctx)
+		return nil, fmt.Errorf("set timeouts: %w", err)
+	}
+	return ex, nil
+}
+
+func (ex *execution) rollback(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = ex.tx.Rollback(ctx) // read-only: nothing to keep
+}
+
+// explain returns the query's EXPLAIN total cost.
+func (ex *execution) explain(ctx context.Context) (float64, error) {
+	var plan string
+	if err := ex.tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+ex.q.Text).Scan(&plan); err != nil {
+		return 0, fmt.Errorf("explain: %w", err)
+	}
+	var p []struct {
+		Plan struct {
+			TotalCost float64 `json:"Total Cost"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(plan), &p); err != nil || len(p) == 0 {
+		return 0, fmt.Errorf("explain: unexpected plan %.80q", plan)
+	}
+	return p[0].Plan.TotalCost, nil
+}
+
+// query starts the query and checks its result's columns: their names are
+// the ones the guard analysed, an aggregate column has an aggregate type,
+// and the group-size column is there. No row has been read when it returns.
+// When only the type rule fails, the result (with its columns) is returned
+// with the error, for plan to show; the caller closes it.
+func (ex *execution) query(ctx context.Context, an *guard.Analysis) (*result, error) {
+	rows, err := ex.tx.Query(ctx, ex.q.Text, resultFormats())
+	if err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	res := &result{rows: rows, filter: &guard.GroupFilter{Column: -1, Min: int64(ex.q.MinGroupSize)},
+		maxRows: int64(ex.q.MaxRows)}
+	fields := rows.FieldDescriptions()
+	if len(fields) == 0 { // the query failed before its first row
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("query: %w", err)
+		}
+	}
+	if len(fields) != len(an.Columns) {
+		res.close()
+		return nil, fmt.Errorf("result has %d columns, the guard saw %d", len(fields), len(an.Columns))
+	}
+	typnames := make([]string, len(fields))
+	for i, f := range fields {
+		if f.Name != an.Columns[i].Name {
+			res.close()
+			return nil, fmt.Errorf("result column %d is %q, the guard saw %q", i+1, f.Name, an.Columns[i].Name)
+		}
+		typnames[i] = typeName(ex.tx.Conn(), f.DataTypeOID)
+		t := warehouse.FromPostgres(typnames[i], f.TypeModifier)
+		res.columns = append(res.columns, warehouse.Column{Name: f.Name, Type: t, Source: typnames[i]})
+		s := newScanner(t)
+		res.scanners = append(res.scanners, s)
+		res.targets = append(res.targets, s.target)
+		if f.Name == ex.q.GroupSize {
+			res.filter.Column = i
+		}
+	}
+	res.values = make([]any, len(fields))
+	if err := guard.CheckResultTypes(an, typnames); err != nil {
+		return res, err
+	}
+	if res.filter.Column < 0 {
+		res.close()
+		return nil, fmt.Errorf("group_size column %q is not in the result", ex.q.GroupSize)
+	}
+	return res, nil
+}
+
+// typeName is the pg_type name of oid as pgx knows it, or "oid:N" for a
+// type pgx does not know (an enum, a domain), which is loaded as text.
+func typeName(conn *pgx.Conn, oid uint32) string {
+	if t, ok := conn.TypeMap().TypeForOID(oid); ok {
+		return t.Name
+	}
+	return fmt.Sprintf("oid:%d", oid)
+}
+
+// result streams a query's rows as warehouse.Rows: it converts each row to
+// the warehouse's types, drops the rows under min_group_size, and fails on
+// more than max_rows kept rows.
+type result struct {
+	rows     pgx.Rows
+	columns  []warehouse.Column
+	scanners []scanner
+	targets  []any
+	values   []any
+	filter   *guard.GroupFilter
+	maxRows  int64
+	err      error
+}
+
+var _ warehouse.Rows = (*result)(nil)
+
+// Next advances to the next row that passes the group-size filter.
+func (r *result) Next() bool {
+	if r.err != nil {
+		return false
+	}
+	for r.rows.Next() {
+		if err := r.rows.Scan(r.targets...); err != nil {
+			r.err = fmt.Errorf("read row: %w", err)
+			return false
+		}
+		for i, s := range r.scanners {
+			v, err := s.value()
+			if err != nil {
+				r.err = fmt.Errorf("column %s: %w", r.columns[i].Name, err)
+				return false
+			}
+			r.values[i] = v
+		}
+		keep, err := r.filter.Keep(r.values)
+		if err != nil {
+			r.err = err
+			return false
+		}
+		if !keep {
+			continue
+		}
+		if r.filter.Kept > r.maxRows {
+			r.err = fmt.Errorf("more than max_rows (%d) rows: nothing loaded", r.maxRows)
+			return false
+		}
+		return true
+	}
+	if err := r.rows.Err(); err != nil {
+		r.err = fmt.Errorf("query: %w", err)
+	}
+	return false
+}
+
+// Values returns the current row.
+func (r *result) Values() ([]any, error) { return r.values, nil }
+
+// Err returns the error that ended the rows.
+func (r *result) Err() error { return r.err }
+
+func (r *result) close() { r.rows.Close() }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,387 @@
+package runner
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/review"
+	"gitlab.com/metricgate/metricgate/warehouse"
+)
+
+// Writer loads query results into the warehouse. Write returns the number
+// of rows written; on error the table is left as it was.
+type Writer interface {
+	Write(ctx context.Context, load warehouse.Load, rows warehouse.Rows) (int64, error)
+}
+
+// Recorder keeps the history of runs (history.Store).
+type Recorder interface {
+	StartRun(ctx context.Context, r history.Run) (int64, error)
+	FinishRun(ctx context.Context, id int64, status history.RunStatus, errText string, finishedAt time.Time) error
+	StartQueryRun(ctx context.Context, q history.QueryRun) (int64, error)
+	FinishQueryRun(ctx context.Context, q history.QueryRun) error
+}
+
+// Approver decides which query files may run (review.None, review.Git).
+// The map is keyed by query name; an error means nothing could be decided.
+type Approver interface {
+	Approve(ctx context.Context, queries []*catalog.Query) (map[string]review.Approval, error)
+}
+
+// Source is one source database.
+type Source struct {
+	// URL is the connection string of a read-only role.
+	URL string
+	// AsOf is an SQL expression giving the time the source's data is as of;
+	// default "now()". For a restored backup, e.g.
+	// "(SELECT max(updated_at) FROM events)".
+	AsOf string
+	// MaxAge refuses a run on a source whose as-of time is older. Default 26h.
+	MaxAge time.Duration
+}
+
+// Config configures a Runner. Zero values mean the documented defaults.
+type Config struct {
+	// Sources by name, as queries' source headers name them.
+	Sources map[string]Source
+	// Workers is how many queries of a source run at once. Default 2.
+	Workers int
+	// Approval names the approval mode in force, for the run record:
+	// none, git or gitlab. Default "none".
+	Approval string
+	// LockTimeout is each query's lock_timeout. Default 10s.
+	LockTimeout time.Duration
+	// IdleTimeout is each query's idle_in_transaction_session_timeout.
+	// Default 10m.
+	IdleTimeout time.Duration
+	// Attempts is how many times a query is tried when it fails with a
+	// transient error (lost connection, serialization failure). Default 3.
+	Attempts int
+	// Backoff is the wait before the first retry; it doubles each time.
+	// Default 1s.
+	Backoff time.Duration
+	// ApplicationName prefixes the application_name of every connection.
+	// Default "metricgate".
+	ApplicationName string
+}
+
+func (c Config) withDefaults() Config {
+	c.Workers = cmp.Or(c.Workers, 2)
+	c.Approval = cmp.Or(c.Approval, "none")
+	c.LockTimeout = cmp.Or(c.LockTimeout, 10*time.Second)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, 10*time.Minute)
+	c.Attempts = cmp.Or(c.Attempts, 3)
+	c.Backoff = cmp.Or(c.Backoff, time.Second)
+	c.ApplicationName = cmp.Or(c.ApplicationName, "metricgate")
+	sources := make(map[string]Source, len(c.Sources))
+	for name, s := range c.Sources {
+		s.AsOf = cmp.Or(strings.TrimSpace(s.AsOf), "now()")
+		s.MaxAge = cmp.Or(s.MaxAge, 26*time.Hour)
+		sources[name] = s
+	}
+	c.Sources = sources
+	return c
+}
+
+func (c Config) validate() error {
+	if c.Workers < 1 {
+		return fmt.Errorf("workers %d: must be at least 1", c.Workers)
+	}
+	if c.Attempts < 1 {
+		return fmt.Errorf("attempts %d: must be at least 1", c.Attempts)
+	}
+	if len(c.Sources) == 0 {
+		return errors.New("sources: none configured")
+	}
+	for name, s := range c.Sources {
+		if s.URL == "" {
+			return fmt.Errorf("sources.%s.url: not set", name)
+		}
+		if s.MaxAge < 0 {
+			return fmt.Errorf("sources.%s.max_age: must be positive", name)
+		}
+	}
+	return nil
+}
+
+// Runner makes runs. It is safe for concurrent use, though runs are meant to
+// be made one at a time (serve holds a lock for that).
+type Runner struct {
+	cfg      Config
+	guard    *guard.Guard
+	writer   Writer
+	rec      Recorder
+	approver Approver
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// Deps are what a Runner works with.
+type Deps struct {
+	Guard    *guard.Guard
+	Writer   Writer
+	Recorder Recorder
+	// Approver defaults to review.None.
+	Approver Approver
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+// New returns a Runner, or an error naming the configuration field that
+// cannot work.
+func New(cfg Config, deps Deps) (*Runner, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("runner config: %w", err)
+	}
+	if deps.Guard == nil || deps.Writer == nil || deps.Recorder == nil {
+		return nil, errors.New("runner: a guard, a writer and a recorder are required")
+	}
+	r := &Runner{cfg: cfg, guard: deps.Guard, writer: deps.Writer, rec: deps.Recorder,
+		approver: deps.Approver, log: deps.Logger, now: deps.Now}
+	if r.approver == nil {
+		r.approver = review.None{}
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	return r, nil
+}
+
+// Options select what a run does.
+type Options struct {
+	// Trigger is recorded with the run: "schedule", "manual", "api", ….
+	// Default "manual".
+	Trigger string
+	// Queries are the queries to run, normally the due queries of the
+	// catalog.
+	Queries []*catalog.Query
+}
+
+// Result is what a run did.
+type Result struct {
+	RunID  int64
+	Status history.RunStatus
+	// Error says why the run failed as a whole, or which sources failed.
+	Error string
+	// Queries are the query runs, in the order of Options.Queries.
+	Queries []history.QueryRun
+}
+
+// Run makes one run: it records the run, decides approval, checks every
+// query with the guard again, and runs the rest source by source, each
+// source on one exported snapshot, loading only the rows the group-size
+// filter keeps. Queries fail independently; the returned Result says which.
+// An error is returned only when the run could not be recorded at all.
+func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
+	started := r.now()
+	run := history.Run{Trigger: cmp.Or(opts.Trigger, "manual"), Approval: r.cfg.Approval,
+		Status: history.RunRunning, StartedAt: started}
+	id, err := r.rec.StartRun(ctx, run)
+	if err != nil {
+		return nil, fmt.Errorf("start run: %w", err)
+	}
+	res := &Result{RunID: id, Queries: make([]history.QueryRun, len(opts.Queries))}
+	log := r.log.With(slog.Int64("run_id", id))
+	log.Info("run started", slog.Int("queries", len(opts.Queries)), slog.String("trigger", run.Trigger))
+
+	var runErrs []string
+	approvals, err := r.approver.Approve(ctx, opts.Queries)
+	if err != nil {
+		runErrs = append(runErrs, fmt.Sprintf("approval: %v", err))
+		approvals = nil
+	}
+
+	// Decide what runs; record the rest as skipped or failed right away.
+	bySource := map[string][]*job{}
+	for i, q := range opts.Queries {
+		qr := history.QueryRun{RunID: id, Query: q.Name, Target: q.Target, Source: q.Source,
+			SHA256: q.SHA256, StartedAt: r.now(), Attempts: 0}
+		a, ok := approvals[q.Name]
+		switch {
+		case approvals == nil:
+			qr.Status, qr.Error = history.QuerySkipped, "approval could not be checked: "+fmt.Sprint(err)
+		case !ok:
+			qr.Status, qr.Error = history.QuerySkipped, "no approval decision"
+		case !a.OK():
+			qr.Status, qr.Error = history.QuerySkipped, fmt.Sprintf("%s: %s", a.State, a.Reason)
+		}
+		qr.Commit, qr.Approval = a.Commit, a.Summary
+		if qr.Status == "" {
+			an, vs := r.guard.Check(q.Text, q.GroupSize)
+			if len(vs) > 0 {
+				msgs := make([]string, 0, min(len(vs), 3))
+				for _, v := range vs[:min(len(vs), 3)] {
+					msgs = append(msgs, fmt.Sprintf("%s:%s", q.Path, v))
+				}
+				qr.Status, qr.Error = history.QueryFailed, "refused by the guard: "+strings.Join(msgs, "; ")
+			} else if _, ok := r.cfg.Sources[q.Source]; !ok {
+				qr.Status, qr.Error = history.QueryFailed, fmt.Sprintf("source %q is not configured", q.Source)
+			} else {
+				bySource[q.Source] = append(bySource[q.Source], &job{index: i, query: q, analysis: an, qr: qr})
+				continue
+			}
+		}
+		qr.FinishedAt = r.now()
+		res.Queries[i] = r.record(ctx, log, qr, true)
+	}
+
+	sources := make([]string, 0, len(bySource))
+	for name := range bySource {
+		sources = append(sources, name)
+	}
+	slices.Sort(sources)
+	for _, name := range sources {
+		jobs := bySource[name]
+		if err := r.runSource(ctx, log, id, name, jobs); err != nil {
+			runErrs = append(runErrs, err.Error())
+		}
+		for _, j := range jobs {
+			res.Queries[j.index] = j.qr
+		}
+	}
+
+	res.Status = runStatus(res.Queries)
+	if len(runErrs) > 0 && res.Status == history.RunSucceeded {
+		res.Status = history.RunFailed
+	}
+	res.Error = strings.Join(runErrs, "; ")
+	finishCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := r.rec.FinishRun(finishCtx, id, res.Status, res.Error, r.now()); err != nil {
+		return res, fmt.Errorf("finish run %d: %w", id, err)
+	}
+	log.Info("run finished", slog.String("status", string(res.Status)), slog.Duration("duration", r.now().Sub(started)))
+	return res, nil
+}
+
+// runStatus is succeeded when no query failed, partial when some failed and
+// some succeeded, failed when queries failed and none succeeded.
+func runStatus(qs []history.QueryRun) history.RunStatus {
+	var ok, failed int
+	for _, q := range qs {
+		switch q.Status {
+		case history.QuerySucceeded:
+			ok++
+		case history.QueryFailed:
+			failed++
+		}
+	}
+	switch {
+	case failed == 0:
+		return history.RunSucceeded
+	case ok > 0:
+		return history.RunPartial
+	}
+	return history.RunFailed
+}
+
+// job is one query of a run on its way through a source's workers.
+type job struct {
+	index    int
+	query    *catalog.Query
+	analysis *guard.Analysis
+	qr       history.QueryRun
+}
+
+// record writes a query run to the history: a new record when insert, else
+// the final state of one started before. A history failure is logged: the
+// warehouse already holds the result, and the run's record says what it can.
+func (r *Runner) record(ctx context.Context, log *slog.Logger, qr history.QueryRun, insert bool) history.QueryRun {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if qr.FinishedAt.After(qr.StartedAt) {
+		qr.Duration = qr.FinishedAt.Sub(qr.StartedAt)
+	}
+	var err error
+	if insert {
+		qr.ID, err = r.rec.StartQueryRun(ctx, qr)
+	} else {
+		err = r.rec.FinishQueryRun(ctx, qr)
+	}
+	if err != nil {
+		log.Error("record query run", slog.String("query", qr.Query), slog.String("error", err.Error()))
+	}
+	if qr.Status != history.QueryRunning {
+		level := slog.LevelInfo
+		if qr.Status == history.QueryFailed {
+			level = slog.LevelError
+		}
+		log.LogAttrs(ctx, level, "query "+string(qr.Status),
+			slog.String("query", qr.Query), slog.String("source", qr.Source),
+			slog.Int64("rows", qr.RowsLoaded), slog.Int64("suppressed", qr.RowsSuppressed),
+			slog.Int("attempts", qr.Attempts), slog.Duration("duration", qr.Duration),
+			slog.String("error", qr.Error))
+	}
+	return qr
+}
+
+// runSource runs jobs on one source: it opens the snapshot, checks the
+// source's age, and hands the jobs to the workers. An error means the
+// source could not be used at all; every job then carries it as its failure.
+func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, name string, jobs []*job) error {
+	src := r.cfg.Sources[name]
+	log = log.With(slog.String("source", name))
+	fail := func(err error) error {
+		for _, j := range jobs {
+			j.qr.Status, j.qr.Error, j.qr.FinishedAt = history.QueryFailed, err.Error(), r.now()
+			j.qr = r.record(ctx, log, j.qr, true)
+		}
+		return err
+	}
+	timeouts := time.Duration(0)
+	for _, j := range jobs {
+		timeouts += j.query.Timeout
+	}
+	snap, err := openSnapshot(ctx, src, r.appName(runID, "coordinator"), timeouts+10*time.Minute)
+	if err != nil {
+		return fail(fmt.Errorf("source %s: %w", name, err))
+	}
+	defer snap.close(ctx)
+	if age := r.now().Sub(snap.asOf); age > src.MaxAge {
+		return fail(fmt.Errorf("source %s is %s old (as of %s, by %s); max_age is %s: refusing to load stale numbers",
+			name, age.Round(time.Minute), snap.asOf.UTC().Format(time.RFC3339), src.AsOf, src.MaxAge))
+	}
+	log.Info("snapshot exported", slog.String("snapshot", snap.id), slog.Time("as_of", snap.asOf))
+
+	queue := make(chan *job)
+	var wg sync.WaitGroup
+	for w := range min(r.cfg.Workers, len(jobs)) {
+		wg.Go(func() {
+			wk := &worker{r: r, src: src, snap: snap, appName: r.appName(runID, fmt.Sprintf("worker %d", w+1))}
+			defer wk.close(ctx)
+			for j := range queue {
+				j.qr.Status, j.qr.StartedAt, j.qr.SnapshotTime = history.QueryRunning, r.now(), snap.asOf
+				j.qr = r.record(ctx, log, j.qr, true)
+				wk.run(ctx, log, runID, j)
+				j.qr.FinishedAt = r.now()
+				j.qr = r.record(ctx, log, j.qr, false)
+			}
+		})
+	}
+	for _, j := range jobs {
+		queue <- j
+	}
+	close(queue)
+	wg.Wait()
+	return nil
+}
+
+func (r *Runner) appName(runID int64, role string) string {
+	return fmt.Sprintf("%s run %d %s", r.cfg.ApplicationName, runID, role)
+}
