@@ -1,0 +1,31 @@
+// Package warehousetest is the conformance suite every warehouse writer
+// passes, and the helpers to compare warehouse tables.
+//
+// A driver's test builds its writer and hands it over, as river's
+// riverdrivertest does:
+//
+//	func TestConformance(t *testing.T) {
+//		warehousetest.Exercise(t.Context(), t, func(t *testing.T) warehousetest.Writer {
+//			w, err := duckdb.Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"))
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			return w
+//		})
+//	}
+//
+// [Exercise] covers every kind of column and its NULLs, empty results, the
+// provenance columns, idempotent appends per snapshot date, atomic
+// replaces, schema evolution (added, removed and incompatible columns),
+// a source failing midway, cancellation, concurrent loads, invalid loads
+// and a 200k-row load that must stream (the live Go heap is sampled while
+// the writer pulls rows; a writer holding the result in memory fails).
+//
+// [ExerciseCrash] kills a process in the middle of a load with SIGKILL and
+// checks the previous state survives; the driver's TestMain calls
+// [RunCrashChild] so the test binary can play that process.
+//
+// [Diff] and [Equal] compare tables ignoring row order and column order,
+// by value: numbers exactly or, when a float is involved, within
+// [FloatTolerance]; times by instant; JSON as documents.
+package warehousetest
