@@ -39,6 +39,7 @@ func commands() []command {
 		{"validate", "[--config FILE] [--format text|json|codequality] [--output FILE] [DIR|FILE...]",
 			"check query files: headers and the SQL guard, every problem at once", cmdValidate},
 		{"demo", "[--dir DIR] [--scale N] [--queries DIR]", demoSummary, cmdDemo},
+		{"migrate", migrateArgs, migrateSummary, cmdMigrate},
 		{"version", "", "print the version", cmdVersion},
 		{"help", "[COMMAND]", "show help", nil},
 	}
