@@ -151,6 +151,14 @@ func TestQueryRunRoundTrip(t *testing.T) {
 		FinishedAt:     base.Add(time.Hour + 2*time.Second + 3*time.Microsecond),
 		Duration:       time.Hour + 2*time.Minute + 3*time.Second + 456789*time.Microsecond,
 	}
+	// done sets every field, so that a field added to QueryRun but not
+	// stored fails this test.
+	v := reflect.ValueOf(done)
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			t.Errorf("test record leaves QueryRun.%s zero", v.Type().Field(i).Name)
+		}
+	}
 	if err := s.FinishQueryRun(ctx, done); err != nil {
 		t.Fatal(err)
 	}
