@@ -27,9 +27,16 @@ type Store struct {
 	where string
 }
 
+// The pool is small: the history is a few writes per query run and the
+// status API's reads.
+const (
+	maxOpenConns = 10
+	maxIdleConns = 4
+)
+
 // Open connects to the history database at url (a postgres:// URL or a
 // key=value connection string, read by pgx), checks the connection and
-// returns the store. Errors name the database by host and name only: they
+// returns the store, which holds a pool of at most 10 connections. Errors name the database by host and name only: they
 // never contain the password.
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgx.ParseConfig(url)
@@ -37,6 +44,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("open history database: %w", redact(err, url))
 	}
 	s := &Store{db: stdlib.OpenDB(*cfg), q: db.New(), where: describe(cfg)}
+	s.db.SetMaxOpenConns(maxOpenConns)
+	s.db.SetMaxIdleConns(maxIdleConns)
+	s.db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := s.db.PingContext(ctx); err != nil {
 		_ = s.db.Close()
 		return nil, fmt.Errorf("open history database %s: %w", s.where, redact(err, cfg.Password))
