@@ -21,7 +21,7 @@ build: ## build bin/metricgate
 	$(GO) build -o $(BIN)/metricgate ./cmd/metricgate
 
 .PHONY: test
-test: deps ## vet, check formatting, run every test and a short fuzz of the header parser and the guard
+test: deps check-generated ## vet, check formatting and generated code, run every test and a short fuzz of the header parser and the guard
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -42,8 +42,13 @@ $(LINT):
 	GOBIN=$(CURDIR)/$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(LINT_VERSION)
 
 .PHONY: generate
-generate: ## regenerate generated code (nothing is generated yet)
+generate: ## regenerate generated code (sqlc: history/internal/db)
+	$(GO) tool -modfile=tools/go.mod sqlc generate -f history/sqlc.yaml
 	$(GO) generate ./...
+
+.PHONY: check-generated
+check-generated: ## fail when history/internal/db is not what sqlc generates
+	@bash .ci/check-generated
 
 .PHONY: bench
 bench: deps ## run the benchmarks: validate time for 1,000 query files

@@ -180,3 +180,13 @@ func readFile(fsys fs.FS, p string) ([]byte, Problems, error) {
 	}
 	return src, nil, nil
 }
+
+// Suggest returns the name of the catalog's query that name most likely
+// misspells, or "", for "did you mean" messages about query names.
+func (c *Catalog) Suggest(name string) string {
+	names := make([]string, len(c.Queries))
+	for i, q := range c.Queries {
+		names[i] = q.Name
+	}
+	return suggest(name, names)
+}
