@@ -134,7 +134,8 @@ func genTable(load warehouse.Load, n int, prefix string) *warehouse.Table {
 // it loads a previous state through open(ctx, dsn), closes that writer,
 // re-executes the test binary as a crash child (see RunCrashChild) that
 // opens the same warehouse and starts a load of the same snapshot date,
-// kills it with SIGKILL at that point, reopens the warehouse and checks
+// kills it with SIGKILL at that point (and, while committing, also 1, 5, 20, 50
+// and 100 ms later, to land inside the commit), reopens the warehouse and checks
 // that it holds exactly the previous state (or, killed while committing,
 // exactly the previous or exactly the new state), and then that reloading
 // that date leaves one copy of it.
@@ -147,15 +148,18 @@ func genTable(load warehouse.Load, n int, prefix string) *warehouse.Table {
 func ExerciseCrash(t *testing.T, open OpenFunc, dsn string) {
 	t.Helper()
 	for _, mode := range []warehouse.Mode{warehouse.Append, warehouse.Replace} {
-		for _, phase := range []string{phaseFlowing, phaseCommit} {
-			t.Run(string(mode)+"_killed_while_"+phase, func(t *testing.T) {
-				crashOnce(t, open, dsn, mode, phase)
+		t.Run(string(mode)+"_killed_while_"+phaseFlowing, func(t *testing.T) {
+			crashOnce(t, open, dsn, mode, phaseFlowing, 0)
+		})
+		for _, delay := range []time.Duration{0, time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond} {
+			t.Run(fmt.Sprintf("%s_killed_%v_after_last_row", mode, delay), func(t *testing.T) {
+				crashOnce(t, open, dsn, mode, phaseCommit, delay)
 			})
 		}
 	}
 }
 
-func crashOnce(t *testing.T, open OpenFunc, dsn string, mode warehouse.Mode, phase string) {
+func crashOnce(t *testing.T, open OpenFunc, dsn string, mode warehouse.Mode, phase string, delay time.Duration) {
 	ctx := t.Context()
 	table := "crash_" + string(mode) + "_" + phase
 	withWriter := func(fn func(w Writer)) {
@@ -190,7 +194,7 @@ func crashOnce(t *testing.T, open OpenFunc, dsn string, mode warehouse.Mode, pha
 	before := Widen(old, other)
 	after := Widen(genTable(crashLoad(table, mode, 0, crashChildRun), crashCommitRows, ""), other)
 
-	killed := killChild(t, mode, phase, table, dsn)
+	killed := killChild(t, mode, phase, table, dsn, delay)
 
 	withWriter(func(w Writer) {
 		got := s.read(t, w, table)
@@ -222,7 +226,7 @@ func project2(t *warehouse.Table) [][]any {
 
 // killChild runs the crash child, SIGKILLs it when it reports reaching
 // phase, and describes how it ended.
-func killChild(t *testing.T, mode warehouse.Mode, phase, table, dsn string) string {
+func killChild(t *testing.T, mode warehouse.Mode, phase, table, dsn string, delay time.Duration) string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
@@ -265,6 +269,9 @@ wait:
 			break wait
 		}
 	}
+	if reached && delay > 0 {
+		<-time.After(delay) // the moment to kill at, not a wait for something
+	}
 	_ = cmd.Process.Kill() // SIGKILL on Unix; fails only if it already exited
 	for l := range lines {
 		out = append(out, l)
@@ -281,5 +288,5 @@ wait:
 	if exited {
 		return "child finished before the kill: " + strings.Join(out, "; ")
 	}
-	return "child killed while " + phase
+	return fmt.Sprintf("child killed %v after reaching %q", delay, phase)
 }

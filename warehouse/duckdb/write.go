@@ -1,0 +1,239 @@
+//go:build !no_duckdb
+
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+
+	duckdbgo "github.com/duckdb/duckdb-go/v2"
+
+	"gitlab.com/metricgate/metricgate/warehouse"
+)
+
+// checkEvery is how many rows pass between two looks at the context.
+const checkEvery = 1024
+
+// Write loads rows into load.Table as load.Mode says and returns the
+// number of rows written. The table is created or evolved as needed; on
+// any error, including a canceled ctx or a failing rows, the table is left
+// as it was.
+func (w *Writer) Write(ctx context.Context, load warehouse.Load, rows warehouse.Rows) (int64, error) {
+	if err := load.Validate(); err != nil {
+		return 0, fmt.Errorf("load into duckdb: %w", err)
+	}
+	n, err := w.write(ctx, load, rows)
+	if err != nil {
+		var ie *warehouse.IncompatibleError
+		if errors.As(err, &ie) {
+			return 0, err // names the table and columns already
+		}
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			// DuckDB reports an interrupted statement in its own words.
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+		}
+		return 0, fmt.Errorf("load table %s: %w", load.Table, err)
+	}
+	return n, nil
+}
+
+func (w *Writer) write(ctx context.Context, load warehouse.Load, rows warehouse.Rows) (n int64, err error) {
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	stage := fmt.Sprintf("_stage_%d_%s", w.seq.Add(1), load.Table)
+	defer func() {
+		// The staging table is temporary: dropping it only frees memory,
+		// and a connection that cannot drop it is not reused.
+		cctx := context.WithoutCancel(ctx)
+		if _, derr := conn.ExecContext(cctx, "DROP TABLE IF EXISTS temp.main."+ident(stage)); derr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}()
+
+	defs := make([]string, len(load.Columns))
+	for i, c := range load.Columns {
+		defs[i] = ident(c.Name) + " " + stageType(c.Type)
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE "+ident(stage)+" ("+strings.Join(defs, ", ")+")"); err != nil {
+		return 0, fmt.Errorf("create staging table: %w", err)
+	}
+	if n, err = appendRows(ctx, conn, stage, load.Columns, rows); err != nil {
+		return 0, err
+	}
+	if err := w.apply(ctx, conn, stage, load); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// appendRows streams rows into the staging table through the Appender.
+func appendRows(ctx context.Context, conn *sql.Conn, stage string, cols []warehouse.Column, rows warehouse.Rows) (int64, error) {
+	var n int64
+	err := conn.Raw(func(dc any) error {
+		a, err := duckdbgo.NewAppender(dc.(driver.Conn), "temp", "main", stage)
+		if err != nil {
+			return fmt.Errorf("open appender: %w", err)
+		}
+		closed := false
+		defer func() {
+			if !closed {
+				_ = a.Clear()
+				_ = a.Close()
+			}
+		}()
+		vals := make([]driver.Value, len(cols))
+		for rows.Next() {
+			if n%checkEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			v, err := rows.Values()
+			if err != nil {
+				return fmt.Errorf("read row %d: %w", n+1, err)
+			}
+			if len(v) != len(cols) {
+				return fmt.Errorf("row %d has %d values for %d columns", n+1, len(v), len(cols))
+			}
+			for i, c := range cols {
+				if vals[i], err = toDuck(c.Type, v[i]); err != nil {
+					return fmt.Errorf("row %d, column %s: %w", n+1, c.Name, err)
+				}
+			}
+			if err := a.AppendRow(vals...); err != nil {
+				return fmt.Errorf("row %d: %w", n+1, err)
+			}
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read rows: %w", err)
+		}
+		closed = true
+		if err := a.CloseWithCancel(ctx); err != nil {
+			return fmt.Errorf("flush appender: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// column is a column of an existing table.
+type column struct {
+	name, typ string
+}
+
+// apply moves the staged rows into the table in one transaction.
+func (w *Writer) apply(ctx context.Context, conn *sql.Conn, stage string, load warehouse.Load) error {
+	select {
+	case w.commit <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-w.commit }()
+
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+
+	existing, err := tableColumns(ctx, tx, load.Table)
+	if err != nil {
+		return fmt.Errorf("read columns: %w", err)
+	}
+	all := load.AllColumns()
+	table := ident(load.Table)
+	if existing == nil {
+		defs := make([]string, len(all))
+		for i, c := range all {
+			defs[i] = ident(c.Name) + " " + sqlType(c.Type)
+		}
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE "+table+" ("+strings.Join(defs, ", ")+")"); err != nil {
+			return fmt.Errorf("create table: %w", err)
+		}
+	} else {
+		have := map[string]string{}
+		for _, c := range existing {
+			have[c.name] = c.typ
+		}
+		var conflicts []string
+		var added []warehouse.Column
+		for _, c := range all {
+			typ, ok := have[c.Name]
+			switch {
+			case !ok:
+				added = append(added, c)
+			case typ != sqlType(c.Type):
+				conflicts = append(conflicts, fmt.Sprintf("%s: table has %s, result has %v (%s)", c.Name, typ, c.Type, sqlType(c.Type)))
+			}
+		}
+		if len(conflicts) > 0 {
+			return &warehouse.IncompatibleError{Table: load.Table, Columns: conflicts}
+		}
+		for _, c := range added {
+			if _, err := tx.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN "+ident(c.Name)+" "+sqlType(c.Type)); err != nil {
+				return fmt.Errorf("add column %s: %w", c.Name, err)
+			}
+		}
+	}
+
+	del := "DELETE FROM " + table
+	var delArgs []any
+	if load.Mode == warehouse.Append {
+		del += ` WHERE "_snapshot_date" = CAST(? AS DATE)`
+		delArgs = append(delArgs, warehouse.Date(load.Provenance.SnapshotDate))
+	}
+	if _, err := tx.ExecContext(ctx, del, delArgs...); err != nil {
+		return fmt.Errorf("delete old rows: %w", err)
+	}
+
+	names := make([]string, 0, len(all))
+	exprs := make([]string, 0, len(all))
+	for _, c := range load.Columns {
+		names = append(names, ident(c.Name))
+		exprs = append(exprs, "CAST("+ident(c.Name)+" AS "+sqlType(c.Type)+")")
+	}
+	for _, c := range warehouse.ProvenanceColumns {
+		names = append(names, ident(c.Name))
+		exprs = append(exprs, "CAST(? AS "+sqlType(c.Type)+")")
+	}
+	insert := "INSERT INTO " + table + " (" + strings.Join(names, ", ") + ") SELECT " +
+		strings.Join(exprs, ", ") + " FROM temp.main." + ident(stage)
+	if _, err := tx.ExecContext(ctx, insert, load.Provenance.Values()...); err != nil {
+		return fmt.Errorf("insert rows: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// tableColumns returns the columns of a table of the main schema, in
+// order, or nil when there is no such table.
+func tableColumns(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, table string) ([]column, error) {
+	rows, err := q.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?
+		ORDER BY column_index`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []column
+	for rows.Next() {
+		var c column
+		if err := rows.Scan(&c.name, &c.typ); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
