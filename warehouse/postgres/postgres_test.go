@@ -6,20 +6,43 @@ import (
 	"math/big"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/warehouse"
 	"gitlab.com/metricgate/metricgate/warehouse/postgres"
+	"gitlab.com/metricgate/metricgate/warehouse/warehousetest"
 )
 
 var _ interface {
 	Write(context.Context, warehouse.Load, warehouse.Rows) (int64, error)
 } = (*postgres.Writer)(nil)
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	warehousetest.RunCrashChild(func(ctx context.Context, dsn string) (warehousetest.Writer, error) {
+		return postgres.Open(ctx, dsn)
+	})
+	pgtest.Main(m)
+}
+
+func TestConformance(t *testing.T) {
+	warehousetest.Exercise(t.Context(), t, func(t *testing.T) warehousetest.Writer {
+		w, err := postgres.Open(t.Context(), pgtest.New(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	})
+}
+
+func TestCrash(t *testing.T) {
+	t.Parallel()
+	dsn := withSchema(t, pgtest.New(t), "crash")
+	warehousetest.ExerciseCrash(t, func(ctx context.Context, dsn string) (warehousetest.Writer, error) {
+		return postgres.Open(ctx, dsn)
+	}, dsn)
+}
 
 func open(t *testing.T, dsn string) *postgres.Writer {
 	t.Helper()
@@ -218,104 +241,6 @@ func count(t *testing.T, w *postgres.Writer, table string) int {
 	return len(got.Rows)
 }
 
-func TestAppendIsIdempotentPerSnapshot(t *testing.T) {
-	t.Parallel()
-	w := open(t, pgtest.New(t))
-	ctx := t.Context()
-	c := col("n", warehouse.KindInt)
-	rows := func(n int) warehouse.Rows {
-		var rs [][]any
-		for i := range n {
-			rs = append(rs, []any{int64(i)})
-		}
-		return warehouse.SliceRows(rs)
-	}
-	for _, step := range []struct {
-		day, rows, want int
-	}{{1, 3, 3}, {1, 2, 2}, {2, 4, 6}, {1, 0, 4}} {
-		if _, err := w.Write(ctx, load("a", warehouse.Append, step.day, c), rows(step.rows)); err != nil {
-			t.Fatal(err)
-		}
-		if got := count(t, w, "a"); got != step.want {
-			t.Errorf("after %d rows for day %d: %d rows, want %d", step.rows, step.day, got, step.want)
-		}
-	}
-}
-
-func TestSchemaEvolution(t *testing.T) {
-	t.Parallel()
-	w := open(t, pgtest.New(t))
-	ctx := t.Context()
-	for _, mode := range []warehouse.Mode{warehouse.Append, warehouse.Replace} {
-		t.Run(string(mode), func(t *testing.T) {
-			table := "evo_" + string(mode)
-			a, b, c := col("a", warehouse.KindInt), col("b", warehouse.KindText), col("c", warehouse.KindFloat)
-			if _, err := w.Write(ctx, load(table, mode, 1, a, b), warehouse.SliceRows([][]any{{int64(1), "x"}})); err != nil {
-				t.Fatal(err)
-			}
-			// b dropped, c added.
-			if _, err := w.Write(ctx, load(table, mode, 2, a, c), warehouse.SliceRows([][]any{{int64(2), 2.5}})); err != nil {
-				t.Fatal(err)
-			}
-			got, err := w.Read(ctx, table)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var names []string
-			for _, c := range got.Columns[:3] {
-				names = append(names, c.Name)
-			}
-			if strings.Join(names, ",") != "a,b,_snapshot_date" && strings.Join(names, ",") != "a,b,c" {
-				t.Errorf("columns start %v", names)
-			}
-			idx := map[string]int{}
-			for i, c := range got.Columns {
-				idx[c.Name] = i
-			}
-			for _, name := range []string{"a", "b", "c"} {
-				if _, ok := idx[name]; !ok {
-					t.Errorf("column %s missing from %v", name, names)
-				}
-			}
-			wantRows := map[warehouse.Mode]int{warehouse.Append: 2, warehouse.Replace: 1}[mode]
-			if len(got.Rows) != wantRows {
-				t.Fatalf("%d rows, want %d", len(got.Rows), wantRows)
-			}
-			for _, r := range got.Rows {
-				switch r[idx["a"]] {
-				case int64(1):
-					if r[idx["b"]] != "x" || r[idx["c"]] != nil {
-						t.Errorf("old row %v: want b = x, c NULL", r)
-					}
-				case int64(2):
-					if r[idx["b"]] != nil || r[idx["c"]] != 2.5 {
-						t.Errorf("new row %v: want b NULL, c = 2.5", r)
-					}
-				}
-			}
-
-			// A changed type fails and leaves the table alone.
-			_, err = w.Write(ctx, load(table, mode, 3, col("a", warehouse.KindText), col("d", warehouse.KindBool)),
-				warehouse.SliceRows([][]any{{"nope", true}}))
-			var ie *warehouse.IncompatibleError
-			if !errors.As(err, &ie) {
-				t.Fatalf("Write with a changed type: %v, want IncompatibleError", err)
-			}
-			if ie.Table != table || len(ie.Columns) != 1 || !strings.HasPrefix(ie.Columns[0], "a: table has int, result has text") {
-				t.Errorf("IncompatibleError = %+v", ie)
-			}
-			after, err := w.Read(ctx, table)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(after.Columns) != len(got.Columns) || len(after.Rows) != len(got.Rows) {
-				t.Errorf("table changed by a failed load: %d columns, %d rows; was %d, %d",
-					len(after.Columns), len(after.Rows), len(got.Columns), len(got.Rows))
-			}
-		})
-	}
-}
-
 type failingRows struct {
 	n   int
 	err error
@@ -356,16 +281,6 @@ func TestRowsErrorRollsBack(t *testing.T) {
 			t.Errorf("%s: after a failed load: %d rows, %d columns; want the previous 2 rows, %d columns",
 				mode, len(got.Rows), len(got.Columns), 1+len(warehouse.ProvenanceColumns))
 		}
-	}
-}
-
-func TestBadValueFails(t *testing.T) {
-	t.Parallel()
-	w := open(t, pgtest.New(t))
-	_, err := w.Write(t.Context(), load("bad", warehouse.Append, 1, col("n", warehouse.KindInt)),
-		warehouse.SliceRows([][]any{{int64(1), "two"}}))
-	if err == nil || !strings.Contains(err.Error(), "2 values for 1 columns") {
-		t.Errorf("Write with a long row: %v", err)
 	}
 }
 
@@ -420,73 +335,6 @@ func TestReplaceNeverEmpty(t *testing.T) {
 		reads++
 	}
 }
-
-func TestConcurrentWrites(t *testing.T) {
-	t.Parallel()
-	w := open(t, pgtest.New(t))
-	ctx := t.Context()
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Half share one table, created concurrently.
-			table := "shared"
-			if i%2 == 1 {
-				table = "own_" + string(rune('a'+i))
-			}
-			_, err := w.Write(ctx, load(table, warehouse.Append, i+1, col("n", warehouse.KindInt)),
-				warehouse.SliceRows([][]any{{int64(i)}}))
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-	if got := count(t, w, "shared"); got != 4 {
-		t.Errorf("shared has %d rows, want 4", got)
-	}
-}
-
-func TestCancelledLoadLeavesTable(t *testing.T) {
-	t.Parallel()
-	w := open(t, pgtest.New(t))
-	c := col("n", warehouse.KindInt)
-	if _, err := w.Write(t.Context(), load("c", warehouse.Replace, 1, c), warehouse.SliceRows([][]any{{int64(1)}})); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	rows := &cancelRows{cancel: cancel}
-	_, err := w.Write(ctx, load("c", warehouse.Replace, 1, c), rows)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Write with a cancelled context = %v, want context.Canceled", err)
-	}
-	if got := count(t, w, "c"); got != 1 {
-		t.Errorf("after a cancelled replace: %d rows, want the previous 1", got)
-	}
-}
-
-// cancelRows yields rows forever and cancels its context after the first
-// hundred thousand.
-type cancelRows struct {
-	n      int
-	cancel context.CancelFunc
-}
-
-func (c *cancelRows) Next() bool {
-	c.n++
-	if c.n == 100_000 {
-		c.cancel()
-	}
-	return true
-}
-func (c *cancelRows) Values() ([]any, error) { return []any{int64(c.n)}, nil }
-func (c *cancelRows) Err() error             { return nil }
 
 func TestLongTableName(t *testing.T) {
 	t.Parallel()
