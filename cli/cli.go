@@ -38,7 +38,10 @@ func commands() []command {
 	return []command{
 		{"validate", "[--config FILE] [--format text|json|codequality] [--output FILE] [DIR|FILE...]",
 			"check query files: headers and the SQL guard, every problem at once", cmdValidate},
-		{"demo", "[--dir DIR] [--scale N] [--queries DIR]", demoSummary, cmdDemo},
+		{"demo", demoArgs, demoSummary, cmdDemo},
+		{"run", runArgs, runSummary, cmdRun},
+		{"plan", planArgs, planSummary, cmdPlan},
+		{"show", showArgs, showSummary, cmdShow},
 		{"migrate", migrateArgs, migrateSummary, cmdMigrate},
 		{"version", "", "print the version", cmdVersion},
 		{"help", "[COMMAND]", "show help", nil},

@@ -17,6 +17,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/review"
 )
 
 // DefaultConfigFile is read when --config is not given; it may be absent.
@@ -46,6 +47,9 @@ type Config struct {
 		Approval string `yaml:"approval"`
 		// Workers run queries in parallel. Default 2.
 		Workers int `yaml:"workers"`
+		// Branch is the branch a git-approved checkout must be on.
+		// Default "main".
+		Branch string `yaml:"branch"`
 	} `yaml:"queries"`
 	Guard struct {
 		// MinGroupSize is the default and floor of min_group_size. Default 10.
@@ -134,6 +138,9 @@ func (c *Config) withDefaults() {
 	}
 	if c.Queries.Workers == 0 {
 		c.Queries.Workers = 2
+	}
+	if c.Queries.Branch == "" {
+		c.Queries.Branch = review.DefaultBranch
 	}
 	if c.Guard.MinGroupSize == 0 {
 		c.Guard.MinGroupSize = catalog.DefaultMinGroupSize

@@ -1,42 +1,41 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/queries"
+	"gitlab.com/metricgate/metricgate/review"
+	"gitlab.com/metricgate/metricgate/runner"
 )
 
-const demoSummary = "start a throwaway GitLab-shaped database, validate the queries and run each one on it"
-
-// demoResult is one query's outcome in the demo.
-type demoResult struct {
-	name                string
-	rows, suppressed    int64
-	duration            time.Duration
-	err                 error
-	columns, aggregates int
-}
+const (
+	demoArgs    = "[--dir DIR] [--scale N] [--queries DIR] [--warehouse URL]"
+	demoSummary = "start a throwaway GitLab-shaped database and run every query on it into an embedded DuckDB warehouse"
+)
 
 func cmdDemo(ctx context.Context, e *env, args []string) int {
-	fl := newFlags(e, "demo", "[--dir DIR] [--scale N] [--queries DIR]", demoSummary)
+	fl := newFlags(e, "demo", demoArgs, demoSummary)
 	dir := fl.String("dir", ".demo", "`directory` for the throwaway PostgreSQL cluster (removed afterwards)")
 	scale := fl.Int("scale", 1, "size of the generated GitLab data (1 loads in seconds)")
 	queryDir := fl.String("queries", "", "query `directory` (default: queries/ when present, else the built-in examples)")
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
+	warehouseURL := fl.String("warehouse", "", "warehouse `URL` (default duckdb://DIR/warehouse.duckdb, kept after the demo)")
 	if code, done := parseFlags(fl, args); done {
 		return code
 	}
@@ -53,7 +52,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	fsys, where := demoQueries(*queryDir, cfg.Queries.Dir)
-	if err := runDemo(ctx, e, *dir, *scale, fsys, where, cfg); err != nil {
+	if err := runDemo(ctx, e, *dir, *scale, fsys, where, *warehouseURL, cfg); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return e.fail(ExitProblems, "demo", "interrupted")
 		}
@@ -76,12 +75,13 @@ func demoQueries(flagDir, cfgDir string) (fs.FS, string) {
 	return queries.FS, "the built-in examples"
 }
 
-func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, where string, cfg *Config) (err error) {
+func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, where, warehouseURL string, cfg *Config) (err error) {
 	logf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "demo: "+format+"\n", args...) }
-	pgDir, err := filepath.Abs(filepath.Join(dir, "postgres"))
+	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
+	pgDir := filepath.Join(absDir, "postgres")
 	// A previous demo that was killed may have left its cluster behind.
 	if err := os.RemoveAll(pgDir); err != nil {
 		return fmt.Errorf("remove old demo cluster: %w", err)
@@ -132,105 +132,79 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 	for _, p := range problems {
 		fmt.Fprintln(e.stderr, p.String())
 	}
+
+	if err := cl.CreateDatabase(ctx, "metricgate_history"); err != nil {
+		return err
+	}
+	store, err := history.Open(ctx, cl.DSN("metricgate_history"))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = store.Close() }()
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	logf("migrated the history database")
+	whURL := cmp.Or(warehouseURL, "duckdb://"+filepath.Join(absDir, "warehouse.duckdb"))
+	wh, err := openWarehouse(ctx, whURL)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, wh.Close()) }()
 	g, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
 	if err != nil {
 		return err
 	}
-	var results []demoResult
-	for _, q := range cat.Queries {
-		an, vs := g.Check(q.Text, q.GroupSize)
-		if len(vs) > 0 {
-			for _, v := range vs {
-				fmt.Fprintf(e.stderr, "%s:%s\n", q.Path, v)
-			}
-			results = append(results, demoResult{name: q.Name, err: errors.New("refused by the guard")})
-			continue
-		}
-		results = append(results, demoRun(ctx, conn, q, an))
+	rcfg := cfg.runnerConfig()
+	rcfg.Sources = map[string]runner.Source{}
+	for name := range cfg.Sources {
+		rcfg.Sources[name] = runner.Source{URL: cl.DSN("gitlab")}
 	}
-	failed := writeDemoTable(e.stdout, results)
-	fmt.Fprintf(e.stdout, "\n%d queries ran against %d generated rows; rows below min_group_size were counted as suppressed and never shown.\n",
-		len(results), stats.Total())
-	if failed > 0 {
-		return fmt.Errorf("%d of %d queries failed", failed, len(results))
+	rcfg.Approval = "none"
+	r, err := runner.New(rcfg, runner.Deps{Guard: g, Writer: wh, Recorder: store, Approver: review.None{},
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return err
+	}
+	logf("running %d queries into %s", len(cat.Queries), redactURL(whURL))
+	res, err := r.Run(ctx, runner.Options{Trigger: "demo", Queries: cat.Queries})
+	if err != nil {
+		return err
+	}
+	writeRunTable(e.stdout, res)
+	fmt.Fprintf(e.stdout, "\n%d queries ran against %d generated rows; rows below min_group_size were suppressed and never written.\n",
+		len(res.Queries), stats.Total())
+	if strings.HasPrefix(whURL, "duckdb://") {
+		path := strings.TrimPrefix(whURL, "duckdb://")
+		rel, relErr := filepath.Rel(".", path)
+		if relErr != nil || strings.HasPrefix(rel, "..") {
+			rel = path
+		}
+		fmt.Fprintf(e.stdout, "\nThe results are in %s, one table per query:\n", rel)
+		fmt.Fprintf(e.stdout, "  metricgate show --warehouse duckdb://%s %s\n", rel, firstLoaded(res))
+		fmt.Fprintf(e.stdout, "  duckdb %s -c 'SELECT * FROM %s'   # with the DuckDB CLI\n", rel, firstLoaded(res))
+	}
+	if res.Status != history.RunSucceeded {
+		return fmt.Errorf("run %s: %d of %d queries failed", res.Status, countStatus(res, history.QueryFailed), len(res.Queries))
 	}
 	return nil
 }
 
-// demoRun executes one query the way the runner will: read-only,
-// repeatable read, with its timeout, the runtime type rule and the
-// group-size filter. It reads the rows and counts them; it shows none.
-func demoRun(ctx context.Context, conn *pgx.Conn, q *catalog.Query, an *guard.Analysis) (res demoResult) {
-	res.name = q.Name
-	start := time.Now()
-	defer func() { res.duration = time.Since(start) }()
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		res.err = err
-		return res
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only; nothing to keep
-	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", q.Timeout.Milliseconds())); err != nil {
-		res.err = err
-		return res
-	}
-	rows, err := tx.Query(ctx, q.Text)
-	if err != nil {
-		res.err = err
-		return res
-	}
-	defer rows.Close()
-	fields := rows.FieldDescriptions()
-	types := make([]string, len(fields))
-	filter := &guard.GroupFilter{Column: -1, Min: int64(q.MinGroupSize)}
-	for i, f := range fields {
-		types[i] = fmt.Sprint(f.DataTypeOID)
-		if t, ok := conn.TypeMap().TypeForOID(f.DataTypeOID); ok {
-			types[i] = t.Name
-		}
-		if f.Name == q.GroupSize {
-			filter.Column = i
+// firstLoaded names a table the run loaded, for the hints.
+func firstLoaded(res *runner.Result) string {
+	for _, q := range res.Queries {
+		if q.Status == history.QuerySucceeded {
+			return q.Target
 		}
 	}
-	if err := guard.CheckResultTypes(an, types); err != nil {
-		res.err = err
-		return res
-	}
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			res.err = err
-			return res
-		}
-		if _, err := filter.Keep(vals); err != nil {
-			res.err = err
-			return res
-		}
-	}
-	if err := rows.Err(); err != nil {
-		res.err = err
-		return res
-	}
-	res.rows, res.suppressed, res.columns = filter.Kept, filter.Dropped, len(fields)
-	for _, c := range an.Columns {
-		if c.Kind == guard.Aggregate {
-			res.aggregates++
-		}
-	}
-	return res
+	return "TABLE"
 }
 
-func writeDemoTable(w io.Writer, results []demoResult) (failed int) {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "query\tcolumns\trows\tsuppressed\tduration\tstatus")
-	for _, r := range results {
-		status := "ok"
-		if r.err != nil {
-			status, failed = "failed: "+r.err.Error(), failed+1
+func countStatus(res *runner.Result, s history.QueryStatus) (n int) {
+	for _, q := range res.Queries {
+		if q.Status == s {
+			n++
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", r.name, r.columns, r.rows, r.suppressed,
-			r.duration.Round(time.Millisecond), status)
 	}
-	_ = tw.Flush() // a broken terminal shows in the exit code of the next write
-	return failed
+	return n
 }

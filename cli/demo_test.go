@@ -33,7 +33,7 @@ func TestDemo(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("demo exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
-	okRow := regexp.MustCompile(`(?m)^(\w+)\s+\d+\s+(\d+)\s+\d+\s+\S+\s+ok$`)
+	okRow := regexp.MustCompile(`(?m)^(\w+)\s+succeeded\s+(\d+)\s+\d+\s+\S+\s*$`)
 	rows := okRow.FindAllStringSubmatch(stdout.String(), -1)
 	if len(rows) != len(examples.Queries) {
 		t.Fatalf("%d ok rows for %d examples:\n%s", len(rows), len(examples.Queries), stdout.String())
@@ -63,7 +63,7 @@ func TestDemo(t *testing.T) {
 	if code != ExitProblems {
 		t.Fatalf("demo with a text aggregate: exit %d, want %d", code, ExitProblems)
 	}
-	if !strings.Contains(stdout.String(), `failed: aggregate columns must be numeric, boolean, date/time or interval`) ||
+	if !regexp.MustCompile(`newest_title\s+failed\s+0\s+0\s+\S+\s+aggregate columns must be numeric, boolean, date/time or interval`).MatchString(stdout.String()) ||
 		!strings.Contains(stdout.String(), `"newest" is text`) {
 		t.Errorf("the refusal does not say why:\n%s", stdout.String())
 	}

@@ -92,8 +92,8 @@ func (e *env) runner(cfg runner.Config, w runner.Writer, approver runner.Approve
 	return r
 }
 
-// queries builds a catalog from name → file text.
-func queries(t *testing.T, files map[string]string) []*catalog.Query {
+// buildQueries builds a catalog from name → file text.
+func buildQueries(t *testing.T, files map[string]string) []*catalog.Query {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	for name, text := range files {
@@ -153,7 +153,7 @@ func TestRunLoadsOnlyGroupsOfMinSize(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.seed(20, 1) // group k has k actors
-	qs := queries(t, map[string]string{"per_group": query(perGroup)})
+	qs := buildQueries(t, map[string]string{"per_group": query(perGroup)})
 	res, err := e.runner(runner.Config{}, nil, nil).Run(t.Context(), runner.Options{Queries: qs})
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func TestNoRowUnderMinGroupSizeReachesTheWriter(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.seed(40, 1)
-	qs := queries(t, map[string]string{"per_group": query(perGroup, "min_group_size: 25")})
+	qs := buildQueries(t, map[string]string{"per_group": query(perGroup, "min_group_size: 25")})
 	spy := &spyWriter{w: e.wh}
 	res, err := e.runner(runner.Config{}, spy, nil).Run(t.Context(), runner.Options{Queries: qs})
 	if err != nil {
@@ -245,7 +245,7 @@ func TestSnapshotIsSharedByEveryQuery(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.seed(15, 1)
-	qs := queries(t, map[string]string{
+	qs := buildQueries(t, map[string]string{
 		"a_first":  query(perGroup),
 		"b_second": query(`SELECT count(*) AS total, count(DISTINCT actor) AS actors FROM events`),
 	})
@@ -291,7 +291,7 @@ func TestTimeoutAndCostFailAloneWhileOthersLoad(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.seed(12, 1)
-	qs := queries(t, map[string]string{
+	qs := buildQueries(t, map[string]string{
 		"good":      query(perGroup),
 		"too_slow":  query(`SELECT count(*) AS actors FROM generate_series(1, 2000000000) g`, "timeout: 1s"),
 		"too_dear":  query(`SELECT e.k, count(*) AS actors FROM events e, events f, events g GROUP BY e.k`, "max_cost: 5"),
@@ -322,7 +322,7 @@ func TestKilledConnectionIsRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.seed(12, 1)
-	qs := queries(t, map[string]string{"per_group": query(perGroup)})
+	qs := buildQueries(t, map[string]string{"per_group": query(perGroup)})
 	// Hold a lock the query waits for, kill the query's backend while it
 	// waits, then let the retry through.
 	locker := pgtest.Connect(t, e.sourceDSN)
@@ -371,7 +371,7 @@ func TestStaleSourceIsRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.seed(12, 1)
-	qs := queries(t, map[string]string{"per_group": query(perGroup)})
+	qs := buildQueries(t, map[string]string{"per_group": query(perGroup)})
 	cfg := runner.Config{Sources: map[string]runner.Source{"main": {URL: e.sourceDSN,
 		AsOf: "(SELECT max(created_at) - interval '30 hours' FROM events)", MaxAge: 26 * time.Hour}}}
 	res, err := e.runner(cfg, nil, nil).Run(t.Context(), runner.Options{Queries: qs})
@@ -392,7 +392,7 @@ func TestGuardIsAppliedAgainAndApprovalDecides(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.seed(12, 1)
-	qs := queries(t, map[string]string{
+	qs := buildQueries(t, map[string]string{
 		"approved":   query(perGroup),
 		"unapproved": query(perGroup, "target: unapproved_t"),
 		// Valid headers; SQL the guard refuses. The catalog does not run the
@@ -439,14 +439,14 @@ func TestMaxRowsFailsAndKeepsThePreviousSlice(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.seed(30, 1)
-	ok := queries(t, map[string]string{"per_group": query(perGroup)})
+	ok := buildQueries(t, map[string]string{"per_group": query(perGroup)})
 	r := e.runner(runner.Config{}, nil, nil)
 	if res, err := r.Run(t.Context(), runner.Options{Queries: ok}); err != nil || res.Status != history.RunSucceeded {
 		t.Fatalf("first run: %v %+v", err, res)
 	}
 	// The same query, now limited to fewer rows than it has: it fails, and
 	// the slice of today loaded by the first run stays.
-	limited := queries(t, map[string]string{"per_group": query(perGroup, "max_rows: 5")})
+	limited := buildQueries(t, map[string]string{"per_group": query(perGroup, "max_rows: 5")})
 	res, err := r.Run(t.Context(), runner.Options{Queries: limited})
 	if err != nil {
 		t.Fatal(err)
@@ -463,7 +463,7 @@ func TestRerunSameDayLeavesOneCopy(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.seed(14, 1)
-	qs := queries(t, map[string]string{"per_group": query(perGroup)})
+	qs := buildQueries(t, map[string]string{"per_group": query(perGroup)})
 	r := e.runner(runner.Config{}, nil, nil)
 	var ids []int64
 	for range 2 {

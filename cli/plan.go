@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/runner"
+)
+
+const (
+	planArgs    = "[--config FILE] NAME"
+	planSummary = "show what a query would load: columns and types, EXPLAIN cost, groups, a group-size histogram, suppressed rows (never a row of data)"
+)
+
+func cmdPlan(ctx context.Context, e *env, args []string) int {
+	fl := newFlags(e, "plan", planArgs, planSummary)
+	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
+	if code, done := parseFlags(fl, args); done {
+		return code
+	}
+	if fl.NArg() != 1 {
+		fl.Usage()
+		return e.fail(ExitUsage, "plan", "name one query")
+	}
+	cfg, err := loadConfig(*configPath, e.environ)
+	if err != nil {
+		return e.fail(ExitUsage, "plan", "%v", err)
+	}
+	cat, problems, err := loadCatalog(cfg)
+	if err != nil {
+		return e.fail(ExitUsage, "plan", "%v", err)
+	}
+	name := strings.TrimSuffix(fl.Arg(0), ".sql")
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	q, ok := cat.Lookup(name)
+	if !ok {
+		for _, p := range problems {
+			fmt.Fprintln(e.stderr, p.String())
+		}
+		return e.fail(ExitUsage, "plan", "no valid query %q in %s%s", name, cfg.Queries.Dir, didYouMean(name, cat))
+	}
+	src := cfg.Sources[q.Source]
+	if src.URL == "" {
+		return e.fail(ExitUsage, "plan", "sources.%s.url is not set: set it in the config file or METRICGATE_SOURCES_%s_URL",
+			q.Source, strings.ToUpper(q.Source))
+	}
+	g, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
+	if err != nil {
+		return e.fail(ExitUsage, "plan", "%v", err)
+	}
+	p, err := runner.PlanQuery(ctx, runner.Source{URL: src.URL.Reveal()}, g, q)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return e.fail(ExitProblems, "plan", "interrupted")
+		}
+		return e.fail(ExitProblems, "plan", "%s: %v", q.Path, err)
+	}
+	writePlan(e.stdout, q.Name, q.Source, p)
+	if len(p.Problems) > 0 {
+		return ExitProblems
+	}
+	return ExitOK
+}
+
+// writePlan prints a plan for people: no data, only its shape and sizes.
+func writePlan(w io.Writer, name, source string, p *runner.Plan) {
+	fmt.Fprintf(w, "query %s on source %s\n\n", name, source)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "column\ttype\tkind")
+	for _, c := range p.Columns {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.Type, c.Kind)
+	}
+	_ = tw.Flush()
+	limit := "no max_cost"
+	if p.MaxCost > 0 {
+		limit = fmt.Sprintf("max_cost %.0f", p.MaxCost)
+	}
+	fmt.Fprintf(w, "\nEXPLAIN cost  %.0f (%s)\n", p.Cost, limit)
+	if p.Histogram != nil {
+		fmt.Fprintf(w, "groups        %d in %s\n", p.Groups, p.Duration.Round(time.Millisecond))
+		fmt.Fprintf(w, "would load    %d rows (max_rows %d)\n", p.Kept, p.MaxRows)
+		fmt.Fprintf(w, "suppressed    %d rows with fewer than %d entities\n\n", p.Suppressed, p.MinGroupSize)
+		fmt.Fprintln(w, "group size histogram")
+		var most int64 = 1
+		for _, b := range p.Histogram {
+			most = max(most, b.Groups)
+		}
+		for i, b := range p.Histogram {
+			label := fmt.Sprintf("%d–%d", b.Low, b.High)
+			if b.High == 0 {
+				label = fmt.Sprintf("%d+", b.Low)
+			}
+			note := ""
+			if i == 0 {
+				note = "  suppressed"
+			}
+			bar := strings.Repeat("█", int((b.Groups*30+most-1)/most))
+			fmt.Fprintf(w, "  %-12s %8d  %s%s\n", label, b.Groups, bar, note)
+		}
+	}
+	if len(p.Problems) > 0 {
+		fmt.Fprintln(w, "\nthe run would refuse it:")
+		for _, pr := range p.Problems {
+			fmt.Fprintf(w, "  - %s\n", pr)
+		}
+	}
+}

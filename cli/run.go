@@ -1,0 +1,298 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/review"
+	"gitlab.com/metricgate/metricgate/runner"
+)
+
+const (
+	runArgs    = "[--once] [--query NAME...] [--config FILE] [--verbose]"
+	runSummary = "run the due queries (or all with --once, or the named ones) and load their safe rows into the warehouse"
+)
+
+// names is a repeatable string flag.
+type names []string
+
+func (n *names) String() string { return strings.Join(*n, ",") }
+
+func (n *names) Set(s string) error {
+	for v := range strings.SplitSeq(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*n = append(*n, v)
+		}
+	}
+	return nil
+}
+
+var _ flag.Value = (*names)(nil)
+
+func cmdRun(ctx context.Context, e *env, args []string) int {
+	fl := newFlags(e, "run", runArgs, runSummary)
+	once := fl.Bool("once", false, "run every query once now, whatever its schedule")
+	var only names
+	fl.Var(&only, "query", "run only the query `NAME` (repeatable, or comma-separated), whatever its schedule")
+	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
+	verbose := fl.Bool("verbose", false, "log every step on stderr, not only warnings and errors")
+	if code, done := parseFlags(fl, args); done {
+		return code
+	}
+	if fl.NArg() > 0 {
+		return e.fail(ExitUsage, "run", "unexpected argument %q (name queries with --query)", fl.Arg(0))
+	}
+	cfg, err := loadConfig(*configPath, e.environ)
+	if err != nil {
+		return e.fail(ExitUsage, "run", "%v", err)
+	}
+	if err := cfg.requireRun(); err != nil {
+		return e.fail(ExitUsage, "run", "%v", err)
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	d, err := openDaily(ctx, cfg, log)
+	if err != nil {
+		return e.fail(failCode(err), "run", "%v", err)
+	}
+	defer func() { _ = d.close() }()
+
+	cat, problems, err := loadCatalog(cfg)
+	if err != nil {
+		return e.fail(ExitUsage, "run", "%v", err)
+	}
+	for _, p := range problems {
+		fmt.Fprintln(e.stderr, p.String())
+	}
+	selected, err := selectQueries(ctx, cat, only, *once, d.store, time.Now())
+	if err != nil {
+		return e.fail(ExitUsage, "run", "%v", err)
+	}
+	if len(selected) == 0 {
+		fmt.Fprintln(e.stdout, "no query is due; use --once to run them all now")
+		return ExitOK
+	}
+	res, err := d.runner.Run(ctx, runner.Options{Trigger: "manual", Queries: selected})
+	if err != nil {
+		return e.fail(ExitProblems, "run", "%v", err)
+	}
+	writeRunTable(e.stdout, res)
+	if res.Status != history.RunSucceeded || len(problems) > 0 {
+		return ExitProblems
+	}
+	return ExitOK
+}
+
+// failCode is ExitUsage for configuration errors, ExitProblems otherwise.
+func failCode(err error) int {
+	var ce *configError
+	if errors.As(err, &ce) {
+		return ExitUsage
+	}
+	return ExitProblems
+}
+
+// configError is a setting that cannot work.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+
+// requireRun names the first setting a run needs that is not set.
+func (c *Config) requireRun() error {
+	if c.History.URL == "" {
+		return &configError{"history.url is not set: set it in the config file or METRICGATE_HISTORY_URL"}
+	}
+	for _, name := range slices.Sorted(mapKeys(c.Sources)) {
+		if c.Sources[name].URL == "" {
+			return &configError{fmt.Sprintf("sources.%s.url is not set: set it in the config file or METRICGATE_SOURCES_%s_URL",
+				name, strings.ToUpper(name))}
+		}
+	}
+	if c.Queries.Approval == "gitlab" {
+		return &configError{"queries.approval gitlab is not available yet: use git (or none for development)"}
+	}
+	return nil
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// daily is what a run works with: the history store, the warehouse and the
+// runner over them.
+type daily struct {
+	store  *history.Store
+	wh     warehouseWriter
+	runner *runner.Runner
+}
+
+func (d *daily) close() error {
+	var errs []error
+	if d.wh != nil {
+		errs = append(errs, d.wh.Close())
+	}
+	if d.store != nil {
+		errs = append(errs, d.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// openDaily opens the history database (applying its migrations) and the
+// warehouse, and builds the runner.
+func openDaily(ctx context.Context, cfg *Config, log *slog.Logger) (_ *daily, err error) {
+	d := &daily{}
+	defer func() {
+		if err != nil {
+			_ = d.close()
+		}
+	}()
+	openCtx, cancel := context.WithTimeoutCause(ctx, connectTimeout,
+		fmt.Errorf("connect to the history database: no answer within %v", connectTimeout))
+	d.store, err = history.Open(openCtx, cfg.History.URL.Reveal())
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.store.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if d.wh, err = openWarehouse(ctx, cfg.Warehouse.URL.Reveal()); err != nil {
+		return nil, err
+	}
+	g, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
+	if err != nil {
+		return nil, &configError{err.Error()}
+	}
+	var approver runner.Approver = review.None{}
+	if cfg.Queries.Approval == "git" {
+		approver = review.Git{Dir: cfg.Queries.Dir, Branch: cfg.Queries.Branch}
+	}
+	d.runner, err = runner.New(cfg.runnerConfig(), runner.Deps{Guard: g, Writer: d.wh, Recorder: d.store,
+		Approver: approver, Logger: log})
+	if err != nil {
+		return nil, &configError{err.Error()}
+	}
+	return d, nil
+}
+
+// runnerConfig is the runner's part of the configuration.
+func (c *Config) runnerConfig() runner.Config {
+	sources := map[string]runner.Source{}
+	for name, s := range c.Sources {
+		sources[name] = runner.Source{URL: s.URL.Reveal(), AsOf: s.AsOf, MaxAge: time.Duration(s.MaxAge)}
+	}
+	return runner.Config{Sources: sources, Workers: c.Queries.Workers, Approval: c.Queries.Approval}
+}
+
+// loadCatalog loads queries.dir. Files with problems are returned as
+// problems; the valid ones still run.
+func loadCatalog(cfg *Config) (*catalog.Catalog, catalog.Problems, error) {
+	info, err := os.Stat(cfg.Queries.Dir)
+	if err != nil || !info.IsDir() {
+		return nil, nil, fmt.Errorf("queries.dir %s: not a directory", cfg.Queries.Dir)
+	}
+	cat, err := catalog.Load(os.DirFS(cfg.Queries.Dir), cfg.catalogConfig())
+	var problems catalog.Problems
+	if err != nil && !errors.As(err, &problems) {
+		return nil, nil, err
+	}
+	for i := range problems {
+		problems[i].Path = cfg.Queries.Dir + "/" + problems[i].Path
+	}
+	return cat, problems, nil
+}
+
+// selectQueries picks the queries of a run: the named ones, all with once,
+// else the ones due at now by their schedule and their last success.
+func selectQueries(ctx context.Context, cat *catalog.Catalog, only []string, once bool, store *history.Store, now time.Time) ([]*catalog.Query, error) {
+	if len(only) > 0 {
+		var out []*catalog.Query
+		for _, name := range only {
+			q, ok := cat.Lookup(name)
+			if !ok {
+				return nil, fmt.Errorf("--query %s: no such query in the catalog%s", name, didYouMean(name, cat))
+			}
+			if !slices.Contains(out, q) {
+				out = append(out, q)
+			}
+		}
+		return out, nil
+	}
+	if once {
+		return cat.Queries, nil
+	}
+	var due []*catalog.Query
+	for _, q := range cat.Queries {
+		last, err := store.LastSuccess(ctx, q.Name)
+		switch {
+		case errors.Is(err, history.ErrNotFound):
+			due = append(due, q)
+		case err != nil:
+			return nil, err
+		case !q.Schedule.Next(last.StartedAt).After(now):
+			due = append(due, q)
+		}
+	}
+	return due, nil
+}
+
+// didYouMean suggests the closest query name.
+func didYouMean(name string, cat *catalog.Catalog) string {
+	if s := cat.Suggest(name); s != "" {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
+}
+
+// writeRunTable prints one line per query run and a summary line.
+func writeRunTable(w io.Writer, res *runner.Result) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "query\tstatus\trows\tsuppressed\tduration\tnote")
+	var counts = map[history.QueryStatus]int{}
+	for _, q := range res.Queries {
+		counts[q.Status]++
+		note := q.Error
+		if q.Attempts > 1 {
+			note = strings.TrimSpace(fmt.Sprintf("%d attempts; %s", q.Attempts, note))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", q.Query, q.Status, q.RowsLoaded, q.RowsSuppressed,
+			q.Duration.Round(time.Millisecond), oneLine(note, 160))
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "\nrun %d %s: %d succeeded, %d failed, %d skipped", res.RunID, res.Status,
+		counts[history.QuerySucceeded], counts[history.QueryFailed], counts[history.QuerySkipped])
+	if res.Error != "" {
+		fmt.Fprintf(w, " (%s)", res.Error)
+	}
+	fmt.Fprintln(w)
+}
+
+// oneLine folds s onto one line of at most n characters.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
