@@ -125,6 +125,24 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 	return 0, false
 }
 
+// parseInterleaved parses args allowing flags after positional arguments
+// ("show TABLE --limit 5"), and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) (positional []string, code int, done bool) {
+	for {
+		if code, done := parseFlags(fs, args); done {
+			return nil, code, true
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, 0, false
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), 0, false
+		}
+		positional, args = append(positional, args[0]), args[1:]
+	}
+}
+
 func capitalize(s string) string {
 	if s == "" {
 		return s

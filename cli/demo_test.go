@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -46,6 +48,16 @@ func TestDemo(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "a", "postgres")); !os.IsNotExist(err) {
 		t.Errorf("cluster directory left behind: %v", err)
 	}
+	// Every query's table is in the DuckDB file with the rows the table
+	// printed; a second demo on the same day leaves exactly one copy.
+	counts := demoTableCounts(t, filepath.Join(dir, "a", "warehouse.duckdb"), rows)
+	stdout.Reset()
+	if code := run(t.Context(), []string{"demo", "--dir", filepath.Join(dir, "a")}, &env{stdout: &stdout, stderr: &stderr}); code != ExitOK {
+		t.Fatalf("second demo: exit %d\n%s", code, stderr.String())
+	}
+	if again := demoTableCounts(t, filepath.Join(dir, "a", "warehouse.duckdb"), rows); !maps.Equal(counts, again) {
+		t.Errorf("tables after the second demo %v, after the first %v", again, counts)
+	}
 
 	bad := filepath.Join(dir, "bad")
 	if err := os.MkdirAll(filepath.Join(bad, "plan"), 0o755); err != nil {
@@ -67,4 +79,27 @@ func TestDemo(t *testing.T) {
 		!strings.Contains(stdout.String(), `"newest" is text`) {
 		t.Errorf("the refusal does not say why:\n%s", stdout.String())
 	}
+}
+
+// demoTableCounts reads each table the demo printed and checks that it
+// holds the number of rows the demo reported.
+func demoTableCounts(t *testing.T, path string, printed [][]string) map[string]int {
+	t.Helper()
+	wh, err := openWarehouse(t.Context(), "duckdb://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = wh.Close() }()
+	counts := map[string]int{}
+	for _, r := range printed {
+		tb, err := wh.Read(t.Context(), r[1])
+		if err != nil {
+			t.Fatalf("table %s: %v", r[1], err)
+		}
+		if fmt.Sprint(len(tb.Rows)) != r[2] {
+			t.Errorf("table %s has %d rows, the demo printed %s", r[1], len(tb.Rows), r[2])
+		}
+		counts[r[1]] = len(tb.Rows)
+	}
+	return counts
 }

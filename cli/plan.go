@@ -21,10 +21,11 @@ const (
 func cmdPlan(ctx context.Context, e *env, args []string) int {
 	fl := newFlags(e, "plan", planArgs, planSummary)
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
-	if code, done := parseFlags(fl, args); done {
+	pos, code, done := parseInterleaved(fl, args)
+	if done {
 		return code
 	}
-	if fl.NArg() != 1 {
+	if len(pos) != 1 {
 		fl.Usage()
 		return e.fail(ExitUsage, "plan", "name one query")
 	}
@@ -36,7 +37,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(ExitUsage, "plan", "%v", err)
 	}
-	name := strings.TrimSuffix(fl.Arg(0), ".sql")
+	name := strings.TrimSuffix(pos[0], ".sql")
 	if i := strings.LastIndex(name, "/"); i >= 0 {
 		name = name[i+1:]
 	}

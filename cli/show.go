@@ -24,10 +24,11 @@ func cmdShow(ctx context.Context, e *env, args []string) int {
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
 	whURL := fl.String("warehouse", "", "warehouse `URL` (default: warehouse.url of the configuration)")
 	limit := fl.Int("limit", 50, "print at most `N` rows")
-	if code, done := parseFlags(fl, args); done {
+	pos, code, done := parseInterleaved(fl, args)
+	if done {
 		return code
 	}
-	if fl.NArg() != 1 {
+	if len(pos) != 1 {
 		fl.Usage()
 		return e.fail(ExitUsage, "show", "name one table")
 	}
@@ -40,7 +41,7 @@ func cmdShow(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitUsage, "show", "%v", err)
 	}
 	defer func() { _ = wh.Close() }()
-	tb, err := wh.Read(ctx, fl.Arg(0))
+	tb, err := wh.Read(ctx, pos[0])
 	if err != nil {
 		return e.fail(ExitProblems, "show", "%v", err)
 	}

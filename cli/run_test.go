@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"bytes"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gitlab.com/metricgate/metricgate/internal/pgtest"
+)
+
+// runWorld is a source with a small table, a history database, a DuckDB
+// warehouse, a queries directory and a config file naming them, with a
+// password in every URL that must never be printed.
+type runWorld struct {
+	t       *testing.T
+	config  string
+	queries string
+	wh      string
+}
+
+const testPassword = "pw-that-must-not-leak"
+
+func withPassword(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), testPassword) // trust auth ignores it
+	return u.String()
+}
+
+func newRunWorld(t *testing.T, files map[string]string) *runWorld {
+	t.Helper()
+	src := pgtest.New(t)
+	conn := pgtest.Connect(t, src)
+	if _, err := conn.Exec(t.Context(), `CREATE TABLE events (k int, actor int);
+		INSERT INTO events SELECT k, a FROM generate_series(1, 20) k, generate_series(1, k) a`); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	w := &runWorld{t: t, queries: filepath.Join(dir, "queries"), wh: filepath.Join(dir, "w.duckdb")}
+	for name, text := range files {
+		p := filepath.Join(w.queries, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.config = writeConfig(t, "sources:\n  main:\n    url: "+withPassword(t, src)+"\n"+
+		"history:\n  url: "+withPassword(t, pgtest.New(t))+"\n"+
+		"warehouse:\n  url: duckdb://"+w.wh+"\n"+
+		"queries:\n  dir: "+w.queries+"\n  approval: none\n")
+	return w
+}
+
+func (w *runWorld) run(args ...string) (code int, stdout, stderr string) {
+	w.t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(w.t.Context(), append(args, "--config", w.config), &env{stdout: &out, stderr: &errOut})
+	if strings.Contains(out.String()+errOut.String(), testPassword) {
+		w.t.Errorf("%v printed a password:\n%s\n%s", args, out.String(), errOut.String())
+	}
+	return code, out.String(), errOut.String()
+}
+
+const (
+	goodQuery = "-- description: actors per k\n-- owner: @pm\n-- group_size: actors\n" +
+		"SELECT k, count(DISTINCT actor) AS actors FROM events GROUP BY k\n"
+	textAggregate = "-- description: a text aggregate\n-- owner: @pm\n-- group_size: actors\n" +
+		"SELECT max(k::text) AS top, count(DISTINCT actor) AS actors FROM events\n"
+)
+
+func TestRunCommand(t *testing.T) {
+	t.Parallel()
+	w := newRunWorld(t, map[string]string{"a/actors.sql": goodQuery, "b/top_text.sql": textAggregate})
+
+	code, out, errOut := w.run("run", "--once")
+	if code != ExitProblems {
+		t.Fatalf("run --once with a failing query: exit %d, want %d\n%s%s", code, ExitProblems, out, errOut)
+	}
+	if !regexp.MustCompile(`(?m)^actors\s+succeeded\s+11\s+9\s+\S+\s*$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^top_text\s+failed\s+0\s+0\s+\S+\s+aggregate columns must be numeric`).MatchString(out) ||
+		!strings.Contains(out, "run 1 partial: 1 succeeded, 1 failed, 0 skipped") {
+		t.Errorf("run table:\n%s", out)
+	}
+
+	// Without --once only what is due runs: actors succeeded today, the
+	// daily schedule makes it due tomorrow; top_text never succeeded.
+	code, out, _ = w.run("run")
+	if code != ExitProblems || strings.Contains(out, "actors ") || !strings.Contains(out, "top_text") {
+		t.Errorf("run of the due queries: exit %d:\n%s", code, out)
+	}
+
+	code, out, _ = w.run("run", "--query", "actors")
+	if code != ExitOK || !strings.Contains(out, "run 3 succeeded: 1 succeeded, 0 failed") {
+		t.Errorf("run --query actors: exit %d:\n%s", code, out)
+	}
+	code, out, _ = w.run("show", "actors", "--warehouse", "duckdb://"+w.wh)
+	if code != ExitOK || !strings.Contains(out, "(11 rows)") || !regexp.MustCompile(`(?m)^20\s+20\s+\d{4}-\d\d-\d\d\s+3\s`).MatchString(out) {
+		t.Errorf("show after two loads of one day (want one copy, from run 3): exit %d:\n%s", code, out)
+	}
+
+	code, _, errOut = w.run("run", "--query", "actor")
+	if code != ExitUsage || !strings.Contains(errOut, `--query actor: no such query in the catalog (did you mean "actors"?)`) {
+		t.Errorf("run --query with a typo: exit %d: %s", code, errOut)
+	}
+}
+
+func TestRunNeedsItsSettings(t *testing.T) {
+	t.Parallel()
+	cfg := writeConfig(t, "sources:\n  main:\n    url: postgres://x@127.0.0.1:1/db\n")
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), []string{"run", "--once", "--config", cfg}, &env{stdout: &out, stderr: &errOut})
+	if code != ExitUsage || !strings.Contains(errOut.String(), "history.url is not set: set it in the config file or METRICGATE_HISTORY_URL") {
+		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+}
+
+func TestPlanCommand(t *testing.T) {
+	t.Parallel()
+	w := newRunWorld(t, map[string]string{"a/actors.sql": goodQuery, "b/top_text.sql": textAggregate})
+	code, out, errOut := w.run("plan", "actors")
+	if code != ExitOK {
+		t.Fatalf("plan actors: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^k\s+int4\s+group key$`),
+		regexp.MustCompile(`(?m)^actors\s+int8\s+aggregate$`),
+		regexp.MustCompile(`(?m)^EXPLAIN cost  \d+ \(no max_cost\)$`),
+		regexp.MustCompile(`(?m)^groups        20 in `),
+		regexp.MustCompile(`(?m)^would load    11 rows \(max_rows 100000\)$`),
+		regexp.MustCompile(`(?m)^suppressed    9 rows with fewer than 10 entities$`),
+		regexp.MustCompile(`(?m)^  0–9 +9  █+  suppressed$`),
+		regexp.MustCompile(`(?m)^  10–19 +10  █+$`),
+		regexp.MustCompile(`(?m)^  20–49 +1  █+$`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("plan output lacks %s:\n%s", want, out)
+		}
+	}
+	// Never a row of data: the group keys 10..20 appear nowhere.
+	if regexp.MustCompile(`(?m)^1[0-9]\s|^20\s`).MatchString(out) {
+		t.Errorf("plan printed data:\n%s", out)
+	}
+	code, out, _ = w.run("plan", "top_text")
+	if code != ExitProblems || !strings.Contains(out, "the run would refuse it:") || !strings.Contains(out, `"top" is text`) {
+		t.Errorf("plan top_text: exit %d:\n%s", code, out)
+	}
+	code, _, errOut = w.run("plan", "nope")
+	if code != ExitUsage || !strings.Contains(errOut, `no valid query "nope"`) {
+		t.Errorf("plan nope: exit %d: %s", code, errOut)
+	}
+}
