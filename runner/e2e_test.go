@@ -170,5 +170,3 @@ func plain(t *testing.T, v any) any {
 	t.Fatalf("unexpected %T from pgx", v)
 	return fmt.Sprint(v)
 }
-
-
