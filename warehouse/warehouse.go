@@ -100,8 +100,8 @@ type Load struct {
 
 // Validate names the first thing about l a writer cannot load.
 func (l Load) Validate() error {
-	if !isIdent(l.Table) {
-		return fmt.Errorf("table %q: not a lower-case identifier", l.Table)
+	if !isIdent(l.Table) || strings.HasPrefix(l.Table, "_") {
+		return fmt.Errorf("table %q: not a lower-case identifier starting with a letter", l.Table)
 	}
 	if l.Mode != Append && l.Mode != Replace {
 		return fmt.Errorf("table %s: load mode %q: must be append or replace", l.Table, l.Mode)
