@@ -15,8 +15,11 @@
 //   - append: one slice per _snapshot_date. A load deletes that date's rows
 //     and inserts the new ones in one transaction, so a rerun for a date
 //     leaves exactly one copy and a crash leaves the previous state.
-//   - replace: the table holds the latest result only. A load fills a
-//     staging table and swaps it in atomically.
+//   - replace: the table holds the latest result only. A load stages the
+//     new rows and swaps them in atomically: DuckDB from a temporary
+//     staging table, PostgreSQL within the load's transaction (both delete
+//     the old rows and insert the new ones in one transaction, so views on
+//     the table stay), Snowflake by ALTER TABLE … SWAP WITH.
 //
 // Schema evolution: a column the table lacks is added (older rows read
 // NULL); a column the result lacks stays in the table and reads NULL in new

@@ -15,13 +15,12 @@
 //
 //   - append: create the table or add the columns it lacks, DELETE the rows
 //     of the load's _snapshot_date, COPY the new rows, COMMIT.
-//   - replace: create a staging table with the table's columns plus the
-//     ones it lacks, COPY the rows into it, DROP the table and RENAME the
-//     staging table to its name, COMMIT. A concurrent reader waits for the
-//     commit on the table's lock and then reads the new table: it sees the
-//     old rows or the new ones, never an empty table. Indexes, grants and
-//     views on the table are not carried over (a view on it makes the DROP
-//     fail, and the load with it).
+//   - replace: create the table or add the columns it lacks, DELETE every
+//     row, COPY the new rows, COMMIT. The transaction is the staging area:
+//     under MVCC a concurrent reader is not blocked and sees the old rows
+//     until the commit and the new ones after it, never an empty table;
+//     indexes, grants and views on the table stay as they are. VACUUM
+//     (autovacuum) reclaims the old rows' space.
 //
 // A crash or a cancelled context at any point rolls the transaction back
 // and leaves the previous state. Loads into one table take a transaction

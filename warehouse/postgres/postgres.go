@@ -3,8 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -123,13 +121,7 @@ func (w *Writer) Write(ctx context.Context, load warehouse.Load, rows warehouse.
 	if len(conflicts) > 0 {
 		return 0, &warehouse.IncompatibleError{Table: load.Table, Columns: conflicts}
 	}
-	switch load.Mode {
-	case warehouse.Append:
-		n, err = w.appendRows(ctx, tx, load, existing, missing, rows)
-	default:
-		n, err = w.replaceRows(ctx, tx, load, existing, missing, rows)
-	}
-	if err != nil {
+	if n, err = w.load(ctx, tx, load, existing, missing, rows); err != nil {
 		return 0, fmt.Errorf("load %s: %w", load.Table, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -138,7 +130,12 @@ func (w *Writer) Write(ctx context.Context, load warehouse.Load, rows warehouse.
 	return n, nil
 }
 
-func (w *Writer) appendRows(ctx context.Context, tx pgx.Tx, load warehouse.Load, existing []tableColumn, missing []warehouse.Column, rows warehouse.Rows) (int64, error) {
+// load brings the table up to date (created, or its missing columns
+// added), deletes the rows the load replaces — those of its _snapshot_date
+// for append, all of them for replace — and copies the new rows in, all in
+// tx: readers see the old rows until the commit and the new ones after it,
+// and views and grants on the table stay.
+func (w *Writer) load(ctx context.Context, tx pgx.Tx, load warehouse.Load, existing []tableColumn, missing []warehouse.Column, rows warehouse.Rows) (int64, error) {
 	table := w.ident(load.Table)
 	switch {
 	case existing == nil:
@@ -150,32 +147,17 @@ func (w *Writer) appendRows(ctx context.Context, tx pgx.Tx, load warehouse.Load,
 			return 0, fmt.Errorf("add columns: %w", err)
 		}
 	}
-	del := "DELETE FROM " + table + " WHERE " + pgx.Identifier{"_snapshot_date"}.Sanitize() + " = $1"
-	if _, err := tx.Exec(ctx, del, warehouse.Date(load.Provenance.SnapshotDate)); err != nil {
-		return 0, fmt.Errorf("delete snapshot %s: %w", load.Provenance.SnapshotDate.Format(time.DateOnly), err)
-	}
-	return copyRows(ctx, tx, pgx.Identifier{w.schema, load.Table}, load, rows)
-}
-
-func (w *Writer) replaceRows(ctx context.Context, tx pgx.Tx, load warehouse.Load, existing []tableColumn, missing []warehouse.Column, rows warehouse.Rows) (int64, error) {
-	staging := stagingName(load.Table)
-	if _, err := tx.Exec(ctx, createTableSQL(w.ident(staging), existing, missing)); err != nil {
-		return 0, fmt.Errorf("create staging table %s: %w", staging, err)
-	}
-	n, err := copyRows(ctx, tx, pgx.Identifier{w.schema, staging}, load, rows)
-	if err != nil {
-		return 0, err
-	}
-	if existing != nil {
-		if _, err := tx.Exec(ctx, "DROP TABLE "+w.ident(load.Table)); err != nil {
-			return 0, fmt.Errorf("drop old table: %w", err)
+	if load.Mode == warehouse.Append {
+		del := "DELETE FROM " + table + " WHERE " + pgx.Identifier{"_snapshot_date"}.Sanitize() + " = $1"
+		if _, err := tx.Exec(ctx, del, warehouse.Date(load.Provenance.SnapshotDate)); err != nil {
+			return 0, fmt.Errorf("delete snapshot %s: %w", load.Provenance.SnapshotDate.Format(time.DateOnly), err)
+		}
+	} else if existing != nil {
+		if _, err := tx.Exec(ctx, "DELETE FROM "+table); err != nil {
+			return 0, fmt.Errorf("delete the previous result: %w", err)
 		}
 	}
-	rename := "ALTER TABLE " + w.ident(staging) + " RENAME TO " + pgx.Identifier{load.Table}.Sanitize()
-	if _, err := tx.Exec(ctx, rename); err != nil {
-		return 0, fmt.Errorf("rename staging table %s: %w", staging, err)
-	}
-	return n, nil
+	return copyRows(ctx, tx, pgx.Identifier{w.schema, load.Table}, load, rows)
 }
 
 // copyRows streams rows into table with COPY.
@@ -201,18 +183,6 @@ func copyRows(ctx context.Context, tx pgx.Tx, table pgx.Identifier, load warehou
 // ident returns the quoted, schema-qualified name of table.
 func (w *Writer) ident(table string) string {
 	return pgx.Identifier{w.schema, table}.Sanitize()
-}
-
-// stagingName returns the name of the staging table of a replace load,
-// at most 63 bytes so PostgreSQL does not truncate it. It only exists
-// inside the load's transaction.
-func stagingName(table string) string {
-	name := "_staging_" + table
-	if len(name) <= 63 {
-		return name
-	}
-	sum := sha256.Sum256([]byte(table))
-	return name[:54] + "_" + hex.EncodeToString(sum[:4])
 }
 
 // columns returns the columns of table in order, or nil when it does not exist.

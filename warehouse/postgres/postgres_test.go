@@ -336,6 +336,31 @@ func TestReplaceNeverEmpty(t *testing.T) {
 	}
 }
 
+// TestReplaceKeepsViews: consumers build views on result tables; a replace
+// load must neither fail on them nor drop them.
+func TestReplaceKeepsViews(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	w := open(t, dsn)
+	ctx := t.Context()
+	c := col("n", warehouse.KindInt)
+	one := func(v int64) warehouse.Rows { return warehouse.SliceRows([][]any{{v}}) }
+	if _, err := w.Write(ctx, load("r", warehouse.Replace, 1, c), one(1)); err != nil {
+		t.Fatal(err)
+	}
+	conn := pgtest.Connect(t, dsn)
+	if _, err := conn.Exec(ctx, `CREATE VIEW r_doubled AS SELECT n * 2 AS n2 FROM r`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(ctx, load("r", warehouse.Replace, 2, c), one(21)); err != nil {
+		t.Fatalf("replace with a view on the table: %v", err)
+	}
+	var n2 int64
+	if err := conn.QueryRow(ctx, `SELECT n2 FROM r_doubled`).Scan(&n2); err != nil || n2 != 42 {
+		t.Errorf("view after the replace: %d, %v; want 42", n2, err)
+	}
+}
+
 func TestLongTableName(t *testing.T) {
 	t.Parallel()
 	w := open(t, pgtest.New(t))
