@@ -44,7 +44,7 @@ func TestDecimalRescale(t *testing.T) {
 		to   int32
 		want string
 	}{
-		{dec("12345", 3), 2, "12.35"},  // half away from zero
+		{dec("12345", 3), 2, "12.35"},   // half away from zero
 		{dec("-12345", 3), 2, "-12.35"}, // likewise below zero
 		{dec("12344", 3), 2, "12.34"},
 		{dec("12", 0), 2, "12.00"},
