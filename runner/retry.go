@@ -20,8 +20,7 @@ func transient(err error) bool {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		switch {
-		case strings.HasPrefix(pgErr.Code, "08"): // connection_exception
+		if strings.HasPrefix(pgErr.Code, "08") { // connection_exception
 			return true
 		}
 		switch pgErr.Code {
