@@ -7,7 +7,7 @@
 // the pgx database/sql driver. Its schema is the goose migrations of
 // package migrations, applied by [Store.Migrate] under goose's advisory
 // session lock (metricgate serve migrates at start; `metricgate migrate`
-// does it by hand). The SQL is in queries.sql; sqlc generates the code in
+// does it by hand). The SQL is in queries/*.sql (one file per topic); sqlc generates the code in
 // internal/db from it and from the migrations (`make generate`, never
 // edited by hand), with methods that take the connection, so that one query
 // runs on the pool or in a transaction.
