@@ -80,3 +80,54 @@ type QueryRun struct {
 	FinishedAt   time.Time
 	Duration     time.Duration
 }
+
+// DumpStatus is the state of a dump or of a dump's load.
+type DumpStatus string
+
+// Dump and load states.
+const (
+	DumpRunning   DumpStatus = "running"
+	DumpSucceeded DumpStatus = "succeeded"
+	DumpFailed    DumpStatus = "failed"
+	// DumpSkipped is a load that found nothing newer than what is loaded.
+	DumpSkipped DumpStatus = "skipped"
+)
+
+// Dump is one export of the public projects of a group to object storage.
+type Dump struct {
+	ID int64
+	// Group is the full path of the dumped group ("gitlab-org").
+	Group  string
+	Status DumpStatus
+	// Error says why the dump failed; never data or secrets.
+	Error string
+	// Location is the dump's prefix in object storage
+	// ("dumps/2026-12-01/17/"), without the bucket's URL or credentials.
+	Location string
+	// SnapshotTime is the time of the source snapshot the dump read.
+	SnapshotTime time.Time
+	// Tables, Files, Rows and Bytes count what the dump wrote.
+	Tables, Files int
+	Rows, Bytes   int64
+	// ConfigSHA256 is the hex SHA-256 of dump.yml.
+	ConfigSHA256 string
+	StartedAt    time.Time
+	FinishedAt   time.Time // zero while running
+}
+
+// DumpLoad is one load of a dump into the warehouse.
+type DumpLoad struct {
+	ID int64
+	// Location is the loaded dump's prefix, as Dump.Location.
+	Location string
+	Status   DumpStatus
+	// Error says why the load failed or was skipped.
+	Error string
+	// SnapshotTime is the loaded dump's snapshot time.
+	SnapshotTime time.Time
+	// Tables and Rows count what was loaded.
+	Tables     int
+	Rows       int64
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running
+}
