@@ -51,7 +51,7 @@ func Open(ctx context.Context, path string) (*Writer, error) {
 	}
 	db := sql.OpenDB(c)
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		_ = db.Close() // the ping error is the one to report; nothing was written
 		return nil, fmt.Errorf("open duckdb %s: %w", path, err)
 	}
 	return &Writer{db: db, path: path, commit: make(chan struct{}, 1)}, nil
@@ -125,7 +125,7 @@ func (w *Writer) tableNames(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // read-only: a close error loses nothing
 	var names []string
 	for rows.Next() {
 		var n string

@@ -38,7 +38,7 @@ func (w *Writer) Read(ctx context.Context, table string) (*warehouse.Table, erro
 	if err != nil {
 		return nil, fmt.Errorf("read table %s: %w", table, err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // read-only: a close error loses nothing
 	for rows.Next() {
 		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))

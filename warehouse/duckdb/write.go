@@ -34,7 +34,7 @@ func (w *Writer) Write(ctx context.Context, load warehouse.Load, rows warehouse.
 		}
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			// DuckDB reports an interrupted statement in its own words.
-			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 		}
 		return 0, fmt.Errorf("load table %s: %w", load.Table, err)
 	}
@@ -54,7 +54,9 @@ func (w *Writer) write(ctx context.Context, load warehouse.Load, rows warehouse.
 		if _, derr := conn.ExecContext(cctx, "DROP TABLE IF EXISTS temp.main."+ident(stage)); derr != nil {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
-		conn.Close()
+		// Close returns the connection to the pool (or discards it, when
+		// marked bad above); its error loses nothing the load needs.
+		_ = conn.Close()
 	}()
 
 	defs := make([]string, len(load.Columns))
@@ -142,7 +144,9 @@ func (w *Writer) apply(ctx context.Context, conn *sql.Conn, stage string, load w
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	defer tx.Rollback()
+	// A no-op after Commit; on an earlier error, that error is the one to
+	// report, and an uncommitted transaction changes nothing.
+	defer func() { _ = tx.Rollback() }()
 
 	existing, err := tableColumns(ctx, tx, load.Table)
 	if err != nil {
@@ -226,7 +230,7 @@ func tableColumns(ctx context.Context, q interface {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // read-only: a close error loses nothing
 	var cols []column
 	for rows.Next() {
 		var c column

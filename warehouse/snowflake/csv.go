@@ -200,9 +200,11 @@ func spool(rows warehouse.Rows, cols []warehouse.Column, dir string, limit int64
 		return flush(path)
 	}
 	abort := func() {
+		// The load is failing already with a better error; the file is a
+		// partial spool file in a temporary directory the caller removes.
 		if f != nil {
-			f.Close()
-			os.Remove(f.Name())
+			_ = f.Close()
+			_ = os.Remove(f.Name())
 		}
 	}
 	for rows.Next() {

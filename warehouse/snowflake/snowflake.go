@@ -49,7 +49,7 @@ func Open(ctx context.Context, dsn string) (*Writer, error) {
 	}
 	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *cfg))
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		_ = db.Close() // the ping error is the one to report; nothing was written
 		return nil, fmt.Errorf("open snowflake warehouse %s: %w", cfg.Account, redact(err, cfg.Password))
 	}
 	return &Writer{db: db}, nil
@@ -92,7 +92,7 @@ func columns(ctx context.Context, q queryer, table string) ([]tableColumn, error
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // read-only: a close error loses nothing
 	var cols []tableColumn
 	for rows.Next() {
 		var (
@@ -147,7 +147,9 @@ func (w *Writer) Write(ctx context.Context, load warehouse.Load, rows warehouse.
 	if err != nil {
 		return 0, fmt.Errorf("load %s: connect: %w", load.Table, err)
 	}
-	defer conn.Close()
+	// Close returns the session to the pool; the load has committed or
+	// failed by then, so its error loses nothing.
+	defer func() { _ = conn.Close() }()
 	n, err := w.write(ctx, conn, load, rows)
 	if err != nil {
 		var ie *warehouse.IncompatibleError
@@ -180,9 +182,10 @@ func (w *Writer) write(ctx context.Context, conn *sql.Conn, load warehouse.Load,
 	// Temporary objects vanish with the session; dropping them now keeps
 	// a pooled session clean.
 	defer func() {
+		// Best effort: what is not dropped here vanishes with the session.
 		cleanup := context.WithoutCancel(ctx)
-		conn.ExecContext(cleanup, "DROP STAGE IF EXISTS "+quote(stage))
-		conn.ExecContext(cleanup, dropSQL(raw))
+		_, _ = conn.ExecContext(cleanup, "DROP STAGE IF EXISTS "+quote(stage))
+		_, _ = conn.ExecContext(cleanup, dropSQL(raw))
 	}()
 	if err := exec("create stage", createStageSQL(stage)); err != nil {
 		return 0, err
@@ -194,7 +197,8 @@ func (w *Writer) write(ctx context.Context, conn *sql.Conn, load warehouse.Load,
 	if err != nil {
 		return 0, fmt.Errorf("spool rows: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	// Best effort: a spool directory left behind is only temporary files.
+	defer func() { _ = os.RemoveAll(dir) }()
 	files := 0
 	n, err := spool(rows, load.Columns, dir, cmpOr(w.FileSize, DefaultFileSize), func(path string) error {
 		files++
@@ -220,7 +224,9 @@ func (w *Writer) write(ctx context.Context, conn *sql.Conn, load warehouse.Load,
 		if err != nil {
 			return 0, fmt.Errorf("begin: %w", err)
 		}
-		defer tx.Rollback()
+		// A no-op after Commit; on an earlier error, that error is the one
+		// to report, and an uncommitted transaction changes nothing.
+		defer func() { _ = tx.Rollback() }()
 		date, _ := field(warehouse.Date(load.Provenance.SnapshotDate), warehouse.Type{Kind: warehouse.KindDate})
 		if _, err := tx.ExecContext(ctx, deleteSnapshotSQL(load.Table), date); err != nil {
 			return 0, fmt.Errorf("delete snapshot %s: %w", date, err)
@@ -235,7 +241,10 @@ func (w *Writer) write(ctx context.Context, conn *sql.Conn, load warehouse.Load,
 	}
 
 	next := load.Table + "__mg_new_" + suffix
-	defer conn.ExecContext(context.WithoutCancel(ctx), dropSQL(next))
+	// Best effort: this drops the old table after a swap, or the unfinished
+	// staging table after a failure; one not dropped is only a leftover and
+	// changes no result.
+	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), dropSQL(next)) }()
 	defs := make([]columnDef, 0, len(existing)+len(missing))
 	for _, c := range existing {
 		defs = append(defs, c.def())
@@ -321,7 +330,7 @@ func (w *Writer) Read(ctx context.Context, table string) (*warehouse.Table, erro
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", table, err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }() // read-only: a close error loses nothing
 	for rows.Next() {
 		dest := make([]any, len(cols))
 		for i, c := range cols {

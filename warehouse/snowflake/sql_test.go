@@ -3,6 +3,7 @@
 package snowflake
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -167,14 +168,14 @@ func TestLoadSQL(t *testing.T) {
 }
 
 func TestInsertSQL(t *testing.T) {
-	cols := append(testCols, []warehouse.Column{
+	cols := slices.Concat(testCols, []warehouse.Column{
 		{Name: "f", Type: warehouse.Type{Kind: warehouse.KindFloat}},
 		{Name: "s", Type: warehouse.Type{Kind: warehouse.KindText}},
 		{Name: "b", Type: warehouse.Type{Kind: warehouse.KindBool}},
 		{Name: "d", Type: warehouse.Type{Kind: warehouse.KindDate}},
 		{Name: "ts", Type: warehouse.Type{Kind: warehouse.KindTimestamp}},
 		{Name: "iv", Type: warehouse.Type{Kind: warehouse.KindInterval}},
-	}...)
+	})
 	want := `INSERT INTO "m" ("n", "Odd ""name""", "avg", "tz", "j", "tags", "f", "s", "b", "d", "ts", "iv", ` +
 		`"_snapshot_date", "_run_id", "_query_sha256", "_commit", "_loaded_at") SELECT ` +
 		`CAST("n" AS NUMBER(38,0)), CAST("Odd ""name""" AS NUMBER(12,2)), CAST("avg" AS FLOAT), ` +

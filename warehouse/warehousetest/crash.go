@@ -228,7 +228,7 @@ func project2(t *warehouse.Table) [][]any {
 // phase, and describes how it ended.
 func killChild(t *testing.T, mode warehouse.Mode, phase, table, dsn string, delay time.Duration) string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		envCrash+"="+fmt.Sprintf("%s %s %s", mode, phase, table),
 		envCrashDSN+"="+dsn)
