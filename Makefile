@@ -51,8 +51,9 @@ check-generated: ## fail when history/internal/db is not what sqlc generates
 	@bash .ci/check-generated
 
 .PHONY: bench
-bench: deps ## run the benchmarks: validate time for 1,000 query files
+bench: deps ## run the benchmarks: validate on 1,000 files; the runner vs psql, per-query overhead, peak RSS of a 1M-row run
 	$(GO) test -run='^$$' -bench=. -benchmem ./catalog ./guard ./cli
+	$(GO) test -run='^$$' -bench=. -benchtime=1x ./runner
 
 .PHONY: demo
 demo: deps build ## validate queries/, load a throwaway GitLab-shaped database and run every query on it
