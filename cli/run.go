@@ -83,16 +83,22 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(ExitUsage, "run", "%v", err)
 	}
-	if len(selected) == 0 {
+	var invalid []runner.Invalid
+	if len(only) == 0 {
+		invalid = invalidQueries(cfg, cat, problems)
+	}
+	if len(selected) == 0 && len(invalid) == 0 {
 		fmt.Fprintln(e.stdout, "no query is due; use --once to run them all now")
 		return ExitOK
 	}
-	res, err := d.runner.Run(ctx, runner.Options{Trigger: "manual", Queries: selected})
+	res, err := d.runner.Run(ctx, runner.Options{Trigger: "manual", Queries: selected, Invalid: invalid})
 	if err != nil {
 		return e.fail(ExitProblems, "run", "%v", err)
 	}
 	writeRunTable(e.stdout, res)
-	if res.Status != history.RunSucceeded || len(problems) > 0 {
+	// Problems of files the run did not record (unreadable ones) count too,
+	// unless the run was limited to named queries.
+	if res.Status != history.RunSucceeded || (len(problems) > 0 && len(only) == 0) {
 		return ExitProblems
 	}
 	return ExitOK
@@ -221,6 +227,22 @@ func loadCatalog(cfg *Config) (*catalog.Catalog, catalog.Problems, error) {
 		problems[i].Path = cfg.Queries.Dir + "/" + problems[i].Path
 	}
 	return cat, problems, nil
+}
+
+// invalidQueries pairs the catalog's invalid files with their problems,
+// for the run to record them as failed.
+func invalidQueries(cfg *Config, cat *catalog.Catalog, problems catalog.Problems) []runner.Invalid {
+	var out []runner.Invalid
+	for _, q := range cat.Invalid {
+		inv := runner.Invalid{Query: q}
+		for _, p := range problems {
+			if p.Path == cfg.Queries.Dir+"/"+q.Path {
+				inv.Problems = append(inv.Problems, p.String())
+			}
+		}
+		out = append(out, inv)
+	}
+	return out
 }
 
 // selectQueries picks the queries of a run: the named ones, all with once,

@@ -79,7 +79,8 @@ const (
 
 func TestRunCommand(t *testing.T) {
 	t.Parallel()
-	w := newRunWorld(t, map[string]string{"a/actors.sql": goodQuery, "b/top_text.sql": textAggregate})
+	w := newRunWorld(t, map[string]string{"a/actors.sql": goodQuery, "b/top_text.sql": textAggregate,
+		"c/typo.sql": strings.Replace(goodQuery, "-- owner:", "-- ownr:", 1)})
 
 	code, out, errOut := w.run("run", "--once")
 	if code != ExitProblems {
@@ -87,14 +88,15 @@ func TestRunCommand(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^actors\s+succeeded\s+11\s+9\s+\S+\s*$`).MatchString(out) ||
 		!regexp.MustCompile(`(?m)^top_text\s+failed\s+0\s+0\s+\S+\s+aggregate columns must be numeric`).MatchString(out) ||
-		!strings.Contains(out, "run 1 partial: 1 succeeded, 1 failed, 0 skipped") {
+		!regexp.MustCompile(`(?m)^typo\s+failed\s+0\s+0\s+\S+\s+invalid query file: \S+/queries/c/typo.sql:1:1: missing required header key "owner"`).MatchString(out) ||
+		!strings.Contains(out, "run 1 partial: 1 succeeded, 2 failed, 0 skipped") {
 		t.Errorf("run table:\n%s", out)
 	}
 
 	// Without --once only what is due runs: actors succeeded today, the
 	// daily schedule makes it due tomorrow; top_text never succeeded.
 	code, out, _ = w.run("run")
-	if code != ExitProblems || strings.Contains(out, "actors ") || !strings.Contains(out, "top_text") {
+	if code != ExitProblems || strings.Contains(out, "actors ") || !strings.Contains(out, "top_text") || !strings.Contains(out, "typo") {
 		t.Errorf("run of the due queries: exit %d:\n%s", code, out)
 	}
 

@@ -171,6 +171,17 @@ type Options struct {
 	// Queries are the queries to run, normally the due queries of the
 	// catalog.
 	Queries []*catalog.Query
+	// Invalid are query files the catalog could not accept, with their
+	// problems ("queries/a/b.sql:3:8: unknown header key …"). They never
+	// run; each is recorded as a failed query run so that the status shows
+	// the broken file.
+	Invalid []Invalid
+}
+
+// Invalid is a query file with problems.
+type Invalid struct {
+	Query    *catalog.Query
+	Problems []string
 }
 
 // Result is what a run did.
@@ -179,7 +190,8 @@ type Result struct {
 	Status history.RunStatus
 	// Error says why the run failed as a whole, or which sources failed.
 	Error string
-	// Queries are the query runs, in the order of Options.Queries.
+	// Queries are the query runs, in the order of Options.Queries, then
+	// those of Options.Invalid.
 	Queries []history.QueryRun
 }
 
@@ -196,7 +208,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start run: %w", err)
 	}
-	res := &Result{RunID: id, Queries: make([]history.QueryRun, len(opts.Queries))}
+	res := &Result{RunID: id, Queries: make([]history.QueryRun, len(opts.Queries), len(opts.Queries)+len(opts.Invalid))}
 	log := r.log.With(slog.Int64("run_id", id))
 	log.Info("run started", slog.Int("queries", len(opts.Queries)), slog.String("trigger", run.Trigger))
 
@@ -256,6 +268,17 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 
+	for _, inv := range opts.Invalid {
+		q := inv.Query
+		msg := strings.Join(inv.Problems[:min(len(inv.Problems), 3)], "; ")
+		if len(inv.Problems) > 3 {
+			msg += fmt.Sprintf("; and %d more (run metricgate validate)", len(inv.Problems)-3)
+		}
+		now := r.now()
+		res.Queries = append(res.Queries, r.record(ctx, log, history.QueryRun{RunID: id, Query: q.Name, Target: q.Target,
+			Source: q.Source, SHA256: q.SHA256, Status: history.QueryFailed, Error: "invalid query file: " + msg,
+			StartedAt: now, FinishedAt: now}, true))
+	}
 	res.Status = runStatus(res.Queries)
 	if len(runErrs) > 0 && res.Status == history.RunSucceeded {
 		res.Status = history.RunFailed
