@@ -9,6 +9,36 @@ import (
 	"time"
 )
 
+// metricgate dumps: one per export of the public projects of a group
+type Dump struct {
+	ID           int64
+	Group        string
+	Status       string
+	Error        string
+	Location     string
+	SnapshotTime sql.NullTime
+	Tables       int32
+	Files        int32
+	Rows         int64
+	Bytes        int64
+	ConfigSha256 string
+	StartedAt    time.Time
+	FinishedAt   sql.NullTime
+}
+
+// metricgate dump loads: one per load (or skipped load) of a dump into the warehouse
+type DumpLoad struct {
+	ID           int64
+	Location     string
+	Status       string
+	Error        string
+	SnapshotTime sql.NullTime
+	Tables       int32
+	Rows         int64
+	StartedAt    time.Time
+	FinishedAt   sql.NullTime
+}
+
 // metricgate query runs: one per query executed, skipped or refused in a run
 type QueryRun struct {
 	ID             int64

@@ -1,0 +1,67 @@
+-- Queries of the dump history: dumps (metricgate dump) and their loads into
+-- the warehouse (metricgate load). "Newest" is the highest id.
+
+-- name: InsertDump :one
+INSERT INTO dumps (
+    "group", status, error, location, snapshot_time, tables, files, rows, bytes,
+    config_sha256, started_at, finished_at
+) VALUES (
+    @group_path, @status, @error, @location, sqlc.narg(snapshot_time), @tables, @files, @rows, @bytes,
+    @config_sha256, @started_at, sqlc.narg(finished_at)
+)
+RETURNING id;
+
+-- name: UpdateDump :execrows
+-- Every field but the id and the start time.
+UPDATE dumps
+SET "group" = @group_path,
+    status = @status,
+    error = @error,
+    location = @location,
+    snapshot_time = sqlc.narg(snapshot_time),
+    tables = @tables,
+    files = @files,
+    rows = @rows,
+    bytes = @bytes,
+    config_sha256 = @config_sha256,
+    finished_at = sqlc.narg(finished_at)
+WHERE id = @id;
+
+-- name: ListDumps :many
+-- Newest first; a NULL max_rows means all.
+SELECT * FROM dumps
+ORDER BY id DESC
+LIMIT sqlc.narg(max_rows);
+
+-- name: InsertDumpLoad :one
+INSERT INTO dump_loads (
+    location, status, error, snapshot_time, tables, rows, started_at, finished_at
+) VALUES (
+    @location, @status, @error, sqlc.narg(snapshot_time), @tables, @rows, @started_at, sqlc.narg(finished_at)
+)
+RETURNING id;
+
+-- name: UpdateDumpLoad :execrows
+-- Every field but the id and the start time.
+UPDATE dump_loads
+SET location = @location,
+    status = @status,
+    error = @error,
+    snapshot_time = sqlc.narg(snapshot_time),
+    tables = @tables,
+    rows = @rows,
+    finished_at = sqlc.narg(finished_at)
+WHERE id = @id;
+
+-- name: ListDumpLoads :many
+-- Newest first; a NULL max_rows means all.
+SELECT * FROM dump_loads
+ORDER BY id DESC
+LIMIT sqlc.narg(max_rows);
+
+-- name: LastDumpLoad :one
+-- The newest succeeded load.
+SELECT * FROM dump_loads
+WHERE status = 'succeeded'
+ORDER BY id DESC
+LIMIT 1;
