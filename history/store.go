@@ -164,6 +164,7 @@ func (s *Store) StartQueryRun(ctx context.Context, q QueryRun) (int64, error) {
 		StartedAt:      nullTime(q.StartedAt),
 		FinishedAt:     nullTime(q.FinishedAt),
 		DurationUs:     q.Duration.Microseconds(),
+		MrIid:          nullInt64(q.MRIID),
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start query run %q: %w", q.Query, err)
@@ -195,6 +196,7 @@ func (s *Store) FinishQueryRun(ctx context.Context, q QueryRun) error {
 			StartedAt:      nullTime(q.StartedAt),
 			FinishedAt:     nullTime(q.FinishedAt),
 			DurationUs:     q.Duration.Microseconds(),
+			MrIid:          nullInt64(q.MRIID),
 		})
 		if err == nil && n == 0 {
 			err = ErrNotFound
@@ -350,6 +352,7 @@ func queryRunOf(r db.QueryRun) QueryRun {
 		StartedAt:      timeOf(r.StartedAt),
 		FinishedAt:     timeOf(r.FinishedAt),
 		Duration:       time.Duration(r.DurationUs) * time.Microsecond,
+		MRIID:          r.MrIid.Int64,
 	}
 }
 

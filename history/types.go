@@ -74,6 +74,9 @@ type QueryRun struct {
 	Commit string
 	// Approval describes the approval: "none", "git <sha>", "gitlab !12 by @a, @b".
 	Approval string
+	// MRIID is the IID of the merge request through which the file was
+	// approved (approval gitlab); 0 when none, stored as NULL.
+	MRIID int64
 	// SnapshotTime is the source's as-of time: what _snapshot_date records.
 	SnapshotTime time.Time
 	StartedAt    time.Time

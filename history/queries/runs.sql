@@ -51,11 +51,11 @@ WHERE status = 'running';
 INSERT INTO query_runs (
     run_id, query, target, source, status, error, rows_loaded, rows_suppressed,
     attempts, cost, sha256, commit, approval, snapshot_time, started_at,
-    finished_at, duration_us
+    finished_at, duration_us, mr_iid
 ) VALUES (
     @run_id, @query, @target, @source, @status, @error, @rows_loaded, @rows_suppressed,
     @attempts, @cost, @sha256, @commit, @approval, sqlc.narg(snapshot_time), sqlc.narg(started_at),
-    sqlc.narg(finished_at), @duration_us
+    sqlc.narg(finished_at), @duration_us, sqlc.narg(mr_iid)
 )
 RETURNING id;
 
@@ -76,7 +76,8 @@ SET target = @target,
     snapshot_time = sqlc.narg(snapshot_time),
     started_at = sqlc.narg(started_at),
     finished_at = sqlc.narg(finished_at),
-    duration_us = @duration_us
+    duration_us = @duration_us,
+    mr_iid = sqlc.narg(mr_iid)
 WHERE id = @id;
 
 -- name: ListQueryRuns :many

@@ -9,6 +9,19 @@ import (
 	"time"
 )
 
+// metricgate: approvals proven in GitLab, by file content
+type Approval struct {
+	Project   string
+	Path      string
+	Branch    string
+	Sha256    string
+	Commit    string
+	MrIid     int64
+	Approvers string
+	MergedAt  sql.NullTime
+	CheckedAt time.Time
+}
+
 // metricgate dumps: one per export of the public projects of a group
 type Dump struct {
 	ID           int64
@@ -60,6 +73,7 @@ type QueryRun struct {
 	FinishedAt     sql.NullTime
 	// duration in microseconds
 	DurationUs int64
+	MrIid      sql.NullInt64
 }
 
 // metricgate runs: one per schedule tick, manual or API trigger

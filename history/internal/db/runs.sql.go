@@ -127,11 +127,11 @@ const insertQueryRun = `-- name: InsertQueryRun :one
 INSERT INTO query_runs (
     run_id, query, target, source, status, error, rows_loaded, rows_suppressed,
     attempts, cost, sha256, commit, approval, snapshot_time, started_at,
-    finished_at, duration_us
+    finished_at, duration_us, mr_iid
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8,
     $9, $10, $11, $12, $13, $14, $15,
-    $16, $17
+    $16, $17, $18
 )
 RETURNING id
 `
@@ -154,6 +154,7 @@ type InsertQueryRunParams struct {
 	StartedAt      sql.NullTime
 	FinishedAt     sql.NullTime
 	DurationUs     int64
+	MrIid          sql.NullInt64
 }
 
 func (q *Queries) InsertQueryRun(ctx context.Context, db DBTX, arg InsertQueryRunParams) (int64, error) {
@@ -175,6 +176,7 @@ func (q *Queries) InsertQueryRun(ctx context.Context, db DBTX, arg InsertQueryRu
 		arg.StartedAt,
 		arg.FinishedAt,
 		arg.DurationUs,
+		arg.MrIid,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -215,7 +217,7 @@ func (q *Queries) InsertRun(ctx context.Context, db DBTX, arg InsertRunParams) (
 }
 
 const lastSuccess = `-- name: LastSuccess :one
-SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us FROM query_runs
+SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid FROM query_runs
 WHERE query = $1 AND status = 'succeeded'
 ORDER BY id DESC
 LIMIT 1
@@ -243,12 +245,13 @@ func (q *Queries) LastSuccess(ctx context.Context, db DBTX, query string) (Query
 		&i.StartedAt,
 		&i.FinishedAt,
 		&i.DurationUs,
+		&i.MrIid,
 	)
 	return i, err
 }
 
 const latestQueryRuns = `-- name: LatestQueryRuns :many
-SELECT DISTINCT ON (query) id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us FROM query_runs
+SELECT DISTINCT ON (query) id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid FROM query_runs
 ORDER BY query, id DESC
 `
 
@@ -281,6 +284,7 @@ func (q *Queries) LatestQueryRuns(ctx context.Context, db DBTX) ([]QueryRun, err
 			&i.StartedAt,
 			&i.FinishedAt,
 			&i.DurationUs,
+			&i.MrIid,
 		); err != nil {
 			return nil, err
 		}
@@ -296,7 +300,7 @@ func (q *Queries) LatestQueryRuns(ctx context.Context, db DBTX) ([]QueryRun, err
 }
 
 const listQueryRuns = `-- name: ListQueryRuns :many
-SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us FROM query_runs
+SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid FROM query_runs
 WHERE run_id = $1
 ORDER BY id
 `
@@ -329,6 +333,7 @@ func (q *Queries) ListQueryRuns(ctx context.Context, db DBTX, runID int64) ([]Qu
 			&i.StartedAt,
 			&i.FinishedAt,
 			&i.DurationUs,
+			&i.MrIid,
 		); err != nil {
 			return nil, err
 		}
@@ -410,7 +415,7 @@ func (q *Queries) ListRuns(ctx context.Context, db DBTX, maxRuns sql.NullInt32) 
 }
 
 const queryHistory = `-- name: QueryHistory :many
-SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us FROM query_runs
+SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid FROM query_runs
 WHERE query = $1
 ORDER BY id DESC
 LIMIT $2
@@ -450,6 +455,7 @@ func (q *Queries) QueryHistory(ctx context.Context, db DBTX, arg QueryHistoryPar
 			&i.StartedAt,
 			&i.FinishedAt,
 			&i.DurationUs,
+			&i.MrIid,
 		); err != nil {
 			return nil, err
 		}
@@ -480,8 +486,9 @@ SET target = $1,
     snapshot_time = $12,
     started_at = $13,
     finished_at = $14,
-    duration_us = $15
-WHERE id = $16
+    duration_us = $15,
+    mr_iid = $16
+WHERE id = $17
 `
 
 type UpdateQueryRunParams struct {
@@ -500,6 +507,7 @@ type UpdateQueryRunParams struct {
 	StartedAt      sql.NullTime
 	FinishedAt     sql.NullTime
 	DurationUs     int64
+	MrIid          sql.NullInt64
 	ID             int64
 }
 
@@ -521,6 +529,7 @@ func (q *Queries) UpdateQueryRun(ctx context.Context, db DBTX, arg UpdateQueryRu
 		arg.StartedAt,
 		arg.FinishedAt,
 		arg.DurationUs,
+		arg.MrIid,
 		arg.ID,
 	)
 	if err != nil {
