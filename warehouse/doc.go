@@ -10,7 +10,10 @@
 // One table per query, named by its target (default: the query's name),
 // with the query's output columns followed by the provenance columns
 // _snapshot_date (date), _run_id (bigint), _query_sha256 (text), _commit
-// (text) and _loaded_at (timestamp with time zone).
+// (text), _loaded_at (timestamp with time zone) and _mr_iid (bigint: the
+// GitLab merge request that approved the query file, NULL when none). A
+// table created before a provenance column existed gets it added by schema
+// evolution, like any new column; its older rows read NULL there.
 //
 //   - append: one slice per _snapshot_date. A load deletes that date's rows
 //     and inserts the new ones in one transaction, so a rerun for a date

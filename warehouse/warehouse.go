@@ -153,6 +153,9 @@ type Provenance struct {
 	Commit string
 	// LoadedAt is when the load started.
 	LoadedAt time.Time
+	// MRIID is the IID of the GitLab merge request through which the query
+	// file was approved (approval gitlab); 0, stored as NULL, when none.
+	MRIID int64
 }
 
 // ProvenanceColumns are the columns every warehouse table ends with, in
@@ -163,11 +166,16 @@ var ProvenanceColumns = []Column{
 	{Name: "_query_sha256", Type: Type{Kind: KindText}, Source: "text"},
 	{Name: "_commit", Type: Type{Kind: KindText}, Source: "text"},
 	{Name: "_loaded_at", Type: Type{Kind: KindTimestampTZ}, Source: "timestamptz"},
+	{Name: "_mr_iid", Type: Type{Kind: KindInt}, Source: "int8"},
 }
 
 // Values returns the provenance values in the order of ProvenanceColumns.
 func (p Provenance) Values() []any {
-	return []any{Date(p.SnapshotDate), p.RunID, p.QuerySHA256, p.Commit, p.LoadedAt.UTC()}
+	var mr any // NULL when no merge request approved the file
+	if p.MRIID != 0 {
+		mr = p.MRIID
+	}
+	return []any{Date(p.SnapshotDate), p.RunID, p.QuerySHA256, p.Commit, p.LoadedAt.UTC(), mr}
 }
 
 // Date returns t's calendar date (in t's location) as midnight UTC: the

@@ -195,6 +195,9 @@ func provenanceArgs(p warehouse.Provenance) []any {
 	vals := p.Values()
 	args := make([]any, len(vals))
 	for i, v := range vals {
+		if v == nil { // _mr_iid without a merge request: NULL
+			continue
+		}
 		s, _ := field(v, warehouse.ProvenanceColumns[i].Type)
 		args[i] = s
 	}

@@ -177,12 +177,12 @@ func TestInsertSQL(t *testing.T) {
 		{Name: "iv", Type: warehouse.Type{Kind: warehouse.KindInterval}},
 	})
 	want := `INSERT INTO "m" ("n", "Odd ""name""", "avg", "tz", "j", "tags", "f", "s", "b", "d", "ts", "iv", ` +
-		`"_snapshot_date", "_run_id", "_query_sha256", "_commit", "_loaded_at") SELECT ` +
+		`"_snapshot_date", "_run_id", "_query_sha256", "_commit", "_loaded_at", "_mr_iid") SELECT ` +
 		`CAST("n" AS NUMBER(38,0)), CAST("Odd ""name""" AS NUMBER(12,2)), CAST("avg" AS FLOAT), ` +
 		`TO_TIMESTAMP_TZ("tz", 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM'), PARSE_JSON("j"), CAST(PARSE_JSON("tags") AS ARRAY), ` +
 		`CAST("f" AS FLOAT), "s", TO_BOOLEAN("b"), TO_DATE("d", 'YYYY-MM-DD'), ` +
 		`TO_TIMESTAMP_NTZ("ts", 'YYYY-MM-DD HH24:MI:SS.FF9'), "iv", ` +
-		`TO_DATE(?, 'YYYY-MM-DD'), CAST(? AS NUMBER(38,0)), ?, ?, TO_TIMESTAMP_TZ(?, 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM') ` +
+		`TO_DATE(?, 'YYYY-MM-DD'), CAST(? AS NUMBER(38,0)), ?, ?, TO_TIMESTAMP_TZ(?, 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM'), CAST(? AS NUMBER(38,0)) ` +
 		`FROM "m__mg_raw_1"`
 	if got := insertSQL("m", "m__mg_raw_1", cols); got != want {
 		t.Errorf("insertSQL =\n%s\nwant\n%s", got, want)
@@ -192,7 +192,7 @@ func TestInsertSQL(t *testing.T) {
 		RunID:        42, QuerySHA256: "ab12", Commit: "",
 		LoadedAt: time.Date(2024, 5, 2, 6, 7, 8, 123456000, time.FixedZone("CEST", 2*3600)),
 	})
-	wantArgs := []any{"2024-05-01", "42", "ab12", "", "2024-05-02 04:07:08.123456000 +00:00"}
+	wantArgs := []any{"2024-05-01", "42", "ab12", "", "2024-05-02 04:07:08.123456000 +00:00", nil}
 	if len(args) != len(wantArgs) {
 		t.Fatalf("provenanceArgs = %q", args)
 	}
@@ -200,6 +200,9 @@ func TestInsertSQL(t *testing.T) {
 		if args[i] != wantArgs[i] {
 			t.Errorf("provenanceArgs[%d] = %q, want %q", i, args[i], wantArgs[i])
 		}
+	}
+	if args := provenanceArgs(warehouse.Provenance{SnapshotDate: time.Now(), MRIID: 12}); args[len(args)-1] != "12" {
+		t.Errorf("provenanceArgs with MRIID 12: _mr_iid bound as %q, want \"12\"", args[len(args)-1])
 	}
 	if n := strings.Count(want, "?"); n != len(args) {
 		t.Errorf("insertSQL has %d placeholders for %d provenance args", n, len(args))

@@ -312,6 +312,7 @@ func (s *suite) provenance(t *testing.T) {
 	load.Provenance = p
 	load.Provenance.SnapshotDate = p.SnapshotDate.Add(23*time.Hour + 30*time.Minute)
 	load.Provenance.RunID = 9_000_000_002
+	load.Provenance.MRIID = 4711 // approved through a merge request: not NULL
 	s.write(t, w, load, []any{"c"})
 	want := Expect(load, []any{"c"})
 	s.expectTable(t, w, "prov", want)
