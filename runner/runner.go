@@ -176,6 +176,13 @@ type Options struct {
 	// run; each is recorded as a failed query run so that the status shows
 	// the broken file.
 	Invalid []Invalid
+	// Stop, when closed, starts no more queries: those not yet started are
+	// recorded as failed with CancelledByShutdown, the running ones go on
+	// until they end or ctx is cancelled (with cause ErrShuttingDown, they
+	// are recorded the same way). Nil never closes.
+	Stop <-chan struct{}
+	// Started, when set, is called with the run's id once it is recorded.
+	Started func(runID int64)
 }
 
 // Invalid is a query file with problems.
@@ -211,6 +218,9 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 	res := &Result{RunID: id, Queries: make([]history.QueryRun, len(opts.Queries), len(opts.Queries)+len(opts.Invalid))}
 	log := r.log.With(slog.Int64("run_id", id))
 	log.Info("run started", slog.Int("queries", len(opts.Queries)), slog.String("trigger", run.Trigger))
+	if opts.Started != nil {
+		opts.Started(id)
+	}
 
 	var runErrs []string
 	approvals, err := r.approver.Approve(ctx, opts.Queries)
@@ -260,7 +270,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 	slices.Sort(sources)
 	for _, name := range sources {
 		jobs := bySource[name]
-		if err := r.runSource(ctx, log, id, name, jobs); err != nil {
+		if err := r.runSource(ctx, log, id, name, jobs, opts.Stop); err != nil {
 			runErrs = append(runErrs, err.Error())
 		}
 		for _, j := range jobs {
@@ -278,6 +288,9 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 		res.Queries = append(res.Queries, r.record(ctx, log, history.QueryRun{RunID: id, Query: q.Name, Target: q.Target,
 			Source: q.Source, SHA256: q.SHA256, Status: history.QueryFailed, Error: "invalid query file: " + msg,
 			StartedAt: now, FinishedAt: now}, true))
+	}
+	if slices.ContainsFunc(res.Queries, func(q history.QueryRun) bool { return q.Error == CancelledByShutdown }) {
+		runErrs = append(runErrs, CancelledByShutdown)
 	}
 	res.Status = runStatus(res.Queries)
 	if len(runErrs) > 0 && res.Status == history.RunSucceeded {
@@ -326,6 +339,9 @@ type job struct {
 // the final state of one started before. A history failure is logged: the
 // warehouse already holds the result, and the run's record says what it can.
 func (r *Runner) record(ctx context.Context, log *slog.Logger, qr history.QueryRun, insert bool) history.QueryRun {
+	if qr.Status == history.QueryFailed && errors.Is(context.Cause(ctx), ErrShuttingDown) {
+		qr.Error = CancelledByShutdown
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if qr.FinishedAt.After(qr.StartedAt) {
@@ -345,6 +361,9 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, qr history.QueryR
 		if qr.Status == history.QueryFailed {
 			level = slog.LevelError
 		}
+		if qr.Error == CancelledByShutdown { // not an error: the process was asked to stop
+			level = slog.LevelWarn
+		}
 		log.LogAttrs(ctx, level, "query "+string(qr.Status),
 			slog.String("query", qr.Query), slog.String("source", qr.Source),
 			slog.Int64("rows", qr.RowsLoaded), slog.Int64("suppressed", qr.RowsSuppressed),
@@ -357,7 +376,7 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, qr history.QueryR
 // runSource runs jobs on one source: it opens the snapshot, checks the
 // source's age, and hands the jobs to the workers. An error means the
 // source could not be used at all; every job then carries it as its failure.
-func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, name string, jobs []*job) error {
+func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, name string, jobs []*job, stop <-chan struct{}) error {
 	src := r.cfg.Sources[name]
 	log = log.With(slog.String("source", name))
 	fail := func(err error) error {
@@ -389,6 +408,11 @@ func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, n
 			wk := &worker{r: r, src: src, snap: snap, appName: r.appName(runID, fmt.Sprintf("worker %d", w+1))}
 			defer wk.close(ctx)
 			for j := range queue {
+				if stopping(stop) {
+					j.qr.Status, j.qr.Error, j.qr.FinishedAt = history.QueryFailed, CancelledByShutdown, r.now()
+					j.qr = r.record(ctx, log, j.qr, true)
+					continue
+				}
 				j.qr.Status, j.qr.StartedAt, j.qr.SnapshotTime = history.QueryRunning, r.now(), snap.asOf
 				j.qr = r.record(ctx, log, j.qr, true)
 				wk.run(ctx, log, runID, j)

@@ -1,0 +1,376 @@
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/internal/pgtest"
+	"gitlab.com/metricgate/metricgate/runner"
+)
+
+// syncBuffer is a log destination shared by goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// fakeRun is a RunMaker that records a run with no queries in the real
+// history, taking d (of the bubble's fake time) to do it, or panics.
+type fakeRun struct {
+	store *history.Store
+	d     time.Duration
+	panic bool
+}
+
+func (f *fakeRun) Run(ctx context.Context, opts runner.Options) (*runner.Result, error) {
+	id, err := f.store.StartRun(ctx, history.Run{Trigger: opts.Trigger, Status: history.RunRunning, StartedAt: time.Now()})
+	if err != nil {
+		return nil, err
+	}
+	if opts.Started != nil {
+		opts.Started(id)
+	}
+	if f.panic {
+		panic("boom")
+	}
+	time.Sleep(f.d)
+	if err := f.store.FinishRun(ctx, id, history.RunSucceeded, "", time.Now()); err != nil {
+		return nil, err
+	}
+	return &runner.Result{RunID: id, Status: history.RunSucceeded}, nil
+}
+
+func noPlan(context.Context, []string, bool, time.Time) (runner.Options, error) {
+	return runner.Options{}, nil
+}
+
+// openStore opens and migrates the history at dsn; inside a synctest
+// bubble, so that the pool's goroutines and timers belong to it.
+func openStore(t *testing.T, dsn string) *history.Store {
+	t.Helper()
+	s, err := history.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// replica is one serve process's scheduler, with its own history sessions.
+type replica struct {
+	store *history.Store
+	sched *runner.Scheduler
+	log   *syncBuffer
+}
+
+func newReplica(t *testing.T, dsn, schedule string, d time.Duration) *replica {
+	t.Helper()
+	r := &replica{store: openStore(t, dsn), log: &syncBuffer{}}
+	var err error
+	r.sched, err = runner.NewScheduler(runner.SchedulerConfig{Schedule: schedule}, runner.SchedulerDeps{
+		Runner: &fakeRun{store: r.store, d: d}, Store: r.store, Plan: noPlan,
+		Logger: slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (r *replica) stop(t *testing.T) {
+	t.Helper()
+	if err := r.sched.Shutdown(context.Background()); err != nil {
+		t.Error(err)
+	}
+	if err := r.store.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+// runsByTrigger returns the start times of the runs, oldest first, per
+// trigger.
+func runsByTrigger(t *testing.T, s *history.Store) map[string][]time.Time {
+	t.Helper()
+	runs, err := s.Runs(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]time.Time{}
+	for i := len(runs) - 1; i >= 0; i-- {
+		out[runs[i].Trigger] = append(out[runs[i].Trigger], runs[i].StartedAt)
+	}
+	return out
+}
+
+func TestSchedulerTicksPerSchedule(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	for _, tc := range []struct {
+		schedule string
+		want     []string // start times of the scheduled runs within the first 3 days
+	}{
+		{"0 4 * * *", []string{"2000-01-01T04:00:00Z", "2000-01-02T04:00:00Z", "2000-01-03T04:00:00Z"}},
+		{"30 6 * * 1", []string{"2000-01-03T06:30:00Z"}}, // 2000-01-03 is a Monday
+		{"0 */12 * * *", []string{"2000-01-01T12:00:00Z", "2000-01-02T00:00:00Z", "2000-01-02T12:00:00Z",
+			"2000-01-03T00:00:00Z", "2000-01-03T12:00:00Z"}},
+	} {
+		t.Run(tc.schedule, func(t *testing.T) {
+			reset(t, dsn)
+			synctest.Test(t, func(t *testing.T) {
+				// The bubble's clock starts at 2000-01-01T00:00:00Z.
+				r := newReplica(t, dsn, tc.schedule, time.Minute)
+				r.sched.Start(context.Background())
+				time.Sleep(72*time.Hour - time.Second)
+				synctest.Wait()
+				got := runsByTrigger(t, r.store)
+				r.stop(t)
+				var starts []string
+				for _, at := range got[runner.TriggerSchedule] {
+					starts = append(starts, at.Format(time.RFC3339))
+				}
+				if strings.Join(starts, " ") != strings.Join(tc.want, " ") {
+					t.Errorf("scheduled runs started at\n  %v\nwant\n  %v", starts, tc.want)
+				}
+				// An empty history: the first tick is caught up at start, once.
+				if c := got[runner.TriggerCatchUp]; len(c) != 1 || !c[0].Equal(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) {
+					t.Errorf("catch-up runs %v, want one at start", c)
+				}
+			})
+		})
+	}
+}
+
+// reset empties the history at dsn between subtests.
+func reset(t *testing.T, dsn string) {
+	t.Helper()
+	s := openStore(t, dsn)
+	defer func() { _ = s.Close() }()
+	conn := pgtest.Connect(t, dsn)
+	if _, err := conn.Exec(t.Context(), "TRUNCATE runs CASCADE"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSchedulerTwoReplicasOneRunPerTick(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	// A long run holds the lock while the other replica tries it; an
+	// instant one is over before the other replica looks, which then finds
+	// the tick's run made.
+	for _, d := range []time.Duration{10 * time.Minute, 0} {
+		t.Run(d.String(), func(t *testing.T) {
+			reset(t, dsn)
+			synctest.Test(t, func(t *testing.T) {
+				a := newReplica(t, dsn, "0 4 * * *", d)
+				b := newReplica(t, dsn, "0 4 * * *", d)
+				a.sched.Start(context.Background())
+				b.sched.Start(context.Background())
+				time.Sleep(5*24*time.Hour - time.Second)
+				synctest.Wait()
+				got := runsByTrigger(t, a.store)
+				a.stop(t)
+				b.stop(t)
+				if n := len(got[runner.TriggerSchedule]); n != 5 {
+					t.Errorf("%d scheduled runs in 5 days with two replicas, want 5: %v", n, got)
+				}
+				if n := len(got[runner.TriggerCatchUp]); n != 1 {
+					t.Errorf("%d catch-up runs, want 1: %v", n, got)
+				}
+				skips := strings.Count(a.log.String()+b.log.String(), "run skipped: another replica")
+				if skips < 5 {
+					t.Errorf("%d log lines of skipped ticks, want one per tick at least:\n%s\n%s", skips, a.log, b.log)
+				}
+			})
+		})
+	}
+}
+
+func TestSchedulerCatchesUpAMissedTickOnce(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		// The bubble starts at 2000-01-01T00:00Z; the last tick was
+		// 1999-12-31T04:00Z and the last run is from the day before: the
+		// process was down at the last tick.
+		s := openStore(t, dsn)
+		if _, err := s.StartRun(t.Context(), history.Run{Trigger: runner.TriggerSchedule, Status: history.RunSucceeded,
+			StartedAt: time.Date(1999, 12, 30, 4, 0, 0, 0, time.UTC), FinishedAt: time.Date(1999, 12, 30, 4, 5, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Close()
+
+		for range 3 { // three restarts before the next tick
+			r := newReplica(t, dsn, "0 4 * * *", time.Minute)
+			r.sched.Start(context.Background())
+			time.Sleep(10 * time.Minute)
+			synctest.Wait()
+			r.stop(t)
+		}
+		s = openStore(t, dsn)
+		got := runsByTrigger(t, s)
+		_ = s.Close()
+		if c := got[runner.TriggerCatchUp]; len(c) != 1 || !c[0].Equal(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Errorf("catch-up runs %v, want one, at the first start", c)
+		}
+		if n := len(got[runner.TriggerSchedule]); n != 1 {
+			t.Errorf("%d scheduled runs, want only the old one", n)
+		}
+	})
+}
+
+func TestSchedulerRecordsAPanicAsAFailedRun(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, dsn)
+		log := &syncBuffer{}
+		sched, err := runner.NewScheduler(runner.SchedulerConfig{}, runner.SchedulerDeps{
+			Runner: &fakeRun{store: s, panic: true}, Store: s, Plan: noPlan,
+			Logger: slog.New(slog.NewTextHandler(log, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sched.Start(context.Background()) // the catch-up run panics
+		time.Sleep(5 * time.Hour)         // and so does the 04:00 tick's, under cron.Recover
+		synctest.Wait()
+		if err := sched.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		runs, err := s.Runs(t.Context(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Close()
+		if len(runs) != 2 {
+			t.Fatalf("%d runs, want 2: %+v", len(runs), runs)
+		}
+		for _, r := range runs {
+			if r.Status != history.RunFailed || r.Error != "panic: boom" || r.FinishedAt.IsZero() {
+				t.Errorf("run %d: %s %q finished %v; want failed, panic: boom", r.ID, r.Status, r.Error, r.FinishedAt)
+			}
+		}
+		if !strings.Contains(log.String(), "run panicked") {
+			t.Errorf("no log line of the panic:\n%s", log)
+		}
+	})
+}
+
+// signalRecorder passes records to the history, and closes running when
+// the query named slow starts.
+type signalRecorder struct {
+	*history.Store
+	slow    string
+	running chan struct{}
+	once    sync.Once
+}
+
+func (r *signalRecorder) StartQueryRun(ctx context.Context, q history.QueryRun) (int64, error) {
+	id, err := r.Store.StartQueryRun(ctx, q)
+	if q.Query == r.slow && q.Status == history.QueryRunning {
+		r.once.Do(func() { close(r.running) })
+	}
+	return id, err
+}
+
+// TestSchedulerShutdownDuringARun is SIGTERM in the middle of a real run:
+// the query that is running is cancelled at the deadline, the one waiting
+// never starts, both are recorded as cancelled by the shutdown, the run
+// records its outcome, and no log line calls it an error.
+func TestSchedulerShutdownDuringARun(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.seed(20, 5)
+	// Four copies of ~1,000 rows cross-joined: it would run for hours.
+	slow := `SELECT a.k, count(*) AS actors FROM events a, events b, events c, events d GROUP BY a.k`
+	qs := buildQueries(t, map[string]string{"a_slow": query(slow), "b_waiting": query(perGroup)})
+	rec := &signalRecorder{Store: e.store, slow: "a_slow", running: make(chan struct{})}
+	log := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(log, nil))
+	r := newRunnerOn(t, e, rec, logger)
+	sched, err := runner.NewScheduler(runner.SchedulerConfig{ShutdownTimeout: 300 * time.Millisecond}, runner.SchedulerDeps{
+		Runner: r, Store: e.store, Logger: logger,
+		Plan: func(context.Context, []string, bool, time.Time) (runner.Options, error) {
+			return runner.Options{Queries: qs}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched.Start(context.Background()) // an empty history: the catch-up run starts now
+	select {
+	case <-rec.running:
+	case <-time.After(time.Minute):
+		t.Fatal("the slow query did not start")
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := sched.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("shutdown took %s", took)
+	}
+	runs, err := e.store.Runs(t.Context(), 0)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %+v, %v", runs, err)
+	}
+	run := runs[0]
+	if run.Status != history.RunFailed || !strings.Contains(run.Error, runner.CancelledByShutdown) || run.FinishedAt.IsZero() {
+		t.Errorf("run: %s %q finished %v", run.Status, run.Error, run.FinishedAt)
+	}
+	qrs, err := e.store.QueryRuns(t.Context(), run.ID)
+	if err != nil || len(qrs) != 2 {
+		t.Fatalf("query runs %+v, %v", qrs, err)
+	}
+	for _, q := range qrs {
+		if q.Status != history.QueryFailed || q.Error != runner.CancelledByShutdown || q.FinishedAt.IsZero() {
+			t.Errorf("query %s: %s %q", q.Query, q.Status, q.Error)
+		}
+	}
+	if strings.Contains(log.String(), `"level":"ERROR"`) {
+		t.Errorf("shutdown logged an error:\n%s", log)
+	}
+	if _, err := sched.Trigger(t.Context(), "api", nil); err == nil {
+		t.Error("Trigger after Shutdown started a run")
+	}
+}
+
+// newRunnerOn is a runner over e's source and warehouse recording to rec,
+// one worker, logging to log.
+func newRunnerOn(t *testing.T, e *env, rec runner.Recorder, log *slog.Logger) *runner.Runner {
+	t.Helper()
+	g, err := guard.New(guard.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := runner.New(runner.Config{Sources: map[string]runner.Source{"main": {URL: e.sourceDSN}}, Workers: 1},
+		runner.Deps{Guard: g, Writer: e.wh, Recorder: rec, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
