@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"time"
 
 	"gitlab.com/metricgate/metricgate/catalog"
 )
@@ -19,9 +20,9 @@ const (
 	// Drifted: the file was approved, but the text to run differs from the
 	// approved content.
 	Drifted State = "drifted"
-	// Unknown: approval could not be decided, for example because Approve
-	// returned an error. No mode of this package returns it with a nil
-	// error; it is for callers to fill in.
+	// Unknown: approval could not be decided, for example because the
+	// GitLab API did not answer or Approve returned an error. The file
+	// does not run; Reason says why.
 	Unknown State = "unknown"
 )
 
@@ -36,9 +37,19 @@ type Approval struct {
 	// empty unless approved in a mode that knows one.
 	Commit string
 	// Summary is one line for the history record saying how the decision
-	// was made, such as "git 1a2b3c4d5e6f on main" or
-	// "none (development only)".
+	// was made, such as "git 1a2b3c4d5e6f on main",
+	// "gitlab !12 by @a, @b at 1a2b3c4d5e6f" or "none (development only)".
 	Summary string
+	// MRIID is the IID of the merge request through which the content was
+	// approved (the 12 of !12); 0 unless approved in the gitlab mode.
+	MRIID int64
+	// MRURL is the merge request's web address, when known.
+	MRURL string
+	// Approvers are the usernames of the code owners who approved the
+	// merge request, sorted.
+	Approvers []string
+	// MergedAt is when the merge request was merged.
+	MergedAt time.Time
 }
 
 // OK reports whether the file may run.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -55,7 +56,7 @@ func TestNone(t *testing.T) {
 		t.Errorf("None approved %d queries, want 2: %v", len(got), got)
 	}
 	for _, q := range queries {
-		if got[q.Name] != want {
+		if !reflect.DeepEqual(got[q.Name], want) {
 			t.Errorf("None: %s = %+v, want %+v", q.Name, got[q.Name], want)
 		}
 	}
@@ -200,7 +201,7 @@ func TestGit(t *testing.T) {
 			for name, w := range want {
 				if g, ok := got[name]; !ok {
 					t.Errorf("%s: no approval, want %+v", name, w)
-				} else if g != w {
+				} else if !reflect.DeepEqual(g, w) {
 					t.Errorf("%s:\n got %+v\nwant %+v", name, g, w)
 				}
 			}
