@@ -174,7 +174,7 @@ func (w *worker) attempt(ctx context.Context, runID int64, j *job) error {
 	defer res.close()
 	load := warehouse.Load{Table: q.Target, Mode: warehouse.Mode(q.Load), Columns: res.columns,
 		Provenance: warehouse.Provenance{SnapshotDate: w.snap.asOf, RunID: runID, QuerySHA256: q.SHA256,
-			Commit: j.qr.Commit, LoadedAt: w.r.now()}}
+			Commit: j.qr.Commit, LoadedAt: w.r.now(), MRIID: j.qr.MRIID}}
 	n, werr := w.r.writer.Write(ctx, load, res)
 	j.qr.RowsLoaded, j.qr.RowsSuppressed = res.filter.Kept, res.filter.Dropped
 	if res.err != nil || werr != nil {

@@ -243,7 +243,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 		case !a.OK():
 			qr.Status, qr.Error = history.QuerySkipped, fmt.Sprintf("%s: %s", a.State, a.Reason)
 		}
-		qr.Commit, qr.Approval = a.Commit, a.Summary
+		qr.Commit, qr.Approval, qr.MRIID = a.Commit, a.Summary, a.MRIID
 		if qr.Status == "" {
 			an, vs := r.guard.Check(q.Text, q.GroupSize)
 			if len(vs) > 0 {
