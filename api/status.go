@@ -1,0 +1,513 @@
+package api
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/history"
+)
+
+// Run is a run as the API shows it.
+type Run struct {
+	ID              int64      `json:"id"`
+	Trigger         string     `json:"trigger"`
+	Approval        string     `json:"approval"`
+	Status          string     `json:"status"`
+	Error           string     `json:"error,omitempty"`
+	StartedAt       time.Time  `json:"started_at"`
+	FinishedAt      *time.Time `json:"finished_at"`
+	DurationSeconds float64    `json:"duration_seconds"`
+	Queries         int        `json:"queries"`
+	Succeeded       int        `json:"succeeded"`
+	Failed          int        `json:"failed"`
+	Skipped         int        `json:"skipped"`
+}
+
+func runOf(r history.Run, now time.Time) Run {
+	end := cmp.Or(r.FinishedAt, now)
+	return Run{ID: r.ID, Trigger: r.Trigger, Approval: r.Approval, Status: string(r.Status), Error: r.Error,
+		StartedAt: r.StartedAt, FinishedAt: timePtr(r.FinishedAt), DurationSeconds: max(end.Sub(r.StartedAt), 0).Seconds(),
+		Queries: r.Queries, Succeeded: r.Succeeded, Failed: r.Failed, Skipped: r.Skipped}
+}
+
+// QueryRun is a query's run as the API shows it.
+type QueryRun struct {
+	ID              int64      `json:"id"`
+	RunID           int64      `json:"run_id"`
+	Query           string     `json:"query"`
+	Target          string     `json:"target"`
+	Source          string     `json:"source"`
+	Status          string     `json:"status"`
+	Error           string     `json:"error,omitempty"`
+	RowsLoaded      int64      `json:"rows_loaded"`
+	RowsSuppressed  int64      `json:"rows_suppressed"`
+	Attempts        int        `json:"attempts"`
+	Cost            float64    `json:"cost"`
+	SHA256          string     `json:"sha256"`
+	Commit          string     `json:"commit,omitempty"`
+	Approval        string     `json:"approval"`
+	SnapshotTime    *time.Time `json:"snapshot_time"`
+	StartedAt       *time.Time `json:"started_at"`
+	FinishedAt      *time.Time `json:"finished_at"`
+	DurationSeconds float64    `json:"duration_seconds"`
+}
+
+func queryRunOf(q history.QueryRun) QueryRun {
+	return QueryRun{ID: q.ID, RunID: q.RunID, Query: q.Query, Target: q.Target, Source: q.Source,
+		Status: string(q.Status), Error: q.Error, RowsLoaded: q.RowsLoaded, RowsSuppressed: q.RowsSuppressed,
+		Attempts: q.Attempts, Cost: q.Cost, SHA256: q.SHA256, Commit: q.Commit, Approval: q.Approval,
+		SnapshotTime: timePtr(q.SnapshotTime), StartedAt: timePtr(q.StartedAt), FinishedAt: timePtr(q.FinishedAt),
+		DurationSeconds: q.Duration.Seconds()}
+}
+
+// Dump is a dump as the API shows it.
+type Dump struct {
+	ID           int64      `json:"id"`
+	Group        string     `json:"group"`
+	Status       string     `json:"status"`
+	Error        string     `json:"error,omitempty"`
+	Location     string     `json:"location"`
+	SnapshotTime *time.Time `json:"snapshot_time"`
+	Tables       int        `json:"tables"`
+	Files        int        `json:"files"`
+	Rows         int64      `json:"rows"`
+	Bytes        int64      `json:"bytes"`
+	ConfigSHA256 string     `json:"config_sha256"`
+	StartedAt    time.Time  `json:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at"`
+}
+
+func dumpOf(d history.Dump) Dump {
+	return Dump{ID: d.ID, Group: d.Group, Status: string(d.Status), Error: d.Error, Location: d.Location,
+		SnapshotTime: timePtr(d.SnapshotTime), Tables: d.Tables, Files: d.Files, Rows: d.Rows, Bytes: d.Bytes,
+		ConfigSHA256: d.ConfigSHA256, StartedAt: d.StartedAt, FinishedAt: timePtr(d.FinishedAt)}
+}
+
+// DumpLoad is a load of a dump as the API shows it.
+type DumpLoad struct {
+	ID           int64      `json:"id"`
+	Location     string     `json:"location"`
+	Status       string     `json:"status"`
+	Error        string     `json:"error,omitempty"`
+	SnapshotTime *time.Time `json:"snapshot_time"`
+	Tables       int        `json:"tables"`
+	Rows         int64      `json:"rows"`
+	StartedAt    time.Time  `json:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at"`
+}
+
+func dumpLoadOf(l history.DumpLoad) DumpLoad {
+	return DumpLoad{ID: l.ID, Location: l.Location, Status: string(l.Status), Error: l.Error,
+		SnapshotTime: timePtr(l.SnapshotTime), Tables: l.Tables, Rows: l.Rows, StartedAt: l.StartedAt,
+		FinishedAt: timePtr(l.FinishedAt)}
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// States of the whole service, a query or a dump.
+const (
+	StateOK      = "ok"      // everything fresh, nothing failing
+	StateStale   = "stale"   // data older than its schedule allows
+	StateFailing = "failing" // the newest attempt failed
+	StatePending = "pending" // never ran yet, or never approved: nothing to be stale
+	StateRunning = "running" // running now (freshness still counts)
+)
+
+// Status is GET /api/v1/status: the service's state, and every query's
+// and dump's freshness. The HTTP status is 503 when Stale or Failing.
+type Status struct {
+	// State is ok, stale or failing (failing wins).
+	State   string `json:"state"`
+	Stale   bool   `json:"stale"`
+	Failing bool   `json:"failing"`
+	// Problems lists what makes the state not ok, one line each.
+	Problems    []string      `json:"problems"`
+	Approval    string        `json:"approval"`
+	Schedule    string        `json:"schedule"`
+	LastRun     *Run          `json:"last_run"`
+	NextRun     time.Time     `json:"next_run"`
+	Queries     []QueryStatus `json:"queries"`
+	Dumps       []DumpStatus  `json:"dumps"`
+	GeneratedAt time.Time     `json:"generated_at"`
+	Version     string        `json:"version"`
+	Config      []Setting     `json:"config"`
+}
+
+// QueryStatus is a query's freshness.
+type QueryStatus struct {
+	Name        string   `json:"name"`
+	Area        string   `json:"area"`
+	Description string   `json:"description"`
+	Owner       string   `json:"owner"`
+	Schedule    string   `json:"schedule"`
+	Target      string   `json:"target"`
+	Tags        []string `json:"tags,omitempty"`
+	// Invalid is true when the file has problems: it does not run.
+	Invalid bool `json:"invalid,omitempty"`
+	// State is ok, stale, failing, pending or running.
+	State   string `json:"state"`
+	Stale   bool   `json:"stale"`
+	Failing bool   `json:"failing"`
+	// Reason explains a state that is not ok.
+	Reason string `json:"reason,omitempty"`
+	// LastSuccess is when the newest successful load finished.
+	LastSuccess *time.Time `json:"last_success"`
+	// AgeSeconds is the time since LastSuccess; MaxAgeSeconds the most it
+	// may be before the query is stale (its period plus the grace).
+	AgeSeconds    float64 `json:"age_seconds"`
+	MaxAgeSeconds float64 `json:"max_age_seconds"`
+	// Approval is the newest run's approval ("git <sha>", …).
+	Approval string `json:"approval"`
+	// LastRun is the newest run of the query, whatever its status.
+	LastRun *QueryRun `json:"last_run"`
+}
+
+// DumpStatus is the freshness of the dumps of a group, or of the loads.
+type DumpStatus struct {
+	// Kind is "dump" (production side) or "load" (warehouse side).
+	Kind string `json:"kind"`
+	// Name is the group for a dump, "warehouse" for the loads.
+	Name          string     `json:"name"`
+	State         string     `json:"state"`
+	Stale         bool       `json:"stale"`
+	Failing       bool       `json:"failing"`
+	Reason        string     `json:"reason,omitempty"`
+	LastStatus    string     `json:"last_status"`
+	LastSuccess   *time.Time `json:"last_success"`
+	AgeSeconds    float64    `json:"age_seconds"`
+	MaxAgeSeconds float64    `json:"max_age_seconds"`
+	Rows          int64      `json:"rows"`
+	Bytes         int64      `json:"bytes,omitempty"`
+	Tables        int        `json:"tables"`
+	Location      string     `json:"location"`
+}
+
+// historyDepth is how many runs of each query the snapshot keeps: the
+// charts of the page show the last 30.
+const historyDepth = 30
+
+// snapshot is what the status, the metrics and the page show, computed
+// from the history at one time.
+type snapshot struct {
+	Status  Status
+	History map[string][]history.QueryRun // newest first, at most historyDepth
+	Dumps   []history.Dump
+	Loads   []history.DumpLoad
+	Running bool
+}
+
+// statusCache computes a snapshot at most once per TTL; concurrent
+// requests share one computation.
+type statusCache struct {
+	a    *API
+	mu   sync.Mutex
+	snap *snapshot
+	at   time.Time
+	wait chan struct{} // closed when the computation in flight ends
+}
+
+func (c *statusCache) invalidate() {
+	c.mu.Lock()
+	c.snap = nil
+	c.mu.Unlock()
+}
+
+func (c *statusCache) get(ctx context.Context) (*snapshot, error) {
+	for {
+		c.mu.Lock()
+		if c.snap != nil && c.a.cfg.CacheTTL > 0 && time.Since(c.at) < c.a.cfg.CacheTTL {
+			s := c.snap
+			c.mu.Unlock()
+			return s, nil
+		}
+		if c.wait == nil {
+			c.wait = make(chan struct{})
+			c.mu.Unlock()
+			// The computation outlives a client that goes away: others wait for it.
+			cctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), 20*time.Second,
+				errors.New("compute the status: the history database did not answer within 20s"))
+			s, err := c.a.compute(cctx)
+			cancel()
+			c.mu.Lock()
+			if err == nil {
+				c.snap, c.at = s, time.Now()
+			}
+			close(c.wait)
+			c.wait = nil
+			c.mu.Unlock()
+			return s, err
+		}
+		wait := c.wait
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+		if c.a.cfg.CacheTTL <= 0 {
+			// Nothing cached to share: compute for this request.
+			s, err := c.a.compute(ctx)
+			return s, err
+		}
+	}
+}
+
+// compute reads the history and works out every freshness.
+func (a *API) compute(ctx context.Context) (*snapshot, error) {
+	now := a.deps.Now().UTC()
+	grace := a.cfg.FreshnessGrace
+	global := a.deps.Runs.Schedule()
+	snap := &snapshot{History: map[string][]history.QueryRun{}}
+	st := &snap.Status
+	st.Approval, st.Schedule, st.NextRun, st.GeneratedAt = a.cfg.Approval, global.String(), a.deps.Runs.Next(now).UTC(), now
+	st.Version, st.Config, st.Queries, st.Dumps, st.Problems = a.cfg.Version, a.cfg.Settings, []QueryStatus{}, []DumpStatus{}, []string{}
+	if st.Config == nil {
+		st.Config = []Setting{}
+	}
+
+	runs, err := a.deps.History.Runs(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) > 0 {
+		r := runOf(runs[0], now)
+		st.LastRun = &r
+		snap.Running = runs[0].Status == history.RunRunning
+		if runs[0].Status == history.RunFailed {
+			st.Failing = true
+			st.Problems = append(st.Problems, fmt.Sprintf("run %d failed: %s", r.ID, cmp.Or(r.Error, "no query succeeded")))
+		}
+		if overdue := global.Period() + grace; now.Sub(runs[0].StartedAt) > overdue {
+			st.Stale = true
+			st.Problems = append(st.Problems, fmt.Sprintf("no run since %s: the schedule %s runs every %s",
+				runs[0].StartedAt.Format(time.RFC3339), global, human(global.Period())))
+		}
+	}
+
+	var queries []*catalog.Query
+	invalid := map[string]bool{}
+	if cat := a.deps.Catalog(); cat != nil {
+		queries = append(queries, cat.Queries...)
+		for _, q := range cat.Invalid {
+			queries = append(queries, q)
+			invalid[q.Name] = true
+		}
+	}
+	slices.SortFunc(queries, func(x, y *catalog.Query) int { return cmp.Compare(x.Name, y.Name) })
+	for _, q := range queries {
+		hist, err := a.deps.History.QueryHistory(ctx, q.Name, historyDepth)
+		if err != nil {
+			return nil, err
+		}
+		snap.History[q.Name] = hist
+		var last *history.QueryRun
+		if i := slices.IndexFunc(hist, func(r history.QueryRun) bool { return r.Status == history.QuerySucceeded }); i >= 0 {
+			last = &hist[i]
+		} else if len(hist) == historyDepth {
+			switch r, err := a.deps.History.LastSuccess(ctx, q.Name); {
+			case err == nil:
+				last = &r
+			case !errors.Is(err, history.ErrNotFound):
+				return nil, err
+			}
+		}
+		qs := queryStatus(q, invalid[q.Name], hist, last, max(q.Schedule.Period(), global.Period())+grace, now)
+		if qs.Failing {
+			st.Failing = true
+			st.Problems = append(st.Problems, fmt.Sprintf("query %s is failing: %s", q.Name, oneLine(qs.Reason, 200)))
+		}
+		if qs.Stale {
+			st.Stale = true
+			st.Problems = append(st.Problems, fmt.Sprintf("query %s is stale: %s", q.Name, qs.Reason))
+		}
+		st.Queries = append(st.Queries, qs)
+	}
+
+	if snap.Dumps, err = a.deps.History.Dumps(ctx, historyDepth); err != nil {
+		return nil, err
+	}
+	if snap.Loads, err = a.deps.History.DumpLoads(ctx, historyDepth); err != nil {
+		return nil, err
+	}
+	for _, ds := range a.dumpStatuses(snap.Dumps, snap.Loads, now) {
+		if ds.Failing {
+			st.Failing = true
+			st.Problems = append(st.Problems, fmt.Sprintf("%s %s is failing: %s", ds.Kind, ds.Name, oneLine(ds.Reason, 200)))
+		}
+		if ds.Stale {
+			st.Stale = true
+			st.Problems = append(st.Problems, fmt.Sprintf("%s %s is stale: %s", ds.Kind, ds.Name, ds.Reason))
+		}
+		st.Dumps = append(st.Dumps, ds)
+	}
+	switch {
+	case st.Failing:
+		st.State = StateFailing
+	case st.Stale:
+		st.State = StateStale
+	default:
+		st.State = StateOK
+	}
+	return snap, nil
+}
+
+// queryStatus works out one query's state from its newest runs (hist,
+// newest first) and its last success.
+func queryStatus(q *catalog.Query, invalid bool, hist []history.QueryRun, last *history.QueryRun, maxAge time.Duration, now time.Time) QueryStatus {
+	qs := QueryStatus{Name: q.Name, Area: q.Area, Description: q.Description, Owner: q.Owner,
+		Schedule: q.Schedule.String(), Target: q.Target, Tags: q.Tags, Invalid: invalid,
+		MaxAgeSeconds: maxAge.Seconds(), State: StateOK}
+	if len(hist) > 0 {
+		r := queryRunOf(hist[0])
+		qs.LastRun, qs.Approval = &r, hist[0].Approval
+	}
+	if last != nil {
+		at := cmp.Or(last.FinishedAt, last.StartedAt)
+		qs.LastSuccess = &at
+		age := now.Sub(at)
+		qs.AgeSeconds = max(age, 0).Seconds()
+		if age > maxAge {
+			qs.Stale, qs.State = true, StateStale
+			qs.Reason = fmt.Sprintf("last loaded %s ago; %s allows %s", human(age), qs.Schedule, human(maxAge))
+		}
+	}
+	switch {
+	case len(hist) == 0:
+		qs.State, qs.Reason = StatePending, "never ran"
+	case hist[0].Status == history.QueryFailed:
+		qs.Failing, qs.State, qs.Reason = true, StateFailing, hist[0].Error
+	case hist[0].Status == history.QueryRunning && !qs.Stale:
+		qs.State = StateRunning
+	case hist[0].Status == history.QuerySkipped && last == nil:
+		qs.State, qs.Reason = StatePending, "skipped: "+hist[0].Error
+	case hist[0].Status == history.QuerySkipped && !qs.Stale:
+		qs.Reason = "last run skipped: " + hist[0].Error
+	}
+	return qs
+}
+
+// dumpStatuses works out the freshness of each group's dumps and of the
+// loads into the warehouse. With no dump or load in the history there is
+// nothing to be stale.
+func (a *API) dumpStatuses(dumps []history.Dump, loads []history.DumpLoad, now time.Time) []DumpStatus {
+	maxAge := a.cfg.DumpPeriod + a.cfg.FreshnessGrace
+	var out []DumpStatus
+	var groups []string
+	for _, d := range dumps {
+		if !slices.Contains(groups, d.Group) {
+			groups = append(groups, d.Group)
+		}
+	}
+	slices.Sort(groups)
+	for _, g := range groups {
+		ds := DumpStatus{Kind: "dump", Name: g, State: StateOK, MaxAgeSeconds: maxAge.Seconds()}
+		newest := true
+		for _, d := range dumps {
+			if d.Group != g {
+				continue
+			}
+			if newest {
+				newest = false
+				ds.LastStatus = string(d.Status)
+				if d.Status == history.DumpFailed {
+					ds.Failing, ds.State, ds.Reason = true, StateFailing, d.Error
+				}
+			}
+			if d.Status == history.DumpSucceeded && ds.LastSuccess == nil {
+				at := cmp.Or(d.FinishedAt, d.StartedAt)
+				ds.LastSuccess, ds.Rows, ds.Bytes, ds.Tables, ds.Location = &at, d.Rows, d.Bytes, d.Tables, d.Location
+			}
+		}
+		freshness(&ds, maxAge, now)
+		out = append(out, ds)
+	}
+	if len(loads) > 0 {
+		ds := DumpStatus{Kind: "load", Name: "warehouse", State: StateOK, MaxAgeSeconds: maxAge.Seconds(),
+			LastStatus: string(loads[0].Status)}
+		if loads[0].Status == history.DumpFailed {
+			ds.Failing, ds.State, ds.Reason = true, StateFailing, loads[0].Error
+		}
+		for _, l := range loads {
+			if l.Status == history.DumpSucceeded {
+				// The warehouse holds data as old as the loaded dump's snapshot.
+				at := cmp.Or(l.SnapshotTime, l.FinishedAt, l.StartedAt)
+				ds.LastSuccess, ds.Rows, ds.Tables, ds.Location = &at, l.Rows, l.Tables, l.Location
+				break
+			}
+		}
+		freshness(&ds, maxAge, now)
+		out = append(out, ds)
+	}
+	return out
+}
+
+func freshness(ds *DumpStatus, maxAge time.Duration, now time.Time) {
+	if ds.LastSuccess == nil {
+		if !ds.Failing {
+			ds.State, ds.Reason = StatePending, "never succeeded"
+		}
+		return
+	}
+	age := now.Sub(*ds.LastSuccess)
+	ds.AgeSeconds = max(age, 0).Seconds()
+	if age > maxAge {
+		ds.Stale = true
+		if !ds.Failing {
+			ds.State, ds.Reason = StateStale, fmt.Sprintf("last success %s ago; allowed %s", human(age), human(maxAge))
+		}
+	}
+}
+
+// human prints a duration the way people say it: 26h, 3d 4h, 45m, 12s.
+func human(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		h, m := int(d.Hours()), int(d.Minutes())%60
+		if m == 0 {
+			return fmt.Sprintf("%dh", h)
+		}
+		return fmt.Sprintf("%dh %dm", h, m)
+	}
+	days, h := int(d.Hours())/24, int(d.Hours())%24
+	if h == 0 {
+		return fmt.Sprintf("%dd", days)
+	}
+	return fmt.Sprintf("%dd %dh", days, h)
+}
+
+// oneLine folds s onto one line of at most n characters.
+func oneLine(s string, n int) string {
+	out := []rune{}
+	space := false
+	for _, r := range s {
+		if r == '\n' || r == '\t' || r == '\r' || r == ' ' {
+			space = true
+			continue
+		}
+		if space && len(out) > 0 {
+			out = append(out, ' ')
+		}
+		space = false
+		out = append(out, r)
+	}
+	if len(out) > n {
+		return string(out[:n-1]) + "…"
+	}
+	return string(out)
+}
