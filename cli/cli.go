@@ -42,6 +42,7 @@ func commands() []command {
 		{"run", runArgs, runSummary, cmdRun},
 		{"plan", planArgs, planSummary, cmdPlan},
 		{"show", showArgs, showSummary, cmdShow},
+		{"approvals", approvalsArgs, approvalsSummary, cmdApprovals},
 		{"migrate", migrateArgs, migrateSummary, cmdMigrate},
 		{"version", "", "print the version", cmdVersion},
 		{"help", "[COMMAND]", "show help", nil},

@@ -84,6 +84,10 @@ type Config struct {
 		Token Secret `yaml:"token"`
 		// Project holding queries/, as a path or ID.
 		Project string `yaml:"project"`
+		// QueriesPath is the path of queries.dir in the project's
+		// repository. Default: queries.dir relative to the root of the git
+		// checkout holding it, else "queries".
+		QueriesPath string `yaml:"queries_path"`
 	} `yaml:"gitlab"`
 }
 

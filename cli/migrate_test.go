@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"io/fs"
 	"regexp"
 	"strings"
 	"testing"
 
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
+	"gitlab.com/metricgate/metricgate/migrations"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -63,14 +65,22 @@ func TestMigrateDown(t *testing.T) {
 	cfg := writeConfig(t, "")
 	var out, errOut bytes.Buffer
 	e := &env{stdout: &out, stderr: &errOut, environ: []string{"METRICGATE_HISTORY_URL=" + dsn}}
-	for _, args := range [][]string{{"migrate", "up", "--config", cfg}, {"migrate", "down", "--config", cfg}} {
-		out.Reset()
-		if code := run(t.Context(), args, e); code != ExitOK {
-			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
-		}
+	if code := run(t.Context(), []string{"migrate", "up", "--config", cfg}, e); code != ExitOK {
+		t.Fatalf("up: exit %d: %s", code, errOut.String())
 	}
-	if !strings.Contains(out.String(), "rolled back 00001_history.sql\n") {
-		t.Errorf("down:\n%s", out.String())
+	// Each down rolls back the newest migration; the last one is 00001.
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("migrations: %v %v", names, err)
+	}
+	for i := len(names) - 1; i >= 0; i-- {
+		out.Reset()
+		if code := run(t.Context(), []string{"migrate", "down", "--config", cfg}, e); code != ExitOK {
+			t.Fatalf("down: exit %d: %s", code, errOut.String())
+		}
+		if !strings.Contains(out.String(), "rolled back "+names[i]+"\n") {
+			t.Errorf("down %d:\n%s", len(names)-i, out.String())
+		}
 	}
 	out.Reset()
 	errOut.Reset()

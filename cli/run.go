@@ -130,7 +130,7 @@ func (c *Config) requireRun() error {
 		}
 	}
 	if c.Queries.Approval == "gitlab" {
-		return &configError{"queries.approval gitlab is not available yet: use git (or none for development)"}
+		return c.requireGitLab("queries.approval gitlab")
 	}
 	return nil
 }
@@ -191,8 +191,13 @@ func openDaily(ctx context.Context, cfg *Config, log *slog.Logger) (_ *daily, er
 		return nil, &configError{err.Error()}
 	}
 	var approver runner.Approver = review.None{}
-	if cfg.Queries.Approval == "git" {
+	switch cfg.Queries.Approval {
+	case "git":
 		approver = review.Git{Dir: cfg.Queries.Dir, Branch: cfg.Queries.Branch}
+	case "gitlab":
+		if approver, err = cfg.gitLabApprover(d.store, log); err != nil {
+			return nil, err
+		}
 	}
 	d.runner, err = runner.New(cfg.runnerConfig(), runner.Deps{Guard: g, Writer: d.wh, Recorder: d.store,
 		Approver: approver, Logger: log})

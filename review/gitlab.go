@@ -12,11 +12,13 @@ import (
 	"math"
 	"net/http"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/hashicorp/go-retryablehttp"
 	gitlab "gitlab.com/gitlab-org/api/client-go"
 
@@ -567,4 +569,30 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+// RepoPrefix is the slash path of the directory dir within the git
+// worktree holding it ("queries" for <root>/queries), for
+// GitLabConfig.Prefix; ok is false when dir is not inside a git worktree.
+func RepoPrefix(dir string) (prefix string, ok bool) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", false
+	}
+	if abs, err = filepath.EvalSymlinks(abs); err != nil {
+		return "", false
+	}
+	repo, err := git.PlainOpenWithOptions(abs, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if err != nil {
+		return "", false
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return "", false
+	}
+	rel, err := filepath.Rel(wt.Filesystem.Root(), abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
 }
