@@ -1,0 +1,450 @@
+package dump
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"gitlab.com/metricgate/metricgate/guard"
+)
+
+// DefaultGroup is the group dumped when dump.yml names none.
+const DefaultGroup = "gitlab-org"
+
+// Definition is a parsed dump.yml: the group and, in file order, the
+// tables to export.
+type Definition struct {
+	// Path is the file's name, for messages.
+	Path string
+	// Group is the full path of the dumped group. Default DefaultGroup.
+	Group string
+	// Schema is the source schema the tables are in. Default "public".
+	Schema string
+	// Tables in file order.
+	Tables []*Table
+	// SHA256 is the hex SHA-256 of the file's bytes (the manifest's
+	// config_sha256).
+	SHA256 string
+}
+
+// Table is one exported table of dump.yml.
+type Table struct {
+	// Name of the source table, also the warehouse table's.
+	Name string
+	// Columns is the allowlist of exported columns, in order.
+	Columns []string
+	// Pseudonymize lists the columns of Columns whose values are replaced
+	// by their keyed HMAC.
+	Pseudonymize []string
+	// Scope ties the table's rows to the public project set.
+	Scope Scope
+	// Line is where the table is declared, for messages.
+	Line, Col int
+}
+
+// Pseudonymized reports whether column c is pseudonymized.
+func (t *Table) Pseudonymized(c string) bool { return slices.Contains(t.Pseudonymize, c) }
+
+// Scope is how a table's rows are tied to what an anonymous visitor sees:
+// one of the scope kinds of the package documentation, and the column it
+// applies to.
+type Scope struct {
+	// Kind is group, project, issue, merge_request, note, label,
+	// milestone, pipeline, target or event.
+	Kind string
+	// Column holds the id the kind is checked on (for target, the id of
+	// the polymorphic reference; unused for event).
+	Column string
+	// Type is the column naming the target's class (target only).
+	Type string
+	// Features are the project features that must be public (project
+	// only): issues, merge_requests, repository, builds, wiki, snippets,
+	// pages, …, each a <feature>_access_level column of project_features.
+	Features []string
+}
+
+// Problem is one thing wrong with dump.yml, at a position of the file.
+type Problem struct {
+	Path      string
+	Line, Col int
+	Message   string
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s", p.Path, p.Line, p.Col, p.Message)
+}
+
+// Problems are every problem found in one pass; it is the error ParseConfig
+// returns.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// scopeKinds are the kinds a table may be scoped by, and whether the kind
+// needs a column.
+var scopeKinds = []string{"group", "project", "issue", "merge_request", "note", "label", "milestone", "pipeline", "target", "event"}
+
+// features are the project_features columns a project scope may require.
+var features = []string{"issues", "merge_requests", "repository", "builds", "wiki", "snippets", "pages", "forking",
+	"analytics", "operations", "security_and_compliance", "container_registry", "environments", "releases"}
+
+// neverExported are tables no dump.yml may list.
+var neverExported = map[string]string{
+	"users": "the users table is never exported (emails, tokens, password digests; author ids can be pseudonymized instead)",
+}
+
+var (
+	identRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	groupRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$`)
+)
+
+// ParseConfig reads dump.yml at name in fsys and checks it: known keys,
+// identifiers, a scope on every table, pseudonymized columns among the
+// exported ones, and every column matching a red-column pattern
+// (redColumns; guard.DefaultRedColumns when nil) pseudonymized or left out.
+// It returns every problem at once as Problems, positioned at the
+// offending key or value.
+func ParseConfig(fsys fs.FS, name string, redColumns []string) (*Definition, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("read dump definition: %w", err)
+	}
+	return Parse(name, data, redColumns)
+}
+
+// Parse is ParseConfig on the file's bytes; path names it in problems.
+func Parse(path string, data []byte, redColumns []string) (*Definition, error) {
+	sum := sha256.Sum256(data)
+	def := &Definition{Path: path, Group: DefaultGroup, Schema: "public", SHA256: hex.EncodeToString(sum[:])}
+	p := &parser{path: path}
+	if redColumns == nil {
+		redColumns = guard.DefaultRedColumns
+	}
+	red, err := compileRed(redColumns)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.add(1, 1, "empty dump definition: want group and tables")
+			return nil, p.problems
+		}
+		line := 1
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: line "), "%d", &line)
+		}
+		p.add(line, 1, "not valid YAML: "+strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, p.problems
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		p.at(root, "want a mapping with group and tables")
+		return nil, p.problems
+	}
+	var tablesNode *yaml.Node
+	for k, v := range pairs(root) {
+		switch k.Value {
+		case "group":
+			if v.Kind != yaml.ScalarNode || !groupRE.MatchString(v.Value) {
+				p.at(v, fmt.Sprintf("group %q: want a group's full path such as gitlab-org or gitlab-org/frontend", v.Value))
+				continue
+			}
+			def.Group = v.Value
+		case "schema":
+			if v.Kind != yaml.ScalarNode || !identRE.MatchString(v.Value) {
+				p.at(v, fmt.Sprintf("schema %q: want a lower-case identifier", v.Value))
+				continue
+			}
+			def.Schema = v.Value
+		case "tables":
+			tablesNode = v
+		default:
+			p.unknown(k, []string{"group", "schema", "tables"})
+		}
+	}
+	if tablesNode == nil {
+		p.at(root, "no tables: list the tables to export under tables")
+		return nil, p.problems
+	}
+	if tablesNode.Kind != yaml.MappingNode {
+		p.at(tablesNode, "tables: want a mapping of table name to its columns and scope")
+		return nil, p.problems
+	}
+	seen := map[string]bool{}
+	for k, v := range pairs(tablesNode) {
+		name := k.Value
+		if why, ok := neverExported[name]; ok {
+			p.at(k, why)
+			continue
+		}
+		if !identRE.MatchString(name) {
+			p.at(k, fmt.Sprintf("table %q: want a lower-case identifier", name))
+			continue
+		}
+		if seen[name] {
+			p.at(k, fmt.Sprintf("table %s is listed twice", name))
+			continue
+		}
+		seen[name] = true
+		if t := p.table(name, k, v, red); t != nil {
+			def.Tables = append(def.Tables, t)
+		}
+	}
+	if len(def.Tables) == 0 && len(p.problems) == 0 {
+		p.at(tablesNode, "no tables: list the tables to export under tables")
+	}
+	if len(p.problems) > 0 {
+		return nil, p.problems
+	}
+	return def, nil
+}
+
+type parser struct {
+	path     string
+	problems Problems
+}
+
+func (p *parser) add(line, col int, msg string) {
+	p.problems = append(p.problems, Problem{Path: p.path, Line: line, Col: col, Message: msg})
+}
+
+func (p *parser) at(n *yaml.Node, msg string) { p.add(n.Line, n.Column, msg) }
+
+func (p *parser) unknown(k *yaml.Node, known []string) {
+	msg := fmt.Sprintf("unknown key %q", k.Value)
+	if s := suggest(k.Value, known); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	} else {
+		msg += " (want " + strings.Join(known, ", ") + ")"
+	}
+	p.at(k, msg)
+}
+
+func pairs(n *yaml.Node) func(func(k, v *yaml.Node) bool) {
+	return func(yield func(k, v *yaml.Node) bool) {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if !yield(n.Content[i], n.Content[i+1]) {
+				return
+			}
+		}
+	}
+}
+
+// table parses one table's entry.
+func (p *parser) table(name string, k, v *yaml.Node, red *redSet) *Table {
+	t := &Table{Name: name, Line: k.Line, Col: k.Column}
+	before := len(p.problems)
+	if v.Kind != yaml.MappingNode {
+		p.at(v, fmt.Sprintf("table %s: want columns, scope and optionally pseudonymize", name))
+		return nil
+	}
+	var colsNode, pseudoNode, scopeNode *yaml.Node
+	for kk, vv := range pairs(v) {
+		switch kk.Value {
+		case "columns":
+			colsNode = vv
+		case "pseudonymize":
+			pseudoNode = vv
+		case "scope":
+			scopeNode = vv
+		default:
+			p.unknown(kk, []string{"columns", "pseudonymize", "scope"})
+		}
+	}
+	colPos := map[string]*yaml.Node{}
+	if colsNode == nil {
+		p.at(k, fmt.Sprintf("table %s: no columns: list the exported columns (an allowlist)", name))
+	} else {
+		t.Columns = p.identList(name, "columns", colsNode, colPos)
+		if colsNode.Kind == yaml.SequenceNode && len(colsNode.Content) == 0 {
+			p.at(colsNode, fmt.Sprintf("table %s: columns is empty", name))
+		}
+	}
+	if pseudoNode != nil {
+		pos := map[string]*yaml.Node{}
+		t.Pseudonymize = p.identList(name, "pseudonymize", pseudoNode, pos)
+		for _, c := range t.Pseudonymize {
+			if _, ok := colPos[c]; !ok && colsNode != nil {
+				p.at(pos[c], fmt.Sprintf("table %s: pseudonymized column %s is not among its columns", name, c))
+			}
+		}
+	}
+	for _, c := range t.Columns {
+		if red.match(name, c) && !t.Pseudonymized(c) {
+			p.at(colPos[c], fmt.Sprintf("table %s: column %s is a red column (guard.red_columns): pseudonymize it or leave it out", name, c))
+		}
+	}
+	if scopeNode == nil {
+		p.at(k, fmt.Sprintf("table %s: no scope: every table must say how its rows belong to the public projects (scope: {%s: COLUMN})", name, "project"))
+	} else {
+		t.Scope = p.scope(name, scopeNode)
+	}
+	if len(p.problems) > before {
+		return nil
+	}
+	return t
+}
+
+func (p *parser) identList(table, key string, n *yaml.Node, pos map[string]*yaml.Node) []string {
+	if n.Kind != yaml.SequenceNode {
+		p.at(n, fmt.Sprintf("table %s: %s: want a list of column names", table, key))
+		return nil
+	}
+	var out []string
+	for _, c := range n.Content {
+		switch {
+		case c.Kind != yaml.ScalarNode || !identRE.MatchString(c.Value):
+			p.at(c, fmt.Sprintf("table %s: %s: %q is not a lower-case column name", table, key, c.Value))
+		case pos[c.Value] != nil:
+			p.at(c, fmt.Sprintf("table %s: %s: column %s is listed twice", table, key, c.Value))
+		default:
+			pos[c.Value] = c
+			out = append(out, c.Value)
+		}
+	}
+	return out
+}
+
+func (p *parser) scope(table string, n *yaml.Node) Scope {
+	var s Scope
+	if n.Kind != yaml.MappingNode {
+		p.at(n, fmt.Sprintf("table %s: scope: want a mapping such as {project: project_id}", table))
+		return s
+	}
+	known := append(slices.Clone(scopeKinds), "type", "features")
+	for k, v := range pairs(n) {
+		switch {
+		case k.Value == "type":
+			if v.Kind != yaml.ScalarNode || !identRE.MatchString(v.Value) {
+				p.at(v, fmt.Sprintf("table %s: scope type: want a column name", table))
+			}
+			s.Type = v.Value
+		case k.Value == "features":
+			pos := map[string]*yaml.Node{}
+			for _, f := range p.identList(table, "scope features", v, pos) {
+				if !slices.Contains(features, f) {
+					msg := fmt.Sprintf("table %s: unknown project feature %q", table, f)
+					if sug := suggest(f, features); sug != "" {
+						msg += fmt.Sprintf(" (did you mean %q?)", sug)
+					}
+					p.at(pos[f], msg)
+					continue
+				}
+				s.Features = append(s.Features, f)
+			}
+		case slices.Contains(scopeKinds, k.Value):
+			if s.Kind != "" {
+				p.at(k, fmt.Sprintf("table %s: scope has two kinds, %s and %s: want one", table, s.Kind, k.Value))
+				continue
+			}
+			s.Kind = k.Value
+			if v.Kind != yaml.ScalarNode || !identRE.MatchString(v.Value) {
+				p.at(v, fmt.Sprintf("table %s: scope %s: want the column holding the %s id", table, k.Value, k.Value))
+				continue
+			}
+			s.Column = v.Value
+		default:
+			p.unknown(k, known)
+		}
+	}
+	switch {
+	case s.Kind == "":
+		p.at(n, fmt.Sprintf("table %s: scope names no kind: want one of %s", table, strings.Join(scopeKinds, ", ")))
+	case s.Kind == "target" && s.Type == "":
+		p.at(n, fmt.Sprintf("table %s: scope target needs type: the column naming the target's class", table))
+	case s.Kind != "target" && s.Type != "":
+		p.at(n, fmt.Sprintf("table %s: scope type goes with target only", table))
+	case s.Kind != "project" && len(s.Features) > 0:
+		p.at(n, fmt.Sprintf("table %s: scope features go with project only (issue, merge_request and pipeline check their own)", table))
+	}
+	return s
+}
+
+// redSet matches table.column against red-column patterns the way the
+// guard does: case-insensitive globs, on the column name or, when the
+// pattern has a dot, on table.column.
+type redSet struct{ bare, qualified []string }
+
+func compileRed(patterns []string) (*redSet, error) {
+	r := &redSet{}
+	for _, pat := range patterns {
+		pat = strings.ToLower(strings.TrimSpace(pat))
+		if pat == "" {
+			continue
+		}
+		if _, err := path.Match(pat, ""); err != nil {
+			return nil, fmt.Errorf("red column pattern %q: %w", pat, err)
+		}
+		if strings.Contains(pat, ".") {
+			r.qualified = append(r.qualified, pat)
+		} else {
+			r.bare = append(r.bare, pat)
+		}
+	}
+	return r, nil
+}
+
+func (r *redSet) match(table, col string) bool {
+	for _, pat := range r.bare {
+		if ok, _ := path.Match(pat, col); ok {
+			return true
+		}
+	}
+	for _, pat := range r.qualified {
+		if ok, _ := path.Match(pat, table+"."+col); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// suggest returns the known word closest to s when it is close enough.
+func suggest(s string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := distance(s, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,119 @@
+// Package dump exports, every day, exactly what an anonymous visitor of the
+// public projects of one GitLab group can see, table by table, to object
+// storage; and loads the newest complete export into the warehouse,
+// replacing the previous one atomically.
+//
+// # dump.yml
+//
+// [ParseConfig] reads the reviewed definition: the group (default
+// gitlab-org, subgroups included), the source schema (default public) and,
+// for every exported table, an explicit column allowlist, the columns to
+// pseudonymize and the table's scope. A table or column that is not listed
+// is never exported; the users table can never be listed; a column matching
+// a red-column pattern of the guard (guard.DefaultRedColumns or
+// guard.red_columns: emails, tokens, encrypted_*, IP addresses, …) must be
+// pseudonymized or left out; a table without a scope is refused. Every
+// problem is reported at once, as file:line:col.
+//
+// # Scope: what an anonymous visitor sees
+//
+// GitLab's levels, as stored in the database:
+//
+//	visibility_level (namespaces, projects)   0 private, 10 internal, 20 public
+//	*_access_level (project_features)         0 disabled, 10 private (members only),
+//	                                          20 enabled (everyone who can see the project),
+//	                                          30 public (pages only)
+//
+// The rules, one per scope kind; a row is exported only when its kind's
+// rule holds (COLUMN is the column named in scope):
+//
+//   - groups in scope: the group's namespace (found by its route) and every
+//     subgroup below it (traversal_ids) whose every ancestor namespace,
+//     including those above the configured group, has visibility_level 20.
+//     Private and internal subgroups and everything below them are out.
+//   - public project: visibility_level 20, pending_delete false (GitLab
+//     hides projects being deleted), namespace a group in scope. Archived
+//     public projects stay in; private, internal and personal projects, and
+//     public-visibility projects below a private or internal group, are out.
+//   - group: COLUMN is a group in scope.
+//   - project: COLUMN is a public project, and every feature listed in
+//     features has access level ≥ 20.
+//   - issue: COLUMN is an issue of a public project with
+//     issues_access_level ≥ 20 that is not confidential. Rows attached to a
+//     confidential issue (metrics, notes, label links, events) are out.
+//   - merge_request: COLUMN is a merge request whose target project is
+//     public with merge_requests_access_level ≥ 20 and
+//     repository_access_level ≥ 20.
+//   - note: COLUMN is a note that is not internal (internal = false,
+//     confidential not true) on a public issue or merge request; notes on
+//     anything else (commits, snippets, designs, …) are out.
+//   - label, milestone: COLUMN is a label or milestone of a group in
+//     scope, or of a public project whose issues or merge requests are at
+//     ≥ 20.
+//   - pipeline: COLUMN is a pipeline of a public project with public_builds,
+//     builds_access_level ≥ 20 and repository_access_level ≥ 20, and, when
+//     it ran for a merge request, that merge request is public.
+//   - target (with type: TYPE_COLUMN): a polymorphic reference; TYPE_COLUMN
+//     names the class (Namespace and Group → group, Project, Issue,
+//     MergeRequest, Note, Milestone, Ci::Pipeline) and COLUMN the id, which
+//     must be public by that class's rule; any other class is out.
+//   - event: the event's project is public, and its target (target_type,
+//     target_id) is public by the target rule, or it has no target (pushes)
+//     and the project's repository_access_level is ≥ 20.
+//
+// A NULL access level or flag counts as not public.
+//
+// # Dump
+//
+// [Exporter.Dump] checks dump.yml against the source's information_schema
+// first ([CheckSource]: every listed table and column, and every column
+// the scope rules read; all drift reported at once). A coordinator
+// transaction (REPEATABLE READ, READ ONLY) exports its snapshot
+// (pg_export_snapshot); Config.Workers connections attach to it (SET
+// TRANSACTION SNAPSHOT) and export tables in parallel, biggest first, so
+// every table is read from the same instant. Each table is
+// COPY (SELECT allowlisted columns … WHERE scope) TO STDOUT (FORMAT csv,
+// HEADER), streamed through gzip into object storage (gocloud.dev/blob:
+// file://, s3://, gs://) as dumps/<date>/<run>/<table>.csv.gz, then
+// <table>.part2.csv.gz, … once a file reaches Config.SplitSize compressed
+// bytes (each part starts with the header). Memory stays flat: a table is
+// never held, only the current row and the compressor's window.
+//
+// Types are carried losslessly: the session is set to TimeZone UTC,
+// DateStyle ISO, extra_float_digits 1 (shortest exact floats), so
+// timestamps keep their offset and numerics their scale as PostgreSQL
+// prints them; arrays are written as JSON arrays (to_json), JSON as its
+// text. The manifest records every column's source type (pg_type name,
+// SQL type, numeric precision and scale) and its encoding.
+//
+// Pseudonymization is done in Go while streaming, not in SQL: the key
+// would otherwise be part of the statement text, visible in
+// pg_stat_activity and in the server's log (log_statement,
+// log_min_duration_statement, auto_explain) to anyone who can read them,
+// and COPY takes no bind parameters; pgcrypto may not even be installed
+// on a read-only backup. The value of a pseudonymized field is
+// hex(HMAC-SHA256(key, value as PostgreSQL prints it)) truncated to 16
+// bytes (32 hex digits): deterministic for a key, so joins on pseudonymized
+// ids still work across tables and days, and not reversible without the
+// key. NULL stays NULL. A dump refuses to start when a table pseudonymizes
+// and no key (≥ 16 bytes) is set; the key is never logged or written.
+//
+// manifest.json is written last and is the commit marker: per table its
+// columns with source types and rows, per file its SHA-256, size and rows,
+// plus the snapshot time, dump.yml's SHA-256 and the tool version. A dump
+// that fails or is killed leaves files but no manifest; load ignores it
+// and retention ([Retain]) removes it once a newer dump is complete.
+// Retention keeps the newest Config.Keep complete dumps and deletes the
+// rest (manifest first), so rows deleted in production leave storage too.
+//
+// # Load
+//
+// [Loader.Load] runs on the warehouse side with no access to the source:
+// it takes the newest dump with a manifest, skips it when the history
+// says it is the one loaded last, checks that every listed file exists
+// with its size (all problems at once), and hands the tables to the
+// [Warehouse], which verifies each file's SHA-256 as it streams and loads
+// every table into staging and swaps them in together. A missing,
+// truncated or corrupt file refuses the whole dump; the warehouse keeps
+// the previous one. The load is recorded in the history database.
+package dump

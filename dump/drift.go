@@ -1,0 +1,110 @@
+package dump
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SourceColumn is a column of a source table as information_schema
+// describes it.
+type SourceColumn struct {
+	Name string
+	// UDT is the type's name (pg_type.typname): int4, timestamptz,
+	// _int4 for int4[], numeric, jsonb, ….
+	UDT string
+	// SQL is the type as information_schema.columns.data_type spells it
+	// ("timestamp with time zone", "ARRAY", "character varying").
+	SQL string
+	// Precision and Scale are a numeric's declared digits (0 when
+	// unconstrained).
+	Precision, Scale int
+}
+
+// Typmod is the PostgreSQL type modifier of a numeric(p,s), -1 otherwise.
+func (c SourceColumn) Typmod() int32 {
+	if c.UDT != "numeric" || c.Precision == 0 {
+		return -1
+	}
+	return int32(c.Precision<<16|c.Scale) + 4
+}
+
+// DriftError lists every table and column dump.yml (or the scope rules)
+// needs that the source does not have: upstream schema drift.
+type DriftError struct {
+	// Path is dump.yml's name.
+	Path string
+	// Missing are "table notes" or "column notes.internal", sorted.
+	Missing []string
+}
+
+func (e *DriftError) Error() string {
+	return fmt.Sprintf("%s does not match the source schema (%d missing): %s", e.Path, len(e.Missing), strings.Join(e.Missing, ", "))
+}
+
+// querier is what the drift check needs: a connection or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// CheckSource compares every table and column of def, and every column
+// the scope rules read, with the source's information_schema, and returns
+// the columns of def's tables by table. Every missing table or column is
+// reported at once in a *DriftError.
+func CheckSource(ctx context.Context, q querier, def *Definition) (map[string]map[string]SourceColumn, error) {
+	need := scopeColumns(def)
+	for _, t := range def.Tables {
+		for _, c := range t.Columns {
+			if !slices.Contains(need[t.Name], c) {
+				need[t.Name] = append(need[t.Name], c)
+			}
+		}
+	}
+	tables := slices.Sorted(maps.Keys(need))
+	rows, err := q.Query(ctx, `SELECT table_name::text, column_name::text, udt_name::text, data_type::text,
+		coalesce(numeric_precision, 0)::int, coalesce(numeric_scale, 0)::int
+		FROM information_schema.columns
+		WHERE table_schema = $1 AND table_name = ANY ($2)`, def.Schema, tables)
+	if err != nil {
+		return nil, fmt.Errorf("read information_schema.columns: %w", err)
+	}
+	have := map[string]map[string]SourceColumn{}
+	for rows.Next() {
+		var table string
+		var c SourceColumn
+		if err := rows.Scan(&table, &c.Name, &c.UDT, &c.SQL, &c.Precision, &c.Scale); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read information_schema.columns: %w", err)
+		}
+		if c.UDT != "numeric" {
+			c.Precision, c.Scale = 0, 0
+		}
+		if have[table] == nil {
+			have[table] = map[string]SourceColumn{}
+		}
+		have[table][c.Name] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read information_schema.columns: %w", err)
+	}
+	var missing []string
+	for _, table := range tables {
+		if have[table] == nil {
+			missing = append(missing, "table "+def.Schema+"."+table)
+			continue
+		}
+		for _, c := range need[table] {
+			if _, ok := have[table][c]; !ok {
+				missing = append(missing, "column "+table+"."+c)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, &DriftError{Path: def.Path, Missing: missing}
+	}
+	return have, nil
+}

@@ -1,0 +1,351 @@
+package dump
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/warehouse"
+)
+
+// Warehouse is what the loader needs of a warehouse: load every table of
+// a dump into staging and swap them all in at once, or change nothing.
+// warehouse/duckdb, warehouse/postgres and warehouse/snowflake implement
+// it.
+type Warehouse interface {
+	// LoadDump replaces the tables of schema with tables, together: after
+	// it returns nil, readers see every new table; after an error, every
+	// previous one. Tables of schema that tables does not list are
+	// dropped (the schema belongs to the dump). Each table's row count
+	// must equal LoadTable.Rows, or the load fails.
+	LoadDump(ctx context.Context, schema string, tables []LoadTable) error
+}
+
+// LoadTable is one table of a dump to load.
+type LoadTable struct {
+	Name string
+	// Columns in file order; pseudonymized columns are text. Array
+	// columns hold JSON arrays in the files ("[1,2,3]").
+	Columns []warehouse.Column
+	// Rows is the manifest's row count.
+	Rows  int64
+	Files []*LoadFile
+}
+
+// LoadFile is one gzip-compressed CSV file with a header row. Its bytes
+// are checked against the manifest's SHA-256 and size as they are read:
+// a mismatch is an error of the read that reaches the end, never io.EOF,
+// so a corrupt file fails the load that reads it.
+type LoadFile struct {
+	// Name is the file's key in the bucket, for messages.
+	Name string
+	// Bytes is the compressed size, Rows the rows without the header.
+	Bytes, Rows int64
+	sha256      string
+	bucket      *blob.Bucket
+}
+
+// Open returns the verified compressed bytes.
+func (f *LoadFile) Open(ctx context.Context) (io.ReadCloser, error) {
+	r, err := f.bucket.NewReader(ctx, f.Name, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", f.Name, err)
+	}
+	return &verifier{r: r, f: f, h: sha256.New()}, nil
+}
+
+// OpenCSV returns the verified, decompressed CSV.
+func (f *LoadFile) OpenCSV(ctx context.Context) (io.ReadCloser, error) {
+	v, err := f.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gz, err := gzip.NewReader(v)
+	if err != nil {
+		_ = v.Close()
+		return nil, corrupt(f, err)
+	}
+	return &csvReader{gz: gz, v: v.(*verifier), f: f}, nil
+}
+
+// CopyTo writes the verified compressed bytes to w.
+func (f *LoadFile) CopyTo(ctx context.Context, w io.Writer) error {
+	r, err := f.Open(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(w, r)
+	return errors.Join(err, r.Close())
+}
+
+// CorruptError is a dump file that does not match its manifest.
+type CorruptError struct {
+	File string
+	Why  string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("%s is corrupt (%s): the dump is refused and the warehouse keeps its previous tables", e.File, e.Why)
+}
+
+func corrupt(f *LoadFile, err error) error {
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return &CorruptError{File: f.Name, Why: err.Error()}
+}
+
+type verifier struct {
+	r   *blob.Reader
+	f   *LoadFile
+	h   hash.Hash
+	n   int64
+	err error
+}
+
+func (v *verifier) Read(p []byte) (int, error) {
+	if v.err != nil {
+		return 0, v.err
+	}
+	n, err := v.r.Read(p)
+	v.h.Write(p[:n])
+	v.n += int64(n)
+	if v.n > v.f.Bytes {
+		v.err = &CorruptError{File: v.f.Name, Why: fmt.Sprintf("longer than the manifest's %d bytes", v.f.Bytes)}
+		return 0, v.err
+	}
+	if errors.Is(err, io.EOF) {
+		switch sum := hex.EncodeToString(v.h.Sum(nil)); {
+		case v.n != v.f.Bytes:
+			v.err = &CorruptError{File: v.f.Name, Why: fmt.Sprintf("truncated: %d of the manifest's %d bytes", v.n, v.f.Bytes)}
+		case sum != v.f.sha256:
+			v.err = &CorruptError{File: v.f.Name, Why: fmt.Sprintf("sha256 %s…, the manifest says %s…", sum[:12], v.f.sha256[:12])}
+		default:
+			v.err = io.EOF
+		}
+		return n, v.err
+	}
+	if err != nil {
+		v.err = fmt.Errorf("read %s: %w", v.f.Name, err)
+		return n, v.err
+	}
+	return n, nil
+}
+
+func (v *verifier) Close() error { return v.r.Close() }
+
+type csvReader struct {
+	gz *gzip.Reader
+	v  *verifier
+	f  *LoadFile
+}
+
+func (c *csvReader) Read(p []byte) (int, error) {
+	n, err := c.gz.Read(p)
+	if errors.Is(err, io.EOF) {
+		// The gzip stream ended: the file must end too, and match.
+		if _, derr := io.Copy(io.Discard, c.v); derr != nil {
+			return n, corrupt(c.f, derr)
+		}
+		if c.v.err != nil && !errors.Is(c.v.err, io.EOF) {
+			return n, c.v.err
+		}
+		return n, io.EOF
+	}
+	if err != nil {
+		return n, corrupt(c.f, err)
+	}
+	return n, nil
+}
+
+func (c *csvReader) Close() error { return errors.Join(c.gz.Close(), c.v.Close()) }
+
+// LoadRecorder records loads in the history database (*history.Store).
+type LoadRecorder interface {
+	StartDumpLoad(ctx context.Context, l history.DumpLoad) (int64, error)
+	FinishDumpLoad(ctx context.Context, l history.DumpLoad) error
+	LastDumpLoad(ctx context.Context) (history.DumpLoad, error)
+}
+
+// LoadConfig configures a Loader. Zero values mean the defaults.
+type LoadConfig struct {
+	// Prefix is where dumps are in the bucket. Default "dumps/".
+	Prefix string
+	// Schema is the warehouse schema the dump's tables go to. Default
+	// "gitlab_public".
+	Schema string
+	// Force loads the newest complete dump even when it is already loaded.
+	Force bool
+}
+
+// Loader loads the newest complete dump into the warehouse.
+type Loader struct {
+	cfg    LoadConfig
+	bucket *blob.Bucket
+	wh     Warehouse
+	rec    LoadRecorder
+	log    *slog.Logger
+}
+
+// NewLoader returns a Loader; rec may be nil (no history, never skips).
+func NewLoader(cfg LoadConfig, b *blob.Bucket, wh Warehouse, rec LoadRecorder, log *slog.Logger) *Loader {
+	cfg.Prefix = cmp.Or(cfg.Prefix, "dumps/")
+	cfg.Schema = cmp.Or(cfg.Schema, "gitlab_public")
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Loader{cfg: cfg, bucket: b, wh: wh, rec: rec, log: log}
+}
+
+// LoadResult is what a load did.
+type LoadResult struct {
+	// Status is succeeded, skipped (already loaded) or failed.
+	Status   history.DumpStatus
+	Manifest *Manifest
+	// Incomplete are dumps newer than the loaded one without a manifest.
+	Incomplete []string
+	Tables     int
+	Rows       int64
+	Duration   time.Duration
+}
+
+// Load finds the newest complete dump, checks that every file it lists is
+// there with its size, and loads it unless it is the one loaded last. A
+// missing, truncated or corrupt file refuses the whole dump; the warehouse
+// keeps its previous tables.
+func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
+	start := time.Now()
+	res := &LoadResult{Status: history.DumpFailed}
+	dumps, err := listDumps(ctx, l.bucket, l.cfg.Prefix)
+	if err != nil {
+		return res, err
+	}
+	var newest *dumpDir
+	for i := len(dumps) - 1; i >= 0; i-- {
+		if dumps[i].complete {
+			newest = &dumps[i]
+			break
+		}
+		res.Incomplete = append(res.Incomplete, dumps[i].location)
+	}
+	for _, loc := range res.Incomplete {
+		l.log.Warn("dump has no manifest: incomplete, not loaded", slog.String("location", loc))
+	}
+	if newest == nil {
+		err := fmt.Errorf("no complete dump under %s (%d without %s): nothing to load", l.cfg.Prefix, len(dumps), ManifestName)
+		l.record(ctx, history.DumpLoad{Status: history.DumpFailed, Error: err.Error(), StartedAt: start, FinishedAt: time.Now()})
+		return res, err
+	}
+	m, err := readManifest(ctx, l.bucket, newest.location)
+	if err != nil {
+		l.record(ctx, history.DumpLoad{Location: newest.location, Status: history.DumpFailed, Error: err.Error(), StartedAt: start, FinishedAt: time.Now()})
+		return res, err
+	}
+	res.Manifest = m
+	if l.rec != nil && !l.cfg.Force {
+		last, err := l.rec.LastDumpLoad(ctx)
+		switch {
+		case err == nil && last.Location == m.Location:
+			res.Status = history.DumpSkipped
+			why := "already loaded (load " + fmt.Sprint(last.ID) + ")"
+			if len(res.Incomplete) > 0 {
+				why += "; newer dumps without a manifest are not loaded: " + strings.Join(res.Incomplete, ", ")
+			}
+			l.record(ctx, history.DumpLoad{Location: m.Location, Status: history.DumpSkipped, Error: why,
+				SnapshotTime: m.SnapshotTime, StartedAt: start, FinishedAt: time.Now()})
+			return res, nil
+		case err != nil && !errors.Is(err, history.ErrNotFound):
+			return res, err
+		}
+	}
+	rec := history.DumpLoad{Location: m.Location, Status: history.DumpRunning, SnapshotTime: m.SnapshotTime, StartedAt: start}
+	if l.rec != nil {
+		if rec.ID, err = l.rec.StartDumpLoad(ctx, rec); err != nil {
+			return res, err
+		}
+	}
+	tables, err := l.check(ctx, m)
+	if err == nil {
+		l.log.Info("loading dump", slog.String("location", m.Location), slog.Int("tables", len(tables)), slog.String("schema", l.cfg.Schema))
+		err = l.wh.LoadDump(ctx, l.cfg.Schema, tables)
+	}
+	rec.FinishedAt = time.Now()
+	if err != nil {
+		rec.Status, rec.Error = history.DumpFailed, err.Error()
+	} else {
+		rec.Status = history.DumpSucceeded
+		for _, t := range tables {
+			rec.Tables++
+			rec.Rows += t.Rows
+		}
+	}
+	if l.rec != nil {
+		if ferr := l.rec.FinishDumpLoad(context.WithoutCancel(ctx), rec); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	res.Status, res.Tables, res.Rows, res.Duration = rec.Status, rec.Tables, rec.Rows, time.Since(start)
+	if err != nil {
+		return res, fmt.Errorf("load dump %s: %w", m.Location, err)
+	}
+	return res, nil
+}
+
+func (l *Loader) record(ctx context.Context, r history.DumpLoad) {
+	if l.rec == nil {
+		return
+	}
+	if _, err := l.rec.StartDumpLoad(context.WithoutCancel(ctx), r); err != nil {
+		l.log.Warn("record dump load", slog.String("error", err.Error()))
+	}
+}
+
+// check verifies that every file of m exists with its size, reporting
+// every missing or wrong-sized file at once, and returns the tables to
+// load.
+func (l *Loader) check(ctx context.Context, m *Manifest) ([]LoadTable, error) {
+	var problems []string
+	var tables []LoadTable
+	for _, t := range m.Tables {
+		lt := LoadTable{Name: t.Name, Columns: t.WarehouseColumns(), Rows: t.Rows}
+		var rows int64
+		for _, f := range t.Files {
+			key := m.Location + f.Path
+			rows += f.Rows
+			attrs, err := l.bucket.Attributes(ctx, key)
+			switch {
+			case gcerrors.Code(err) == gcerrors.NotFound:
+				problems = append(problems, fmt.Sprintf("%s is listed in the manifest but missing", key))
+				continue
+			case err != nil:
+				return nil, fmt.Errorf("check %s: %w", key, err)
+			case attrs.Size != f.Bytes:
+				problems = append(problems, fmt.Sprintf("%s has %d bytes, the manifest says %d (truncated or replaced)", key, attrs.Size, f.Bytes))
+				continue
+			}
+			lt.Files = append(lt.Files, &LoadFile{Name: key, Bytes: f.Bytes, Rows: f.Rows, sha256: f.SHA256, bucket: l.bucket})
+		}
+		if rows != t.Rows {
+			problems = append(problems, fmt.Sprintf("table %s: its files hold %d rows, the manifest says %d", t.Name, rows, t.Rows))
+		}
+		tables = append(tables, lt)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("dump %s is refused, the warehouse keeps its previous tables: %s", m.Location, strings.Join(problems, "; "))
+	}
+	return tables, nil
+}

@@ -1,0 +1,236 @@
+package dump
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	// The storage URL schemes: file://, s3:// and gs://.
+	_ "gocloud.dev/blob/fileblob"
+	_ "gocloud.dev/blob/gcsblob"
+	_ "gocloud.dev/blob/s3blob"
+
+	"gitlab.com/metricgate/metricgate/warehouse"
+)
+
+// ManifestFormat is the manifest's format version; load refuses others.
+const ManifestFormat = 1
+
+// ManifestName is the commit marker of a dump, written last.
+const ManifestName = "manifest.json"
+
+// Manifest describes one complete dump. It is written last: a dump
+// directory without one is incomplete (running, failed or killed) and is
+// never loaded.
+type Manifest struct {
+	Format int `json:"format"`
+	// Tool is "metricgate <version>".
+	Tool string `json:"tool"`
+	// Group is the dumped group's full path.
+	Group string `json:"group"`
+	// Location is the dump's prefix in the bucket ("dumps/2026-12-01/17/").
+	Location string `json:"location"`
+	// SnapshotTime is the source's as-of time in the exported snapshot.
+	SnapshotTime time.Time `json:"snapshot_time"`
+	StartedAt    time.Time `json:"started_at"`
+	FinishedAt   time.Time `json:"finished_at"`
+	// ConfigSHA256 is the hex SHA-256 of dump.yml.
+	ConfigSHA256 string `json:"config_sha256"`
+	// Pseudonym describes the pseudonymization of pseudonymized columns.
+	Pseudonym string `json:"pseudonym,omitempty"`
+	// Tables in dump.yml order.
+	Tables []ManifestTable `json:"tables"`
+}
+
+// ManifestTable is one exported table.
+type ManifestTable struct {
+	Name    string           `json:"name"`
+	Rows    int64            `json:"rows"`
+	Columns []ManifestColumn `json:"columns"`
+	Files   []ManifestFile   `json:"files"`
+}
+
+// ManifestColumn is one column of an exported table, with its type in the
+// source.
+type ManifestColumn struct {
+	Name string `json:"name"`
+	// Type is pg_type.typname (int4, timestamptz, _int4, numeric, …).
+	Type string `json:"type"`
+	// SQLType is information_schema's data_type ("timestamp with time zone").
+	SQLType string `json:"sql_type"`
+	// Precision and Scale of a numeric(p,s).
+	Precision int `json:"precision,omitempty"`
+	Scale     int `json:"scale,omitempty"`
+	// Encoding is how the CSV carries the value when not as PostgreSQL's
+	// text output: "json" for arrays, "hmac-sha256" for pseudonymized
+	// columns (hex text, whatever the source type).
+	Encoding string `json:"encoding,omitempty"`
+}
+
+// ManifestFile is one file of a table: gzip-compressed CSV with a header
+// row.
+type ManifestFile struct {
+	// Path is relative to the dump's location: "notes.csv.gz",
+	// "notes.part2.csv.gz".
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	// Bytes is the compressed size.
+	Bytes int64 `json:"bytes"`
+	// Rows excludes the header.
+	Rows int64 `json:"rows"`
+}
+
+// WarehouseColumns returns the table's columns as the warehouse types
+// them: pseudonymized columns are text, arrays keep their element type.
+func (t ManifestTable) WarehouseColumns() []warehouse.Column {
+	out := make([]warehouse.Column, len(t.Columns))
+	for i, c := range t.Columns {
+		typmod := int32(-1)
+		if c.Type == "numeric" && c.Precision > 0 {
+			typmod = int32(c.Precision<<16|c.Scale) + 4
+		}
+		typ := warehouse.FromPostgres(c.Type, typmod)
+		source := c.Type
+		if c.Encoding == encodingHMAC {
+			typ, source = warehouse.Type{Kind: warehouse.KindText}, "text"
+		}
+		out[i] = warehouse.Column{Name: c.Name, Type: typ, Source: source}
+	}
+	return out
+}
+
+const (
+	encodingJSON = "json"
+	encodingHMAC = "hmac-sha256"
+)
+
+// OpenBucket opens the object storage a dump.storage_url names:
+// file:///dir (the default kind), s3://bucket?region=…, gs://bucket. A
+// prefix in the URL (?prefix=) is gocloud's. The error never repeats the
+// URL's query, which may hold credentials.
+func OpenBucket(ctx context.Context, url string) (*blob.Bucket, error) {
+	if url == "" {
+		return nil, errors.New("open dump storage: dump.storage_url is not set")
+	}
+	b, err := blob.OpenBucket(ctx, url)
+	if err != nil {
+		scheme, _, _ := strings.Cut(url, "://")
+		return nil, fmt.Errorf("open dump storage (%s://…): %w", scheme, errors.New(redactURLs(err.Error(), url)))
+	}
+	return b, nil
+}
+
+func redactURLs(msg, url string) string {
+	if url == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, url, "…")
+}
+
+// dumpDir is one dump's directory: prefix/<date>/<run>/.
+type dumpDir struct {
+	date, run string
+	location  string
+	complete  bool
+}
+
+// less orders dumps oldest first: by date, then run (numerically when
+// both are numbers).
+func (a dumpDir) compare(b dumpDir) int {
+	if c := strings.Compare(a.date, b.date); c != 0 {
+		return c
+	}
+	an, aerr := strconv.ParseInt(a.run, 10, 64)
+	bn, berr := strconv.ParseInt(b.run, 10, 64)
+	if aerr == nil && berr == nil {
+		return cmp.Compare(an, bn)
+	}
+	return strings.Compare(a.run, b.run)
+}
+
+// listDumps returns the dump directories under prefix, oldest first, and
+// whether each has its manifest.
+func listDumps(ctx context.Context, b *blob.Bucket, prefix string) ([]dumpDir, error) {
+	var out []dumpDir
+	dates := b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
+	for {
+		d, err := dates.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		if !d.IsDir {
+			continue
+		}
+		runs := b.List(&blob.ListOptions{Prefix: d.Key, Delimiter: "/"})
+		for {
+			r, err := runs.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("list %s: %w", d.Key, err)
+			}
+			if !r.IsDir {
+				continue
+			}
+			dd := dumpDir{
+				date:     strings.TrimSuffix(strings.TrimPrefix(d.Key, prefix), "/"),
+				run:      strings.TrimSuffix(strings.TrimPrefix(r.Key, d.Key), "/"),
+				location: r.Key,
+			}
+			ok, err := b.Exists(ctx, r.Key+ManifestName)
+			if err != nil {
+				return nil, fmt.Errorf("look for %s%s: %w", r.Key, ManifestName, err)
+			}
+			dd.complete = ok
+			out = append(out, dd)
+		}
+	}
+	slices.SortFunc(out, dumpDir.compare)
+	return out, nil
+}
+
+// readManifest reads and checks the manifest of the dump at location.
+func readManifest(ctx context.Context, b *blob.Bucket, location string) (*Manifest, error) {
+	data, err := b.ReadAll(ctx, location+ManifestName)
+	if err != nil {
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			return nil, fmt.Errorf("dump %s has no %s: it is incomplete (still running, failed or killed) and is not loaded", location, ManifestName)
+		}
+		return nil, fmt.Errorf("read %s%s: %w", location, ManifestName, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("read %s%s: not a manifest: %w", location, ManifestName, err)
+	}
+	if m.Format != ManifestFormat {
+		return nil, fmt.Errorf("read %s%s: manifest format %d, this metricgate reads format %d", location, ManifestName, m.Format, ManifestFormat)
+	}
+	if m.Location != location {
+		return nil, fmt.Errorf("read %s%s: the manifest says it belongs to %s: a copied or moved dump is not loaded", location, ManifestName, m.Location)
+	}
+	for _, t := range m.Tables {
+		if !identRE.MatchString(t.Name) || len(t.Columns) == 0 || len(t.Files) == 0 {
+			return nil, fmt.Errorf("read %s%s: table %q: bad name, no columns or no files", location, ManifestName, t.Name)
+		}
+		for _, f := range t.Files {
+			if strings.Contains(f.Path, "/") || !strings.HasSuffix(f.Path, ".csv.gz") || len(f.SHA256) != 64 {
+				return nil, fmt.Errorf("read %s%s: table %s: bad file entry %q", location, ManifestName, t.Name, f.Path)
+			}
+		}
+	}
+	return &m, nil
+}

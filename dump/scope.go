@@ -1,0 +1,230 @@
+package dump
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The SQL of the scope, one predicate per kind of GitLab object on a row
+// alias of its own table. They are what the package documentation's scope
+// rules say, and the only place that says it in SQL.
+//
+// minLevel is GitLab's ProjectFeature::ENABLED: a feature at 20 (enabled:
+// everyone who can see the project) or 30 (public) is visible to an
+// anonymous visitor of a public project; 10 (private: members only) and
+// 0 (disabled) are not.
+const minLevel = 20
+
+// quoteLiteral quotes s as an SQL string literal (standard_conforming_strings
+// is on in every supported PostgreSQL).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// scopeSQL builds the WITH clause and WHERE predicate that restrict table t
+// (aliased t) to the public scope of group.
+type scopeSQL struct {
+	group    string
+	schema   string
+	features []string // project feature columns the query needs
+}
+
+func (s *scopeSQL) rel(name string) string { return quoteIdent(s.schema) + "." + quoteIdent(name) }
+
+// with returns the CTEs: mg_groups (the group and its subgroups whose
+// every ancestor is public) and mg_projects (their public projects not
+// pending deletion, with the access level of each feature).
+func (s *scopeSQL) with() string {
+	feats := slices.Clone(s.features)
+	for _, f := range []string{"issues", "merge_requests", "repository", "builds"} {
+		if !slices.Contains(feats, f) {
+			feats = append(feats, f)
+		}
+	}
+	cols := make([]string, len(feats))
+	for i, f := range feats {
+		cols[i] = fmt.Sprintf("f.%s_access_level AS %s", f, f)
+	}
+	return fmt.Sprintf(`WITH mg_root AS (
+  SELECT r.source_id AS id FROM %[1]s r
+  WHERE r.source_type = 'Namespace' AND lower(r.path) = lower(%[2]s)
+), mg_groups AS (
+  SELECT n.id FROM %[3]s n
+  WHERE n.type = 'Group' AND (SELECT id FROM mg_root) = ANY (n.traversal_ids)
+    AND NOT EXISTS (SELECT FROM %[3]s a WHERE a.id = ANY (n.traversal_ids) AND a.visibility_level <> 20)
+), mg_projects AS (
+  SELECT p.id, p.public_builds, %[4]s
+  FROM %[5]s p JOIN %[6]s f ON f.project_id = p.id
+  WHERE p.namespace_id IN (SELECT id FROM mg_groups) AND p.visibility_level = 20 AND p.pending_delete IS FALSE
+)
+`, s.rel("routes"), quoteLiteral(s.group), s.rel("namespaces"), strings.Join(cols, ", "), s.rel("projects"), s.rel("project_features"))
+}
+
+// entity returns the predicate that row alias x of the kind's own table is
+// public: an issue of issues, a note of notes, ….
+func (s *scopeSQL) entity(kind, x string) string {
+	switch kind {
+	case "group":
+		return fmt.Sprintf("%s.id IN (SELECT id FROM mg_groups)", x)
+	case "project":
+		return fmt.Sprintf("%s.id IN (SELECT id FROM mg_projects)", x)
+	case "issue":
+		return fmt.Sprintf("%[1]s.confidential IS FALSE AND %[1]s.project_id IN (SELECT id FROM mg_projects WHERE issues >= %d)", x, minLevel)
+	case "merge_request":
+		return fmt.Sprintf("%[1]s.target_project_id IN (SELECT id FROM mg_projects WHERE merge_requests >= %[2]d AND repository >= %[2]d)", x, minLevel)
+	case "note":
+		return fmt.Sprintf(`%[1]s.internal IS FALSE AND %[1]s.confidential IS NOT TRUE AND (
+      (%[1]s.noteable_type = 'Issue' AND %[1]s.noteable_id IN (SELECT i.id FROM %[2]s i WHERE %[3]s))
+   OR (%[1]s.noteable_type = 'MergeRequest' AND %[1]s.noteable_id IN (SELECT m.id FROM %[4]s m WHERE %[5]s)))`,
+			x, s.rel("issues"), s.entity("issue", "i"), s.rel("merge_requests"), s.entity("merge_request", "m"))
+	case "label", "milestone":
+		return fmt.Sprintf("(%[1]s.group_id IN (SELECT id FROM mg_groups) OR %[1]s.project_id IN (SELECT id FROM mg_projects WHERE issues >= %[2]d OR merge_requests >= %[2]d))", x, minLevel)
+	case "pipeline":
+		return fmt.Sprintf(`%[1]s.project_id IN (SELECT id FROM mg_projects WHERE public_builds AND builds >= %[2]d AND repository >= %[2]d)
+    AND (%[1]s.merge_request_id IS NULL OR %[1]s.merge_request_id IN (SELECT m.id FROM %[3]s m WHERE %[4]s))`,
+			x, minLevel, s.rel("merge_requests"), s.entity("merge_request", "m"))
+	}
+	panic("dump: no entity predicate for scope kind " + kind)
+}
+
+// entityTable is the table of each kind of object a scope can point at.
+var entityTable = map[string]string{
+	"group": "namespaces", "project": "projects", "issue": "issues", "merge_request": "merge_requests",
+	"note": "notes", "label": "labels", "milestone": "milestones", "pipeline": "ci_pipelines",
+}
+
+// targetTypes are the polymorphic class names a target scope follows, and
+// their kind. Any other class (Commit, Snippet, DesignManagement::Design,
+// WikiPage::Meta, …) is out of scope.
+var targetTypes = []struct{ class, kind string }{
+	{"Namespace", "group"}, {"Group", "group"}, {"Project", "project"}, {"Issue", "issue"},
+	{"MergeRequest", "merge_request"}, {"Note", "note"}, {"Milestone", "milestone"}, {"Ci::Pipeline", "pipeline"},
+}
+
+// ref returns the predicate that column col of row alias t points at a
+// public object of the kind.
+func (s *scopeSQL) ref(kind, t, col string) string {
+	return fmt.Sprintf("%s.%s IN (SELECT x.id FROM %s x WHERE %s)", t, quoteIdent(col), s.rel(entityTable[kind]), s.entity(kind, "x"))
+}
+
+// where returns the predicate on alias t of table.
+func (s *scopeSQL) where(table string, sc Scope) string {
+	switch sc.Kind {
+	case "project":
+		conds := []string{"TRUE"}
+		for _, f := range sc.Features {
+			conds = append(conds, fmt.Sprintf("%s >= %d", f, minLevel))
+		}
+		return fmt.Sprintf("t.%s IN (SELECT id FROM mg_projects WHERE %s)", quoteIdent(sc.Column), strings.Join(conds, " AND "))
+	case "target":
+		return s.target("t", sc.Type, sc.Column)
+	case "event":
+		return fmt.Sprintf(`t.project_id IN (SELECT id FROM mg_projects) AND (
+    (t.target_type IS NULL AND t.project_id IN (SELECT id FROM mg_projects WHERE repository >= %d))
+    OR %s)`, minLevel, s.target("t", "target_type", "target_id"))
+	}
+	if entityTable[sc.Kind] == table && sc.Column == "id" {
+		return s.entity(sc.Kind, "t") // the row is the object: no self-join
+	}
+	return s.ref(sc.Kind, "t", sc.Column)
+}
+
+func (s *scopeSQL) target(t, typeCol, idCol string) string {
+	alts := make([]string, len(targetTypes))
+	for i, tt := range targetTypes {
+		alts[i] = fmt.Sprintf("(%s.%s = %s AND %s)", t, quoteIdent(typeCol), quoteLiteral(tt.class), s.ref(tt.kind, t, idCol))
+	}
+	return "(" + strings.Join(alts, "\n    OR ") + ")"
+}
+
+// scopeColumns are the columns the scope SQL reads, by table: the drift
+// check verifies them too.
+func scopeColumns(def *Definition) map[string][]string {
+	need := map[string][]string{
+		"routes":           {"source_id", "source_type", "path"},
+		"namespaces":       {"id", "type", "traversal_ids", "visibility_level"},
+		"projects":         {"id", "namespace_id", "visibility_level", "pending_delete", "public_builds"},
+		"project_features": {"project_id", "issues_access_level", "merge_requests_access_level", "repository_access_level", "builds_access_level"},
+	}
+	add := func(table string, cols ...string) {
+		for _, c := range cols {
+			if !slices.Contains(need[table], c) {
+				need[table] = append(need[table], c)
+			}
+		}
+	}
+	var kind func(k string)
+	kind = func(k string) {
+		switch k {
+		case "issue":
+			add("issues", "id", "confidential", "project_id")
+		case "merge_request":
+			add("merge_requests", "id", "target_project_id")
+		case "note":
+			add("notes", "id", "internal", "confidential", "noteable_type", "noteable_id")
+			kind("issue")
+			kind("merge_request")
+		case "label":
+			add("labels", "id", "group_id", "project_id")
+		case "milestone":
+			add("milestones", "id", "group_id", "project_id")
+		case "pipeline":
+			add("ci_pipelines", "id", "project_id", "merge_request_id")
+			kind("merge_request")
+		}
+	}
+	for _, t := range def.Tables {
+		sc := t.Scope
+		switch sc.Kind {
+		case "target", "event":
+			for _, tt := range targetTypes {
+				kind(tt.kind)
+			}
+			if sc.Kind == "event" {
+				add(t.Name, "project_id", "target_type", "target_id")
+			} else {
+				add(t.Name, sc.Type, sc.Column)
+			}
+		case "project":
+			add(t.Name, sc.Column)
+			for _, f := range sc.Features {
+				add("project_features", f+"_access_level")
+			}
+		default:
+			kind(sc.Kind)
+			add(t.Name, sc.Column)
+		}
+	}
+	return need
+}
+
+// projectFeatures returns every feature a project scope of def needs.
+func projectFeatures(def *Definition) []string {
+	var out []string
+	for _, t := range def.Tables {
+		for _, f := range t.Scope.Features {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// SelectSQL returns the SELECT that exports table t: its allowlisted
+// columns (arrays as JSON) of the rows in the public scope of def.Group.
+// It is the query `metricgate dump` copies out, shown for review and
+// reused by the benchmark's psql baseline.
+func (def *Definition) SelectSQL(t *Table, arrays map[string]bool) string {
+	s := &scopeSQL{group: def.Group, schema: def.Schema, features: projectFeatures(def)}
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		if arrays[c] {
+			cols[i] = fmt.Sprintf("to_json(t.%s) AS %s", quoteIdent(c), quoteIdent(c))
+		} else {
+			cols[i] = "t." + quoteIdent(c)
+		}
+	}
+	return fmt.Sprintf("%sSELECT %s\nFROM %s t\nWHERE %s", s.with(), strings.Join(cols, ", "), s.rel(t.Name), s.where(t.Name, t.Scope))
+}

@@ -1,0 +1,165 @@
+//go:build !no_duckdb
+
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gitlab.com/metricgate/metricgate/dump"
+	"gitlab.com/metricgate/metricgate/warehouse"
+)
+
+var _ dump.Warehouse = (*Writer)(nil)
+
+// LoadDump replaces the tables of schema (created when missing) with the
+// dump's tables, all in one transaction: readers and a process restarted
+// after a crash see the previous tables or the new ones, never a mix.
+//
+// Every file is first copied to a temporary directory while its SHA-256
+// and size are checked against the manifest, so a corrupt file fails the
+// load before anything changes. Then, in one transaction, each table is
+// created with CREATE OR REPLACE TABLE … AS SELECT … FROM read_csv(its
+// files) — DuckDB's own parallel CSV reader, reading the gzip files as
+// they are — its row count is checked against the manifest, and tables of
+// schema the dump does not have are dropped. Arrays, which dumps carry as
+// JSON, are cast from JSON to lists.
+func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable) error {
+	if !isIdent(schema) || schema == "main" {
+		return fmt.Errorf("load dump: schema %q: want a lower-case identifier other than main", schema)
+	}
+	dir, err := os.MkdirTemp("", "metricgate-load-*")
+	if err != nil {
+		return fmt.Errorf("load dump: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }() // temporary copies only
+	paths := make([][]string, len(tables))
+	for i, t := range tables {
+		for j, f := range t.Files {
+			p := filepath.Join(dir, fmt.Sprintf("%s.%d.csv.gz", t.Name, j+1))
+			if err := copyFile(ctx, f, p); err != nil {
+				return fmt.Errorf("load dump: %w", err)
+			}
+			paths[i] = append(paths[i], p)
+		}
+	}
+
+	select {
+	case w.commit <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-w.commit }()
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("load dump: %w", err)
+	}
+	defer func() { _ = conn.Close() }() // returns the connection to the pool
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("load dump: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit; otherwise nothing changed
+	if _, err := tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+ident(schema)); err != nil {
+		return fmt.Errorf("load dump: create schema %s: %w", schema, err)
+	}
+	for i, t := range tables {
+		if _, err := tx.ExecContext(ctx, loadDumpSQL(schema, t, paths[i])); err != nil {
+			return fmt.Errorf("load dump: table %s: %w", t.Name, err)
+		}
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+ident(schema)+"."+ident(t.Name)).Scan(&n); err != nil {
+			return fmt.Errorf("load dump: count %s: %w", t.Name, err)
+		}
+		if n != t.Rows {
+			return fmt.Errorf("load dump: table %s: %d rows read, the manifest says %d", t.Name, n, t.Rows)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT table_name FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = ? AND NOT temporary`, schema)
+	if err != nil {
+		return fmt.Errorf("load dump: list tables of %s: %w", schema, err)
+	}
+	var stale []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			_ = rows.Close() // the scan error is the one to report
+			return fmt.Errorf("load dump: list tables of %s: %w", schema, err)
+		}
+		if !slices.ContainsFunc(tables, func(t dump.LoadTable) bool { return t.Name == name }) {
+			stale = append(stale, name)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("load dump: list tables of %s: %w", schema, err)
+	}
+	for _, name := range stale {
+		if _, err := tx.ExecContext(ctx, "DROP TABLE "+ident(schema)+"."+ident(name)); err != nil {
+			return fmt.Errorf("load dump: drop table %s no longer dumped: %w", name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("load dump: commit: %w", err)
+	}
+	return nil
+}
+
+// loadDumpSQL is the CREATE OR REPLACE TABLE … AS SELECT of one table
+// from its local files.
+func loadDumpSQL(schema string, t dump.LoadTable, paths []string) string {
+	files := make([]string, len(paths))
+	for i, p := range paths {
+		files[i] = literal(p)
+	}
+	cols := make([]string, len(t.Columns))
+	exprs := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		read := sqlType(c.Type)
+		expr := ident(c.Name)
+		if c.Type.Array || c.Type.Kind == warehouse.KindJSON {
+			read = "VARCHAR"
+			expr = "CAST(" + ident(c.Name) + " AS JSON)"
+			if c.Type.Array {
+				expr = "CAST(" + expr + " AS " + sqlType(c.Type) + ")"
+			}
+			expr += " AS " + ident(c.Name)
+		}
+		cols[i] = literal(c.Name) + ": " + literal(read)
+		exprs[i] = expr
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TABLE %s.%s AS SELECT %s FROM read_csv([%s], header = true, auto_detect = false, "+
+		"columns = {%s}, delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false, compression = 'gzip')",
+		ident(schema), ident(t.Name), strings.Join(exprs, ", "), strings.Join(files, ", "), strings.Join(cols, ", "))
+}
+
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func isIdent(s string) bool {
+	if s == "" || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, r := range s {
+		if r != '_' && (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// copyFile copies f, verified, to the local file path.
+func copyFile(ctx context.Context, f *dump.LoadFile, path string) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := f.CopyTo(ctx, out); err != nil {
+		_ = out.Close() // the copy error is the one to report
+		return err
+	}
+	return out.Close()
+}
