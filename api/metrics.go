@@ -22,7 +22,7 @@ var (
 	descUp              = prometheus.NewDesc("metricgate_status_ok", "1 when nothing is stale or failing (GET /api/v1/status answers 200).", nil, nil)
 	descStale           = prometheus.NewDesc("metricgate_stale", "1 when a query's or a dump's data is older than its schedule allows.", nil, nil)
 	descFailing         = prometheus.NewDesc("metricgate_failing", "1 when the newest run, a query's newest run, or a dump or load failed.", nil, nil)
-	descApprovalNone    = prometheus.NewDesc("metricgate_approval_none", "1 when queries.approval is none: queries run without review.", nil, nil)
+	descApprovalNone    = prometheus.NewDesc("metricgate_approval_none", "1 when queries.approval = none: queries run without review.", nil, nil)
 	descQueryLastOK     = prometheus.NewDesc("metricgate_query_last_success_timestamp_seconds", "When the query's newest successful load finished (Unix time).", []string{"query"}, nil)
 	descQueryAge        = prometheus.NewDesc("metricgate_query_age_seconds", "Time since the query's newest successful load.", []string{"query"}, nil)
 	descQueryMaxAge     = prometheus.NewDesc("metricgate_query_max_age_seconds", "The age at which the query's data becomes stale: its schedule period plus the grace.", []string{"query"}, nil)
@@ -50,7 +50,11 @@ var (
 // collector reports the status snapshot as metrics.
 type collector struct{ a *API }
 
-func (c *collector) Describe(ch chan<- *prometheus.Desc) { prometheus.DescribeByCollect(c, ch) }
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descUp, descStale, descFailing, descApprovalNone, descQueryLastOK, descQueryAge, descQueryMaxAge, descQueryStale, descQueryDuration, descQueryRows, descQuerySuppressed, descQueryFailures, descQueryStatus, descRunStatus, descRunStart, descRunDuration, descRunNext, descRunning, descDumpLastOK, descDumpAge, descDumpStale, descDumpFailing, descDumpRows, descDumpBytes, descDumpTables, descScrapeError} {
+		ch <- d
+	}
+}
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {

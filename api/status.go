@@ -237,15 +237,21 @@ func (c *statusCache) get(ctx context.Context) (*snapshot, error) {
 			// The computation outlives a client that goes away: others wait for it.
 			cctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), 20*time.Second,
 				errors.New("compute the status: the history database did not answer within 20s"))
-			s, err := c.a.compute(cctx)
-			cancel()
-			c.mu.Lock()
-			if err == nil {
-				c.snap, c.at = s, time.Now()
-			}
-			close(c.wait)
-			c.wait = nil
-			c.mu.Unlock()
+			var s *snapshot
+			var err error
+			func() {
+				defer func() { // also when compute panics: the waiters must not hang
+					cancel()
+					c.mu.Lock()
+					if err == nil && s != nil {
+						c.snap, c.at = s, time.Now()
+					}
+					close(c.wait)
+					c.wait = nil
+					c.mu.Unlock()
+				}()
+				s, err = c.a.compute(cctx)
+			}()
 			return s, err
 		}
 		wait := c.wait

@@ -147,23 +147,29 @@ func NewScheduler(cfg SchedulerConfig, deps SchedulerDeps) (*Scheduler, error) {
 	return s, nil
 }
 
-// Start starts the ticks and the catch-up check, in the background. Runs
-// use ctx (give it one that shutdown signals do not cancel: Shutdown
-// cancels runs itself, at its deadline, with ErrShuttingDown).
+// Start starts the ticks and decides on a catch-up: when the last tick's
+// run was not made (the process was down), one run starts now, in the
+// background. Runs use ctx (give it one that shutdown signals do not
+// cancel: Shutdown cancels runs itself, at its deadline, with
+// ErrShuttingDown).
 func (s *Scheduler) Start(ctx context.Context) {
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
-	s.cron.Start()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		return
+	now := time.Now()
+	release, err := s.acquire(TriggerCatchUp, prevTick(s.schedule, now))
+	switch {
+	case err == nil:
+		s.mu.Lock()
+		s.wg.Go(func() {
+			defer release()
+			if err := s.execute(TriggerCatchUp, nil, false, now, nil); err != nil {
+				s.log.Error("catch-up run", slog.String("error", err.Error()))
+			}
+		})
+		s.mu.Unlock()
+	case !errors.Is(err, errSkipped):
+		s.log.Error("catch-up run", slog.String("error", err.Error()))
 	}
-	s.wg.Go(func() {
-		now := time.Now()
-		if err := s.run(TriggerCatchUp, nil, prevTick(s.schedule, now), now, nil); err != nil && !errors.Is(err, errSkipped) {
-			s.log.Error("catch-up run", slog.String("error", err.Error()))
-		}
-	})
+	s.cron.Start()
 }
 
 // Next returns the time of the next tick after now.
@@ -216,62 +222,82 @@ func (s *Scheduler) Trigger(ctx context.Context, trigger string, names []string)
 // the lock, or the tick's run is made already. It has been logged.
 var errSkipped = errors.New("skipped")
 
-// run makes one run while holding the run lock. For a scheduled trigger
-// (tick not zero) it first checks that no scheduled run started at or
-// after tick, else another replica made it, and skips. started is called
-// with the run's id once recorded.
-func (s *Scheduler) run(trigger string, names []string, tick, now time.Time, started func(int64)) (err error) {
-	log := s.log.With(slog.String("trigger", trigger))
-	if stopping(s.stop) {
-		return ErrShuttingDown
-	}
-	if !s.busy.CompareAndSwap(false, true) {
-		log.Info("run skipped: this replica is making a run already")
-		if tick.IsZero() {
-			return ErrRunInProgress
-		}
-		return errSkipped
-	}
-	defer s.busy.Store(false)
-	release, ok, err := s.store.TryRunLock(s.ctx)
+// run makes one run while holding the run lock; see acquire.
+func (s *Scheduler) run(trigger string, names []string, tick, now time.Time, started func(int64)) error {
+	release, err := s.acquire(trigger, tick)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		log.Info("run skipped: another replica holds the run lock")
-		if tick.IsZero() {
-			return ErrRunInProgress
-		}
-		return errSkipped
-	}
 	defer release()
-	if !tick.IsZero() {
-		last, err := lastScheduled(s.ctx, s.store)
-		if err != nil {
-			return err
-		}
-		if !last.StartedAt.Before(tick) {
-			if trigger == TriggerCatchUp {
-				log.Info("no catch-up needed: the last tick's run was made", slog.Int64("run_id", last.ID),
-					slog.Time("tick", tick))
-			} else {
-				log.Info("run skipped: another replica made this tick's run", slog.Int64("run_id", last.ID),
-					slog.Time("tick", tick))
-			}
-			return errSkipped
-		}
-		if trigger == TriggerCatchUp {
-			log.Info("catching up a missed tick", slog.Time("tick", tick), slog.Time("last_run", last.StartedAt))
-		}
-	}
+	return s.execute(trigger, names, tick.IsZero() && len(names) == 0, now, started)
+}
 
+// acquire takes the run lock for a run of trigger, and marks this process
+// busy, until release. For a scheduled trigger (tick not zero) it also
+// checks that no scheduled run started at or after tick: else another
+// replica made it, and the run is skipped (errSkipped, logged).
+func (s *Scheduler) acquire(trigger string, tick time.Time) (release func(), err error) {
+	log := s.log.With(slog.String("trigger", trigger))
+	if stopping(s.stop) {
+		return nil, ErrShuttingDown
+	}
+	skip := errSkipped
+	if tick.IsZero() {
+		skip = ErrRunInProgress
+	}
+	if !s.busy.CompareAndSwap(false, true) {
+		log.Info("run skipped: this replica is making a run already")
+		return nil, skip
+	}
+	unlock, ok, err := s.store.TryRunLock(s.ctx)
+	if err != nil || !ok {
+		s.busy.Store(false)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("run skipped: another replica holds the run lock")
+		return nil, skip
+	}
+	release = func() {
+		unlock()
+		s.busy.Store(false)
+	}
+	if tick.IsZero() {
+		return release, nil
+	}
+	last, err := lastScheduled(s.ctx, s.store)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	if !last.StartedAt.Before(tick) {
+		if trigger == TriggerCatchUp {
+			log.Info("no catch-up needed: the last tick's run was made", slog.Int64("run_id", last.ID),
+				slog.Time("tick", tick))
+		} else {
+			log.Info("run skipped: another replica made this tick's run", slog.Int64("run_id", last.ID),
+				slog.Time("tick", tick))
+		}
+		release()
+		return nil, errSkipped
+	}
+	if trigger == TriggerCatchUp {
+		log.Info("catching up a missed tick", slog.Time("tick", tick), slog.Time("last_run", last.StartedAt))
+	}
+	return release, nil
+}
+
+// execute plans and makes a run; the caller holds the run lock. A panic is
+// recovered and recorded.
+func (s *Scheduler) execute(trigger string, names []string, all bool, now time.Time, started func(int64)) (err error) {
+	log := s.log.With(slog.String("trigger", trigger))
 	defer func() {
 		if p := recover(); p != nil {
 			err = s.recordPanic(trigger, p)
 		}
 		s.current.Store(0)
 	}()
-	opts, err := s.plan(s.ctx, names, tick.IsZero() && len(names) == 0, now)
+	opts, err := s.plan(s.ctx, names, all, now)
 	if err != nil {
 		return fmt.Errorf("plan the run: %w", err)
 	}

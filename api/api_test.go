@@ -1,0 +1,684 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"gitlab.com/metricgate/metricgate/api"
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/internal/pgtest"
+	"gitlab.com/metricgate/metricgate/runner"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// Secrets that must never show in a response or a log line.
+const (
+	runToken   = "run-token-0f9e8d7c6b5a"
+	readToken  = "read-token-a1b2c3d4e5f6"
+	dbPassword = "db-password-that-must-not-leak"
+)
+
+// syncBuffer is a log destination shared by goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// blockingRun is a RunMaker that records a run and waits for release.
+type blockingRun struct {
+	store   *history.Store
+	release chan struct{}
+	names   chan []string
+}
+
+func (f *blockingRun) Run(ctx context.Context, opts runner.Options) (*runner.Result, error) {
+	id, err := f.store.StartRun(ctx, history.Run{Trigger: opts.Trigger, Approval: "none", Status: history.RunRunning})
+	if err != nil {
+		return nil, err
+	}
+	opts.Started(id)
+	var names []string
+	for _, q := range opts.Queries {
+		names = append(names, q.Name)
+	}
+	f.names <- names
+	<-f.release
+	return &runner.Result{RunID: id, Status: history.RunSucceeded}, f.store.FinishRun(context.WithoutCancel(ctx), id, history.RunSucceeded, "", time.Now())
+}
+
+// world is an API over a real history database with a small catalog.
+type world struct {
+	t       *testing.T
+	dsn     string
+	store   *history.Store
+	cat     *catalog.Catalog
+	sched   *runner.Scheduler
+	run     *blockingRun
+	api     *api.API
+	srv     *httptest.Server
+	log     *syncBuffer
+	now     time.Time
+	bodies  []string // every response, headers and body, for the secret check
+	bodyMu  sync.Mutex
+	cfg     api.Config
+	history api.History
+}
+
+const (
+	queryHeader = "-- description: %s\n-- owner: @pm\n-- group_size: n\n"
+	querySQL    = "SELECT k, count(*) AS n FROM t GROUP BY k\n"
+)
+
+func file(desc string, extra ...string) *fstest.MapFile {
+	h := strings.Replace(queryHeader, "%s", desc, 1)
+	for _, x := range extra {
+		h += "-- " + x + "\n"
+	}
+	return &fstest.MapFile{Data: []byte(h + querySQL)}
+}
+
+// newWorld fills a history: fresh_one succeeded an hour ago, failing_one's
+// newest run failed, stale_one last succeeded three days ago, weekly_one
+// two days ago (fine for weekly), new_one never ran.
+func newWorld(t *testing.T, cfg api.Config, healthy bool) *world {
+	t.Helper()
+	w := &world{t: t, log: &syncBuffer{}, now: time.Now().UTC()}
+	w.dsn = withPassword(t, pgtest.New(t))
+	var err error
+	w.store, err = history.Open(t.Context(), w.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.store.Close() })
+	if err := w.store.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		"a/fresh_one.sql":  file("fresh numbers"),
+		"a/weekly_one.sql": file("weekly numbers", "schedule: weekly"),
+		"b/new_one.sql":    file("not run yet"),
+	}
+	if !healthy {
+		fsys["b/failing_one.sql"] = file("breaks")
+		fsys["c/stale_one.sql"] = file("old numbers")
+	}
+	w.cat, err = catalog.Load(fsys, catalog.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	w.record(w.now.Add(-3*day), map[string]history.QueryStatus{"stale_one": history.QuerySucceeded, "failing_one": history.QuerySucceeded})
+	w.record(w.now.Add(-2*day), map[string]history.QueryStatus{"weekly_one": history.QuerySucceeded, "failing_one": history.QueryFailed})
+	w.record(w.now.Add(-time.Hour), map[string]history.QueryStatus{"fresh_one": history.QuerySucceeded, "failing_one": history.QueryFailed, "stale_one": history.QueryFailed})
+
+	w.run = &blockingRun{store: w.store, release: make(chan struct{}), names: make(chan []string, 4)}
+	w.sched, err = runner.NewScheduler(runner.SchedulerConfig{}, runner.SchedulerDeps{Runner: w.run, Store: w.store,
+		Logger: slog.New(slog.NewJSONHandler(w.log, nil)),
+		Plan: func(_ context.Context, names []string, all bool, _ time.Time) (runner.Options, error) {
+			var opts runner.Options
+			for _, q := range w.cat.Queries {
+				if all || len(names) == 0 {
+					opts.Queries = append(opts.Queries, q)
+				}
+				for _, n := range names {
+					if n == q.Name {
+						opts.Queries = append(opts.Queries, q)
+					}
+				}
+			}
+			return opts, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sched.Start(context.Background()) // no catch-up: the newest run is an hour old
+	t.Cleanup(func() {
+		close(w.run.release)
+		if err := w.sched.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	w.cfg = cfg
+	w.history = w.store
+	w.start()
+	return w
+}
+
+func (w *world) start() {
+	w.t.Helper()
+	var err error
+	w.api, err = api.New(w.cfg, api.Deps{History: w.history, Runs: w.sched, Catalog: func() *catalog.Catalog { return w.cat },
+		Logger: slog.New(slog.NewJSONHandler(w.log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if w.srv != nil {
+		w.srv.Close()
+	}
+	w.srv = httptest.NewServer(w.api)
+	w.t.Cleanup(w.srv.Close)
+}
+
+// record records a scheduled run at started with the given query outcomes.
+func (w *world) record(started time.Time, outcomes map[string]history.QueryStatus) int64 {
+	w.t.Helper()
+	ctx := w.t.Context()
+	id, err := w.store.StartRun(ctx, history.Run{Trigger: "schedule", Approval: "none", Status: history.RunRunning, StartedAt: started})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	status := history.RunSucceeded
+	for _, name := range []string{"fresh_one", "failing_one", "stale_one", "weekly_one"} {
+		st, ok := outcomes[name]
+		if !ok {
+			continue
+		}
+		qr := history.QueryRun{RunID: id, Query: name, Target: name, Source: "main", Status: st, Attempts: 1,
+			RowsLoaded: 120, RowsSuppressed: 7, Approval: "none", StartedAt: started, FinishedAt: started.Add(90 * time.Second),
+			Duration: 90 * time.Second, SHA256: "abc"}
+		if st == history.QueryFailed {
+			qr.RowsLoaded, qr.RowsSuppressed = 0, 0
+			qr.Error = `query: ERROR: column "x" does not exist (SQLSTATE 42703)`
+			status = history.RunPartial
+		}
+		if _, err := w.store.StartQueryRun(ctx, qr); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	if err := w.store.FinishRun(ctx, id, status, "", started.Add(2*time.Minute)); err != nil {
+		w.t.Fatal(err)
+	}
+	return id
+}
+
+func withPassword(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), dbPassword) // trust auth ignores it
+	return u.String()
+}
+
+// do makes a request and returns the response with its body read.
+func (w *world) do(method, path, auth, body string) (*http.Response, []byte) {
+	w.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(w.t.Context(), method, w.srv.URL+path, rd)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var hdr bytes.Buffer
+	_ = resp.Header.Write(&hdr)
+	w.bodyMu.Lock()
+	w.bodies = append(w.bodies, method+" "+path+"\n"+hdr.String()+"\n"+string(b))
+	w.bodyMu.Unlock()
+	if resp.Header.Get(api.RequestIDHeader) == "" {
+		w.t.Errorf("%s %s: no %s header", method, path, api.RequestIDHeader)
+	}
+	return resp, b
+}
+
+// checkNoSecrets fails when a response or log line shows a secret.
+func (w *world) checkNoSecrets() {
+	w.t.Helper()
+	all := strings.Join(w.bodies, "\n") + w.log.String()
+	for _, s := range []string{runToken, readToken, dbPassword} {
+		if strings.Contains(all, s) {
+			w.t.Errorf("a response or log line contains the secret %q", s)
+		}
+	}
+}
+
+// errorShape checks the one error shape and returns its code.
+func errorShape(t *testing.T, what string, b []byte) string {
+	t.Helper()
+	var e struct {
+		Error struct {
+			Status    int    `json:"status"`
+			Code      string `json:"code"`
+			Message   string `json:"message"`
+			RequestID string `json:"request_id"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(b, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" || e.Error.RequestID == "" || e.Error.Status == 0 {
+		t.Errorf("%s: not the error shape: %s", what, b)
+	}
+	return e.Error.Code
+}
+
+func TestRoutesAndStatusCodes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, api.Config{Token: runToken}, false)
+	spec := loadSpec(t)
+	bearer := "Bearer " + runToken
+	for _, tc := range []struct {
+		method, path, auth, body string
+		code                     int
+		errCode                  string
+	}{
+		{"GET", "/healthz", "", "", 200, ""},
+		{"GET", "/readyz", "", "", 200, ""},
+		{"GET", "/api/v1/status", "", "", 503, ""},
+		{"GET", "/api/v1/runs", "", "", 200, ""},
+		{"GET", "/api/v1/runs?limit=2", "", "", 200, ""},
+		{"GET", "/api/v1/runs?limit=-1", "", "", 400, "bad_request"},
+		{"GET", "/api/v1/runs/1", "", "", 200, ""},
+		{"GET", "/api/v1/runs/999999", "", "", 404, "not_found"},
+		{"GET", "/api/v1/runs/abc", "", "", 404, "not_found"},
+		{"GET", "/api/v1/queries", "", "", 200, ""},
+		{"GET", "/api/v1/queries/fresh_one", "", "", 200, ""},
+		{"GET", "/api/v1/queries/fresh_on", "", "", 404, "not_found"},
+		{"GET", "/api/v1/dumps", "", "", 200, ""},
+		{"GET", "/metrics", "", "", 200, ""},
+		{"GET", "/", "", "", 503, ""},
+		{"GET", "/nope", "", "", 404, "not_found"},
+		{"DELETE", "/api/v1/runs", bearer, "", 405, "method_not_allowed"},
+		{"POST", "/api/v1/runs", "", "", 401, "unauthorized"},
+		{"POST", "/api/v1/runs", "Basic " + runToken, "", 401, "unauthorized"},
+		{"POST", "/api/v1/runs", "Bearer wrong", "", 403, "forbidden"},
+		{"POST", "/api/v1/runs", bearer, `{"queries": ["fresh_on"]}`, 400, "unknown_query"},
+		{"POST", "/api/v1/runs", bearer, `{"query": "x"}`, 400, "bad_request"},
+	} {
+		resp, b := w.do(tc.method, tc.path, tc.auth, tc.body)
+		what := tc.method + " " + tc.path
+		if resp.StatusCode != tc.code {
+			t.Errorf("%s: %d, want %d: %s", what, resp.StatusCode, tc.code, b)
+			continue
+		}
+		if tc.errCode != "" {
+			if code := errorShape(t, what, b); code != tc.errCode {
+				t.Errorf("%s: error code %q, want %q", what, code, tc.errCode)
+			}
+		}
+		spec.check(t, tc.method, resp, b)
+	}
+	if strings.Contains(w.log.String(), `"level":"ERROR"`) {
+		t.Errorf("errors logged:\n%s", w.log)
+	}
+
+	// A run: 202 with its id, 409 while it runs (in this replica, or in
+	// another that holds the lock), the named query only.
+	resp, b := w.do("POST", "/api/v1/runs", bearer, `{"queries": ["fresh_one"]}`)
+	spec.check(t, "POST", resp, b)
+	var started struct {
+		RunID int64  `json:"run_id"`
+		URL   string `json:"url"`
+	}
+	if err := json.Unmarshal(b, &started); resp.StatusCode != 202 || err != nil || started.RunID == 0 ||
+		resp.Header.Get("Location") != started.URL {
+		t.Fatalf("POST /api/v1/runs: %d %s", resp.StatusCode, b)
+	}
+	if names := <-w.run.names; len(names) != 1 || names[0] != "fresh_one" {
+		t.Errorf("the run ran %v, want [fresh_one]", names)
+	}
+	resp, b = w.do("POST", "/api/v1/runs", bearer, "")
+	if resp.StatusCode != 409 || errorShape(t, "second POST", b) != "run_in_progress" {
+		t.Errorf("a second run while one runs: %d %s", resp.StatusCode, b)
+	}
+	other, err := history.Open(t.Context(), w.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = other.Close() }()
+	resp, b = w.do("GET", started.URL, "", "")
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"status":"running"`) {
+		t.Errorf("GET %s: %d %s", started.URL, resp.StatusCode, b)
+	}
+	w.run.release <- struct{}{} // the run ends
+	release, ok := waitLock(t, other)
+	// Another replica holds the lock: this one answers 409 too.
+	resp, b = w.do("POST", "/api/v1/runs", bearer, "")
+	if resp.StatusCode != 409 {
+		t.Errorf("POST while another replica holds the run lock: %d %s", resp.StatusCode, b)
+	}
+	if ok {
+		release()
+	}
+	w.checkNoSecrets()
+}
+
+// waitLock takes the run lock once the run that holds it has ended.
+func waitLock(t *testing.T, s *history.Store) (func(), bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	release, err := s.RunLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return release, true
+}
+
+func TestStatusFreshness(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, api.Config{Token: runToken}, false)
+	resp, b := w.do("GET", "/api/v1/status", "", "")
+	var st api.Status
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 503 || st.State != "failing" || !st.Stale || !st.Failing {
+		t.Errorf("status %d: state %s stale %v failing %v", resp.StatusCode, st.State, st.Stale, st.Failing)
+	}
+	want := map[string]string{"fresh_one": "ok", "failing_one": "failing", "stale_one": "failing", "weekly_one": "ok", "new_one": "pending"}
+	for _, q := range st.Queries {
+		if want[q.Name] != q.State {
+			t.Errorf("query %s: state %s (%s), want %s", q.Name, q.State, q.Reason, want[q.Name])
+		}
+		delete(want, q.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("queries missing from the status: %v", want)
+	}
+	for _, q := range st.Queries {
+		switch q.Name {
+		case "stale_one":
+			if !q.Stale || q.MaxAgeSeconds != (27*time.Hour).Seconds() {
+				t.Errorf("stale_one: stale %v, max age %vs (want 24h + 3h)", q.Stale, q.MaxAgeSeconds)
+			}
+		case "weekly_one":
+			if q.Stale || q.MaxAgeSeconds != (7*24*time.Hour+3*time.Hour).Seconds() {
+				t.Errorf("weekly_one: stale %v, max age %vs (want 7d + 3h)", q.Stale, q.MaxAgeSeconds)
+			}
+		}
+	}
+
+	// A grace that covers three days makes nothing stale, but the failures
+	// still fail the status.
+	w.cfg.FreshnessGrace = 80 * time.Hour
+	w.start()
+	_, b = w.do("GET", "/api/v1/status", "", "")
+	st = api.Status{}
+	if err := json.Unmarshal(b, &st); err != nil || st.Stale || !st.Failing {
+		t.Errorf("with 80h of grace: stale %v failing %v (%v)", st.Stale, st.Failing, err)
+	}
+
+	// A healthy catalog: 200.
+	h := newWorld(t, api.Config{Token: runToken}, true)
+	resp, b = h.do("GET", "/api/v1/status", "", "")
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"state":"ok"`) {
+		t.Errorf("healthy status: %d %s", resp.StatusCode, b)
+	}
+	resp, _ = h.do("GET", "/", "", "")
+	if resp.StatusCode != 200 {
+		t.Errorf("healthy page: %d", resp.StatusCode)
+	}
+
+	// Dumps: a failed newest dump fails the status; an old load is stale.
+	ctx := t.Context()
+	id, err := h.store.StartDump(ctx, history.Dump{Group: "gitlab-org", Status: history.DumpSucceeded,
+		StartedAt: h.now.Add(-2 * time.Hour), FinishedAt: h.now.Add(-time.Hour), Rows: 10, Tables: 2, Location: "dumps/x/1/"})
+	if err != nil || id == 0 {
+		t.Fatal(err)
+	}
+	if _, err := h.store.StartDumpLoad(ctx, history.DumpLoad{Location: "dumps/x/1/", Status: history.DumpSucceeded,
+		SnapshotTime: h.now.Add(-40 * time.Hour), StartedAt: h.now.Add(-time.Hour), FinishedAt: h.now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	h.api.Invalidate()
+	resp, b = h.do("GET", "/api/v1/status", "", "")
+	st = api.Status{}
+	if err := json.Unmarshal(b, &st); err != nil || resp.StatusCode != 503 || len(st.Dumps) != 2 ||
+		st.Dumps[0].State != "ok" || st.Dumps[1].State != "stale" || st.Failing {
+		t.Errorf("with an old load: %d %+v", resp.StatusCode, st.Dumps)
+	}
+	resp, b = h.do("GET", "/api/v1/dumps", "", "")
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"group":"gitlab-org"`) || !strings.Contains(string(b), `"loads":[{`) {
+		t.Errorf("dumps: %d %s", resp.StatusCode, b)
+	}
+	w.checkNoSecrets()
+	h.checkNoSecrets()
+}
+
+func TestReadToken(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, api.Config{Token: runToken, ReadToken: readToken}, true)
+	for _, path := range []string{"/api/v1/status", "/api/v1/runs", "/api/v1/runs/1", "/api/v1/queries",
+		"/api/v1/queries/fresh_one", "/api/v1/dumps", "/metrics", "/"} {
+		if resp, b := w.do("GET", path, "", ""); resp.StatusCode != 401 || errorShape(t, path, b) != "unauthorized" ||
+			resp.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("GET %s without a token: %d", path, resp.StatusCode)
+		}
+		if resp, _ := w.do("GET", path, "Bearer nope", ""); resp.StatusCode != 403 {
+			t.Errorf("GET %s with a wrong token: %d", path, resp.StatusCode)
+		}
+		if resp, b := w.do("GET", path, "Bearer "+readToken, ""); resp.StatusCode != 200 {
+			t.Errorf("GET %s with the read token: %d %s", path, resp.StatusCode, b)
+		}
+	}
+	// A browser sends it as the password of basic authentication.
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", w.srv.URL+"/", nil)
+	req.SetBasicAuth("wall", readToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Errorf("page with basic auth: %v %v", resp.StatusCode, err)
+	}
+	_ = resp.Body.Close()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if resp, _ := w.do("GET", path, "", ""); resp.StatusCode != 200 {
+			t.Errorf("GET %s needs no token: %d", path, resp.StatusCode)
+		}
+	}
+	// The read token does not start runs.
+	if resp, _ := w.do("POST", "/api/v1/runs", "Bearer "+readToken, ""); resp.StatusCode != 403 {
+		t.Errorf("POST with the read token: %d", resp.StatusCode)
+	}
+	w.checkNoSecrets()
+}
+
+func TestNewRefusesNoToken(t *testing.T) {
+	t.Parallel()
+	deps := api.Deps{History: (*history.Store)(nil), Runs: &runner.Scheduler{}}
+	if _, err := api.New(api.Config{}, deps); err == nil || !strings.Contains(err.Error(), "api.token") {
+		t.Errorf("New without a token: %v", err)
+	}
+	if _, err := api.New(api.Config{AllowUnauthenticatedRuns: true}, deps); err != nil {
+		t.Errorf("New without a token, explicitly allowed: %v", err)
+	}
+	if _, err := api.New(api.Config{Token: "x", ReadToken: "x"}, deps); err == nil {
+		t.Error("New with read token = run token: no error")
+	}
+}
+
+func TestUnauthenticatedRunsWhenAllowed(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, api.Config{AllowUnauthenticatedRuns: true}, true)
+	resp, b := w.do("POST", "/api/v1/runs", "", "")
+	if resp.StatusCode != 202 {
+		t.Fatalf("POST without a token, allowed: %d %s", resp.StatusCode, b)
+	}
+	if names := <-w.run.names; len(names) != len(w.cat.Queries) {
+		t.Errorf("an empty body ran %v, want every query", names)
+	}
+	w.run.release <- struct{}{}
+}
+
+func TestApprovalNoneSaysSoOnEveryResponse(t *testing.T) {
+	t.Parallel()
+	for _, approval := range []string{"none", "git"} {
+		w := newWorld(t, api.Config{Token: runToken, Approval: approval}, false)
+		for _, path := range []string{"/healthz", "/readyz", "/api/v1/status", "/api/v1/runs", "/api/v1/runs/1",
+			"/api/v1/runs/0", "/api/v1/queries", "/api/v1/queries/fresh_one", "/api/v1/dumps", "/metrics", "/", "/nope"} {
+			resp, b := w.do("GET", path, "", "")
+			says := resp.Header.Get("X-Metricgate-Approval") == "none" && strings.Contains(resp.Header.Get("Warning"), "approval is none")
+			switch {
+			case strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json"):
+				says = says && strings.HasPrefix(string(b), `{"warning":"queries.approval is none`)
+			case path == "/":
+				says = says && strings.Contains(string(b), "queries.approval is none")
+			case path == "/metrics":
+				says = says && strings.Contains(string(b), "metricgate_approval_none 1")
+			}
+			if approval == "none" && !says {
+				t.Errorf("approval none: GET %s does not say so:\n%v\n%.300s", path, resp.Header, b)
+			}
+			if approval == "git" && (resp.Header.Get("X-Metricgate-Approval") != "" || strings.Contains(string(b), "approval is none")) {
+				t.Errorf("approval git: GET %s warns of approval none", path)
+			}
+		}
+	}
+}
+
+// panicky is a history whose run list panics.
+type panicky struct{ *history.Store }
+
+func (panicky) Runs(context.Context, int) ([]history.Run, error) { panic("kaboom") }
+
+func TestPanicIsA500InTheErrorShape(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, api.Config{Token: runToken}, true)
+	w.history = panicky{w.store}
+	w.start()
+	resp, b := w.do("GET", "/api/v1/runs", "", "")
+	if resp.StatusCode != 500 || errorShape(t, "panic", b) != "internal" || strings.Contains(string(b), "kaboom") {
+		t.Errorf("panic: %d %s", resp.StatusCode, b)
+	}
+	if !strings.Contains(w.log.String(), "kaboom") || !strings.Contains(w.log.String(), resp.Header.Get(api.RequestIDHeader)) {
+		t.Errorf("the panic is not logged with the request id:\n%s", w.log)
+	}
+	// The server goes on.
+	if resp, _ := w.do("GET", "/healthz", "", ""); resp.StatusCode != 200 {
+		t.Errorf("after a panic: %d", resp.StatusCode)
+	}
+}
+
+func TestHistoryDownIsNotReadyAndLeaksNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, api.Config{Token: runToken, ReadToken: readToken, CacheTTL: -1}, true)
+	_ = w.store.Close()
+	resp, b := w.do("GET", "/readyz", "", "")
+	if resp.StatusCode != 503 || errorShape(t, "readyz", b) != "not_ready" {
+		t.Errorf("readyz with the history closed: %d %s", resp.StatusCode, b)
+	}
+	resp, b = w.do("GET", "/api/v1/status", "Bearer "+readToken, "")
+	if resp.StatusCode != 500 || errorShape(t, "status", b) != "internal" {
+		t.Errorf("status with the history closed: %d %s", resp.StatusCode, b)
+	}
+	if !strings.Contains(w.log.String(), `"level":"ERROR"`) {
+		t.Errorf("the failure is not logged:\n%s", w.log)
+	}
+	w.checkNoSecrets()
+}
+
+func TestRequestID(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, api.Config{Token: runToken}, true)
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", w.srv.URL+"/api/v1/runs/0", nil)
+	req.Header.Set(api.RequestIDHeader, "abc-123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.Header.Get(api.RequestIDHeader) != "abc-123" || !strings.Contains(string(b), `"request_id":"abc-123"`) {
+		t.Errorf("a plain client id is kept: %v %s", resp.Header, b)
+	}
+	req.Header.Set(api.RequestIDHeader, "<script>"+strings.Repeat("x", 100))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if id := resp.Header.Get(api.RequestIDHeader); len(id) != 16 || strings.Contains(id, "<") {
+		t.Errorf("a strange client id is replaced: %q", id)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, api.Config{Token: runToken}, false)
+	w.do("GET", "/healthz", "", "")
+	resp, b := w.do("GET", "/metrics", "", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("metrics: %d", resp.StatusCode)
+	}
+	for _, want := range []string{
+		`metricgate_query_last_success_timestamp_seconds{query="fresh_one"} `,
+		`metricgate_query_last_duration_seconds{query="fresh_one"} 90`,
+		`metricgate_query_last_rows_loaded{query="fresh_one"} 120`,
+		`metricgate_query_last_rows_suppressed{query="fresh_one"} 7`,
+		`metricgate_query_consecutive_failures{query="failing_one"} 2`,
+		`metricgate_query_stale{query="stale_one"} 1`,
+		`metricgate_query_stale{query="fresh_one"} 0`,
+		`metricgate_query_last_status{query="failing_one",status="failed"} 1`,
+		`metricgate_run_last_status{status="partial"} 1`,
+		`metricgate_run_last_duration_seconds 120`,
+		`metricgate_run_next_timestamp_seconds `,
+		`metricgate_stale 1`,
+		`metricgate_failing 1`,
+		`metricgate_status_ok 0`,
+		`metricgate_http_requests_total{`,
+		`go_goroutines `,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestPage(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, api.Config{Token: runToken}, false)
+	resp, b := w.do("GET", "/", "", "")
+	page := string(b)
+	if resp.StatusCode != 503 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, q := range []string{"fresh_one", "failing_one", "stale_one", "weekly_one", "new_one"} {
+		if !strings.Contains(page, `data-query="`+q+`"`) {
+			t.Errorf("page has no row for %s", q)
+		}
+	}
+	for _, want := range []string{`data-query="failing_one" data-state="failing"`, `<svg class="chart"`, `class="fail"`,
+		`column &#34;x&#34; does not exist`, `<polyline class="rows"`, "FAILING", `name="viewport"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("the page has a script")
+	}
+}
