@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -109,7 +108,7 @@ func cmdApprovals(ctx context.Context, e *env, args []string) int {
 		// The history database, when configured, holds the approvals
 		// proven before: those cost no API call.
 		if cfg.History.URL != "" {
-			if store, err = openHistory(ctx, cfg); err != nil {
+			if store, err = openApprovalHistory(ctx, cfg); err != nil {
 				return e.fail(failCode(err), "approvals", "%v", err)
 			}
 			defer func() { _ = store.Close() }()
@@ -142,8 +141,8 @@ func cmdApprovals(ctx context.Context, e *env, args []string) int {
 	return ExitOK
 }
 
-// openHistory opens the history database and applies its migrations.
-func openHistory(ctx context.Context, cfg *Config) (*history.Store, error) {
+// openApprovalHistory opens the history database and applies its migrations.
+func openApprovalHistory(ctx context.Context, cfg *Config) (*history.Store, error) {
 	openCtx, cancel := context.WithTimeoutCause(ctx, connectTimeout,
 		fmt.Errorf("connect to the history database: no answer within %v", connectTimeout))
 	defer cancel()
@@ -221,5 +220,3 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
-
-var errNoMR = errors.New("no merge request: run in a merge-request pipeline (CI_MERGE_REQUEST_IID) or pass --mr IID")

@@ -14,16 +14,25 @@ import (
 )
 
 const (
-	planArgs    = "[--config FILE] NAME"
+	planArgs    = "[--config FILE] NAME | --mr-note [--mr IID] [--base REF]"
 	planSummary = "show what a query would load: columns and types, EXPLAIN cost, groups, a group-size histogram, suppressed rows (never a row of data)"
 )
 
 func cmdPlan(ctx context.Context, e *env, args []string) int {
 	fl := newFlags(e, "plan", planArgs, planSummary)
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
+	mrNote := fl.Bool("mr-note", false, "plan every query the merge request changes and post the result as one note on it (in its pipeline)")
+	mrIID := fl.Int64("mr", 0, "merge request `IID` for --mr-note (default $CI_MERGE_REQUEST_IID)")
+	base := fl.String("base", "", "commit or branch to diff against for --mr-note (default $CI_MERGE_REQUEST_DIFF_BASE_SHA, else the target branch)")
 	pos, code, done := parseInterleaved(fl, args)
 	if done {
 		return code
+	}
+	if *mrNote {
+		if len(pos) > 0 {
+			return e.fail(ExitUsage, "plan", "--mr-note plans the changed queries: name none")
+		}
+		return planNote(ctx, e, *configPath, *mrIID, *base)
 	}
 	if len(pos) != 1 {
 		fl.Usage()

@@ -596,3 +596,41 @@ func RepoPrefix(dir string) (prefix string, ok bool) {
 	}
 	return filepath.ToSlash(rel), true
 }
+
+// UpsertNote makes body the text of this tool's note on merge request iid:
+// it updates, in place, the first note whose body contains marker (a
+// hidden HTML comment), or creates one. It returns the note's ID and
+// whether it existed.
+func (g *GitLab) UpsertNote(ctx context.Context, iid int64, marker, body string) (id int64, updated bool, err error) {
+	if !strings.Contains(body, marker) {
+		return 0, false, fmt.Errorf("note for !%d: body lacks its marker", iid)
+	}
+	opt := &gitlab.ListMergeRequestNotesOptions{ListOptions: gitlab.ListOptions{PerPage: pageSize},
+		OrderBy: gitlab.Ptr("created_at"), Sort: gitlab.Ptr("asc")}
+	var found *gitlab.Note
+	for n, err := range gitlab.Scan2(func(po gitlab.PaginationOptionFunc) ([]*gitlab.Note, *gitlab.Response, error) {
+		return g.client.Notes.ListMergeRequestNotes(g.cfg.Project, iid, opt, po, gitlab.WithContext(ctx))
+	}) {
+		if err != nil {
+			return 0, false, fmt.Errorf("list notes of !%d: %w", iid, redactToken(err, g.cfg.Token))
+		}
+		if !n.System && strings.Contains(n.Body, marker) {
+			found = n
+			break
+		}
+	}
+	if found != nil {
+		n, _, err := g.client.Notes.UpdateMergeRequestNote(g.cfg.Project, iid, found.ID,
+			&gitlab.UpdateMergeRequestNoteOptions{Body: gitlab.Ptr(body)}, gitlab.WithContext(ctx))
+		if err != nil {
+			return 0, false, fmt.Errorf("update note %d of !%d: %w", found.ID, iid, redactToken(err, g.cfg.Token))
+		}
+		return n.ID, true, nil
+	}
+	n, _, err := g.client.Notes.CreateMergeRequestNote(g.cfg.Project, iid,
+		&gitlab.CreateMergeRequestNoteOptions{Body: gitlab.Ptr(body)}, gitlab.WithContext(ctx))
+	if err != nil {
+		return 0, false, fmt.Errorf("create a note on !%d: %w", iid, redactToken(err, g.cfg.Token))
+	}
+	return n.ID, false, nil
+}
