@@ -36,14 +36,17 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"validate", "[--config FILE] [--format text|json|codequality] [--output FILE] [DIR|FILE...]",
+		{"validate", "[--config FILE] [--format text|json|codequality] [--output FILE] [--source URL] [DIR|FILE...]",
 			"check query files: headers and the SQL guard, every problem at once", cmdValidate},
 		{"demo", demoArgs, demoSummary, cmdDemo},
 		{"run", runArgs, runSummary, cmdRun},
+		{"serve", serveArgs, serveSummary, cmdServe},
 		{"plan", planArgs, planSummary, cmdPlan},
 		{"show", showArgs, showSummary, cmdShow},
 		{"approvals", approvalsArgs, approvalsSummary, cmdApprovals},
 		{"migrate", migrateArgs, migrateSummary, cmdMigrate},
+		{"dump", dumpArgs, dumpSummary, cmdDump},
+		{"load", loadArgs, loadSummary, cmdLoad},
 		{"version", "", "print the version", cmdVersion},
 		{"help", "[COMMAND]", "show help", nil},
 	}

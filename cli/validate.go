@@ -19,17 +19,19 @@ import (
 	"sync/atomic"
 
 	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/guard"
 )
 
 const validateSummary = "check query files: headers and the SQL guard, every problem at once"
 
-func cmdValidate(_ context.Context, e *env, args []string) int {
-	fl := newFlags(e, "validate", "[--config FILE] [--format text|json|codequality] [--output FILE] [DIR|FILE...]",
+func cmdValidate(ctx context.Context, e *env, args []string) int {
+	fl := newFlags(e, "validate", "[--config FILE] [--format text|json|codequality] [--output FILE] [--source URL] [DIR|FILE...]",
 		validateSummary+" (default DIR: queries.dir); exit 0 when all pass, 1 on problems, 2 on usage errors")
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
 	format := fl.String("format", "text", "report `format`: text (compiler-style, on stderr), json, or codequality (GitLab Code Quality report)")
 	output := fl.String("output", "", "write the json or codequality report to `file` instead of standard output")
+	source := fl.String("source", "", "also check dump.yml's tables and columns against the information_schema of the database at `URL`")
 	if code, done := parseFlags(fl, args); done {
 		return code
 	}
@@ -60,6 +62,9 @@ func cmdValidate(_ context.Context, e *env, args []string) int {
 	rep, err := validateFiles(files, cfg.catalogConfig(), g)
 	if err != nil {
 		return e.fail(ExitProblems, "validate", "%v", err)
+	}
+	if code, err := validateDump(ctx, cfg, *source, rep); err != nil {
+		return e.fail(code, "validate", "%v", err)
 	}
 	switch {
 	case *format == "text":
@@ -158,6 +163,53 @@ func collectQueryFiles(targets []string) (*queryFiles, error) {
 type validation struct {
 	Files    int
 	Problems []catalog.Problem
+	// DumpPath is the dump definition validated with the queries ("" when
+	// there is none), DumpTables its table count.
+	DumpPath   string
+	DumpTables int
+}
+
+// validateDump checks the dump definition (dump.config) when it exists —
+// or when --source asks for it — and, with a source URL, its tables and
+// columns against the source's information_schema; problems join rep's.
+func validateDump(ctx context.Context, cfg *Config, source string, rep *validation) (int, error) {
+	path := cfg.Dump.Config
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) && source == "" {
+			return 0, nil
+		}
+		return ExitUsage, fmt.Errorf("dump definition: %w", err)
+	}
+	rep.DumpPath = path
+	def, err := dump.ParseConfig(os.DirFS(filepath.Dir(path)), filepath.Base(path), cfg.Guard.RedColumns)
+	var ps dump.Problems
+	switch {
+	case errors.As(err, &ps):
+	case err != nil:
+		return ExitProblems, err
+	default:
+		def.Path = path
+		rep.DumpTables = len(def.Tables)
+		if cfg.Dump.Group != def.Group {
+			ps = append(ps, dump.Problem{Line: 1, Col: 1,
+				Message: fmt.Sprintf("group %s differs from the configuration's dump.group %s", def.Group, cfg.Dump.Group)})
+		}
+		if source != "" {
+			var drift *dump.DriftError
+			err := dump.CheckURL(ctx, source, def)
+			switch {
+			case errors.As(err, &drift):
+				ps = append(ps, def.DriftProblems(drift)...)
+			case err != nil:
+				return ExitProblems, fmt.Errorf("check %s against the source: %w", path, err)
+			}
+		}
+	}
+	slices.SortStableFunc(ps, func(a, b dump.Problem) int { return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col)) })
+	for _, p := range ps {
+		rep.Problems = append(rep.Problems, catalog.Problem{Path: path, Line: p.Line, Col: p.Col, Rule: "dump", Message: p.Message})
+	}
+	return 0, nil
 }
 
 // validateFiles checks headers (catalog) and SQL (guard) of every file, and
@@ -211,14 +263,22 @@ func validateFiles(qf *queryFiles, cfg catalog.Config, g *guard.Guard) (*validat
 
 func (v *validation) summary() string {
 	if len(v.Problems) == 0 {
-		return fmt.Sprintf("%d %s OK", v.Files, plural(v.Files, "query file", "query files"))
+		s := fmt.Sprintf("%d %s OK", v.Files, plural(v.Files, "query file", "query files"))
+		if v.DumpPath != "" {
+			s += fmt.Sprintf(", %s OK (%d %s)", v.DumpPath, v.DumpTables, plural(v.DumpTables, "table", "tables"))
+		}
+		return s
 	}
 	files := map[string]bool{}
 	for _, p := range v.Problems {
 		files[p.Path] = true
 	}
+	total := v.Files
+	if v.DumpPath != "" {
+		total++
+	}
 	return fmt.Sprintf("%d %s in %d of %d %s", len(v.Problems), plural(len(v.Problems), "problem", "problems"),
-		len(files), v.Files, plural(v.Files, "file", "files"))
+		len(files), total, plural(total, "file", "files"))
 }
 
 func plural(n int, one, many string) string {
@@ -327,7 +387,7 @@ func (v *validation) writeCodeQuality(w io.Writer) error {
 func severity(rule string) string {
 	switch {
 	case rule == guard.RuleRedColumn || rule == guard.RuleNotAggregate || rule == guard.RuleCollecting ||
-		rule == guard.RuleStatement || rule == guard.RuleFunction:
+		rule == guard.RuleStatement || rule == guard.RuleFunction || rule == "dump":
 		return "blocker"
 	case strings.HasPrefix(rule, "guard/"):
 		return "critical"

@@ -50,6 +50,8 @@ type Table struct {
 	Scope Scope
 	// Line is where the table is declared, for messages.
 	Line, Col int
+	// pos is where each column is listed.
+	pos map[string][2]int
 }
 
 // Pseudonymized reports whether column c is pseudonymized.
@@ -301,7 +303,39 @@ func (p *parser) table(name string, k, v *yaml.Node, red *redSet) *Table {
 	if len(p.problems) > before {
 		return nil
 	}
+	t.pos = map[string][2]int{}
+	for c, n := range colPos {
+		t.pos[c] = [2]int{n.Line, n.Column}
+	}
 	return t
+}
+
+// DriftProblems positions the drift of a *DriftError in dump.yml: a
+// listed column at its entry, a table or a column only the scope reads at
+// the table's entry (or at 1:1 for a table only the scope rules read).
+func (def *Definition) DriftProblems(e *DriftError) Problems {
+	var out Problems
+	for _, d := range e.Missing {
+		line, col := 1, 1
+		msg := fmt.Sprintf("the source has no %s (read by the scope rules)", d)
+		for _, t := range def.Tables {
+			if t.Name != d.Table {
+				continue
+			}
+			line, col = t.Line, t.Col
+			msg = fmt.Sprintf("table %s: the source has no such table", d.Table)
+			if d.Column != "" {
+				msg = fmt.Sprintf("table %s: the source has no column %s", d.Table, d.Column)
+				if p, ok := t.pos[d.Column]; ok {
+					line, col = p[0], p[1]
+				} else {
+					msg += " (read by its scope)"
+				}
+			}
+		}
+		out = append(out, Problem{Path: def.Path, Line: line, Col: col, Message: msg})
+	}
+	return out
 }
 
 func (p *parser) identList(table, key string, n *yaml.Node, pos map[string]*yaml.Node) []string {

@@ -38,17 +38,43 @@ func (c SourceColumn) Typmod() int32 {
 type DriftError struct {
 	// Path is dump.yml's name.
 	Path string
-	// Missing are "table notes" or "column notes.internal", sorted.
-	Missing []string
+	// Missing are the missing tables (Column "") and columns, by table.
+	Missing []Drift
+}
+
+// Drift is one missing table (Column "") or column.
+type Drift struct{ Table, Column string }
+
+func (d Drift) String() string {
+	if d.Column == "" {
+		return "table " + d.Table
+	}
+	return "column " + d.Table + "." + d.Column
 }
 
 func (e *DriftError) Error() string {
-	return fmt.Sprintf("%s does not match the source schema (%d missing): %s", e.Path, len(e.Missing), strings.Join(e.Missing, ", "))
+	s := make([]string, len(e.Missing))
+	for i, d := range e.Missing {
+		s[i] = d.String()
+	}
+	return fmt.Sprintf("%s does not match the source schema (%d missing): %s", e.Path, len(e.Missing), strings.Join(s, ", "))
 }
 
 // querier is what the drift check needs: a connection or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// CheckURL connects to the source at url and runs CheckSource, for
+// `metricgate validate --source`.
+func CheckURL(ctx context.Context, url string, def *Definition) error {
+	conn, err := connect(ctx, url, "metricgate validate")
+	if err != nil {
+		return err
+	}
+	defer closeConn(ctx, conn)
+	_, err = CheckSource(ctx, conn, def)
+	return err
 }
 
 // CheckSource compares every table and column of def, and every column
@@ -91,15 +117,15 @@ func CheckSource(ctx context.Context, q querier, def *Definition) (map[string]ma
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read information_schema.columns: %w", err)
 	}
-	var missing []string
+	var missing []Drift
 	for _, table := range tables {
 		if have[table] == nil {
-			missing = append(missing, "table "+def.Schema+"."+table)
+			missing = append(missing, Drift{Table: table})
 			continue
 		}
 		for _, c := range need[table] {
 			if _, ok := have[table][c]; !ok {
-				missing = append(missing, "column "+table+"."+c)
+				missing = append(missing, Drift{Table: table, Column: c})
 			}
 		}
 	}

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"gitlab.com/metricgate/metricgate/dump"
+	"gitlab.com/metricgate/metricgate/history"
+)
+
+const (
+	loadArgs    = "[--config FILE] [--schema NAME] [--force] [--verbose]"
+	loadSummary = "load the newest complete dump into the warehouse, all tables swapped in together (warehouse side)"
+)
+
+func cmdLoad(ctx context.Context, e *env, args []string) int {
+	fl := newFlags(e, "load", loadArgs, loadSummary)
+	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
+	schema := fl.String("schema", "gitlab_public", "warehouse `schema` the dump's tables go to (it belongs to the dump)")
+	force := fl.Bool("force", false, "load the newest complete dump even if it is already loaded")
+	verbose := fl.Bool("verbose", false, "log every step on stderr, not only warnings and errors")
+	if code, done := parseFlags(fl, args); done {
+		return code
+	}
+	if fl.NArg() > 0 {
+		return e.fail(ExitUsage, "load", "unexpected argument %q", fl.Arg(0))
+	}
+	cfg, err := loadConfig(*configPath, e.environ)
+	if err != nil {
+		return e.fail(ExitUsage, "load", "%v", err)
+	}
+	switch {
+	case cfg.History.URL == "":
+		return e.fail(ExitUsage, "load", "history.url is not set: every load is recorded (METRICGATE_HISTORY_URL)")
+	case cfg.Dump.StorageURL == "":
+		return e.fail(ExitUsage, "load", "dump.storage_url is not set (METRICGATE_DUMP_STORAGE_URL)")
+	}
+	store, err := openDumpHistory(ctx, cfg)
+	if err != nil {
+		return e.fail(ExitProblems, "load", "%v", err)
+	}
+	defer func() { _ = store.Close() }()
+	wh, err := openWarehouse(ctx, cfg.Warehouse.URL.Reveal())
+	if err != nil {
+		return e.fail(ExitUsage, "load", "%v", err)
+	}
+	defer func() { _ = wh.Close() }()
+	res, err := runLoad(ctx, e, cfg.Dump.StorageURL, dump.LoadConfig{Schema: *schema, Force: *force}, wh, store, *verbose)
+	if err != nil {
+		return e.fail(ExitProblems, "load", "%v", err)
+	}
+	_ = res
+	return ExitOK
+}
+
+// runLoad loads the newest complete dump from storageURL into wh and
+// prints what it did.
+func runLoad(ctx context.Context, e *env, storageURL string, cfg dump.LoadConfig, wh warehouseWriter, store dump.LoadRecorder, verbose bool) (*dump.LoadResult, error) {
+	dwh, ok := wh.(dump.Warehouse)
+	if !ok {
+		return nil, fmt.Errorf("this warehouse cannot load dumps")
+	}
+	bucket, err := dump.OpenBucket(ctx, storageURL)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = bucket.Close() }()
+	res, err := dump.NewLoader(cfg, bucket, dwh, store, commandLogger(e, verbose)).Load(ctx)
+	if err != nil {
+		return res, err
+	}
+	m := res.Manifest
+	switch res.Status {
+	case history.DumpSkipped:
+		fmt.Fprintf(e.stdout, "dump %s (snapshot %s) is already loaded: nothing to do\n", m.Location, m.SnapshotTime.Format("2006-01-02 15:04:05Z07:00"))
+	default:
+		fmt.Fprintf(e.stdout, "loaded dump %s (snapshot %s): %d tables, %d rows into schema %s in %s\n",
+			m.Location, m.SnapshotTime.Format("2006-01-02 15:04:05Z07:00"), res.Tables, res.Rows, cfgSchema(cfg), res.Duration.Round(1e6))
+	}
+	for _, loc := range res.Incomplete {
+		fmt.Fprintf(e.stderr, "metricgate load: %s has no manifest.json (incomplete, failed or still running): not loaded\n", loc)
+	}
+	return res, nil
+}
+
+func cfgSchema(c dump.LoadConfig) string {
+	if c.Schema == "" {
+		return "gitlab_public"
+	}
+	return c.Schema
+}
