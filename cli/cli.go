@@ -40,6 +40,7 @@ func commands() []command {
 			"check query files: headers and the SQL guard, every problem at once", cmdValidate},
 		{"demo", demoArgs, demoSummary, cmdDemo},
 		{"run", runArgs, runSummary, cmdRun},
+		{"serve", serveArgs, serveSummary, cmdServe},
 		{"plan", planArgs, planSummary, cmdPlan},
 		{"show", showArgs, showSummary, cmdShow},
 		{"approvals", approvalsArgs, approvalsSummary, cmdApprovals},

@@ -74,8 +74,19 @@ type Config struct {
 	API struct {
 		// Listen address of the status API. Default ":8080".
 		Listen string `yaml:"listen"`
-		// Token guards POST /api/v1/runs.
+		// Token guards POST /api/v1/runs. serve refuses to start without
+		// it unless AllowUnauthenticatedRuns.
 		Token Secret `yaml:"token"`
+		// ReadToken, when set, guards every GET route but /healthz and
+		// /readyz (as a bearer token, or as a basic-auth password for
+		// browsers). Default: not set, the GET routes are open.
+		ReadToken Secret `yaml:"read_token"`
+		// AllowUnauthenticatedRuns lets serve start without a token: anyone
+		// who reaches the API can then start runs. Default false.
+		AllowUnauthenticatedRuns bool `yaml:"allow_unauthenticated_runs"`
+		// FreshnessGrace is added to a query's schedule period (and to the
+		// day of a dump) before the status calls its data stale. Default 3h.
+		FreshnessGrace Duration `yaml:"freshness_grace"`
 	} `yaml:"api"`
 	GitLab struct {
 		// URL of the GitLab instance. Default "https://gitlab.com".
@@ -163,6 +174,9 @@ func (c *Config) withDefaults() {
 	}
 	if c.API.Listen == "" {
 		c.API.Listen = ":8080"
+	}
+	if c.API.FreshnessGrace == 0 {
+		c.API.FreshnessGrace = Duration(3 * time.Hour)
 	}
 	if c.GitLab.URL == "" {
 		c.GitLab.URL = "https://gitlab.com"
@@ -397,6 +411,12 @@ func setFromString(fv reflect.Value, val string) error {
 	switch fv.Kind() {
 	case reflect.String:
 		fv.SetString(val)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", val)
+		}
+		fv.SetBool(b)
 	case reflect.Int:
 		n, err := strconv.Atoi(val)
 		if err != nil {

@@ -258,9 +258,11 @@ func (s *Scheduler) acquire(trigger string, tick time.Time) (release func(), err
 		log.Info("run skipped: another replica holds the run lock")
 		return nil, skip
 	}
+	log.Info("run lock taken")
 	release = func() {
 		unlock()
 		s.busy.Store(false)
+		log.Info("run lock released")
 	}
 	if tick.IsZero() {
 		return release, nil

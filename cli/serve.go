@@ -1,0 +1,323 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"gitlab.com/metricgate/metricgate/api"
+	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/runner"
+)
+
+const (
+	serveArgs    = "[--config FILE] [--listen ADDR] [--log-format json|text] [--shutdown-timeout DURATION]"
+	serveSummary = "run the due queries at every tick of the schedule (one run across replicas) and serve the status API, /metrics and the status page"
+)
+
+// abandonedReason is recorded for the runs a dead process left running.
+const abandonedReason = "abandoned: the metricgate process making this run stopped before it finished"
+
+func cmdServe(ctx context.Context, e *env, args []string) int {
+	fl := newFlags(e, "serve", serveArgs, serveSummary)
+	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
+	listen := fl.String("listen", "", "listen `address` (default api.listen, :8080)")
+	logFormat := fl.String("log-format", "", "log format on stderr: json (default) or text (default on a terminal)")
+	shutdownTimeout := fl.Duration("shutdown-timeout", 30*time.Second,
+		"on SIGTERM, how long the running queries may go on before they are cancelled")
+	if code, done := parseFlags(fl, args); done {
+		return code
+	}
+	if fl.NArg() > 0 {
+		return e.fail(ExitUsage, "serve", "unexpected argument %q", fl.Arg(0))
+	}
+	cfg, err := loadConfig(*configPath, e.environ)
+	if err != nil {
+		return e.fail(ExitUsage, "serve", "%v", err)
+	}
+	if *listen != "" {
+		cfg.API.Listen = *listen
+	}
+	if err := cfg.requireServe(); err != nil {
+		return e.fail(ExitUsage, "serve", "%v", err)
+	}
+	if *shutdownTimeout <= 0 {
+		return e.fail(ExitUsage, "serve", "--shutdown-timeout %s: must be positive", *shutdownTimeout)
+	}
+	format := *logFormat
+	if format == "" {
+		format = "json"
+		if isTerminal(e.stderr) {
+			format = "text"
+		}
+	}
+	var handler slog.Handler
+	switch format {
+	case "json":
+		handler = slog.NewJSONHandler(e.stderr, nil)
+	case "text":
+		handler = slog.NewTextHandler(e.stderr, nil)
+	default:
+		return e.fail(ExitUsage, "serve", "--log-format %q: must be json or text", format)
+	}
+	log := slog.New(handler)
+	if err := serve(ctx, cfg, log, *shutdownTimeout); err != nil {
+		log.Error("serve", slog.String("error", err.Error()))
+		return failCode(err)
+	}
+	return ExitOK
+}
+
+// requireServe names the first setting serve needs that is not set, or
+// that is unsafe.
+func (c *Config) requireServe() error {
+	if err := c.requireRun(); err != nil {
+		return err
+	}
+	if c.API.Token == "" && !c.API.AllowUnauthenticatedRuns {
+		return &configError{"api.token is not set: POST /api/v1/runs needs it (set it in the config file or METRICGATE_API_TOKEN, " +
+			"or set api.allow_unauthenticated_runs: true to let anyone who reaches the API start runs)"}
+	}
+	if c.API.ReadToken != "" && c.API.ReadToken == c.API.Token {
+		return &configError{"api.read_token must differ from api.token"}
+	}
+	if c.API.FreshnessGrace < 0 {
+		return &configError{"api.freshness_grace: must be positive"}
+	}
+	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+		return &configError{fmt.Sprintf("api.listen %q: want host:port or :port", c.API.Listen)}
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// serve runs until ctx is cancelled (SIGTERM, SIGINT), then shuts down:
+// no new runs or queries, the running queries get shutdownTimeout to end,
+// the run records its outcome, the HTTP server drains.
+func serve(ctx context.Context, cfg *Config, log *slog.Logger, shutdownTimeout time.Duration) (err error) {
+	sched, err := catalog.ParseSchedule(cfg.Schedule)
+	if err != nil {
+		return &configError{fmt.Sprintf("schedule %q: %v", cfg.Schedule, err)}
+	}
+	// Listen first: /healthz answers while serve waits for the run lock
+	// (another replica in the middle of a run), /readyz and the rest
+	// answer 503 "starting" until then.
+	ln, err := net.Listen("tcp", cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.API.Listen, err)
+	}
+	openCtx, cancel := context.WithTimeoutCause(ctx, connectTimeout,
+		fmt.Errorf("connect to the history database: no answer within %v", connectTimeout))
+	reads, err := history.Open(openCtx, cfg.History.URL.Reveal())
+	cancel()
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer func() { err = errors.Join(err, reads.Close()) }()
+
+	var cat atomic.Pointer[catalog.Catalog]
+	runs := &lateRuns{schedule: sched}
+	a, err := api.New(cfg.apiConfig(), api.Deps{History: reads, Runs: runs, Catalog: cat.Load, Logger: log})
+	if err != nil {
+		_ = ln.Close()
+		return &configError{err.Error()}
+	}
+	a.SetStarting("waiting for the run lock to migrate the history database")
+	srv := api.NewServer(cfg.API.Listen, a, log)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", slog.String("addr", ln.Addr().String()))
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if serr := srv.Shutdown(sctx); serr != nil {
+			err = errors.Join(err, fmt.Errorf("shut down the HTTP server: %w", serr))
+		}
+	}()
+
+	d, err := startUp(ctx, cfg, log, reads)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, d.close()) }()
+
+	c, problems, err := loadCatalog(cfg)
+	if err != nil {
+		return &configError{err.Error()}
+	}
+	cat.Store(c)
+	logProblems(log, problems)
+	plan := func(ctx context.Context, names []string, all bool, now time.Time) (runner.Options, error) {
+		c, problems, err := loadCatalog(cfg)
+		if err != nil {
+			return runner.Options{}, err
+		}
+		cat.Store(c)
+		logProblems(log, problems)
+		selected, err := selectQueries(ctx, c, names, all, d.store, now)
+		if err != nil {
+			return runner.Options{}, err
+		}
+		var invalid []runner.Invalid
+		if len(names) == 0 {
+			invalid = invalidQueries(cfg, c, problems)
+		}
+		return runner.Options{Queries: selected, Invalid: invalid}, nil
+	}
+	s, err := runner.NewScheduler(runner.SchedulerConfig{Schedule: cfg.Schedule, ShutdownTimeout: shutdownTimeout},
+		runner.SchedulerDeps{Runner: d.runner, Store: d.store, Plan: plan, Logger: log})
+	if err != nil {
+		return &configError{err.Error()}
+	}
+	runs.s.Store(s)
+	// Runs outlive the signal: Shutdown ends them, at its deadline.
+	s.Start(context.WithoutCancel(ctx))
+	a.SetStarting("")
+	a.Invalidate()
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("schedule", cfg.Schedule),
+		slog.Time("next_run", s.Next(time.Now()).UTC()), slog.Int("queries", len(c.Queries)),
+		slog.String("approval", cfg.Queries.Approval))
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: no new runs; the running queries get the shutdown timeout",
+			slog.Duration("timeout", shutdownTimeout))
+	case err := <-served:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", slog.String("error", err.Error()))
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout+time.Minute)
+	defer cancel()
+	if err := s.Shutdown(sctx); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// startUp holds the run lock (waiting while another replica makes a run)
+// to migrate the history database and mark the runs a dead process left
+// running as failed, then opens the warehouse and the runner.
+func startUp(ctx context.Context, cfg *Config, log *slog.Logger, store *history.Store) (*daily, error) {
+	release, ok, err := store.TryRunLock(ctx)
+	if err == nil && !ok {
+		log.Info("waiting for the run lock: another replica is making a run")
+		release, err = store.RunLock(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	d, err := openDaily(ctx, cfg, log) // migrates
+	if err != nil {
+		return nil, err
+	}
+	n, err := d.store.AbandonRunning(ctx, abandonedReason)
+	if err != nil {
+		_ = d.close()
+		return nil, err
+	}
+	if n > 0 {
+		log.Warn("marked runs left running by a stopped process as failed", slog.Int64("runs", n))
+	}
+	return d, nil
+}
+
+func logProblems(log *slog.Logger, problems catalog.Problems) {
+	for _, p := range problems {
+		log.Warn("invalid query file", slog.String("problem", p.String()))
+	}
+}
+
+// lateRuns is the API's view of the scheduler, which exists only once the
+// start-up is done (the API answers "starting" until then).
+type lateRuns struct {
+	schedule catalog.Schedule
+	s        atomic.Pointer[runner.Scheduler]
+}
+
+func (l *lateRuns) Trigger(ctx context.Context, trigger string, names []string) (int64, error) {
+	s := l.s.Load()
+	if s == nil {
+		return 0, runner.ErrRunInProgress
+	}
+	return s.Trigger(ctx, trigger, names)
+}
+
+func (l *lateRuns) Next(now time.Time) time.Time { return l.schedule.Next(now) }
+
+func (l *lateRuns) Schedule() catalog.Schedule { return l.schedule }
+
+// apiConfig is the API's part of the configuration, with the settings it
+// shows, secrets hidden.
+func (c *Config) apiConfig() api.Config {
+	set := func(s Secret) string {
+		if s == "" {
+			return "not set"
+		}
+		return "set"
+	}
+	settings := []api.Setting{
+		{Key: "schedule", Value: c.Schedule},
+		{Key: "queries.approval", Value: c.Queries.Approval},
+		{Key: "queries.workers", Value: strconv.Itoa(c.Queries.Workers)},
+		{Key: "warehouse", Value: displayURL(c.Warehouse.URL.Reveal())},
+		{Key: "history", Value: displayURL(c.History.URL.Reveal())},
+	}
+	for _, name := range slices.Sorted(mapKeys(c.Sources)) {
+		settings = append(settings, api.Setting{Key: "sources." + name, Value: displayURL(c.Sources[name].URL.Reveal())})
+	}
+	settings = append(settings,
+		api.Setting{Key: "api.token", Value: set(c.API.Token)},
+		api.Setting{Key: "api.read_token", Value: set(c.API.ReadToken)},
+		api.Setting{Key: "api.freshness_grace", Value: time.Duration(c.API.FreshnessGrace).String()})
+	return api.Config{
+		Token:                    c.API.Token.Reveal(),
+		ReadToken:                c.API.ReadToken.Reveal(),
+		AllowUnauthenticatedRuns: c.API.AllowUnauthenticatedRuns,
+		Approval:                 c.Queries.Approval,
+		FreshnessGrace:           time.Duration(c.API.FreshnessGrace),
+		Settings:                 settings,
+		Version:                  Version(),
+	}
+}
+
+// displayURL shows a connection URL without its password or query (which
+// may hold one: ?password=, ?sslpassword=); a key=value connection string,
+// which cannot be redacted reliably, is not shown.
+func displayURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || strings.Contains(s, " ") {
+		return "(connection string not shown)"
+	}
+	u.RawQuery, u.Fragment = "", ""
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	return u.String()
+}
