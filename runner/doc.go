@@ -7,8 +7,9 @@
 //
 //  1. The run is recorded (history) before anything else happens; a run
 //     that cannot be recorded does not start.
-//  2. Approval: the Approver (review.None, review.Git, …) decides which
-//     files may run. The others are recorded as skipped, with the reason.
+//  2. Approval: the Approver (review.None, review.Git, review.GitLab)
+//     decides which files may run. The others are recorded as skipped,
+//     with the reason.
 //  3. The guard checks every query's text again: CI may not have run, or
 //     may have run an older guard. A refused query fails without touching
 //     the source.

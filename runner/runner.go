@@ -32,7 +32,8 @@ type Recorder interface {
 	FinishQueryRun(ctx context.Context, q history.QueryRun) error
 }
 
-// Approver decides which query files may run (review.None, review.Git).
+// Approver decides which query files may run (review.None, review.Git,
+// review.GitLab).
 // The map is keyed by query name; an error means nothing could be decided.
 type Approver interface {
 	Approve(ctx context.Context, queries []*catalog.Query) (map[string]review.Approval, error)
