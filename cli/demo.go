@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
@@ -25,7 +26,7 @@ import (
 )
 
 const (
-	demoArgs    = "[--dir DIR] [--scale N] [--queries DIR] [--warehouse URL]"
+	demoArgs    = "[--dir DIR] [--scale N] [--queries DIR] [--warehouse URL] [--dump FILE]"
 	demoSummary = "start a throwaway GitLab-shaped database and run every query on it into an embedded DuckDB warehouse"
 )
 
@@ -36,6 +37,7 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 	queryDir := fl.String("queries", "", "query `directory` (default: queries/ when present, else the built-in examples)")
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
 	warehouseURL := fl.String("warehouse", "", "warehouse `URL` (default duckdb://DIR/warehouse.duckdb, kept after the demo)")
+	dumpConfig := fl.String("dump", "", "dump definition `file` to dump and load after the queries (default dump.config, skipped when absent)")
 	if code, done := parseFlags(fl, args); done {
 		return code
 	}
@@ -52,6 +54,12 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	fsys, where := demoQueries(*queryDir, cfg.Queries.Dir)
+	if *dumpConfig != "" {
+		if _, err := os.Stat(*dumpConfig); err != nil {
+			return e.fail(ExitUsage, "demo", "--dump %s: %v", *dumpConfig, err)
+		}
+		cfg.Dump.Config = *dumpConfig
+	}
 	if err := runDemo(ctx, e, *dir, *scale, fsys, where, *warehouseURL, cfg); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return e.fail(ExitProblems, "demo", "interrupted")
@@ -174,6 +182,9 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 	writeRunTable(e.stdout, res)
 	fmt.Fprintf(e.stdout, "\n%d queries ran against %d generated rows; rows below min_group_size were suppressed and never written.\n",
 		len(res.Queries), stats.Total())
+	if err := demoDump(ctx, e, cfg, cl.DSN("gitlab"), absDir, store, wh); err != nil {
+		return err
+	}
 	if strings.HasPrefix(whURL, "duckdb://") {
 		path := strings.TrimPrefix(whURL, "duckdb://")
 		rel, relErr := filepath.Rel(".", path)
@@ -207,4 +218,47 @@ func countStatus(res *runner.Result, s history.QueryStatus) (n int) {
 		}
 	}
 	return n
+}
+
+// demoPseudonymKey keys the demo's pseudonyms. It is a fixed, published
+// value for the throwaway demo data only: never use it for a real dump
+// (set dump.pseudonym_key from a secret store).
+const demoPseudonymKey = "metricgate DEMO pseudonym key - not a secret"
+
+// demoDump dumps the demo database's public projects with dump.config (when
+// it exists) under DIR/dumps and loads the dump into the warehouse.
+func demoDump(ctx context.Context, e *env, cfg *Config, sourceURL, dir string, store *history.Store, wh warehouseWriter) error {
+	logf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "demo: "+format+"\n", args...) }
+	if _, err := os.Stat(cfg.Dump.Config); err != nil {
+		logf("no %s here: skipping dump and load", cfg.Dump.Config)
+		return nil
+	}
+	def, err := readDumpDefinition(cfg)
+	if err != nil {
+		return err
+	}
+	// The demo's history starts afresh, and so do its dumps.
+	if err := os.RemoveAll(filepath.Join(dir, "dumps")); err != nil {
+		return err
+	}
+	storage := "file://" + filepath.ToSlash(filepath.Join(dir, "dumps")) + "?create_dir=true"
+	bucket, err := dump.OpenBucket(ctx, storage)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = bucket.Close() }()
+	logf("dumping the public projects of %s (%s, %d tables) to %s with the demo pseudonym key", def.Group, cfg.Dump.Config, len(def.Tables), filepath.Join(dir, "dumps"))
+	m, err := runDump(ctx, e, dump.Config{SourceURL: sourceURL, Keep: cfg.Dump.Keep, PseudonymKey: []byte(demoPseudonymKey),
+		Tool: "metricgate " + Version()}, dump.Deps{Bucket: bucket, Recorder: store,
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}, def)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout)
+	writeDumpTable(e.stdout, m)
+	logf("loading the newest complete dump into the warehouse")
+	if _, err := runLoad(ctx, e, storage, dump.LoadConfig{}, wh, store, false); err != nil {
+		return err
+	}
+	return nil
 }

@@ -31,9 +31,13 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo --queries with a missing directory: exit %d, want %d", code, ExitUsage)
 	}
 	// No queries/ in the package directory: the built-in examples run.
-	code := run(t.Context(), []string{"demo", "--dir", filepath.Join(dir, "a")}, &env{stdout: &stdout, stderr: &stderr})
+	code := run(t.Context(), []string{"demo", "--dir", filepath.Join(dir, "a"), "--dump", "../dump.yml"}, &env{stdout: &stdout, stderr: &stderr})
 	if code != ExitOK {
 		t.Fatalf("demo exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	// The repository's dump.yml is dumped and loaded after the queries.
+	if !regexp.MustCompile(`loaded dump dumps/\S+ \(snapshot [^)]+\): 14 tables, [1-9]\d* rows into schema gitlab_public`).MatchString(stdout.String()) {
+		t.Errorf("the demo does not say it loaded the dump:\n%s", stdout.String())
 	}
 	okRow := regexp.MustCompile(`(?m)^(\w+)\s+succeeded\s+(\d+)\s+\d+\s+\S+\s*$`)
 	rows := okRow.FindAllStringSubmatch(stdout.String(), -1)

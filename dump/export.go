@@ -230,6 +230,9 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 	snap := asOf.UTC()
 	location := e.cfg.Prefix + snap.Format(time.DateOnly) + "/" + runID + "/"
 	rec.Location, rec.SnapshotTime = location, snap
+	if taken, err := e.bucket.Exists(ctx, location+ManifestName); err != nil || taken {
+		return nil, fmt.Errorf("dump location %s already holds a complete dump (a reset history database?): not overwritten: %v", location, err)
+	}
 	m := &Manifest{Format: ManifestFormat, Tool: e.cfg.Tool, Group: def.Group, Location: location, SnapshotTime: snap,
 		StartedAt: rec.StartedAt.UTC(), ConfigSHA256: def.SHA256}
 	if len(needsKey(def)) > 0 {

@@ -4,6 +4,7 @@ package duckdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,6 +60,11 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 		return fmt.Errorf("load dump: %w", err)
 	}
 	defer func() { _ = conn.Close() }() // returns the connection to the pool
+	restore, err := raiseMemoryLimit(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("load dump: %w", err)
+	}
+	defer restore()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("load dump: begin: %w", err)
@@ -109,6 +115,28 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 	return nil
 }
 
+// loadMemoryLimit is DuckDB's memory_limit while a dump loads: read_csv needs a few MB of buffers per thread and
+// the transaction's new row groups, and spills the rest to the temp
+// directory. The load's peak RSS stays near it (see dump's benchmarks).
+const loadMemoryLimit = "100MB"
+
+// raiseMemoryLimit sets memory_limit to loadMemoryLimit for the load and
+// returns the function that puts the previous limit back.
+func raiseMemoryLimit(ctx context.Context, conn *sql.Conn) (func(), error) {
+	var prev string
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&prev); err != nil {
+		return nil, fmt.Errorf("read memory_limit: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SET memory_limit = "+literal(loadMemoryLimit)); err != nil {
+		return nil, fmt.Errorf("set memory_limit: %w", err)
+	}
+	return func() {
+		// Best effort: the limit only bounds memory, and a failure here
+		// leaves the higher one.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SET memory_limit = "+literal(prev))
+	}, nil
+}
+
 // loadDumpSQL is the CREATE OR REPLACE TABLE … AS SELECT of one table
 // from its local files.
 func loadDumpSQL(schema string, t dump.LoadTable, paths []string) string {
@@ -133,7 +161,7 @@ func loadDumpSQL(schema string, t dump.LoadTable, paths []string) string {
 		exprs[i] = expr
 	}
 	return fmt.Sprintf("CREATE OR REPLACE TABLE %s.%s AS SELECT %s FROM read_csv([%s], header = true, auto_detect = false, "+
-		"columns = {%s}, delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false, compression = 'gzip')",
+		"columns = {%s}, delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false, compression = 'gzip', buffer_size = 4194304, max_line_size = 4194304)",
 		ident(schema), ident(t.Name), strings.Join(exprs, ", "), strings.Join(files, ", "), strings.Join(cols, ", "))
 }
 

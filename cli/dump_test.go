@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
+	"gitlab.com/metricgate/metricgate/internal/pgtest"
+)
+
+// TestDumpAndLoadCommands runs metricgate dump and load from a config file
+// and the environment: a dump without a pseudonym key is refused, a dump
+// and a load succeed, a second load skips the loaded dump, and neither
+// the key nor a password is printed.
+func TestDumpAndLoadCommands(t *testing.T) {
+	t.Parallel()
+	src := pgtest.New(t)
+	if _, err := gitlabfake.Load(t.Context(), pgtest.Connect(t, src), gitlabfake.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	hist := pgtest.New(t)
+	dir := t.TempDir()
+	dumpYML, err := os.ReadFile("../dump.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dump.yml"), dumpYML, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "metricgate.yml")
+	cfg := "sources:\n  main:\n    url: ${SRC}\nhistory:\n  url: ${HIST}\nwarehouse:\n  url: duckdb://" + filepath.Join(dir, "w.duckdb") +
+		"\ndump:\n  config: " + filepath.Join(dir, "dump.yml") + "\n  storage_url: file://" + filepath.Join(dir, "dumps") + "?create_dir=true\n"
+	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const key = "cli-test-pseudonym-key-0123456789"
+	environ := []string{"SRC=" + src, "HIST=" + hist}
+	runCmd := func(environ []string, args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(t.Context(), args, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, environ: environ})
+		for _, s := range []string{key, "password="} {
+			if strings.Contains(stdout.String()+stderr.String(), s) {
+				t.Errorf("%v printed %q", args, s)
+			}
+		}
+		return code, stdout.String(), stderr.String()
+	}
+
+	code, _, stderr := runCmd(environ, "dump", "--config", config)
+	if code != ExitProblems || !strings.Contains(stderr, "pseudonym key is not set") {
+		t.Fatalf("dump without a key: exit %d, stderr %q; want refused for the missing key", code, stderr)
+	}
+	withKey := append(environ, "METRICGATE_DUMP_PSEUDONYM_KEY="+key)
+	code, stdout, stderr := runCmd(withKey, "dump", "--config", config, "--split-size", "1")
+	if code != ExitOK {
+		t.Fatalf("dump: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !regexp.MustCompile(`(?m)^notes\s+[1-9]\d*\s+1\s+\d+$`).MatchString(stdout) || !strings.Contains(stdout, "14 tables") {
+		t.Errorf("dump printed:\n%s", stdout)
+	}
+	code, stdout, stderr = runCmd(environ, "load", "--config", config)
+	if code != ExitOK || !strings.Contains(stdout, "loaded dump dumps/") {
+		t.Fatalf("load: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCmd(environ, "load", "--config", config)
+	if code != ExitOK || !strings.Contains(stdout, "already loaded") {
+		t.Errorf("second load: exit %d, %q; want already loaded", code, stdout)
+	}
+	query := filepath.Join(dir, "q.sql")
+	if err := os.WriteFile(query, []byte("-- description: d\n-- owner: @o\n-- group_size: n\nSELECT count(*) AS n FROM issues\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCmd(environ, "validate", "--config", config, "--source", src, query)
+	if code != ExitOK || !strings.Contains(stdout, "dump.yml OK (14 tables)") {
+		t.Errorf("validate --source: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	drifted := strings.Replace(string(dumpYML), "columns: [id, note,", "columns: [id, body, note,", 1)
+	drifted = strings.Replace(drifted, "  label_links:", "  epics:\n    scope: {group: group_id}\n    columns: [id]\n  label_links:", 1)
+	if err := os.WriteFile(filepath.Join(dir, "drifted.yml"), []byte(drifted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCmd(append(environ, "METRICGATE_DUMP_CONFIG="+filepath.Join(dir, "drifted.yml")), "validate", "--config", config, "--source", src, query)
+	if code != ExitProblems || !regexp.MustCompile(`drifted.yml:\d+:\d+: table notes: the source has no column body`).MatchString(stderr) ||
+		!regexp.MustCompile(`drifted.yml:\d+:\d+: table epics: the source has no such table`).MatchString(stderr) {
+		t.Errorf("validate --source with drift: exit %d\n%s", code, stderr)
+	}
+}
