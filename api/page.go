@@ -25,7 +25,13 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 		}
 		return human(now.Sub(*t)) + " ago"
 	},
-	"at":    func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 UTC") },
+	"at": func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 UTC") },
+	"in": func(now, t time.Time) string {
+		if !t.After(now) {
+			return "now"
+		}
+		return "in " + human(t.Sub(now))
+	},
 	"count": count,
 	"upper": strings.ToUpper,
 }).Parse(pageHTML))
@@ -47,14 +53,22 @@ type pageRow struct {
 	Suppressed string
 	Duration   string
 	MaxAge     string
-	Chart      template.HTML
+	// Summary is the description's first sentence.
+	Summary string
+	// Note is the newest run's status when it says more than State
+	// (skipped, running, failed while the data is still fresh).
+	Note  string
+	Chart template.HTML
 }
 
+// pageFailure is a query's newest failure among its last runs.
 type pageFailure struct {
 	Query string
 	RunID int64
 	At    time.Time
 	Error string
+	// Failed counts its failed runs among Of, its last runs.
+	Failed, Of int
 }
 
 // page is GET /: the status page, server-rendered, no JavaScript; it
@@ -79,13 +93,25 @@ func (a *API) page(w http.ResponseWriter, r *http.Request) {
 				row.Duration = seconds(hist[0].Duration)
 			}
 		}
+		row.Summary = summary(q.Description)
+		if row.LastStatus != "—" && row.LastStatus != string(history.QuerySucceeded) && row.LastStatus != q.State &&
+			!(row.LastStatus == string(history.QueryFailed) && q.State == StateFailing) {
+			row.Note = row.LastStatus
+		}
 		row.Chart = chart(hist)
 		d.Rows = append(d.Rows, row)
+		var f *pageFailure
 		for _, h := range hist {
-			if h.Status == history.QueryFailed {
-				d.Failures = append(d.Failures, pageFailure{Query: q.Name, RunID: h.RunID,
-					At: h.FinishedAt, Error: h.Error})
+			if h.Status != history.QueryFailed {
+				continue
 			}
+			if f == nil {
+				f = &pageFailure{Query: q.Name, RunID: h.RunID, At: h.FinishedAt, Error: h.Error, Of: len(hist)}
+			}
+			f.Failed++
+		}
+		if f != nil {
+			d.Failures = append(d.Failures, *f)
 		}
 	}
 	slices.SortFunc(d.Failures, func(x, y pageFailure) int { return y.At.Compare(x.At) })
@@ -105,6 +131,16 @@ func (a *API) page(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// summary is the first sentence of a description, at most 120
+// characters.
+func summary(desc string) string {
+	desc = oneLine(desc, 1000)
+	if i := strings.Index(desc, ". "); i >= 0 {
+		desc = desc[:i+1]
+	}
+	return oneLine(desc, 120)
 }
 
 // count prints n with thin thousands separators: 1 234 567.
