@@ -409,3 +409,5 @@ func testPseudonyms(t *testing.T, dsn, whPath string) {
 		t.Error("no issues read back")
 	}
 }
+
+var pgtestConnect = pgtest.Connect
