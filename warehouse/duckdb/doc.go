@@ -35,6 +35,37 @@
 // otherwise abort one of two transactions that alter or create the same
 // table), and they are short: a copy inside the database.
 //
+// # Memory
+//
+// The writer sets none of DuckDB's memory settings; its defaults apply
+// (memory_limit 80% of RAM, temp_directory next to the file). What a load
+// costs, and what the settings that could lower it do, measured with
+// BenchmarkPeakRSS of package runner (peak RSS of `metricgate run` for a
+// 100k / 300k / 1M-row result of three BIGINT columns, MiB, two runs or
+// more each, on 2 shared cores, at commit 04256bc):
+//
+//   - defaults: 116-122 / 142-146 / 197-210, about 9 MiB per 100k rows.
+//     DuckDB's own accounting (duckdb_memory()) shows where: the staging
+//     table (TEMP, in memory: 35 MiB at 1M rows) and the INSERT … SELECT's
+//     transaction-local rows (uncompressed, about 140 bytes a row here,
+//     17 MiB at 100k); the rest is allocator memory it does not count.
+//   - allocator_flush_threshold 8MB or 16MB, allocator_bulk_deallocation_flush_threshold
+//     8MB, allocator_background_threads: no change (within the noise).
+//     write_buffer_row_group_count 1, checkpoint_threshold 4MB or 1GB,
+//     enable_optimistic_write false, threads 1: no change.
+//   - memory_limit 16MB: 109-117 / 114-122 / 120-133, about 1-2 MiB per
+//     100k rows, flat (32MB: 146-151 at 1M, 64MB: 159-164): the staging
+//     table and the INSERT spill to the temp directory. With the Appender
+//     flushed every 2048 rows (it otherwise buffers about 200k rows outside
+//     the limit) a 300k-row load of 400-byte strings peaks at 152-159 MiB
+//     instead of 165-201.
+//
+// A fixed low memory_limit is not used because it fails loads: DuckDB
+// pins blocks per column being written, so under 16MB a table of 23
+// columns, and under 64MB one of 63 columns, fails with "Out of Memory
+// Error: could not allocate block" (8MB already fails the three-column
+// benchmark). A limit would have to grow with the widest load in flight.
+//
 // # Types
 //
 // Columns map as the warehouse package documents: BIGINT, DECIMAL(p,s)
