@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("DUMP_TEST_HELPER") != "" {
 		os.Exit(helperDump())
 	}
+	if os.Getenv("DUMP_BENCH_READ") != "" {
+		os.Exit(helperRead())
+	}
 	pgtest.Main(m)
 }
 

@@ -118,7 +118,7 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 // loadMemoryLimit is DuckDB's memory_limit while a dump loads: read_csv needs a few MB of buffers per thread and
 // the transaction's new row groups, and spills the rest to the temp
 // directory. The load's peak RSS stays near it (see dump's benchmarks).
-const loadMemoryLimit = "100MB"
+const loadMemoryLimit = "48MB"
 
 // raiseMemoryLimit sets memory_limit to loadMemoryLimit for the load and
 // returns the function that puts the previous limit back.
