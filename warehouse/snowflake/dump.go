@@ -1,0 +1,164 @@
+//go:build !no_snowflake
+
+package snowflake
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gitlab.com/metricgate/metricgate/dump"
+	"gitlab.com/metricgate/metricgate/warehouse"
+)
+
+var _ dump.Warehouse = (*Writer)(nil)
+
+// LoadDump replaces the tables of schema (in the DSN's database) with the
+// dump's, all at once: it creates the schema <schema>_staging, uploads each
+// verified file as it is (already gzip) to a temporary stage with PUT,
+// creates each table there and fills it with COPY INTO … FROM (SELECT
+// conversions FROM @stage), checks every row count against the manifest,
+// and then swaps the two schemas with ALTER SCHEMA … SWAP WITH, which
+// Snowflake does atomically; the previous tables, now in the staging
+// schema, are dropped with it. A failure before the swap leaves schema as
+// it was. The schema belongs to the dump: tables the dump does not have
+// disappear with the swap.
+func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable) error {
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("load dump: %w", err)
+	}
+	defer func() { _ = conn.Close() }() // returns the session to the pool
+	staging := schema + "_staging"
+	stage := schema + "__mg_dump_" + randomSuffix()
+	exec := func(query string) error {
+		if _, err := conn.ExecContext(ctx, query); err != nil {
+			return fmt.Errorf("load dump: %s: %w", strings.SplitN(query, " (", 2)[0], err)
+		}
+		return nil
+	}
+	defer func() {
+		// Best effort: the stage is temporary and vanishes with the session.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "DROP STAGE IF EXISTS "+quote(stage))
+	}()
+	dir, err := os.MkdirTemp("", "metricgate-snowflake-dump-")
+	if err != nil {
+		return fmt.Errorf("load dump: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }() // temporary copies only
+	for _, q := range []string{createStageSQL(stage), createSchemaSQL(staging, true), createSchemaSQL(schema, false)} {
+		if err := exec(q); err != nil {
+			return err
+		}
+	}
+	for _, t := range tables {
+		if err := exec(createDumpTableSQL(staging, t)); err != nil {
+			return err
+		}
+		for i, f := range t.Files {
+			path := filepath.Join(dir, t.Name+"."+strconv.Itoa(i+1)+".csv.gz")
+			out, err := os.Create(path)
+			if err != nil {
+				return fmt.Errorf("load dump: %w", err)
+			}
+			err = f.CopyTo(ctx, out)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("load dump: %w", err)
+			}
+			if err := exec(putDumpSQL(path, stage, t.Name)); err != nil {
+				return err
+			}
+			_ = os.Remove(path) // uploaded; the directory goes at the end anyway
+		}
+		if err := exec(copyDumpSQL(staging, stage, t)); err != nil {
+			return err
+		}
+		var n int64
+		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quote(staging)+"."+quote(t.Name)).Scan(&n); err != nil {
+			return fmt.Errorf("load dump: count %s: %w", t.Name, err)
+		}
+		if n != t.Rows {
+			return fmt.Errorf("load dump: table %s: %d rows loaded, the manifest says %d", t.Name, n, t.Rows)
+		}
+	}
+	if err := exec(swapSchemaSQL(schema, staging)); err != nil {
+		return err
+	}
+	return exec("DROP SCHEMA IF EXISTS " + quote(staging))
+}
+
+func createSchemaSQL(schema string, replace bool) string {
+	if replace {
+		return "CREATE OR REPLACE TRANSIENT SCHEMA " + quote(schema)
+	}
+	return "CREATE SCHEMA IF NOT EXISTS " + quote(schema)
+}
+
+func createDumpTableSQL(schema string, t dump.LoadTable) string {
+	defs := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		defs[i] = quote(c.Name) + " " + typeSQL(c.Type)
+	}
+	return "CREATE TABLE " + quote(schema) + "." + quote(t.Name) + " (" + strings.Join(defs, ", ") + ")"
+}
+
+// putDumpSQL uploads one dump file, compressed as it is, under the
+// table's path of the stage.
+func putDumpSQL(path, stage, table string) string {
+	return "PUT " + literal("file://"+path) + " @" + quote(stage) + "/" + table + "/" +
+		" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE"
+}
+
+// dumpFileFormat reads PostgreSQL's COPY … (FORMAT csv, HEADER): NULL is
+// an empty unquoted field, "" the empty string, quotes doubled.
+const dumpFileFormat = `FILE_FORMAT = (TYPE = CSV FIELD_DELIMITER = ',' RECORD_DELIMITER = '\n'` +
+	` FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE = NONE ESCAPE_UNENCLOSED_FIELD = NONE` +
+	` NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE` +
+	` COMPRESSION = GZIP ENCODING = 'UTF8' SKIP_HEADER = 1)`
+
+// copyDumpSQL fills a staging table from its staged files, converting
+// PostgreSQL's text forms: timestamps become ISO 8601 ("2026-01-02
+// 03:04:05.5+00" → "2026-01-02T03:04:05.5+00:00"), arrays come as JSON.
+func copyDumpSQL(schema, stage string, t dump.LoadTable) string {
+	exprs := make([]string, len(t.Columns))
+	names := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		names[i] = quote(c.Name)
+		exprs[i] = dumpConvertSQL("$"+strconv.Itoa(i+1), c.Type)
+	}
+	return "COPY INTO " + quote(schema) + "." + quote(t.Name) + " (" + strings.Join(names, ", ") + ") FROM (SELECT " +
+		strings.Join(exprs, ", ") + " FROM @" + quote(stage) + "/" + t.Name + "/) " + dumpFileFormat +
+		" ON_ERROR = ABORT_STATEMENT PURGE = TRUE"
+}
+
+func dumpConvertSQL(expr string, t warehouse.Type) string {
+	if t.Array {
+		return "CAST(PARSE_JSON(" + expr + ") AS ARRAY)"
+	}
+	switch t.Kind {
+	case warehouse.KindInt, warehouse.KindNumeric, warehouse.KindFloat:
+		return "CAST(" + expr + " AS " + typeSQL(t) + ")"
+	case warehouse.KindBool:
+		return "TO_BOOLEAN(" + expr + ")"
+	case warehouse.KindDate:
+		return "TO_DATE(" + expr + ", " + literal(dateFormat) + ")"
+	case warehouse.KindTimestamp:
+		return "TO_TIMESTAMP_NTZ(REPLACE(" + expr + ", ' ', 'T'))"
+	case warehouse.KindTimestampTZ:
+		return "TO_TIMESTAMP_TZ(REPLACE(" + expr + ", ' ', 'T') || ':00')"
+	case warehouse.KindJSON:
+		return "PARSE_JSON(" + expr + ")"
+	default:
+		return expr
+	}
+}
+
+func swapSchemaSQL(schema, other string) string {
+	return "ALTER SCHEMA " + quote(schema) + " SWAP WITH " + quote(other)
+}
