@@ -226,8 +226,15 @@ func withPassword(t *testing.T, dsn string) string {
 	return u.String()
 }
 
+// reply is a response whose body has been read.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+	Path       string
+}
+
 // do makes a request and returns the response with its body read.
-func (w *world) do(method, path, auth, body string) (*http.Response, []byte) {
+func (w *world) do(method, path, auth, body string) (reply, []byte) {
 	w.t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -257,7 +264,7 @@ func (w *world) do(method, path, auth, body string) (*http.Response, []byte) {
 	if resp.Header.Get(api.RequestIDHeader) == "" {
 		w.t.Errorf("%s %s: no %s header", method, path, api.RequestIDHeader)
 	}
-	return resp, b
+	return reply{StatusCode: resp.StatusCode, Header: resp.Header, Path: resp.Request.URL.Path}, b
 }
 
 // checkNoSecrets fails when a response or log line shows a secret.
@@ -346,7 +353,7 @@ func TestRoutesAndStatusCodes(t *testing.T) {
 		RunID int64  `json:"run_id"`
 		URL   string `json:"url"`
 	}
-	if err := json.Unmarshal(b, &started); resp.StatusCode != 202 || err != nil || started.RunID == 0 ||
+	if err := json.Unmarshal(b, &started); resp.StatusCode != http.StatusAccepted || err != nil || started.RunID == 0 ||
 		resp.Header.Get("Location") != started.URL {
 		t.Fatalf("POST /api/v1/runs: %d %s", resp.StatusCode, b)
 	}
@@ -354,7 +361,7 @@ func TestRoutesAndStatusCodes(t *testing.T) {
 		t.Errorf("the run ran %v, want [fresh_one]", names)
 	}
 	resp, b = w.do("POST", "/api/v1/runs", bearer, "")
-	if resp.StatusCode != 409 || errorShape(t, "second POST", b) != "run_in_progress" {
+	if resp.StatusCode != http.StatusConflict || errorShape(t, "second POST", b) != "run_in_progress" {
 		t.Errorf("a second run while one runs: %d %s", resp.StatusCode, b)
 	}
 	other, err := history.Open(t.Context(), w.dsn)
@@ -363,14 +370,14 @@ func TestRoutesAndStatusCodes(t *testing.T) {
 	}
 	defer func() { _ = other.Close() }()
 	resp, b = w.do("GET", started.URL, "", "")
-	if resp.StatusCode != 200 || !strings.Contains(string(b), `"status":"running"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"status":"running"`) {
 		t.Errorf("GET %s: %d %s", started.URL, resp.StatusCode, b)
 	}
 	w.run.release <- struct{}{} // the run ends
 	release, ok := waitLock(t, other)
 	// Another replica holds the lock: this one answers 409 too.
 	resp, b = w.do("POST", "/api/v1/runs", bearer, "")
-	if resp.StatusCode != 409 {
+	if resp.StatusCode != http.StatusConflict {
 		t.Errorf("POST while another replica holds the run lock: %d %s", resp.StatusCode, b)
 	}
 	if ok {
@@ -399,7 +406,7 @@ func TestStatusFreshness(t *testing.T) {
 	if err := json.Unmarshal(b, &st); err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 503 || st.State != "failing" || !st.Stale || !st.Failing {
+	if resp.StatusCode != http.StatusServiceUnavailable || st.State != "failing" || !st.Stale || !st.Failing {
 		t.Errorf("status %d: state %s stale %v failing %v", resp.StatusCode, st.State, st.Stale, st.Failing)
 	}
 	want := map[string]string{"fresh_one": "ok", "failing_one": "failing", "stale_one": "failing", "weekly_one": "ok", "new_one": "pending"}
@@ -438,11 +445,11 @@ func TestStatusFreshness(t *testing.T) {
 	// A healthy catalog: 200.
 	h := newWorld(t, api.Config{Token: runToken}, true)
 	resp, b = h.do("GET", "/api/v1/status", "", "")
-	if resp.StatusCode != 200 || !strings.Contains(string(b), `"state":"ok"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"state":"ok"`) {
 		t.Errorf("healthy status: %d %s", resp.StatusCode, b)
 	}
 	resp, _ = h.do("GET", "/", "", "")
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != http.StatusOK {
 		t.Errorf("healthy page: %d", resp.StatusCode)
 	}
 
@@ -460,12 +467,12 @@ func TestStatusFreshness(t *testing.T) {
 	h.api.Invalidate()
 	resp, b = h.do("GET", "/api/v1/status", "", "")
 	st = api.Status{}
-	if err := json.Unmarshal(b, &st); err != nil || resp.StatusCode != 503 || len(st.Dumps) != 2 ||
+	if err := json.Unmarshal(b, &st); err != nil || resp.StatusCode != http.StatusServiceUnavailable || len(st.Dumps) != 2 ||
 		st.Dumps[0].State != "ok" || st.Dumps[1].State != "stale" || st.Failing {
 		t.Errorf("with an old load: %d %+v", resp.StatusCode, st.Dumps)
 	}
 	resp, b = h.do("GET", "/api/v1/dumps", "", "")
-	if resp.StatusCode != 200 || !strings.Contains(string(b), `"group":"gitlab-org"`) || !strings.Contains(string(b), `"loads":[{`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"group":"gitlab-org"`) || !strings.Contains(string(b), `"loads":[{`) {
 		t.Errorf("dumps: %d %s", resp.StatusCode, b)
 	}
 	w.checkNoSecrets()
@@ -477,32 +484,32 @@ func TestReadToken(t *testing.T) {
 	w := newWorld(t, api.Config{Token: runToken, ReadToken: readToken}, true)
 	for _, path := range []string{"/api/v1/status", "/api/v1/runs", "/api/v1/runs/1", "/api/v1/queries",
 		"/api/v1/queries/fresh_one", "/api/v1/dumps", "/metrics", "/"} {
-		if resp, b := w.do("GET", path, "", ""); resp.StatusCode != 401 || errorShape(t, path, b) != "unauthorized" ||
+		if resp, b := w.do("GET", path, "", ""); resp.StatusCode != http.StatusUnauthorized || errorShape(t, path, b) != "unauthorized" ||
 			resp.Header.Get("WWW-Authenticate") == "" {
 			t.Errorf("GET %s without a token: %d", path, resp.StatusCode)
 		}
-		if resp, _ := w.do("GET", path, "Bearer nope", ""); resp.StatusCode != 403 {
+		if resp, _ := w.do("GET", path, "Bearer nope", ""); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("GET %s with a wrong token: %d", path, resp.StatusCode)
 		}
-		if resp, b := w.do("GET", path, "Bearer "+readToken, ""); resp.StatusCode != 200 {
+		if resp, b := w.do("GET", path, "Bearer "+readToken, ""); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s with the read token: %d %s", path, resp.StatusCode, b)
 		}
 	}
 	// A browser sends it as the password of basic authentication.
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", w.srv.URL+"/", nil)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, w.srv.URL+"/", nil)
 	req.SetBasicAuth("wall", readToken)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
+	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("page with basic auth: %v %v", resp.StatusCode, err)
 	}
 	_ = resp.Body.Close()
 	for _, path := range []string{"/healthz", "/readyz"} {
-		if resp, _ := w.do("GET", path, "", ""); resp.StatusCode != 200 {
+		if resp, _ := w.do("GET", path, "", ""); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s needs no token: %d", path, resp.StatusCode)
 		}
 	}
 	// The read token does not start runs.
-	if resp, _ := w.do("POST", "/api/v1/runs", "Bearer "+readToken, ""); resp.StatusCode != 403 {
+	if resp, _ := w.do("POST", "/api/v1/runs", "Bearer "+readToken, ""); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("POST with the read token: %d", resp.StatusCode)
 	}
 	w.checkNoSecrets()
@@ -526,7 +533,7 @@ func TestUnauthenticatedRunsWhenAllowed(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, api.Config{AllowUnauthenticatedRuns: true}, true)
 	resp, b := w.do("POST", "/api/v1/runs", "", "")
-	if resp.StatusCode != 202 {
+	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST without a token, allowed: %d %s", resp.StatusCode, b)
 	}
 	if names := <-w.run.names; len(names) != len(w.cat.Queries) {
@@ -572,14 +579,14 @@ func TestPanicIsA500InTheErrorShape(t *testing.T) {
 	w.history = panicky{w.store}
 	w.start()
 	resp, b := w.do("GET", "/api/v1/runs", "", "")
-	if resp.StatusCode != 500 || errorShape(t, "panic", b) != "internal" || strings.Contains(string(b), "kaboom") {
+	if resp.StatusCode != http.StatusInternalServerError || errorShape(t, "panic", b) != "internal" || strings.Contains(string(b), "kaboom") {
 		t.Errorf("panic: %d %s", resp.StatusCode, b)
 	}
 	if !strings.Contains(w.log.String(), "kaboom") || !strings.Contains(w.log.String(), resp.Header.Get(api.RequestIDHeader)) {
 		t.Errorf("the panic is not logged with the request id:\n%s", w.log)
 	}
 	// The server goes on.
-	if resp, _ := w.do("GET", "/healthz", "", ""); resp.StatusCode != 200 {
+	if resp, _ := w.do("GET", "/healthz", "", ""); resp.StatusCode != http.StatusOK {
 		t.Errorf("after a panic: %d", resp.StatusCode)
 	}
 }
@@ -589,11 +596,11 @@ func TestHistoryDownIsNotReadyAndLeaksNothing(t *testing.T) {
 	w := newWorld(t, api.Config{Token: runToken, ReadToken: readToken, CacheTTL: -1}, true)
 	_ = w.store.Close()
 	resp, b := w.do("GET", "/readyz", "", "")
-	if resp.StatusCode != 503 || errorShape(t, "readyz", b) != "not_ready" {
+	if resp.StatusCode != http.StatusServiceUnavailable || errorShape(t, "readyz", b) != "not_ready" {
 		t.Errorf("readyz with the history closed: %d %s", resp.StatusCode, b)
 	}
 	resp, b = w.do("GET", "/api/v1/status", "Bearer "+readToken, "")
-	if resp.StatusCode != 500 || errorShape(t, "status", b) != "internal" {
+	if resp.StatusCode != http.StatusInternalServerError || errorShape(t, "status", b) != "internal" {
 		t.Errorf("status with the history closed: %d %s", resp.StatusCode, b)
 	}
 	if !strings.Contains(w.log.String(), `"level":"ERROR"`) {
@@ -605,7 +612,7 @@ func TestHistoryDownIsNotReadyAndLeaksNothing(t *testing.T) {
 func TestRequestID(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, api.Config{Token: runToken}, true)
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", w.srv.URL+"/api/v1/runs/0", nil)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, w.srv.URL+"/api/v1/runs/0", nil)
 	req.Header.Set(api.RequestIDHeader, "abc-123")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -632,7 +639,7 @@ func TestMetrics(t *testing.T) {
 	w := newWorld(t, api.Config{Token: runToken}, false)
 	w.do("GET", "/healthz", "", "")
 	resp, b := w.do("GET", "/metrics", "", "")
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("metrics: %d", resp.StatusCode)
 	}
 	for _, want := range []string{
@@ -664,7 +671,7 @@ func TestPage(t *testing.T) {
 	w := newWorld(t, api.Config{Token: runToken}, false)
 	resp, b := w.do("GET", "/", "", "")
 	page := string(b)
-	if resp.StatusCode != 503 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	for _, q := range []string{"fresh_one", "failing_one", "stale_one", "weekly_one", "new_one"} {

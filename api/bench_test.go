@@ -104,7 +104,7 @@ func BenchmarkStatusUnderLoad(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			ln, err := new(net.ListenConfig).Listen(ctx, "tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -121,7 +121,7 @@ func BenchmarkStatusUnderLoad(b *testing.B) {
 				b.Fatal(err)
 			}
 			_ = resp.Body.Close()
-			if resp.StatusCode != 200 {
+			if resp.StatusCode != http.StatusOK {
 				b.Fatalf("GET %s: %d, want 200 (a fresh history)", url, resp.StatusCode)
 			}
 			var res struct {

@@ -97,12 +97,12 @@ func TestOpenAPIMatchesTheRouter(t *testing.T) {
 // check validates a response against the spec: the status code is
 // documented for the operation, and a JSON body matches its schema (every
 // required member present, no undocumented member, types right).
-func (s *spec) check(t *testing.T, method string, resp *http.Response, body []byte) {
+func (s *spec) check(t *testing.T, method string, resp reply, body []byte) {
 	t.Helper()
-	path := resp.Request.URL.Path
+	path := resp.Path
 	op := s.operation(method, path)
 	if op == nil {
-		if resp.StatusCode == 404 || resp.StatusCode == 405 {
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
 			s.checkSchema(t, path, s.ref("#/components/schemas/Error"), body)
 			return
 		}

@@ -123,7 +123,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, shutdownTimeout t
 	// Listen first: /healthz answers while serve waits for the run lock
 	// (another replica in the middle of a run), /readyz and the rest
 	// answer 503 "starting" until then.
-	ln, err := net.Listen("tcp", cfg.API.Listen)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.API.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.API.Listen, err)
 	}
