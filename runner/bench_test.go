@@ -238,28 +238,34 @@ func BenchmarkPeakRSS(b *testing.B) {
 	bin := buildMetricgate(b)
 	sourceDSN, historyDSN := pgtest.New(b), pgtest.New(b)
 	peaks := make([]float64, len(rssSizes))
+	anon := make([]float64, len(rssSizes))
 	var rate float64
 	for b.Loop() {
 		for i, n := range rssSizes {
 			m := peakRSSRun(b, bin, sourceDSN, historyDSN, n)
-			peaks[i] = m.peakMiB
+			peaks[i], anon[i] = m.peakMiB, m.anonMiB
 			if n == 1_000_000 {
 				rate = float64(n) / m.query.Seconds()
 			}
-			b.Logf("%8d rows: peak RSS %6.1f MiB (helper %.1f MiB), Go heap at most %d MiB, query %s, process %s",
-				n, m.peakMiB, m.helperMiB, m.goHeapMiB, m.query.Round(time.Millisecond), m.wall.Round(time.Millisecond))
+			b.Logf("%8d rows: peak RSS %6.1f MiB, of it anonymous %6.1f MiB (helper %.1f MiB), Go heap at most %d MiB, query %s, process %s",
+				n, m.peakMiB, m.anonMiB, m.helperMiB, m.goHeapMiB, m.query.Round(time.Millisecond), m.wall.Round(time.Millisecond))
 		}
 	}
 	for i, n := range rssSizes {
 		b.ReportMetric(peaks[i], fmt.Sprintf("peak-MB-%s", sizeLabel(n)))
 	}
 	b.ReportMetric(slope(rssSizes, peaks)*100_000, "growth-MB-per-100k-rows")
+	for i, n := range rssSizes {
+		b.ReportMetric(anon[i], fmt.Sprintf("anon-MB-%s", sizeLabel(n)))
+	}
+	b.ReportMetric(slope(rssSizes, anon)*100_000, "anon-growth-MB-per-100k-rows")
 	b.ReportMetric(rate, "rows/s-1M")
 }
 
 // rssRun is what one metricgate child did.
 type rssRun struct {
 	peakMiB   float64       // ru_maxrss
+	anonMiB   float64       // the largest RssAnon sampled
 	helperMiB float64       // the helper's VmHWM: the floor of peakMiB
 	goHeapMiB int           // largest heap size gctrace printed
 	query     time.Duration // the query's duration in the run table
@@ -321,8 +327,8 @@ SELECT g AS k, count(*) AS n, sum(r) AS s FROM generate_series(1, %d) g, generat
 		return string(data)
 	}
 	stdout, stderr := read("stdout"), read("stderr")
-	var maxrssKiB, helperKiB, wallNS int64
-	if _, err := fmt.Sscanf(read("result"), "%d %d %d", &maxrssKiB, &helperKiB, &wallNS); err != nil {
+	var maxrssKiB, helperKiB, wallNS, anonKiB int64
+	if _, err := fmt.Sscanf(read("result"), "%d %d %d %d", &maxrssKiB, &helperKiB, &wallNS, &anonKiB); err != nil {
 		b.Fatalf("helper result: %v", err)
 	}
 	wall := time.Duration(wallNS)
@@ -346,22 +352,25 @@ SELECT g AS k, count(*) AS n, sum(r) AS s FROM generate_series(1, %d) g, generat
 	if got := countTable(b, whPath, "bench_rows"); got != int64(n) {
 		b.Fatalf("%d rows: the warehouse table bench_rows has %d rows", n, got)
 	}
-	return rssRun{peakMiB: float64(maxrssKiB) / 1024, helperMiB: float64(helperKiB) / 1024,
+	return rssRun{peakMiB: float64(maxrssKiB) / 1024, helperMiB: float64(helperKiB) / 1024, anonMiB: float64(anonKiB) / 1024,
 		goHeapMiB: maxGCHeap(stderr), query: row.duration, wall: wall}
 }
 
 // vmHWM is this process's peak RSS in KiB, from /proc/self/status.
-func vmHWM() (int64, error) {
-	data, err := os.ReadFile("/proc/self/status")
+func vmHWM() (int64, error) { return statusField("/proc/self/status", "VmHWM:") }
+
+// statusField reads a "Name:   123 kB" field of a /proc/PID/status file, in KiB.
+func statusField(path, name string) (int64, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, name); ok {
 			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc/self/status")
+	return 0, fmt.Errorf("no %s in %s", name, path)
 }
 
 // rssHelperEnv names the directory TestPeakRSSHelper works in.
@@ -403,7 +412,35 @@ func TestPeakRSSHelper(t *testing.T) {
 	cmd := exec.CommandContext(t.Context(), argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	start := time.Now()
-	runErr := cmd.Run()
+	// ru_maxrss counts the binary's code pages too (about 100 MiB of a
+	// 190 MB binary are mapped at start-up); the anonymous part (heap,
+	// DuckDB's buffers, stacks) is what a result can grow, sampled from
+	// /proc every 5 ms while the child runs.
+	var anonPeakKiB int64
+	runErr := cmd.Start()
+	if runErr == nil {
+		done := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() {
+			defer close(sampled)
+			status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+			tick := time.NewTicker(5 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				if kib, err := statusField(status, "RssAnon:"); err == nil {
+					anonPeakKiB = max(anonPeakKiB, kib)
+				}
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+				}
+			}
+		}()
+		runErr = cmd.Wait()
+		close(done)
+		<-sampled
+	}
 	wall := time.Since(start)
 	var errText string
 	if runErr != nil {
@@ -415,7 +452,7 @@ func TestPeakRSSHelper(t *testing.T) {
 	} else {
 		errText += fmt.Sprintf("; no rusage on this system (%T)", cmd.ProcessState.SysUsage())
 	}
-	result := fmt.Sprintf("%d %d %d\n", maxrss, selfKiB, wall.Nanoseconds())
+	result := fmt.Sprintf("%d %d %d %d\n", maxrss, selfKiB, wall.Nanoseconds(), anonPeakKiB)
 	if err := errors.Join(os.WriteFile(filepath.Join(dir, "result"), []byte(result), 0o644),
 		os.WriteFile(filepath.Join(dir, "error"), []byte(errText), 0o644)); err != nil {
 		t.Fatal(err)

@@ -37,34 +37,41 @@
 //
 // # Memory
 //
-// The writer sets none of DuckDB's memory settings; its defaults apply
-// (memory_limit 80% of RAM, temp_directory next to the file). What a load
-// costs, and what the settings that could lower it do, measured with
-// BenchmarkPeakRSS of package runner (peak RSS of `metricgate run` for a
-// 100k / 300k / 1M-row result of three BIGINT columns, MiB, two runs or
-// more each, on 2 shared cores, at commit 04256bc):
+// While loads are in flight the writer sets DuckDB's memory_limit to 4 MiB
+// plus 2 MiB for every column of every load being written (RESET to
+// DuckDB's default, 80% of RAM, when none is), so that the staging table and
+// the INSERT's transaction-local rows spill to the temp directory next to
+// the file instead of growing with the result; and it flushes the Appender
+// every 16,384 rows (by itself it buffers about 200k rows outside the
+// limit). DuckDB pins blocks per column being written, so the limit must
+// grow with the width: at 1 MiB a column, loads of 23 columns and more
+// failed with "Out of Memory Error: could not allocate block"; at 2 MiB,
+// 23, 63 and 200 columns of mixed types load (300k rows each, and 63
+// columns × 1M rows), and two loads of 150 columns at once
+// (TestWideLoadsUnderTheMemoryLimit).
 //
-//   - defaults: 116-122 / 142-146 / 197-210, about 9 MiB per 100k rows.
-//     DuckDB's own accounting (duckdb_memory()) shows where: the staging
-//     table (TEMP, in memory: 35 MiB at 1M rows) and the INSERT … SELECT's
-//     transaction-local rows (uncompressed, about 140 bytes a row here,
-//     17 MiB at 100k); the rest is allocator memory it does not count.
-//   - allocator_flush_threshold 8MB or 16MB, allocator_bulk_deallocation_flush_threshold
-//     8MB, allocator_background_threads: no change (within the noise).
-//     write_buffer_row_group_count 1, checkpoint_threshold 4MB or 1GB,
-//     enable_optimistic_write false, threads 1: no change.
-//   - memory_limit 16MB: 109-117 / 114-122 / 120-133, about 1-2 MiB per
-//     100k rows, flat (32MB: 146-151 at 1M, 64MB: 159-164): the staging
-//     table and the INSERT spill to the temp directory. With the Appender
-//     flushed every 2048 rows (it otherwise buffers about 200k rows outside
-//     the limit) a 300k-row load of 400-byte strings peaks at 152-159 MiB
-//     instead of 165-201.
+// Measured with BenchmarkPeakRSS of package runner (a `metricgate run` of
+// a 100k / 300k / 1M-row result of three BIGINT columns, MiB, anonymous
+// memory sampled from /proc, on 2 shared cores):
 //
-// A fixed low memory_limit is not used because it fails loads: DuckDB
-// pins blocks per column being written, so under 16MB a table of 23
-// columns, and under 64MB one of 63 columns, fails with "Out of Memory
-// Error: could not allocate block" (8MB already fails the three-column
-// benchmark). A limit would have to grow with the widest load in flight.
+//   - no limit (DuckDB's default): 116-122 / 142-146 / 197-210 peak RSS at
+//     commit 04256bc, about 9 MiB more per 100k rows: the staging table
+//     (TEMP, in memory: 35 MiB at 1M rows), the INSERT … SELECT's
+//     transaction-local rows (uncompressed, about 140 bytes a row), and
+//     allocator memory DuckDB does not count.
+//   - 4 MiB + 2 MiB a column (22 MiB here): anonymous 46 / 58 / 71, bounded
+//     by the limit (DuckDB's allocator keeps about twice the limit), 2.6
+//     MiB per 100k rows up to 1M and levelling off.
+//   - 4 MiB + 1 MiB a column: anonymous 41 / 40 / 46, flat, but wide loads
+//     fail (above).
+//   - allocator_flush_threshold, allocator_bulk_deallocation_flush_threshold,
+//     allocator_background_threads, write_buffer_row_group_count,
+//     checkpoint_threshold, enable_optimistic_write, threads 1, staging in a
+//     regular table: no change or worse.
+//
+// The rest of a process's RSS is the binary's own code and data (about 100
+// MiB for `metricgate version`: DuckDB, the PostgreSQL parser, the
+// Snowflake and cloud-storage clients), file-backed and shared.
 //
 // # Types
 //

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,11 @@ type Writer struct {
 	// commit serializes the transactions that change tables.
 	commit chan struct{}
 	seq    atomic.Int64
+
+	// mem guards loadColumns, the columns of the loads in flight, from
+	// which memory_limit is set (see the package documentation).
+	mem         sync.Mutex
+	loadColumns int
 }
 
 // Open opens the DuckDB file at path, creating it (and its directory) if

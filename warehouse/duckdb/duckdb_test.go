@@ -171,3 +171,57 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestWideLoadsUnderTheMemoryLimit: the memory limit grows with the
+// columns of the loads in flight, so wide tables (which need blocks per
+// column) load, two at a time, and the limit is DuckDB's default again
+// afterwards.
+func TestWideLoadsUnderTheMemoryLimit(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w, err := Open(ctx, filepath.Join(t.TempDir(), "wide.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close() }()
+	var before string
+	if err := w.db.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	const width, rows = 150, 20000
+	errs := make(chan error, 2)
+	for l := range 2 {
+		go func() {
+			cols := make([]warehouse.Column, width)
+			for i := range cols {
+				cols[i] = warehouse.Column{Name: fmt.Sprintf("c%03d", i), Type: warehouse.Type{Kind: warehouse.KindText}}
+			}
+			data := make([][]any, rows)
+			for r := range data {
+				data[r] = make([]any, width)
+				for i := range data[r] {
+					data[r][i] = strings.Repeat("x", 20) + fmt.Sprint(r*i)
+				}
+			}
+			load := warehouse.Load{Table: fmt.Sprintf("wide_%d", l), Mode: warehouse.Replace, Columns: cols,
+				Provenance: warehousetest.Prov(warehousetest.Day(1), 1)}
+			n, err := w.Write(ctx, load, warehouse.SliceRows(data))
+			if err == nil && n != rows {
+				err = fmt.Errorf("wrote %d rows, want %d", n, rows)
+			}
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("wide load: %v", err)
+		}
+	}
+	var after string
+	if err := w.db.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("memory_limit after the loads is %s, before %s", after, before)
+	}
+}

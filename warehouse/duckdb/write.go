@@ -18,6 +18,52 @@ import (
 // checkEvery is how many rows pass between two looks at the context.
 const checkEvery = 1024
 
+// flushEvery is how many rows the Appender buffers before it hands them to
+// DuckDB, where memory_limit bounds them; by itself it buffers about 200k.
+const flushEvery = 16384
+
+// Memory of the loads in flight: DuckDB's memory_limit is set to
+// memoryBase plus memoryPerColumn for every column of every load being
+// written, so that staged and inserted rows spill to the temp directory
+// instead of growing with the result, while a wide table still gets the
+// blocks DuckDB pins per column. With no load in flight the limit is
+// DuckDB's default again.
+const (
+	memoryBase      = 4 << 20
+	memoryPerColumn = 2 << 20
+)
+
+// reserve raises memory_limit for a load of cols columns; release lowers
+// it again.
+func (w *Writer) reserve(ctx context.Context, cols int) (release func(), err error) {
+	w.mem.Lock()
+	defer w.mem.Unlock()
+	if err := w.setMemoryLimit(ctx, w.loadColumns+cols); err != nil {
+		return nil, err
+	}
+	w.loadColumns += cols
+	return func() {
+		w.mem.Lock()
+		defer w.mem.Unlock()
+		w.loadColumns -= cols
+		// Lowering the limit can only fail when DuckDB cannot evict down to
+		// it; the next load sets it again, so a failure here costs memory,
+		// not correctness.
+		_ = w.setMemoryLimit(context.WithoutCancel(ctx), w.loadColumns)
+	}, nil
+}
+
+func (w *Writer) setMemoryLimit(ctx context.Context, cols int) error {
+	stmt := "RESET GLOBAL memory_limit"
+	if cols > 0 {
+		stmt = fmt.Sprintf("SET GLOBAL memory_limit = '%dMiB'", (memoryBase+cols*memoryPerColumn)>>20)
+	}
+	if _, err := w.db.ExecContext(ctx, stmt); err != nil {
+		return fmt.Errorf("set memory_limit: %w", err)
+	}
+	return nil
+}
+
 // Write loads rows into load.Table as load.Mode says and returns the
 // number of rows written. The table is created or evolved as needed; on
 // any error, including a canceled ctx or a failing rows, the table is left
@@ -42,6 +88,11 @@ func (w *Writer) Write(ctx context.Context, load warehouse.Load, rows warehouse.
 }
 
 func (w *Writer) write(ctx context.Context, load warehouse.Load, rows warehouse.Rows) (n int64, err error) {
+	release, err := w.reserve(ctx, len(load.AllColumns()))
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return 0, err
@@ -113,6 +164,11 @@ func appendRows(ctx context.Context, conn *sql.Conn, stage string, cols []wareho
 				return fmt.Errorf("row %d: %w", n+1, err)
 			}
 			n++
+			if n%flushEvery == 0 {
+				if err := a.Flush(); err != nil {
+					return fmt.Errorf("flush appender at row %d: %w", n, err)
+				}
+			}
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("read rows: %w", err)
