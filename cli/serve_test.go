@@ -82,6 +82,17 @@ func (l *logWatch) wait(t *testing.T, substr string, n int) string {
 	}
 }
 
+// waitChan is wait for a select: the channel gets the first line with
+// substr.
+func waitChan(l *logWatch, substr string) <-chan string {
+	w := &logWaiter{substr: substr, n: 1, ch: make(chan string, 1)}
+	l.mu.Lock()
+	l.waiters = append(l.waiters, w)
+	l.check()
+	l.mu.Unlock()
+	return w.ch
+}
+
 func (l *logWatch) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -99,21 +110,35 @@ type serving struct {
 
 func startServe(t *testing.T, config string, args ...string) *serving {
 	t.Helper()
+	s := launchServe(t, config, args...)
+	s.ready()
+	return s
+}
+
+// launchServe starts serve without waiting for it to serve.
+func launchServe(t *testing.T, config string, args ...string) *serving {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &serving{t: t, log: &logWatch{}, cancel: cancel, code: make(chan int, 1)}
 	go func() {
 		s.code <- run(ctx, append([]string{"serve", "--config", config}, args...), &env{stdout: io.Discard, stderr: s.log})
 	}()
-	var line struct{ Addr string }
-	if err := json.Unmarshal([]byte(s.log.wait(t, `"msg":"serving"`, 1)), &line); err != nil {
-		t.Fatal(err)
-	}
-	s.addr = "http://" + line.Addr
 	t.Cleanup(func() {
 		cancel()
-		<-s.code
+		code := <-s.code
+		s.code <- code
 	})
 	return s
+}
+
+// ready waits until serve serves, and learns its address.
+func (s *serving) ready() {
+	s.t.Helper()
+	var line struct{ Addr string }
+	if err := json.Unmarshal([]byte(s.log.wait(s.t, `"msg":"serving"`, 1)), &line); err != nil {
+		s.t.Fatal(err)
+	}
+	s.addr = "http://" + line.Addr
 }
 
 // stop is SIGTERM: main cancels the context on it.
@@ -315,5 +340,64 @@ func TestServeSIGTERMDuringARun(t *testing.T) {
 		if q.Status != history.QueryFailed || q.Error != runner.CancelledByShutdown {
 			t.Errorf("query %s: %s %q", q.Query, q.Status, q.Error)
 		}
+	}
+}
+
+// TestServeTwoReplicas starts two serve processes on one history database
+// at once: the missed tick is caught up once, by one of them; the other
+// waits for the run lock or finds the run made.
+func TestServeTwoReplicas(t *testing.T) {
+	t.Parallel()
+	w := newRunWorld(t, map[string]string{"a/actors.sql": goodQuery})
+	withAPI(t, w, "  token: "+testRunToken+"\n")
+	a, b := launchServe(t, w.config), launchServe(t, w.config)
+	a.ready()
+	b.ready()
+	both := func() string { return a.log.String() + b.log.String() }
+	// One of them makes the catch-up run; wait for its end in either log.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		select {
+		case <-waitChan(a.log, `"msg":"run finished"`):
+		case <-waitChan(b.log, `"msg":"run finished"`):
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("no run finished:\n%s", both())
+	}
+	if a.stop() != ExitOK || b.stop() != ExitOK {
+		t.Error("a replica did not exit 0")
+	}
+	cfg, err := loadConfig(w.config, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := history.Open(t.Context(), cfg.History.URL.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = store.Close() }()
+	runs, err := store.Runs(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	catchUps := 0
+	for _, r := range runs {
+		if r.Trigger == runner.TriggerCatchUp {
+			catchUps++
+		}
+		if r.Status == history.RunRunning || (r.Status == history.RunFailed && strings.HasPrefix(r.Error, "abandoned")) {
+			t.Errorf("run %d: %s %q: a replica abandoned the other's run", r.ID, r.Status, r.Error)
+		}
+	}
+	if catchUps != 1 {
+		t.Errorf("%d catch-up runs by two replicas, want 1: %+v", catchUps, runs)
+	}
+	logs := both()
+	if !strings.Contains(logs, "no catch-up needed") && !strings.Contains(logs, "run skipped: another replica holds the run lock") {
+		t.Errorf("neither replica says it left the catch-up to the other:\n%s", logs)
 	}
 }
