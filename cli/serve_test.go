@@ -401,3 +401,18 @@ func TestServeTwoReplicas(t *testing.T) {
 		t.Errorf("neither replica says it left the catch-up to the other:\n%s", logs)
 	}
 }
+
+func TestDisplayURLHidesPasswords(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://mg:" + testPassword + "@db.internal:5432/history?sslmode=require", "postgres://mg:xxxxx@db.internal:5432/history"},
+		{"postgres://db.internal/history?password=" + testPassword, "postgres://db.internal/history"},
+		{"host=db.internal password=" + testPassword + " dbname=history", "(connection string not shown)"},
+		{"duckdb:///var/lib/metricgate/w.duckdb", "duckdb:///var/lib/metricgate/w.duckdb"},
+		{"snowflake://user:" + testPassword + "@acct/db/schema?warehouse=wh", "snowflake://user:xxxxx@acct/db/schema"},
+	} {
+		if got := displayURL(tc.in); got != tc.want {
+			t.Errorf("displayURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
