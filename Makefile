@@ -51,9 +51,10 @@ check-generated: ## fail when history/internal/db is not what sqlc generates
 	@bash .ci/check-generated
 
 .PHONY: bench
-bench: deps ## run the benchmarks: validate on 1,000 files; the runner vs psql, per-query overhead, peak RSS of a 1M-row run
+bench: deps ## run the benchmarks: validate on 1,000 files; the runner vs psql, per-query overhead, peak RSS of a 1M-row run; /api/v1/status under load
 	$(GO) test -run='^$$' -bench=. -benchmem ./catalog ./guard ./cli
 	$(GO) test -run='^$$' -bench=. -benchtime=1x ./runner
+	$(GO) test -run='^$$' -bench=StatusUnderLoad -benchtime=1x ./api
 
 .PHONY: demo
 demo: deps build ## validate queries/, load a throwaway GitLab-shaped database and run every query on it

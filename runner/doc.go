@@ -39,4 +39,14 @@
 // The warehouse writer makes each load atomic (see package warehouse): a
 // failure, a cancellation or a crash at any point leaves the previous
 // contents of the table.
+//
+// # Scheduling
+//
+// [Scheduler] makes the runs of `metricgate serve`: robfig/cron fires on
+// the operator's schedule (UTC), each tick runs the queries due by their
+// own schedules under the history database's run lock (a PostgreSQL
+// advisory lock), so that any number of replicas make one run per tick; a
+// tick missed while no replica ran is caught up once at start; Shutdown
+// stops new work and cancels the running queries at a deadline, recording
+// them as cancelled.
 package runner
