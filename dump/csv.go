@@ -90,12 +90,15 @@ type sink struct {
 
 // part is one file being written.
 type part struct {
-	w    *blob.Writer
-	gz   *gzip.Writer
-	sum  hash.Hash
-	n    countWriter
-	path string
-	rows int64
+	w *blob.Writer
+	// cancel aborts the write: closing a writer whose context is done
+	// discards what was written instead of committing it.
+	cancel context.CancelFunc
+	gz     *gzip.Writer
+	sum    hash.Hash
+	n      countWriter
+	path   string
+	rows   int64
 }
 
 type countWriter struct {
@@ -127,14 +130,17 @@ func (s *sink) openPart() error {
 	if n > 1 {
 		path = fmt.Sprintf("%s.part%d.csv.gz", s.table, n)
 	}
-	w, err := s.bucket.NewWriter(s.ctx, s.location+path, &blob.WriterOptions{ContentType: "application/gzip", BufferSize: 4 << 20})
+	ctx, cancel := context.WithCancel(s.ctx)
+	w, err := s.bucket.NewWriter(ctx, s.location+path, &blob.WriterOptions{ContentType: "application/gzip", BufferSize: 4 << 20})
 	if err != nil {
+		cancel()
 		return fmt.Errorf("create %s%s: %w", s.location, path, err)
 	}
-	pt := &part{w: w, sum: sha256.New(), path: path}
+	pt := &part{w: w, cancel: cancel, sum: sha256.New(), path: path}
 	pt.n.w = io.MultiWriter(w, pt.sum)
 	gz, err := gzip.NewWriterLevel(&pt.n, s.level)
 	if err != nil {
+		cancel()
 		_ = w.Close()
 		return err
 	}
@@ -150,8 +156,10 @@ func (s *sink) openPart() error {
 func (s *sink) closePart() error {
 	pt := s.part
 	s.part = nil
+	defer pt.cancel()
 	if err := pt.gz.Close(); err != nil {
-		_ = pt.w.Close()
+		pt.cancel()
+		_ = pt.w.Close() // aborted: the compression error is the one to report
 		return fmt.Errorf("compress %s: %w", pt.path, err)
 	}
 	if err := pt.w.Close(); err != nil {
@@ -164,6 +172,9 @@ func (s *sink) closePart() error {
 
 func (s *sink) abort(err error) error {
 	if s.part != nil {
+		// Abort the write (cancel before Close), so that no half file is
+		// committed to storage.
+		s.part.cancel()
 		_ = s.part.gz.Close()
 		_ = s.part.w.Close()
 		s.part = nil

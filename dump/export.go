@@ -159,7 +159,7 @@ func (e *Exporter) Dump(ctx context.Context, def *Definition) (*Manifest, error)
 		return nil, fmt.Errorf("dump: the pseudonym key is %s, and tables %v pseudonymize columns: set dump.pseudonym_key (METRICGATE_DUMP_PSEUDONYM_KEY)", what, tables)
 	}
 	rec := history.Dump{Group: def.Group, Status: history.DumpRunning, ConfigSHA256: def.SHA256, StartedAt: e.now()}
-	runID := strconv.FormatInt(rec.StartedAt.Unix(), 10)
+	runID := strconv.FormatInt(rec.StartedAt.UnixNano(), 10) // without a history: unique enough, ordered
 	if e.rec != nil {
 		id, err := e.rec.StartDump(ctx, rec)
 		if err != nil {
@@ -201,6 +201,12 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 		return nil, fmt.Errorf("begin snapshot transaction: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // read-only: nothing to keep
+	// The coordinator sits idle while the workers copy, and must outlive
+	// them: they attach to its snapshot table by table.
+	if _, err := tx.Exec(ctx, "SELECT set_config('idle_in_transaction_session_timeout', $1, true)",
+		strconv.FormatInt((e.cfg.StatementTimeout+10*time.Minute).Milliseconds(), 10)); err != nil {
+		return nil, fmt.Errorf("set idle timeout: %w", err)
+	}
 	var asOf *time.Time
 	if err := tx.QueryRow(ctx, "SELECT ("+e.cfg.AsOf+")::timestamptz").Scan(&asOf); err != nil {
 		return nil, fmt.Errorf("read as_of (%s): %w", e.cfg.AsOf, err)

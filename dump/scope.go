@@ -75,14 +75,14 @@ func (s *scopeSQL) entity(kind, x string) string {
 		return fmt.Sprintf("%[1]s.target_project_id IN (SELECT id FROM mg_projects WHERE merge_requests >= %[2]d AND repository >= %[2]d)", x, minLevel)
 	case "note":
 		return fmt.Sprintf(`%[1]s.internal IS FALSE AND %[1]s.confidential IS NOT TRUE AND (
-      (%[1]s.noteable_type = 'Issue' AND %[1]s.noteable_id IN (SELECT i.id FROM %[2]s i WHERE %[3]s))
-   OR (%[1]s.noteable_type = 'MergeRequest' AND %[1]s.noteable_id IN (SELECT m.id FROM %[4]s m WHERE %[5]s)))`,
+      (%[1]s.noteable_type = 'Issue' AND EXISTS (SELECT FROM %[2]s i WHERE i.id = %[1]s.noteable_id AND %[3]s))
+   OR (%[1]s.noteable_type = 'MergeRequest' AND EXISTS (SELECT FROM %[4]s m WHERE m.id = %[1]s.noteable_id AND %[5]s)))`,
 			x, s.rel("issues"), s.entity("issue", "i"), s.rel("merge_requests"), s.entity("merge_request", "m"))
 	case "label", "milestone":
 		return fmt.Sprintf("(%[1]s.group_id IN (SELECT id FROM mg_groups) OR %[1]s.project_id IN (SELECT id FROM mg_projects WHERE issues >= %[2]d OR merge_requests >= %[2]d))", x, minLevel)
 	case "pipeline":
 		return fmt.Sprintf(`%[1]s.project_id IN (SELECT id FROM mg_projects WHERE public_builds AND builds >= %[2]d AND repository >= %[2]d)
-    AND (%[1]s.merge_request_id IS NULL OR %[1]s.merge_request_id IN (SELECT m.id FROM %[3]s m WHERE %[4]s))`,
+    AND (%[1]s.merge_request_id IS NULL OR EXISTS (SELECT FROM %[3]s m WHERE m.id = %[1]s.merge_request_id AND %[4]s))`,
 			x, minLevel, s.rel("merge_requests"), s.entity("merge_request", "m"))
 	}
 	panic("dump: no entity predicate for scope kind " + kind)
@@ -103,9 +103,19 @@ var targetTypes = []struct{ class, kind string }{
 }
 
 // ref returns the predicate that column col of row alias t points at a
-// public object of the kind.
+// public object of the kind. It is a correlated EXISTS on the object's
+// primary key rather than IN (subquery): inside an OR (polymorphic
+// targets), PostgreSQL runs an IN as a hashed subplan only while the
+// subquery's result fits in work_mem, and otherwise rescans it for every
+// row; an EXISTS probes the key's index, and at the top level it becomes
+// a semi-join all the same. Aliases nest (x, x1, x2, …) so that inner
+// references stay unambiguous.
 func (s *scopeSQL) ref(kind, t, col string) string {
-	return fmt.Sprintf("%s.%s IN (SELECT x.id FROM %s x WHERE %s)", t, quoteIdent(col), s.rel(entityTable[kind]), s.entity(kind, "x"))
+	x := "x"
+	if strings.HasPrefix(t, "x") {
+		x = t + "1"
+	}
+	return fmt.Sprintf("EXISTS (SELECT FROM %s %s WHERE %s.id = %s.%s AND %s)", s.rel(entityTable[kind]), x, x, t, quoteIdent(col), s.entity(kind, x))
 }
 
 // where returns the predicate on alias t of table.

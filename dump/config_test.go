@@ -1,0 +1,97 @@
+package dump
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"gocloud.dev/blob/memblob"
+)
+
+func TestParseProblems(t *testing.T) {
+	for _, c := range []struct {
+		name, yml string
+		want      []string // problems, in order, as file:line:col: message prefixes
+	}{
+		{"ok", "tables:\n  issues:\n    scope: {issue: id}\n    columns: [id, title]\n", nil},
+		{"users", "tables:\n  users:\n    scope: {group: id}\n    columns: [id]\n", []string{"d.yml:2:3: the users table is never exported"}},
+		{"unscoped", "tables:\n  issues:\n    columns: [id]\n", []string{"d.yml:2:3: table issues: no scope"}},
+		{"red column", "tables:\n  notes:\n    scope: {note: id}\n    columns: [id, author_email]\n",
+			[]string{"d.yml:4:19: table notes: column author_email is a red column"}},
+		{"red column pseudonymized", "tables:\n  notes:\n    scope: {note: id}\n    columns: [id, author_email]\n    pseudonymize: [author_email]\n", nil},
+		{"typo", "group: gitlab-org\ntabels: {}\n", []string{`d.yml:2:1: unknown key "tabels" (did you mean "tables"?)`, "d.yml:1:1: no tables"}},
+		{"bad yaml", "tables: [\n", []string{"d.yml:"}},
+		{"two kinds", "tables:\n  issues:\n    scope: {issue: id, project: project_id}\n    columns: [id]\n",
+			[]string{"d.yml:3:24: table issues: scope has two kinds"}},
+		{"features on issue", "tables:\n  issues:\n    scope: {issue: id, features: [issues]}\n    columns: [id]\n",
+			[]string{"d.yml:3:12: table issues: scope features go with project only"}},
+		{"bad group", "group: ../x\ntables:\n  issues:\n    scope: {issue: id}\n    columns: [id]\n", []string{`d.yml:1:8: group "../x"`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			def, err := Parse("d.yml", []byte(c.yml), nil)
+			var ps Problems
+			if c.want == nil {
+				if err != nil {
+					t.Fatalf("unexpected problems:\n%v", err)
+				}
+				if def.Group != DefaultGroup || def.SHA256 == "" {
+					t.Errorf("group %q sha %q", def.Group, def.SHA256)
+				}
+				return
+			}
+			if !errors.As(err, &ps) {
+				t.Fatalf("error %v, want Problems", err)
+			}
+			if len(ps) != len(c.want) {
+				t.Fatalf("problems:\n%v\nwant %d", ps, len(c.want))
+			}
+			for i, w := range c.want {
+				if !strings.HasPrefix(ps[i].String(), w) {
+					t.Errorf("problem %d: %s\nwant prefix %s", i, ps[i], w)
+				}
+			}
+		})
+	}
+}
+
+// TestRetain keeps the newest complete dumps, deletes older ones (complete
+// or not, manifest first) and leaves an incomplete newer dump alone.
+func TestRetain(t *testing.T) {
+	ctx := context.Background()
+	b := memblob.OpenBucket(nil)
+	defer func() { _ = b.Close() }()
+	put := func(key string) {
+		if err := b.WriteAll(ctx, key, []byte("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"2026-11-28/7/", "2026-11-29/8/", "2026-11-30/9/", "2026-11-30/10/"} {
+		put("dumps/" + d + "a.csv.gz")
+		put("dumps/" + d + ManifestName)
+	}
+	put("dumps/2026-11-29/crashed/a.csv.gz") // incomplete, old
+	put("dumps/2026-12-01/11/a.csv.gz")      // incomplete, newest: running
+	if err := Retain(ctx, b, "dumps/", 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	dumps, err := listDumps(ctx, b, "dumps/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range dumps {
+		got = append(got, d.location)
+	}
+	want := []string{"dumps/2026-11-30/9/", "dumps/2026-11-30/10/", "dumps/2026-12-01/11/"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("after retention %v, want %v (runs ordered numerically)", got, want)
+	}
+}
+
+func TestPseudonym(t *testing.T) {
+	a, b := Pseudonym([]byte("k1-0123456789abcdef"), "42"), Pseudonym([]byte("k2-0123456789abcdef"), "42")
+	if len(a) != 32 || a == b || a != Pseudonym([]byte("k1-0123456789abcdef"), "42") || strings.Contains(a, "42") && a == "42" {
+		t.Errorf("pseudonyms %q, %q: want 32 hex digits, deterministic per key, different across keys", a, b)
+	}
+}
