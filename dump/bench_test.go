@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -115,16 +114,32 @@ func BenchmarkDumpLoad(b *testing.B) {
 }
 
 // runBin runs the binary and returns its wall time, peak RSS (KiB) and
-// stdout.
+// stdout. The RSS comes from /usr/bin/time: Linux carries ru_maxrss
+// across fork and exec, so the rusage of a child forked from this (large)
+// test process would report the test's own peak.
 func runBin(b *testing.B, bin string, environ []string, args ...string) (time.Duration, int64, []byte) {
+	rss := filepath.Join(b.TempDir(), "rss")
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rss, bin}, args...)...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = environ, &stdout, &stderr
 	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
 		b.Fatalf("metricgate %v: %v\n%s%s", args, err, stdout.String(), stderr.String())
 	}
-	return time.Since(t0), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, stdout.Bytes()
+	return time.Since(t0), readRSS(b, rss), stdout.Bytes()
+}
+
+func readRSS(b *testing.B, path string) int64 {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := strings.Fields(string(data))
+	n, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+	if err != nil {
+		b.Fatalf("/usr/bin/time wrote %q", data)
+	}
+	return n
 }
 
 func parseRows(out []byte) int64 {
@@ -145,13 +160,14 @@ func duckRead(b *testing.B, dumps, db string) (time.Duration, int64) {
 	if err != nil || len(manifests) == 0 {
 		b.Fatalf("no manifest under %s: %v", dumps, err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	rss := filepath.Join(b.TempDir(), "rss")
+	cmd := exec.Command("/usr/bin/time", "-f", "%M", "-o", rss, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "DUMP_BENCH_READ="+filepath.Dir(manifests[len(manifests)-1]), "DUMP_BENCH_DB="+db)
 	t0 := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("read_csv helper: %v\n%s", err, out)
 	}
-	return time.Since(t0), cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+	return time.Since(t0), readRSS(b, rss)
 }
 
 // helperRead is the child of duckRead.
