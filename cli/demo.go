@@ -187,9 +187,11 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 	}
 	if strings.HasPrefix(whURL, "duckdb://") {
 		path := strings.TrimPrefix(whURL, "duckdb://")
-		rel, relErr := filepath.Rel(".", path)
-		if relErr != nil || strings.HasPrefix(rel, "..") {
-			rel = path
+		rel := path
+		if wd, err := os.Getwd(); err == nil {
+			if r, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(r, "..") {
+				rel = r
+			}
 		}
 		fmt.Fprintf(e.stdout, "\nThe results are in %s, one table per query:\n", rel)
 		fmt.Fprintf(e.stdout, "  metricgate show --warehouse duckdb://%s %s\n", rel, firstLoaded(res))
