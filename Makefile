@@ -10,18 +10,26 @@ FUZZTIME    ?= 10s
 
 .PHONY: help
 help: ## show the targets
-	@grep -hE '^[a-z][a-z-]*:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-z-]*:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: deps
 deps: ## install missing system packages (C compiler, PostgreSQL binaries)
 	@bash .ci/install-deps
+
+.PHONY: test-deps
+test-deps: ## install missing system packages for the tests (also headless Chromium)
+	@bash .ci/install-deps test
+
+.PHONY: bench-deps
+bench-deps: ## install missing system packages for the benchmarks (also GNU time)
+	@bash .ci/install-deps bench
 
 .PHONY: build
 build: ## build bin/metricgate
 	$(GO) build -o $(BIN)/metricgate ./cmd/metricgate
 
 .PHONY: test
-test: deps check-generated ## vet, check formatting and generated code, run every test and a short fuzz of the header parser and the guard
+test: test-deps check-generated ## vet, check formatting and generated code, run every test and a short fuzz of the header parser and the guard
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -51,13 +59,14 @@ check-generated: ## fail when history/internal/db is not what sqlc generates
 	@bash .ci/check-generated
 
 .PHONY: bench
-bench: deps ## run the benchmarks: validate on 1,000 files; the runner vs psql, per-query overhead, peak RSS of a 1M-row run; /api/v1/status under load
+bench: bench-deps ## run the benchmarks: validate on 1,000 files; the runner vs psql, per-query overhead, peak RSS of a 1M-row run; /api/v1/status under load; dump and load vs psql and read_csv (5M rows)
 	$(GO) test -run='^$$' -bench=. -benchmem ./catalog ./guard ./cli
 	$(GO) test -run='^$$' -bench=. -benchtime=1x ./runner
 	$(GO) test -run='^$$' -bench=StatusUnderLoad -benchtime=1x ./api
+	DUMP_BENCH_SCALE=35 $(GO) test -run='^$$' -bench=DumpLoad -benchtime=1x -timeout=60m ./dump
 
 .PHONY: demo
-demo: deps build ## validate queries/, load a throwaway GitLab-shaped database and run every query on it
+demo: deps build ## the daily run end to end on a throwaway GitLab-shaped database: every query into DuckDB, then the public dump and its load
 	$(BIN)/metricgate demo
 
 .PHONY: clean

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,7 +55,7 @@ func TestDumpAndLoadCommands(t *testing.T) {
 	if code != ExitProblems || !strings.Contains(stderr, "pseudonym key is not set") {
 		t.Fatalf("dump without a key: exit %d, stderr %q; want refused for the missing key", code, stderr)
 	}
-	withKey := append(environ, "METRICGATE_DUMP_PSEUDONYM_KEY="+key)
+	withKey := append(slices.Clone(environ), "METRICGATE_DUMP_PSEUDONYM_KEY="+key)
 	code, stdout, stderr := runCmd(withKey, "dump", "--config", config, "--split-size", "1")
 	if code != ExitOK {
 		t.Fatalf("dump: exit %d\n%s\n%s", code, stdout, stderr)

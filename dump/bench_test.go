@@ -2,6 +2,7 @@ package dump_test
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
 	"os"
@@ -39,7 +40,7 @@ func BenchmarkDumpLoad(b *testing.B) {
 	setup := time.Since(start)
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "metricgate")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/metricgate").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(b.Context(), "go", "build", "-o", bin, "../cmd/metricgate").CombinedOutput(); err != nil {
 		b.Fatalf("build metricgate: %v\n%s", err, out)
 	}
 	def := repoDefinition(b)
@@ -81,7 +82,7 @@ func BenchmarkDumpLoad(b *testing.B) {
 				}
 			}
 			q := strings.ReplaceAll(def.SelectSQL(t, arrays), "\n", " ")
-			cmd := exec.Command("sh", "-c", fmt.Sprintf(`"$PSQL" -X -q -d "$DSN" -c "\copy (%s) TO STDOUT CSV HEADER" | gzip -c > "$OUT"`, strings.ReplaceAll(q, `"`, `\"`)))
+			cmd := exec.CommandContext(b.Context(), "sh", "-c", fmt.Sprintf(`"$PSQL" -X -q -d "$DSN" -c "\copy (%s) TO STDOUT CSV HEADER" | gzip -c > "$OUT"`, strings.ReplaceAll(q, `"`, `\"`)))
 			cmd.Env = append(os.Environ(), "PSQL="+psql, "DSN="+dsn, "OUT="+filepath.Join(base, t.Name+".csv.gz"))
 			if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
 				b.Fatalf("psql %s: %v\n%s", t.Name, err, out)
@@ -120,7 +121,7 @@ func BenchmarkDumpLoad(b *testing.B) {
 func runBin(b *testing.B, bin string, environ []string, args ...string) (time.Duration, int64, []byte) {
 	rss := filepath.Join(b.TempDir(), "rss")
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rss, bin}, args...)...)
+	cmd := exec.CommandContext(b.Context(), "/usr/bin/time", append([]string{"-f", "%M", "-o", rss, bin}, args...)...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = environ, &stdout, &stderr
 	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
@@ -161,7 +162,7 @@ func duckRead(b *testing.B, dumps, db string) (time.Duration, int64) {
 		b.Fatalf("no manifest under %s: %v", dumps, err)
 	}
 	rss := filepath.Join(b.TempDir(), "rss")
-	cmd := exec.Command("/usr/bin/time", "-f", "%M", "-o", rss, os.Args[0], "-test.run=^$")
+	cmd := exec.CommandContext(b.Context(), "/usr/bin/time", "-f", "%M", "-o", rss, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "DUMP_BENCH_READ="+filepath.Dir(manifests[len(manifests)-1]), "DUMP_BENCH_DB="+db)
 	t0 := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -187,7 +188,7 @@ func helperRead() int {
 	}
 	for name, fs := range tables {
 		q := fmt.Sprintf("CREATE TABLE %q AS SELECT * FROM read_csv([%s], header = true)", name, strings.Join(fs, ", "))
-		if _, err := db.Exec(q); err != nil {
+		if _, err := db.ExecContext(context.Background(), q); err != nil {
 			fmt.Fprintln(os.Stderr, name, err)
 			return 1
 		}

@@ -152,7 +152,10 @@ func Parse(path string, data []byte, redColumns []string) (*Definition, error) {
 		line := 1
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
-			fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: line "), "%d", &line)
+			// yaml.v3 says "yaml: line N: …"; without a line, 1 stays.
+			if _, serr := fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: line "), "%d", &line); serr != nil {
+				line = 1
+			}
 		}
 		p.add(line, 1, "not valid YAML: "+strings.TrimPrefix(err.Error(), "yaml: "))
 		return nil, p.problems

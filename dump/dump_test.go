@@ -100,7 +100,7 @@ func exporter(t testing.TB, dsn string, b *blob.Bucket, rec dump.Recorder, log i
 	return e
 }
 
-func history_(t testing.TB) *history.Store {
+func newStore(t testing.TB) *history.Store {
 	t.Helper()
 	s, err := history.Open(t.Context(), pgtest.New(t))
 	if err != nil {
@@ -301,7 +301,7 @@ func TestCanaries(t *testing.T) {
 
 	dir := t.TempDir()
 	var logs syncBuffer
-	store := history_(t)
+	store := newStore(t)
 	m, err := exporter(t, dsn, fileBucket(t, filepath.Join(dir, "bucket")), store, &logs, dump.Config{SplitSize: 64 << 10}).Dump(ctx, def)
 	if err != nil {
 		t.Fatal(err)

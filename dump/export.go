@@ -236,8 +236,12 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 	snap := asOf.UTC()
 	location := e.cfg.Prefix + snap.Format(time.DateOnly) + "/" + runID + "/"
 	rec.Location, rec.SnapshotTime = location, snap
-	if taken, err := e.bucket.Exists(ctx, location+ManifestName); err != nil || taken {
-		return nil, fmt.Errorf("dump location %s already holds a complete dump (a reset history database?): not overwritten: %v", location, err)
+	taken, err := e.bucket.Exists(ctx, location+ManifestName)
+	if err != nil {
+		return nil, fmt.Errorf("check dump location %s: %w", location, err)
+	}
+	if taken {
+		return nil, fmt.Errorf("dump location %s already holds a complete dump (a reset history database?): not overwritten", location)
 	}
 	m := &Manifest{Format: ManifestFormat, Tool: e.cfg.Tool, Group: def.Group, Location: location, SnapshotTime: snap,
 		StartedAt: rec.StartedAt.UTC(), ConfigSHA256: def.SHA256}

@@ -30,7 +30,7 @@ func TestLoadRefusesBadDumps(t *testing.T) {
 	def := repoDefinition(t)
 	dir := t.TempDir()
 	bucketDir := filepath.Join(dir, "bucket")
-	store := history_(t)
+	store := newStore(t)
 	var logs syncBuffer
 	x := exporter(t, dsn, fileBucket(t, bucketDir), store, &logs, dump.Config{Keep: 10})
 	first, err := x.Dump(ctx, def)

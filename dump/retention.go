@@ -43,7 +43,6 @@ func Retain(ctx context.Context, b *blob.Bucket, prefix string, keep int, log *s
 				newest = i
 			}
 		}
-		cut = newest
 		for i := 0; i < newest; i++ {
 			if !dumps[i].complete {
 				if err := deleteDump(ctx, b, dumps[i], log); err != nil {
