@@ -69,6 +69,49 @@
 //     checkpoint_threshold, enable_optimistic_write, threads 1, staging in a
 //     regular table: no change or worse.
 //
+// A dump load (LoadDump) takes the same share: before every table,
+// memory_limit is set for the widest table loaded so far (tables created
+// earlier in its transaction keep blocks pinned until commit: at 1 MiB a
+// column, the load failed on its second table), with threads = 1 and
+// allocator_flush_threshold = 4 MiB until it returns. Measured with
+// BenchmarkDumpLoad of package dump at scale 35 (1.9M rows, 14 tables of
+// 6 to 24 columns, 94 MB of gzip; peak RSS in MiB, load alone through a
+// small harness binary of about 55 MiB, 3-4 runs each, 2 shared cores):
+//
+//   - before (48 MB limit, 2 threads): 169-234 harness, 258 `metricgate
+//     load` (253 at scale 10), about 410-430k rows/s.
+//   - threads 1: 168-211, and faster (about 515k rows/s: gzip files are
+//     read by one thread each anyway).
+//   - threads 1, limit set per table, flush threshold 4 MiB (committed):
+//     170-182 harness, 210-219 `metricgate load` (2 runs), about
+//     490k rows/s.
+//   - the limit for the current table only: 164-174 (within the noise,
+//     and not safe, above); a flat 32 MB: 154-201; 24 MB or 1 MiB a
+//     column: out of memory; preserve_insertion_order = false: out of
+//     memory at 48 MB, no better at more; buffer_size 1 MiB: no change;
+//     allocator_bulk_deallocation_flush_threshold, background threads: no
+//     better.
+//   - each table committed in its own transaction, as staging tables
+//     swapped in at the end would be: the same peak (166-228), and rows
+//     went to the file instead of the temp directory, so the load stays
+//     one transaction.
+//
+// What remains, from /proc during the load (harness, jemalloc's decay set
+// to 0 through DUCKDB_JE_MALLOC_CONF to take its retention out): about
+// 25 MiB more of the binary's code paged in by DuckDB (file-backed: the
+// harness is 55 MiB in all at rest, RssFile alone 81-84 during the load), 50-60 MiB anonymous between tables (the buffer
+// pool: 30-38 MiB of IN_MEMORY_TABLE, the transaction's rows, the rest
+// spilled to the temp directory, up to 90 MB; plus allocator overhead),
+// and 15-20 MiB transient while a table is read and at commit, when the
+// spilled rows are written to the file: 148-161 in all, 48 MB or 32 MB
+// limit alike. The variance above that (up to 70 MiB) is jemalloc keeping
+// freed pages for its decay time (1 s) and the block allocator's
+// MADV_FREE pages, which count in RSS until the kernel needs them; the
+// memory_limit and flush settings reduce it, nothing reachable from SQL
+// removes it. So `metricgate load` cannot go much below about 200 MiB
+// (`metricgate version`'s 102 + about 100) with DuckDB loading in
+// process.
+//
 // The rest of a process's RSS is the binary's own code and data (about 100
 // MiB for `metricgate version`: DuckDB, the PostgreSQL parser, the
 // Snowflake and cloud-storage clients), file-backed and shared.

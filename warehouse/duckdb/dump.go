@@ -28,7 +28,8 @@ var _ dump.Warehouse = (*Writer)(nil)
 // files) — DuckDB's own parallel CSV reader, reading the gzip files as
 // they are — its row count is checked against the manifest, and tables of
 // schema the dump does not have are dropped. Arrays, which dumps carry as
-// JSON, are cast from JSON to lists.
+// JSON, are cast from JSON to lists. Memory is bounded as the package
+// documentation says (# Memory).
 func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable) error {
 	if !isIdent(schema) || schema == "main" {
 		return fmt.Errorf("load dump: schema %q: want a lower-case identifier other than main", schema)
@@ -60,11 +61,23 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 		return fmt.Errorf("load dump: %w", err)
 	}
 	defer func() { _ = conn.Close() }() // returns the connection to the pool
-	restore, err := raiseMemoryLimit(ctx, conn)
+	restore, err := setForLoad(ctx, conn)
 	if err != nil {
 		return fmt.Errorf("load dump: %w", err)
 	}
 	defer restore()
+	// The load's share of memory_limit, in columns, as for Write: the
+	// widest table loaded so far (tables created earlier in the
+	// transaction keep blocks pinned until it commits, so it never goes
+	// down). It is set again before every table, which has DuckDB evict
+	// and return freed memory: the peak varies less.
+	held := 0
+	defer func() {
+		if held > 0 {
+			// As for Write: a failure to lower the limit costs memory only.
+			_ = w.resize(context.WithoutCancel(ctx), held, 0)
+		}
+	}()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("load dump: begin: %w", err)
@@ -74,6 +87,11 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 		return fmt.Errorf("load dump: create schema %s: %w", schema, err)
 	}
 	for i, t := range tables {
+		width := max(held, len(t.Columns))
+		if err := w.resize(ctx, held, width); err != nil {
+			return fmt.Errorf("load dump: table %s: %w", t.Name, err)
+		}
+		held = width
 		if _, err := tx.ExecContext(ctx, loadDumpSQL(schema, t, paths[i])); err != nil {
 			return fmt.Errorf("load dump: table %s: %w", t.Name, err)
 		}
@@ -115,26 +133,40 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 	return nil
 }
 
-// loadMemoryLimit is DuckDB's memory_limit while a dump loads: read_csv needs a few MB of buffers per thread and
-// the transaction's new row groups, and spills the rest to the temp
-// directory. The load's peak RSS stays near it (see dump's benchmarks).
-const loadMemoryLimit = "48MB"
+// loadSettings are DuckDB's settings while a dump loads (see the package
+// documentation, # Memory): one thread, since gzip files are read by one
+// thread each and a second one only adds its buffers and row groups; and
+// the allocator flushed after every task that allocated more than 4 MiB,
+// so that freed blocks are returned to the system instead of being kept.
+var loadSettings = [][2]string{
+	{"threads", "1"},
+	{"allocator_flush_threshold", "'4MiB'"},
+}
 
-// raiseMemoryLimit sets memory_limit to loadMemoryLimit for the load and
-// returns the function that puts the previous limit back.
-func raiseMemoryLimit(ctx context.Context, conn *sql.Conn) (func(), error) {
-	var prev string
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&prev); err != nil {
-		return nil, fmt.Errorf("read memory_limit: %w", err)
+// setForLoad applies loadSettings and returns the function that puts the
+// previous values back. They are global: queries running during a load
+// get one thread too.
+func setForLoad(ctx context.Context, conn *sql.Conn) (func(), error) {
+	var prev []string
+	restore := func() {
+		// Best effort: these only tune speed and memory.
+		for i, v := range prev {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SET GLOBAL "+loadSettings[i][0]+" = "+literal(v))
+		}
 	}
-	if _, err := conn.ExecContext(ctx, "SET memory_limit = "+literal(loadMemoryLimit)); err != nil {
-		return nil, fmt.Errorf("set memory_limit: %w", err)
+	for _, s := range loadSettings {
+		var v string
+		if err := conn.QueryRowContext(ctx, "SELECT current_setting("+literal(s[0])+")::VARCHAR").Scan(&v); err != nil {
+			restore()
+			return nil, fmt.Errorf("read %s: %w", s[0], err)
+		}
+		if _, err := conn.ExecContext(ctx, "SET GLOBAL "+s[0]+" = "+s[1]); err != nil {
+			restore()
+			return nil, fmt.Errorf("set %s: %w", s[0], err)
+		}
+		prev = append(prev, v)
 	}
-	return func() {
-		// Best effort: the limit only bounds memory, and a failure here
-		// leaves the higher one.
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SET memory_limit = "+literal(prev))
-	}, nil
+	return restore, nil
 }
 
 // loadDumpSQL is the CREATE OR REPLACE TABLE … AS SELECT of one table

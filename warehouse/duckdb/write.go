@@ -36,21 +36,28 @@ const (
 // reserve raises memory_limit for a load of cols columns; release lowers
 // it again.
 func (w *Writer) reserve(ctx context.Context, cols int) (release func(), err error) {
-	w.mem.Lock()
-	defer w.mem.Unlock()
-	if err := w.setMemoryLimit(ctx, w.loadColumns+cols); err != nil {
+	if err := w.resize(ctx, 0, cols); err != nil {
 		return nil, err
 	}
-	w.loadColumns += cols
 	return func() {
-		w.mem.Lock()
-		defer w.mem.Unlock()
-		w.loadColumns -= cols
 		// Lowering the limit can only fail when DuckDB cannot evict down to
 		// it; the next load sets it again, so a failure here costs memory,
 		// not correctness.
-		_ = w.setMemoryLimit(context.WithoutCancel(ctx), w.loadColumns)
+		_ = w.resize(context.WithoutCancel(ctx), cols, 0)
 	}, nil
+}
+
+// resize changes a load's share of memory_limit from cols columns to
+// to columns (0 to reserve, 0 to release) and sets the limit for every
+// load in flight.
+func (w *Writer) resize(ctx context.Context, from, to int) error {
+	w.mem.Lock()
+	defer w.mem.Unlock()
+	if err := w.setMemoryLimit(ctx, w.loadColumns-from+to); err != nil {
+		return err
+	}
+	w.loadColumns += to - from
+	return nil
 }
 
 func (w *Writer) setMemoryLimit(ctx context.Context, cols int) error {

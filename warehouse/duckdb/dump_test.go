@@ -1,0 +1,40 @@
+//go:build !no_duckdb
+
+package duckdb
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// TestLoadDumpRestoresSettings checks that the settings a load lowers
+// (threads, the allocator's flush threshold, memory_limit) are back to
+// what they were once it returns.
+func TestLoadDumpRestoresSettings(t *testing.T) {
+	ctx := t.Context()
+	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close() }()
+	names := []string{"threads", "allocator_flush_threshold", "memory_limit"}
+	read := func() []string {
+		vals := make([]string, len(names))
+		for i, n := range names {
+			if err := w.db.QueryRowContext(ctx, "SELECT current_setting("+literal(n)+")::VARCHAR").Scan(&vals[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return vals
+	}
+	before := read()
+	if err := w.LoadDump(ctx, "dumped", nil); err != nil {
+		t.Fatal(err)
+	}
+	after := read()
+	for i, n := range names {
+		if before[i] != after[i] {
+			t.Errorf("%s after a load: %s, want %s", n, after[i], before[i])
+		}
+	}
+}
