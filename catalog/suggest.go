@@ -2,6 +2,11 @@ package catalog
 
 import "strings"
 
+// Suggest returns the candidate that s most likely misspells, or "", for
+// "did you mean" messages about other files than query files (dump.yml):
+// see suggest.
+func Suggest(s string, candidates []string) string { return suggest(s, candidates) }
+
 // suggest returns the candidate that s most likely misspells, or "": the
 // closest one within an edit distance of 2 (counting a swap of neighbours
 // as one edit, and fewer edits than s has characters), else the only

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
 )
 
@@ -138,7 +138,7 @@ func Parse(path string, data []byte, redColumns []string) (*Definition, error) {
 	if redColumns == nil {
 		redColumns = guard.DefaultRedColumns
 	}
-	red, err := compileRed(redColumns)
+	red, err := guard.New(guard.Config{RedColumns: redColumns})
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (p *parser) at(n *yaml.Node, msg string) { p.add(n.Line, n.Column, msg) }
 
 func (p *parser) unknown(k *yaml.Node, known []string) {
 	msg := fmt.Sprintf("unknown key %q", k.Value)
-	if s := suggest(k.Value, known); s != "" {
+	if s := catalog.Suggest(k.Value, known); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	} else {
 		msg += " (want " + strings.Join(known, ", ") + ")"
@@ -255,7 +255,7 @@ func pairs(n *yaml.Node) func(func(k, v *yaml.Node) bool) {
 }
 
 // table parses one table's entry.
-func (p *parser) table(name string, k, v *yaml.Node, red *redSet) *Table {
+func (p *parser) table(name string, k, v *yaml.Node, red *guard.Guard) *Table {
 	t := &Table{Name: name, Line: k.Line, Col: k.Column}
 	before := len(p.problems)
 	if v.Kind != yaml.MappingNode {
@@ -294,7 +294,7 @@ func (p *parser) table(name string, k, v *yaml.Node, red *redSet) *Table {
 		}
 	}
 	for _, c := range t.Columns {
-		if red.match(name, c) && !t.Pseudonymized(c) {
+		if red.IsRed(name, c) && !t.Pseudonymized(c) {
 			p.at(colPos[c], fmt.Sprintf("table %s: column %s is a red column (guard.red_columns): pseudonymize it or leave it out", name, c))
 		}
 	}
@@ -380,7 +380,7 @@ func (p *parser) scope(table string, n *yaml.Node) Scope {
 			for _, f := range p.identList(table, "scope features", v, pos) {
 				if !slices.Contains(features, f) {
 					msg := fmt.Sprintf("table %s: unknown project feature %q", table, f)
-					if sug := suggest(f, features); sug != "" {
+					if sug := catalog.Suggest(f, features); sug != "" {
 						msg += fmt.Sprintf(" (did you mean %q?)", sug)
 					}
 					p.at(pos[f], msg)
@@ -414,74 +414,4 @@ func (p *parser) scope(table string, n *yaml.Node) Scope {
 		p.at(n, fmt.Sprintf("table %s: scope features go with project only (issue, merge_request and pipeline check their own)", table))
 	}
 	return s
-}
-
-// redSet matches table.column against red-column patterns the way the
-// guard does: case-insensitive globs, on the column name or, when the
-// pattern has a dot, on table.column.
-type redSet struct{ bare, qualified []string }
-
-func compileRed(patterns []string) (*redSet, error) {
-	r := &redSet{}
-	for _, pat := range patterns {
-		pat = strings.ToLower(strings.TrimSpace(pat))
-		if pat == "" {
-			continue
-		}
-		if _, err := path.Match(pat, ""); err != nil {
-			return nil, fmt.Errorf("red column pattern %q: %w", pat, err)
-		}
-		if strings.Contains(pat, ".") {
-			r.qualified = append(r.qualified, pat)
-		} else {
-			r.bare = append(r.bare, pat)
-		}
-	}
-	return r, nil
-}
-
-func (r *redSet) match(table, col string) bool {
-	for _, pat := range r.bare {
-		if ok, _ := path.Match(pat, col); ok {
-			return true
-		}
-	}
-	for _, pat := range r.qualified {
-		if ok, _ := path.Match(pat, table+"."+col); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// suggest returns the known word closest to s when it is close enough.
-func suggest(s string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := distance(s, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

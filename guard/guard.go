@@ -70,6 +70,13 @@ func New(cfg Config) (*Guard, error) {
 	return &Guard{red: red}, nil
 }
 
+// IsRed reports whether column of table matches one of the guard's red
+// column patterns, the same way a column reference in a query does.
+func (g *Guard) IsRed(table, column string) bool {
+	_, ok := g.red.match(column, []string{table})
+	return ok
+}
+
 // Violation is one broken rule, located in the checked text.
 type Violation struct {
 	// Offset is the byte offset in the checked text the violation points at.

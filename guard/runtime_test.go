@@ -60,3 +60,25 @@ func TestCheckResultTypes(t *testing.T) {
 		t.Error("column count mismatch not reported")
 	}
 }
+
+func TestIsRed(t *testing.T) {
+	t.Parallel()
+	g, err := New(Config{RedColumns: []string{"*email*", "keys.key"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		table, column string
+		want          bool
+	}{
+		{"users", "email", true},
+		{"users", "Public_Email", true}, // case-insensitive, like query references
+		{"keys", "key", true},
+		{"gpg_keys", "key", false}, // a qualified pattern names its table
+		{"issues", "title", false},
+	} {
+		if got := g.IsRed(c.table, c.column); got != c.want {
+			t.Errorf("IsRed(%s, %s) = %v, want %v", c.table, c.column, got, c.want)
+		}
+	}
+}
