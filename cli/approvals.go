@@ -108,7 +108,7 @@ func cmdApprovals(ctx context.Context, e *env, args []string) int {
 		// The history database, when configured, holds the approvals
 		// proven before: those cost no API call.
 		if cfg.History.URL != "" {
-			if store, err = openApprovalHistory(ctx, cfg); err != nil {
+			if store, err = openMigratedHistory(ctx, cfg.History.URL.Reveal()); err != nil {
 				return e.fail(failCode(err), "approvals", "%v", err)
 			}
 			defer func() { _ = store.Close() }()
@@ -139,22 +139,6 @@ func cmdApprovals(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	return ExitOK
-}
-
-// openApprovalHistory opens the history database and applies its migrations.
-func openApprovalHistory(ctx context.Context, cfg *Config) (*history.Store, error) {
-	openCtx, cancel := context.WithTimeoutCause(ctx, connectTimeout,
-		fmt.Errorf("connect to the history database: no answer within %v", connectTimeout))
-	defer cancel()
-	store, err := history.Open(openCtx, cfg.History.URL.Reveal())
-	if err != nil {
-		return nil, err
-	}
-	if err := store.Migrate(ctx); err != nil {
-		_ = store.Close()
-		return nil, err
-	}
-	return store, nil
 }
 
 // approvalRows is one row per query file, valid or not, by path.

@@ -111,7 +111,7 @@ func TestCanariesNotInAPI(t *testing.T) {
 
 	get := func(path string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequestWithContext(ctx, "GET", srv.URL+path, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

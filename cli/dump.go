@@ -14,7 +14,6 @@ import (
 	"golang.org/x/term"
 
 	"gitlab.com/metricgate/metricgate/dump"
-	"gitlab.com/metricgate/metricgate/history"
 )
 
 const (
@@ -56,7 +55,7 @@ func cmdDump(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitUsage, "dump", "%v", err)
 	}
 	log := commandLogger(e, *verbose)
-	store, err := openDumpHistory(ctx, cfg)
+	store, err := openMigratedHistory(ctx, cfg.History.URL.Reveal())
 	if err != nil {
 		return e.fail(ExitProblems, "dump", "%v", err)
 	}
@@ -141,20 +140,4 @@ func commandLogger(e *env, verbose bool) *slog.Logger {
 		level = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-}
-
-// openDumpHistory opens the history database and applies its migrations.
-func openDumpHistory(ctx context.Context, cfg *Config) (*history.Store, error) {
-	openCtx, cancel := context.WithTimeoutCause(ctx, connectTimeout,
-		fmt.Errorf("connect to the history database: no answer within %v", connectTimeout))
-	defer cancel()
-	store, err := history.Open(openCtx, cfg.History.URL.Reveal())
-	if err != nil {
-		return nil, err
-	}
-	if err := store.Migrate(ctx); err != nil {
-		_ = store.Close()
-		return nil, err
-	}
-	return store, nil
 }

@@ -35,7 +35,7 @@ func cmdLoad(ctx context.Context, e *env, args []string) int {
 	case cfg.Dump.StorageURL == "":
 		return e.fail(ExitUsage, "load", "dump.storage_url is not set (METRICGATE_DUMP_STORAGE_URL)")
 	}
-	store, err := openDumpHistory(ctx, cfg)
+	store, err := openMigratedHistory(ctx, cfg.History.URL.Reveal())
 	if err != nil {
 		return e.fail(ExitProblems, "load", "%v", err)
 	}

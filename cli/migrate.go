@@ -62,10 +62,7 @@ func cmdMigrate(ctx context.Context, e *env, args []string) int {
 
 // migrate runs subcommand sub on the history database at url.
 func migrate(ctx context.Context, e *env, sub, url string) (err error) {
-	openCtx, cancel := context.WithTimeoutCause(ctx, connectTimeout,
-		fmt.Errorf("connect to the history database: no answer within %v", connectTimeout))
-	store, err := history.Open(openCtx, url)
-	cancel()
+	store, err := openHistory(ctx, url)
 	if err != nil {
 		return err
 	}

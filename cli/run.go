@@ -173,14 +173,7 @@ func openDaily(ctx context.Context, cfg *Config, log *slog.Logger) (_ *daily, er
 			_ = d.close()
 		}
 	}()
-	openCtx, cancel := context.WithTimeoutCause(ctx, connectTimeout,
-		fmt.Errorf("connect to the history database: no answer within %v", connectTimeout))
-	d.store, err = history.Open(openCtx, cfg.History.URL.Reveal())
-	cancel()
-	if err != nil {
-		return nil, err
-	}
-	if err := d.store.Migrate(ctx); err != nil {
+	if d.store, err = openMigratedHistory(ctx, cfg.History.URL.Reveal()); err != nil {
 		return nil, err
 	}
 	if d.wh, err = openWarehouse(ctx, cfg.Warehouse.URL.Reveal()); err != nil {

@@ -127,10 +127,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, shutdownTimeout t
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.API.Listen, err)
 	}
-	openCtx, cancel := context.WithTimeoutCause(ctx, connectTimeout,
-		fmt.Errorf("connect to the history database: no answer within %v", connectTimeout))
-	reads, err := history.Open(openCtx, cfg.History.URL.Reveal())
-	cancel()
+	reads, err := openHistory(ctx, cfg.History.URL.Reveal())
 	if err != nil {
 		_ = ln.Close()
 		return err
