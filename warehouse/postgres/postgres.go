@@ -122,6 +122,11 @@ func (w *Writer) Write(ctx context.Context, load warehouse.Load, rows warehouse.
 		return 0, &warehouse.IncompatibleError{Table: load.Table, Columns: conflicts}
 	}
 	if n, err = w.load(ctx, tx, load, existing, missing, rows); err != nil {
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			// pgx may report the cancellation as the connection it closed
+			// ("use of closed network connection"): say what happened.
+			err = fmt.Errorf("%w (%w)", cerr, err)
+		}
 		return 0, fmt.Errorf("load %s: %w", load.Table, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
