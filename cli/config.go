@@ -28,8 +28,10 @@ const DefaultConfigFile = "metricgate.yml"
 // METRICGATE_SOURCES_<NAME>_<KEY>), flags over both. Zero values mean the
 // defaults documented per field.
 type Config struct {
-	// Sources are the source databases by name; queries name theirs with
-	// the source header (default "main").
+	// Sources are the source databases by name. Each has a role (main,
+	// ci, …; default its name) and an optional cell; a query's source
+	// header names a role (default "main") and runs on every source of
+	// that role.
 	Sources map[string]SourceConfig `yaml:"sources"`
 	History struct {
 		// URL of the PostgreSQL history database.
@@ -111,6 +113,37 @@ type SourceConfig struct {
 	AsOf string `yaml:"as_of"`
 	// MaxAge refuses runs on an older source. Default 26h.
 	MaxAge Duration `yaml:"max_age"`
+	// Role is what the database holds, as GitLab decomposes it: main,
+	// ci, …. Queries (source header) and dump tables name roles.
+	// Default: the source's name.
+	Role string `yaml:"role"`
+	// Cell is the cell the database belongs to, when the instance is
+	// split into cells. Default: none.
+	Cell string `yaml:"cell"`
+}
+
+// roles returns the roles of the configured sources, sorted, each once.
+func (c *Config) roles() []string {
+	var roles []string
+	for _, s := range c.Sources {
+		if !slices.Contains(roles, s.Role) {
+			roles = append(roles, s.Role)
+		}
+	}
+	slices.Sort(roles)
+	return roles
+}
+
+// sourcesOfRole returns the names of the sources of role, sorted.
+func (c *Config) sourcesOfRole(role string) []string {
+	var names []string
+	for name, s := range c.Sources {
+		if s.Role == role {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Secret is a string that never prints: fmt, logs and JSON show "******".
@@ -194,6 +227,9 @@ func (c *Config) withDefaults() {
 		if s.MaxAge == 0 {
 			s.MaxAge = Duration(26 * time.Hour)
 		}
+		if s.Role == "" {
+			s.Role = name
+		}
 		c.Sources[name] = s
 	}
 }
@@ -227,17 +263,20 @@ func (c *Config) validate() error {
 		if s.MaxAge < 0 {
 			return fmt.Errorf("sources.%s.max_age: must be positive", name)
 		}
+		if !isIdent(s.Role) {
+			return fmt.Errorf("sources.%s.role %q: roles must be lower-case letters, digits and _", name, s.Role)
+		}
+		if s.Cell != "" && !isIdent(s.Cell) {
+			return fmt.Errorf("sources.%s.cell %q: cells must be lower-case letters, digits and _", name, s.Cell)
+		}
 	}
 	return nil
 }
 
 // catalogConfig is what the catalog checks headers against.
+// A query's source header names a role.
 func (c *Config) catalogConfig() catalog.Config {
-	sources := make([]string, 0, len(c.Sources))
-	for name := range c.Sources {
-		sources = append(sources, name)
-	}
-	slices.Sort(sources)
+	sources := c.roles()
 	def := ""
 	if !slices.Contains(sources, catalog.DefaultSource) && len(sources) > 0 {
 		def = sources[0]
@@ -345,7 +384,7 @@ func applyEnv(cfg *Config, env map[string]string) error {
 		return err
 	}
 	// sources.<name>.<key>: METRICGATE_SOURCES_<NAME>_<KEY>
-	keys := []string{"URL", "AS_OF", "MAX_AGE"}
+	keys := []string{"URL", "AS_OF", "MAX_AGE", "ROLE", "CELL"}
 	for k, v := range env {
 		rest, ok := strings.CutPrefix(k, "METRICGATE_SOURCES_")
 		if !ok {
@@ -366,6 +405,10 @@ func applyEnv(cfg *Config, env map[string]string) error {
 				s.URL = Secret(v)
 			case "AS_OF":
 				s.AsOf = v
+			case "ROLE":
+				s.Role = v
+			case "CELL":
+				s.Cell = v
 			case "MAX_AGE":
 				if err := s.MaxAge.UnmarshalText([]byte(v)); err != nil {
 					return fmt.Errorf("%s: %w", k, err)
