@@ -44,6 +44,7 @@ type Schedule struct {
 	cron   string             // the effective 5-field cron expression
 	sched  *cron.SpecSchedule // parsed cron, in UTC
 	period time.Duration      // longest gap between two firings
+	every  time.Duration      // "@every" schedules (ParseRunSchedule): the interval; sched is nil
 }
 
 // errNeverFires is ParseSchedule's error for a valid cron expression that
@@ -79,6 +80,31 @@ func ParseSchedule(spec string) (Schedule, error) {
 		return Schedule{}, errors.New("not daily, weekly, monthly or a cron expression")
 	}
 	return newSchedule(spec, spec)
+}
+
+// ParseRunSchedule parses the schedule of the global run (the schedule
+// setting of metricgate serve): what ParseSchedule accepts, and also
+// "@every <duration>" (at least 1s, whole seconds), which fires at every
+// multiple of the duration since the Unix epoch in UTC: "@every 10s" at
+// :00, :10, :20, … of every minute, "@every 6h" at 00:00, 06:00, 12:00
+// and 18:00. The @every form is for tests and for operators who want
+// runs more often than a cron expression allows; query headers do not
+// accept it.
+func ParseRunSchedule(spec string) (Schedule, error) {
+	rest, ok := strings.CutPrefix(spec, "@every ")
+	if !ok {
+		return ParseSchedule(spec)
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(rest))
+	switch {
+	case err != nil:
+		return Schedule{}, fmt.Errorf("@every: %w", err)
+	case d < time.Second:
+		return Schedule{}, fmt.Errorf("@every %s: must be at least 1s", d)
+	case d%time.Second != 0:
+		return Schedule{}, fmt.Errorf("@every %s: must be whole seconds", d)
+	}
+	return Schedule{Spec: spec, cron: "@every " + d.String(), period: d, every: d}, nil
 }
 
 func newSchedule(spec, expr string) (Schedule, error) {
@@ -118,14 +144,14 @@ var daily = func() Schedule {
 }()
 
 func (s Schedule) orDaily() Schedule {
-	if s.sched == nil {
+	if s.sched == nil && s.every == 0 {
 		return daily
 	}
 	return s
 }
 
 // Cron returns the 5-field cron expression the schedule stands for, such
-// as "0 0 * * 1" for weekly.
+// as "0 0 * * 1" for weekly, or "@every 10s" for an @every schedule.
 func (s Schedule) Cron() string { return s.orDaily().cron }
 
 // String returns the schedule as written, or "daily" for the zero Schedule.
@@ -134,7 +160,19 @@ func (s Schedule) String() string { return s.orDaily().Spec }
 // Next returns the first time after t at which the schedule fires, in t's
 // location. See Schedule for how the runner uses it.
 func (s Schedule) Next(t time.Time) time.Time {
-	return s.orDaily().sched.Next(t)
+	s = s.orDaily()
+	if s.every > 0 {
+		// Multiples of every since the epoch (time.Truncate counts from
+		// year 1, which is not a whole number of every's from 1970).
+		sec := int64(s.every / time.Second)
+		u := t.Unix()
+		next := (u/sec + 1) * sec
+		if u < 0 && u%sec != 0 {
+			next = (u / sec) * sec
+		}
+		return time.Unix(next, 0).In(t.Location())
+	}
+	return s.sched.Next(t)
 }
 
 // Period approximates the schedule's interval by the longest gap between
