@@ -10,19 +10,42 @@
 // One table per query, named by its target (default: the query's name),
 // with the query's output columns followed by the provenance columns
 // _snapshot_date (date), _run_id (bigint), _query_sha256 (text), _commit
-// (text), _loaded_at (timestamp with time zone) and _mr_iid (bigint: the
-// GitLab merge request that approved the query file, NULL when none). A
-// table created before a provenance column existed gets it added by schema
-// evolution, like any new column; its older rows read NULL there.
+// (text), _loaded_at (timestamp with time zone), _mr_iid (bigint: the
+// GitLab merge request that approved the query file, NULL when none) and
+// _source (text: the name of the source database the row was computed
+// on). A table created before a provenance column existed gets it added
+// by schema evolution, like any new column; its older rows read NULL there.
 //
-//   - append: one slice per _snapshot_date. A load deletes that date's rows
-//     and inserts the new ones in one transaction, so a rerun for a date
-//     leaves exactly one copy and a crash leaves the previous state.
-//   - replace: the table holds the latest result only. A load stages the
-//     new rows and swaps them in atomically: DuckDB from a temporary
-//     staging table, PostgreSQL within the load's transaction (both delete
-//     the old rows and insert the new ones in one transaction, so views on
-//     the table stay), Snowflake by ALTER TABLE … SWAP WITH.
+// # Sources
+//
+// A query runs on every source database of its role, and all of them load
+// into the query's one table, side by side: a load replaces only the rows
+// of its own _source ([Provenance.Source]).
+//
+//   - append: one slice per _snapshot_date and _source. A load deletes the
+//     rows of its date and source and inserts the new ones in one
+//     transaction, so a rerun for a date leaves exactly one copy per
+//     source, other sources' rows stay, and a crash leaves the previous
+//     state.
+//   - replace: the table holds the latest result of each source. A load
+//     deletes its source's rows and inserts the new ones atomically, in
+//     one transaction (DuckDB from a temporary staging table, PostgreSQL
+//     by COPY within the transaction, Snowflake from a temporary table
+//     loaded by COPY INTO), so views on the table stay and readers see
+//     the old rows or the new, never a mix.
+//
+// Rows whose _source is NULL belong to every source: those of a table
+// loaded before the column existed (one source then), and those of a load
+// with Source "" (which replaces the rows of every source, as loads did
+// before). Every load deletes them along with its own rows, so upgrading a
+// single-source deployment, or adding sources to it, never duplicates a
+// row: the first load of each date (or, for replace, the first load)
+// replaces the old rows, and each source's rows are there once.
+//
+// Aggregates summed across sources by consumers are correct only for the
+// additive ones (count, sum); queries/README.md explains which are and how
+// the group-size filter, applied to each source's rows alone, makes such
+// sums lower bounds.
 //
 // Schema evolution: a column the table lacks is added (older rows read
 // NULL); a column the result lacks stays in the table and reads NULL in new

@@ -12,12 +12,13 @@ type Mode string
 
 // Load modes, as in a query's load header.
 const (
-	// Append keeps one slice of rows per snapshot date: a load deletes the
-	// rows of its _snapshot_date and inserts its own in one transaction, so
-	// a rerun for the same date leaves exactly one copy.
+	// Append keeps one slice of rows per snapshot date and source: a load
+	// deletes the rows of its _snapshot_date and _source and inserts its
+	// own in one transaction, so a rerun for the same date and source
+	// leaves exactly one copy, and other sources' rows stay.
 	Append Mode = "append"
-	// Replace keeps only the latest result: a load fills a staging table and
-	// swaps it in atomically.
+	// Replace keeps only the latest result of each source: a load replaces
+	// the rows of its _source atomically, and other sources' rows stay.
 	Replace Mode = "replace"
 )
 
@@ -156,7 +157,20 @@ type Provenance struct {
 	// MRIID is the IID of the GitLab merge request through which the query
 	// file was approved (approval gitlab); 0, stored as NULL, when none.
 	MRIID int64
+	// Source is the name of the source database the rows were computed
+	// on (sources.<name> in the config). A load replaces only the rows of
+	// its source (for append, of its source and snapshot date), so the
+	// sources of one role fill one table side by side. Rows whose _source
+	// is NULL — loaded before the column existed, or by a load with
+	// Source "" — belong to every source: any load deletes them as its own.
+	// "" is stored as NULL, and such a load replaces the rows of every
+	// source, as loads did before there were several sources.
+	Source string
 }
+
+// Scoped reports whether the load replaces the rows of its own source
+// only (p.Source is set) rather than those of every source.
+func (p Provenance) Scoped() bool { return p.Source != "" }
 
 // ProvenanceColumns are the columns every warehouse table ends with, in
 // this order. Their names start with "_", which no query column may.
@@ -167,6 +181,7 @@ var ProvenanceColumns = []Column{
 	{Name: "_commit", Type: Type{Kind: KindText}, Source: "text"},
 	{Name: "_loaded_at", Type: Type{Kind: KindTimestampTZ}, Source: "timestamptz"},
 	{Name: "_mr_iid", Type: Type{Kind: KindInt}, Source: "int8"},
+	{Name: "_source", Type: Type{Kind: KindText}, Source: "text"},
 }
 
 // Values returns the provenance values in the order of ProvenanceColumns.
@@ -175,7 +190,11 @@ func (p Provenance) Values() []any {
 	if p.MRIID != 0 {
 		mr = p.MRIID
 	}
-	return []any{Date(p.SnapshotDate), p.RunID, p.QuerySHA256, p.Commit, p.LoadedAt.UTC(), mr}
+	var src any // NULL: the rows of every source
+	if p.Source != "" {
+		src = p.Source
+	}
+	return []any{Date(p.SnapshotDate), p.RunID, p.QuerySHA256, p.Commit, p.LoadedAt.UTC(), mr, src}
 }
 
 // Date returns t's calendar date (in t's location) as midnight UTC: the

@@ -19,8 +19,9 @@
 //     (a changed type fails with a [warehouse.IncompatibleError] before
 //     anything changes) and ALTER TABLE ADD COLUMN for each added column;
 //     then DELETE the rows of the load's _snapshot_date (append) or every
-//     row (replace) and INSERT … SELECT from the staging table, stamping
-//     the provenance columns. DuckDB's DDL is transactional and its commit
+//     row (replace) — of the load's _source and of none (NULL) only, when
+//     it has a source — and INSERT … SELECT from the staging table,
+//     stamping the provenance columns. DuckDB's DDL is transactional and its commit
 //     is durable through the write-ahead log, so readers and a process
 //     restarted after a crash see the previous or the new contents, never
 //     a mix: a replace is the swap of the staging table's rows in for the
@@ -33,7 +34,9 @@
 // connection and staging table, so the runner's workers load in parallel;
 // the transactions of step 2 are serialized by the Writer (DuckDB would
 // otherwise abort one of two transactions that alter or create the same
-// table), and they are short: a copy inside the database.
+// table, or delete from it), and they are short: a copy inside the
+// database. So loads of several sources into one table each keep the
+// others' rows.
 //
 // # Memory
 //

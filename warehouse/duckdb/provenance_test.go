@@ -3,12 +3,14 @@
 package duckdb
 
 import (
+	"context"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"gitlab.com/metricgate/metricgate/warehouse"
+	"gitlab.com/metricgate/metricgate/warehouse/warehousetest"
 )
 
 // TestMRIIDAddedToOldTable: a table created before the _mr_iid provenance
@@ -52,4 +54,20 @@ func TestMRIIDAddedToOldTable(t *testing.T) {
 	if len(byRun) != 2 || byRun[1] != nil || byRun[2] != int64(12) {
 		t.Errorf("_mr_iid by run: %v, want run 1 NULL, run 2 12", byRun)
 	}
+}
+
+// TestSourceAddedToOldTable: a table loaded before the _source provenance
+// column existed gets it, and its rows are replaced, not duplicated, by
+// the loads of several sources (see warehousetest.ExerciseSourceUpgrade).
+func TestSourceAddedToOldTable(t *testing.T) {
+	ctx := t.Context()
+	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	warehousetest.ExerciseSourceUpgrade(ctx, t, w, func(ctx context.Context, table, column string) error {
+		_, err := w.db.ExecContext(ctx, "ALTER TABLE "+ident(table)+" DROP COLUMN "+ident(column))
+		return err
+	})
 }

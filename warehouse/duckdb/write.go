@@ -251,12 +251,7 @@ func (w *Writer) apply(ctx context.Context, conn *sql.Conn, stage string, load w
 		}
 	}
 
-	del := "DELETE FROM " + table
-	var delArgs []any
-	if load.Mode == warehouse.Append {
-		del += ` WHERE "_snapshot_date" = CAST(? AS DATE)`
-		delArgs = append(delArgs, warehouse.Date(load.Provenance.SnapshotDate))
-	}
+	del, delArgs := deleteSQL(table, load)
 	if _, err := tx.ExecContext(ctx, del, delArgs...); err != nil {
 		return fmt.Errorf("delete old rows: %w", err)
 	}
@@ -280,6 +275,26 @@ func (w *Writer) apply(ctx context.Context, conn *sql.Conn, stage string, load w
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// deleteSQL returns the statement deleting the rows load replaces, and its
+// arguments: those of its _snapshot_date (append) or all (replace), of its
+// _source and of no source (NULL) when the load has one.
+func deleteSQL(table string, load warehouse.Load) (string, []any) {
+	var conds []string
+	var args []any
+	if load.Mode == warehouse.Append {
+		conds = append(conds, `"_snapshot_date" = CAST(? AS DATE)`)
+		args = append(args, warehouse.Date(load.Provenance.SnapshotDate))
+	}
+	if load.Provenance.Scoped() {
+		conds = append(conds, `("_source" = ? OR "_source" IS NULL)`)
+		args = append(args, load.Provenance.Source)
+	}
+	if len(conds) == 0 {
+		return "DELETE FROM " + table, nil
+	}
+	return "DELETE FROM " + table + " WHERE " + strings.Join(conds, " AND "), args
 }
 
 // tableColumns returns the columns of a table of the main schema, in

@@ -14,9 +14,12 @@
 // makes atomic for DDL too:
 //
 //   - append: create the table or add the columns it lacks, DELETE the rows
-//     of the load's _snapshot_date, COPY the new rows, COMMIT.
+//     of the load's _snapshot_date and _source (and those of no source,
+//     NULL: see package warehouse), COPY the new rows, COMMIT.
 //   - replace: create the table or add the columns it lacks, DELETE every
-//     row, COPY the new rows, COMMIT. The transaction is the staging area:
+//     row of the load's _source (and of none), COPY the new rows, COMMIT.
+//     A load without a source deletes every row of its date (append) or
+//     table (replace). The transaction is the staging area:
 //     under MVCC a concurrent reader is not blocked and sees the old rows
 //     until the commit and the new ones after it, never an empty table;
 //     indexes, grants and views on the table stay as they are. VACUUM
@@ -25,7 +28,8 @@
 // A crash or a cancelled context at any point rolls the transaction back
 // and leaves the previous state. Loads into one table take a transaction
 // advisory lock on its name, so two writers never race to create or evolve
-// it; loads into different tables run in parallel on the connection pool.
+// it, and the loads of several sources into it run one after the other;
+// loads into different tables run in parallel on the connection pool.
 //
 // # Types
 //

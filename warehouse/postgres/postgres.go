@@ -137,7 +137,8 @@ func (w *Writer) Write(ctx context.Context, load warehouse.Load, rows warehouse.
 
 // load brings the table up to date (created, or its missing columns
 // added), deletes the rows the load replaces — those of its _snapshot_date
-// for append, all of them for replace — and copies the new rows in, all in
+// for append, all of them for replace, in both cases only its source's
+// and those of no source — and copies the new rows in, all in
 // tx: readers see the old rows until the commit and the new ones after it,
 // and views and grants on the table stay.
 func (w *Writer) load(ctx context.Context, tx pgx.Tx, load warehouse.Load, existing []tableColumn, missing []warehouse.Column, rows warehouse.Rows) (int64, error) {
@@ -152,17 +153,37 @@ func (w *Writer) load(ctx context.Context, tx pgx.Tx, load warehouse.Load, exist
 			return 0, fmt.Errorf("add columns: %w", err)
 		}
 	}
-	if load.Mode == warehouse.Append {
-		del := "DELETE FROM " + table + " WHERE " + pgx.Identifier{"_snapshot_date"}.Sanitize() + " = $1"
-		if _, err := tx.Exec(ctx, del, warehouse.Date(load.Provenance.SnapshotDate)); err != nil {
-			return 0, fmt.Errorf("delete snapshot %s: %w", load.Provenance.SnapshotDate.Format(time.DateOnly), err)
-		}
-	} else if existing != nil {
-		if _, err := tx.Exec(ctx, "DELETE FROM "+table); err != nil {
+	if existing != nil {
+		del, args := deleteSQL(table, load)
+		if _, err := tx.Exec(ctx, del, args...); err != nil {
+			if load.Mode == warehouse.Append {
+				return 0, fmt.Errorf("delete snapshot %s: %w", load.Provenance.SnapshotDate.Format(time.DateOnly), err)
+			}
 			return 0, fmt.Errorf("delete the previous result: %w", err)
 		}
 	}
 	return copyRows(ctx, tx, pgx.Identifier{w.schema, load.Table}, load, rows)
+}
+
+// deleteSQL returns the statement deleting the rows load replaces from
+// table (quoted), and its arguments: those of its _snapshot_date (append)
+// or all (replace); of its _source, and of none (NULL, rows loaded before
+// there were sources), when the load has one.
+func deleteSQL(table string, load warehouse.Load) (string, []any) {
+	var conds []string
+	var args []any
+	if load.Mode == warehouse.Append {
+		args = append(args, warehouse.Date(load.Provenance.SnapshotDate))
+		conds = append(conds, fmt.Sprintf(`"_snapshot_date" = $%d`, len(args)))
+	}
+	if load.Provenance.Scoped() {
+		args = append(args, load.Provenance.Source)
+		conds = append(conds, fmt.Sprintf(`("_source" = $%d OR "_source" IS NULL)`, len(args)))
+	}
+	if len(conds) == 0 {
+		return "DELETE FROM " + table, nil
+	}
+	return "DELETE FROM " + table + " WHERE " + strings.Join(conds, " AND "), args
 }
 
 // copyRows streams rows into table with COPY.

@@ -1,11 +1,15 @@
 package postgres_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/warehouse"
+	"gitlab.com/metricgate/metricgate/warehouse/warehousetest"
 )
 
 // TestMRIIDAddedToOldTable: a table created before the _mr_iid provenance
@@ -47,4 +51,19 @@ func TestMRIIDAddedToOldTable(t *testing.T) {
 	if len(byRun) != 2 || byRun[1] != nil || byRun[2] != int64(12) {
 		t.Errorf("_mr_iid by run: %v, want run 1 NULL, run 2 12", byRun)
 	}
+}
+
+// TestSourceAddedToOldTable: a table loaded before the _source provenance
+// column existed gets it, and its rows are replaced, not duplicated, by
+// the loads of several sources (see warehousetest.ExerciseSourceUpgrade).
+func TestSourceAddedToOldTable(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dsn := pgtest.New(t)
+	w := open(t, dsn)
+	conn := pgtest.Connect(t, dsn)
+	warehousetest.ExerciseSourceUpgrade(ctx, t, w, func(ctx context.Context, table, column string) error {
+		_, err := conn.Exec(ctx, "ALTER TABLE "+pgx.Identifier{table}.Sanitize()+" DROP COLUMN "+pgx.Identifier{column}.Sanitize())
+		return err
+	})
 }

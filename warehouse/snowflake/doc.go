@@ -20,15 +20,21 @@
 //     is on disk at a time.
 //  2. COPY INTO loads every staged file into a temporary table of VARCHAR
 //     columns (ON_ERROR = ABORT_STATEMENT, PURGE = TRUE).
-//  3. append: the table is created, or given the columns it lacks (DDL
-//     commits at once in Snowflake, so this comes first); then one
-//     transaction deletes the rows of the load's _snapshot_date and
-//     INSERTs … SELECTs the new ones from the temporary table, converting
-//     each column to its type and stamping the provenance (bound values).
-//     replace: a new table gets the old table's columns plus the result's
-//     new ones, is filled the same way, and is swapped in with ALTER TABLE
-//     … SWAP WITH (atomic: readers see the old rows or the new), after
-//     which the old table is dropped.
+//  3. The table is created, or given the columns it lacks (DDL commits at
+//     once in Snowflake, so this comes first); then one transaction
+//     deletes the rows the load replaces — append: those of its
+//     _snapshot_date; replace: all; in both cases of the load's _source
+//     and of none (NULL) only, when it has a source — and INSERTs …
+//     SELECTs the new ones from the temporary table, converting each
+//     column to its type and stamping the provenance (bound values).
+//     Readers see the old rows or the new, never a mix; a failed or killed
+//     load commits nothing.
+//
+// Replace used to fill a new table and swap it in (ALTER TABLE … SWAP
+// WITH). With several sources a replace must keep the other sources'
+// rows, and a copy of them swapped in would lose the rows another source's
+// load committed meanwhile; DELETE takes the table's lock, so two loads'
+// transactions run one after the other and each keeps the other's rows.
 //
 // Why staged files rather than gosnowflake's array binding: array binding
 // needs every row of a batch in memory as per-column slices, and stages
@@ -67,7 +73,7 @@
 // # Leftovers
 //
 // The stage and the VARCHAR table are temporary and die with the session.
-// A replace load killed between creating its new table and the swap leaves
-// a table named <table>__mg_new_<random> behind; it holds nothing anyone
-// reads and can be dropped.
+// A column added for a load that then failed stays (NULL in every row).
+// Tables named <table>__mg_new_<random>, left by a replace killed before
+// its swap in older versions, hold nothing anyone reads and can be dropped.
 package snowflake

@@ -133,9 +133,9 @@ func compare(table []tableColumn, load []warehouse.Column) (missing []warehouse.
 
 // Write loads rows into load.Table and returns the number of rows loaded.
 // The rows are spooled to gzip CSV files, PUT on a temporary stage and
-// copied into a temporary table in one COPY INTO; then an append load
-// deletes its snapshot's rows and inserts the new ones in one transaction,
-// and a replace load fills a new table and swaps it with the old one. A
+// copied into a temporary table in one COPY INTO; then one transaction
+// deletes the rows the load replaces (its snapshot's for append, all for
+// replace; of its source only when it has one) and inserts the new ones. A
 // result whose column types conflict with the table's fails with a
 // *warehouse.IncompatibleError and leaves the table as it was; so does any
 // error of rows.
@@ -216,61 +216,36 @@ func (w *Writer) write(ctx context.Context, conn *sql.Conn, load warehouse.Load,
 		}
 	}
 
-	if load.Mode == warehouse.Append {
-		if err := evolve(ctx, conn, load.Table, existing, missing); err != nil {
-			return 0, err
-		}
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return 0, fmt.Errorf("begin: %w", err)
-		}
-		// A no-op after Commit; on an earlier error, that error is the one
-		// to report, and an uncommitted transaction changes nothing.
-		defer func() { _ = tx.Rollback() }()
-		date, _ := field(warehouse.Date(load.Provenance.SnapshotDate), warehouse.Type{Kind: warehouse.KindDate})
-		if _, err := tx.ExecContext(ctx, deleteSnapshotSQL(load.Table), date); err != nil {
-			return 0, fmt.Errorf("delete snapshot %s: %w", date, err)
-		}
-		if _, err := tx.ExecContext(ctx, insertSQL(load.Table, raw, load.Columns), provenanceArgs(load.Provenance)...); err != nil {
-			return 0, fmt.Errorf("insert rows: %w", err)
-		}
-		if err := tx.Commit(); err != nil {
-			return 0, fmt.Errorf("commit: %w", err)
-		}
-		return n, nil
-	}
-
-	next := load.Table + "__mg_new_" + suffix
-	// Best effort: this drops the old table after a swap, or the unfinished
-	// staging table after a failure; one not dropped is only a leftover and
-	// changes no result.
-	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), dropSQL(next)) }()
-	defs := make([]columnDef, 0, len(existing)+len(missing))
-	for _, c := range existing {
-		defs = append(defs, c.def())
-	}
-	for _, c := range missing {
-		defs = append(defs, defOf(c))
-	}
-	if err := exec("create staging table", createTableSQL(next, defs, false)); err != nil {
+	// Both modes delete the rows the load replaces and insert the new
+	// ones in one transaction. Replace used to fill a new table and swap
+	// it in, but with several sources a replace keeps the other sources'
+	// rows, and a copy-and-swap would lose those a concurrent load of
+	// another source committed in between; DELETE takes the table's lock,
+	// so two such transactions run one after the other.
+	if err := evolve(ctx, conn, load.Table, existing, missing); err != nil {
 		return 0, err
 	}
-	if err := exec("insert rows", insertSQL(next, raw, load.Columns), provenanceArgs(load.Provenance)...); err != nil {
-		return 0, err
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("begin: %w", err)
 	}
-	if existing == nil {
-		if err := exec("rename staging table", renameSQL(next, load.Table)); err != nil {
-			return 0, err
-		}
-		return n, nil
+	// A no-op after Commit; on an earlier error, that error is the one to
+	// report, and an uncommitted transaction changes nothing.
+	defer func() { _ = tx.Rollback() }()
+	del, args := deleteSQL(load)
+	if _, err := tx.ExecContext(ctx, del, args...); err != nil {
+		return 0, fmt.Errorf("delete the rows the load replaces: %w", err)
 	}
-	if err := exec("swap staging table", swapSQL(load.Table, next)); err != nil {
-		return 0, err
+	if _, err := tx.ExecContext(ctx, insertSQL(load.Table, raw, load.Columns), provenanceArgs(load.Provenance)...); err != nil {
+		return 0, fmt.Errorf("insert rows: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
 	}
 	return n, nil
 }
 
-// evolve creates an append load's table or adds the columns it lacks.
+// evolve creates a load's table or adds the columns it lacks.
 // Snowflake commits DDL at once, so this runs before the load's
 // transaction; a column added for a load that then fails stays, NULL.
 func evolve(ctx context.Context, conn *sql.Conn, table string, existing []tableColumn, missing []warehouse.Column) error {

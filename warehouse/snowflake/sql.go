@@ -85,8 +85,8 @@ func (d columnDef) sql() string {
 	return s
 }
 
-// createTableSQL creates a table. ifNotExists is for append loads racing
-// to create their table.
+// createTableSQL creates a table. ifNotExists is for loads racing to
+// create their table.
 func createTableSQL(table string, cols []columnDef, ifNotExists bool) string {
 	defs := make([]string, len(cols))
 	for i, c := range cols {
@@ -144,10 +144,27 @@ func copySQL(raw, stage string) string {
 		" ON_ERROR = ABORT_STATEMENT PURGE = TRUE"
 }
 
-// deleteSnapshotSQL deletes an append table's slice; bind the date as
-// YYYY-MM-DD text.
-func deleteSnapshotSQL(table string) string {
-	return "DELETE FROM " + quote(table) + " WHERE " + quote("_snapshot_date") + " = TO_DATE(?, " + literal(dateFormat) + ")"
+// deleteSQL deletes the rows load replaces and returns the statement with
+// its bind values: those of its _snapshot_date (append; the date bound as
+// YYYY-MM-DD text) or all (replace), and, when the load has a source,
+// only those of its _source and of none (NULL: rows loaded before there
+// were sources).
+func deleteSQL(load warehouse.Load) (string, []any) {
+	var conds []string
+	var args []any
+	if load.Mode == warehouse.Append {
+		date, _ := field(warehouse.Date(load.Provenance.SnapshotDate), warehouse.Type{Kind: warehouse.KindDate})
+		conds = append(conds, quote("_snapshot_date")+" = TO_DATE(?, "+literal(dateFormat)+")")
+		args = append(args, date)
+	}
+	if load.Provenance.Scoped() {
+		conds = append(conds, "("+quote("_source")+" = ? OR "+quote("_source")+" IS NULL)")
+		args = append(args, load.Provenance.Source)
+	}
+	if len(conds) == 0 {
+		return "DELETE FROM " + quote(load.Table), nil
+	}
+	return "DELETE FROM " + quote(load.Table) + " WHERE " + strings.Join(conds, " AND "), args
 }
 
 // convertSQL turns the raw VARCHAR expr into a value of t's Snowflake type.
@@ -195,21 +212,13 @@ func provenanceArgs(p warehouse.Provenance) []any {
 	vals := p.Values()
 	args := make([]any, len(vals))
 	for i, v := range vals {
-		if v == nil { // _mr_iid without a merge request: NULL
+		if v == nil { // _mr_iid without a merge request, _source without a source: NULL
 			continue
 		}
 		s, _ := field(v, warehouse.ProvenanceColumns[i].Type)
 		args[i] = s
 	}
 	return args
-}
-
-func swapSQL(table, other string) string {
-	return "ALTER TABLE " + quote(table) + " SWAP WITH " + quote(other)
-}
-
-func renameSQL(from, to string) string {
-	return "ALTER TABLE " + quote(from) + " RENAME TO " + quote(to)
 }
 
 func dropSQL(table string) string {

@@ -156,13 +156,35 @@ func TestLoadSQL(t *testing.T) {
 				` FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE = NONE ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = ('\\N')` +
 				` EMPTY_FIELD_AS_NULL = FALSE ERROR_ON_COLUMN_COUNT_MISMATCH = TRUE COMPRESSION = GZIP ENCODING = 'UTF8' SKIP_HEADER = 0)` +
 				` ON_ERROR = ABORT_STATEMENT PURGE = TRUE`},
-		{deleteSnapshotSQL("m"), `DELETE FROM "m" WHERE "_snapshot_date" = TO_DATE(?, 'YYYY-MM-DD')`},
-		{swapSQL("m", "m__mg_new_1"), `ALTER TABLE "m" SWAP WITH "m__mg_new_1"`},
-		{renameSQL("m__mg_new_1", "m"), `ALTER TABLE "m__mg_new_1" RENAME TO "m"`},
-		{dropSQL("m__mg_new_1"), `DROP TABLE IF EXISTS "m__mg_new_1"`},
+		{dropSQL("m__mg_raw_1"), `DROP TABLE IF EXISTS "m__mg_raw_1"`},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got\n%s\nwant\n%s", tc.got, tc.want)
+		}
+	}
+}
+
+func TestDeleteSQL(t *testing.T) {
+	day := time.Date(2024, 5, 1, 23, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		mode     warehouse.Mode
+		source   string
+		want     string
+		wantArgs []any
+	}{
+		{warehouse.Append, "ci_eu", `DELETE FROM "m" WHERE "_snapshot_date" = TO_DATE(?, 'YYYY-MM-DD') AND ("_source" = ? OR "_source" IS NULL)`, []any{"2024-05-01", "ci_eu"}},
+		{warehouse.Replace, "ci_eu", `DELETE FROM "m" WHERE ("_source" = ? OR "_source" IS NULL)`, []any{"ci_eu"}},
+		// No source: the rows of every source, as before there were sources.
+		{warehouse.Append, "", `DELETE FROM "m" WHERE "_snapshot_date" = TO_DATE(?, 'YYYY-MM-DD')`, []any{"2024-05-01"}},
+		{warehouse.Replace, "", `DELETE FROM "m"`, nil},
+	} {
+		load := warehouse.Load{Table: "m", Mode: tc.mode, Provenance: warehouse.Provenance{SnapshotDate: day, Source: tc.source}}
+		got, args := deleteSQL(load)
+		if got != tc.want || !slices.Equal(args, tc.wantArgs) {
+			t.Errorf("%s, source %q: deleteSQL =\n%s %q\nwant\n%s %q", tc.mode, tc.source, got, args, tc.want, tc.wantArgs)
+		}
+		if n := strings.Count(got, "?"); n != len(args) {
+			t.Errorf("%s, source %q: %d placeholders for %d args", tc.mode, tc.source, n, len(args))
 		}
 	}
 }
@@ -177,12 +199,12 @@ func TestInsertSQL(t *testing.T) {
 		{Name: "iv", Type: warehouse.Type{Kind: warehouse.KindInterval}},
 	})
 	want := `INSERT INTO "m" ("n", "Odd ""name""", "avg", "tz", "j", "tags", "f", "s", "b", "d", "ts", "iv", ` +
-		`"_snapshot_date", "_run_id", "_query_sha256", "_commit", "_loaded_at", "_mr_iid") SELECT ` +
+		`"_snapshot_date", "_run_id", "_query_sha256", "_commit", "_loaded_at", "_mr_iid", "_source") SELECT ` +
 		`CAST("n" AS NUMBER(38,0)), CAST("Odd ""name""" AS NUMBER(12,2)), CAST("avg" AS FLOAT), ` +
 		`TO_TIMESTAMP_TZ("tz", 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM'), PARSE_JSON("j"), CAST(PARSE_JSON("tags") AS ARRAY), ` +
 		`CAST("f" AS FLOAT), "s", TO_BOOLEAN("b"), TO_DATE("d", 'YYYY-MM-DD'), ` +
 		`TO_TIMESTAMP_NTZ("ts", 'YYYY-MM-DD HH24:MI:SS.FF9'), "iv", ` +
-		`TO_DATE(?, 'YYYY-MM-DD'), CAST(? AS NUMBER(38,0)), ?, ?, TO_TIMESTAMP_TZ(?, 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM'), CAST(? AS NUMBER(38,0)) ` +
+		`TO_DATE(?, 'YYYY-MM-DD'), CAST(? AS NUMBER(38,0)), ?, ?, TO_TIMESTAMP_TZ(?, 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM'), CAST(? AS NUMBER(38,0)), ? ` +
 		`FROM "m__mg_raw_1"`
 	if got := insertSQL("m", "m__mg_raw_1", cols); got != want {
 		t.Errorf("insertSQL =\n%s\nwant\n%s", got, want)
@@ -192,7 +214,7 @@ func TestInsertSQL(t *testing.T) {
 		RunID:        42, QuerySHA256: "ab12", Commit: "",
 		LoadedAt: time.Date(2024, 5, 2, 6, 7, 8, 123456000, time.FixedZone("CEST", 2*3600)),
 	})
-	wantArgs := []any{"2024-05-01", "42", "ab12", "", "2024-05-02 04:07:08.123456000 +00:00", nil}
+	wantArgs := []any{"2024-05-01", "42", "ab12", "", "2024-05-02 04:07:08.123456000 +00:00", nil, nil}
 	if len(args) != len(wantArgs) {
 		t.Fatalf("provenanceArgs = %q", args)
 	}
@@ -201,8 +223,11 @@ func TestInsertSQL(t *testing.T) {
 			t.Errorf("provenanceArgs[%d] = %q, want %q", i, args[i], wantArgs[i])
 		}
 	}
-	if args := provenanceArgs(warehouse.Provenance{SnapshotDate: time.Now(), MRIID: 12}); args[len(args)-1] != "12" {
-		t.Errorf("provenanceArgs with MRIID 12: _mr_iid bound as %q, want \"12\"", args[len(args)-1])
+	if args := provenanceArgs(warehouse.Provenance{SnapshotDate: time.Now(), MRIID: 12}); args[len(args)-2] != "12" {
+		t.Errorf("provenanceArgs with MRIID 12: _mr_iid bound as %q, want \"12\"", args[len(args)-2])
+	}
+	if args := provenanceArgs(warehouse.Provenance{SnapshotDate: time.Now(), Source: "ci_eu"}); args[len(args)-1] != "ci_eu" {
+		t.Errorf("provenanceArgs with source ci_eu: _source bound as %q", args[len(args)-1])
 	}
 	if n := strings.Count(want, "?"); n != len(args) {
 		t.Errorf("insertSQL has %d placeholders for %d provenance args", n, len(args))

@@ -16,10 +16,15 @@
 //
 // [Exercise] covers every kind of column and its NULLs, empty results, the
 // provenance columns, idempotent appends per snapshot date, atomic
-// replaces, schema evolution (added, removed and incompatible columns),
+// replaces, several sources loading one table side by side (append and
+// replace per source, rows of no source, concurrent loads of sources), schema evolution (added, removed and incompatible columns),
 // a source failing midway, cancellation, concurrent loads, invalid loads
 // and a 200k-row load that must stream (the live Go heap is sampled while
 // the writer pulls rows; a writer holding the result in memory fails).
+//
+// [ExerciseSourceUpgrade] checks that a table loaded before the _source
+// column existed upgrades without duplicates; the driver passes a function
+// that drops a column.
 //
 // [ExerciseCrash] kills a process in the middle of a load with SIGKILL and
 // checks the previous state survives; the driver's TestMain calls

@@ -65,6 +65,10 @@ func Exercise(ctx context.Context, t *testing.T, newWriter func(t *testing.T) Wr
 		{"Provenance", s.provenance},
 		{"AppendIdempotentPerSnapshotDate", s.appendIdempotent},
 		{"Replace", s.replace},
+		{"AppendPerSource", s.appendPerSource},
+		{"ReplacePerSource", s.replacePerSource},
+		{"RowsOfNoSource", s.rowsOfNoSource},
+		{"ConcurrentSources", s.concurrentSources},
 		{"ReplaceFailedKeepsOldContents", s.replaceFailed},
 		{"AddedColumn", s.addedColumn},
 		{"RemovedColumn", s.removedColumn},
@@ -89,14 +93,22 @@ type suite struct {
 // Day returns the date (midnight UTC) n days after 2024-05-01.
 func Day(n int) time.Time { return time.Date(2024, 5, 1+n, 0, 0, 0, 0, time.UTC) }
 
-// Prov returns the provenance of run runID on snapshot date day.
+// Prov returns the provenance of run runID on snapshot date day, from the
+// source "main".
 func Prov(day time.Time, runID int64) warehouse.Provenance {
+	return ProvFrom(day, runID, "main")
+}
+
+// ProvFrom returns the provenance of run runID on snapshot date day, from
+// source ("" for a load of no particular source).
+func ProvFrom(day time.Time, runID int64, source string) warehouse.Provenance {
 	return warehouse.Provenance{
 		SnapshotDate: day,
 		RunID:        runID,
 		QuerySHA256:  fmt.Sprintf("%064x", runID),
 		Commit:       fmt.Sprintf("c0ffee%d", runID),
 		LoadedAt:     day.Add(4*time.Hour + 123456*time.Microsecond),
+		Source:       source,
 	}
 }
 
@@ -362,6 +374,151 @@ func (s *suite) replace(t *testing.T) {
 	// Same snapshot date again: still only the latest.
 	s.write(t, w, load(2), []any{"c", int64(3)}, []any{"d", int64(4)})
 	s.expectTable(t, w, "latest", Expect(load(2), []any{"c", int64(3)}, []any{"d", int64(4)}))
+}
+
+// appendPerSource: two sources loading the same table and date fill it
+// side by side; a rerun of one source replaces its rows only, and is
+// idempotent.
+func (s *suite) appendPerSource(t *testing.T) {
+	w := s.open(t)
+	load := func(day, run int, source string) warehouse.Load {
+		return warehouse.Load{Table: "series", Mode: warehouse.Append, Columns: kv(), Provenance: ProvFrom(Day(day), int64(run), source)}
+	}
+	s.write(t, w, load(0, 1, "eu"), []any{"a", int64(1)}, []any{"b", int64(2)})
+	s.write(t, w, load(0, 1, "us"), []any{"a", int64(10)})
+	eu := Expect(load(0, 1, "eu"), []any{"a", int64(1)}, []any{"b", int64(2)})
+	us := Expect(load(0, 1, "us"), []any{"a", int64(10)})
+	s.expectTable(t, w, "series", Widen(eu, us))
+
+	// A rerun of eu for the date, twice: one copy of eu's new rows, us's stay.
+	for range 2 {
+		s.write(t, w, load(0, 2, "eu"), []any{"c", int64(3)})
+	}
+	eu = Expect(load(0, 2, "eu"), []any{"c", int64(3)})
+	s.expectTable(t, w, "series", Widen(eu, us))
+
+	// The next date of us keeps the first date of both.
+	s.write(t, w, load(1, 3, "us"), []any{"d", int64(4)})
+	us1 := Expect(load(1, 3, "us"), []any{"d", int64(4)})
+	s.expectTable(t, w, "series", Widen(eu, us, us1))
+
+	// An empty result of us for the first date deletes us's slice of it only.
+	s.write(t, w, load(0, 4, "us"))
+	s.expectTable(t, w, "series", Widen(eu, us1))
+}
+
+// replacePerSource: a replace keeps the latest result of each source; it
+// never touches another source's rows, also when it fails.
+func (s *suite) replacePerSource(t *testing.T) {
+	w := s.open(t)
+	load := func(run int, source string) warehouse.Load {
+		return warehouse.Load{Table: "latest", Mode: warehouse.Replace, Columns: kv(), Provenance: ProvFrom(Day(run), int64(run), source)}
+	}
+	s.write(t, w, load(1, "eu"), []any{"a", int64(1)}, []any{"b", int64(2)})
+	s.write(t, w, load(1, "us"), []any{"a", int64(10)})
+	us := Expect(load(1, "us"), []any{"a", int64(10)})
+	s.expectTable(t, w, "latest", Widen(Expect(load(1, "eu"), []any{"a", int64(1)}, []any{"b", int64(2)}), us))
+
+	s.write(t, w, load(2, "eu"), []any{"c", int64(3)})
+	eu := Expect(load(2, "eu"), []any{"c", int64(3)})
+	s.expectTable(t, w, "latest", Widen(eu, us))
+
+	// A failing replace of us leaves both sources as they were.
+	if _, err := w.Write(s.ctx, load(3, "us"), FailingRows(kv(), 10, true)); !errors.Is(err, errBoom) {
+		t.Errorf("replace of us failing midway: error %v, want the source's error", err)
+	}
+	s.expectTable(t, w, "latest", Widen(eu, us))
+
+	// An empty replace of eu empties eu's part only.
+	s.write(t, w, load(4, "eu"))
+	s.expectTable(t, w, "latest", us)
+}
+
+// rowsOfNoSource: rows whose _source is NULL (loaded before the column
+// existed, or by a load without a source) belong to every source: the
+// first source to load that date (append) or table (replace) replaces
+// them, and no source's rows are duplicated by them. A load without a
+// source replaces every source's rows.
+func (s *suite) rowsOfNoSource(t *testing.T) {
+	w := s.open(t)
+	for _, mode := range []warehouse.Mode{warehouse.Append, warehouse.Replace} {
+		table := "nosource_" + string(mode)
+		load := func(day, run int, source string) warehouse.Load {
+			return warehouse.Load{Table: table, Mode: mode, Columns: kv(), Provenance: ProvFrom(Day(day), int64(run), source)}
+		}
+		// Day 0 and, for append, day 1 loaded without a source.
+		s.write(t, w, load(0, 1, ""), []any{"old", int64(1)})
+		old0 := Expect(load(0, 1, ""), []any{"old", int64(1)})
+		var old1 *warehouse.Table
+		if mode == warehouse.Append {
+			s.write(t, w, load(1, 2, ""), []any{"old1", int64(2)})
+			old1 = Expect(load(1, 2, ""), []any{"old1", int64(2)})
+		} else {
+			old1 = &warehouse.Table{Columns: old0.Columns}
+		}
+		got := s.expectTable(t, w, table, Widen(old0, old1))
+		src := slices.IndexFunc(got.Columns, func(c warehouse.Column) bool { return c.Name == "_source" })
+		for _, r := range got.Rows {
+			if src < 0 || r[src] != nil {
+				t.Errorf("%s: a load without a source stored _source %v, want NULL", table, r[max(src, 0)])
+			}
+		}
+
+		// Two sources load day 0: the old row is gone, each source's rows
+		// are there once; day 1 (append) keeps its old row.
+		s.write(t, w, load(0, 3, "eu"), []any{"a", int64(3)})
+		s.write(t, w, load(0, 3, "us"), []any{"b", int64(4)})
+		eu := Expect(load(0, 3, "eu"), []any{"a", int64(3)})
+		us := Expect(load(0, 3, "us"), []any{"b", int64(4)})
+		s.expectTable(t, w, table, Widen(eu, us, old1))
+
+		// A load without a source replaces every source's rows (of its date).
+		s.write(t, w, load(0, 4, ""), []any{"all", int64(5)})
+		s.expectTable(t, w, table, Widen(Expect(load(0, 4, ""), []any{"all", int64(5)}), old1))
+	}
+}
+
+// concurrentSources: loads of two sources into one table at the same time
+// both land (a writer must not copy one source's rows while another
+// replaces its own).
+func (s *suite) concurrentSources(t *testing.T) {
+	w := s.open(t)
+	const rowsPer = 500
+	sources := []string{"eu", "us", "apac"}
+	for _, mode := range []warehouse.Mode{warehouse.Append, warehouse.Replace} {
+		table := "conc_" + string(mode)
+		// An earlier load of each source, replaced below.
+		for _, src := range sources {
+			s.write(t, w, warehouse.Load{Table: table, Mode: mode, Columns: kv(), Provenance: ProvFrom(Day(0), 1, src)}, []any{"stale", int64(0)})
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make(chan error, len(sources))
+		for _, src := range sources {
+			wg.Go(func() {
+				<-start
+				l := warehouse.Load{Table: table, Mode: mode, Columns: kv(), Provenance: ProvFrom(Day(0), 2, src)}
+				if _, err := w.Write(s.ctx, l, GenRows(kv(), rowsPer)); err != nil {
+					errs <- fmt.Errorf("%s %s: %w", table, src, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("concurrent write: %v", err)
+		}
+		var parts []*warehouse.Table
+		for _, src := range sources {
+			var rows [][]any
+			for i := range rowsPer {
+				rows = append(rows, []any{GenValue(kv()[0].Type, i), GenValue(kv()[1].Type, i)})
+			}
+			parts = append(parts, Expect(warehouse.Load{Table: table, Mode: mode, Columns: kv(), Provenance: ProvFrom(Day(0), 2, src)}, rows...))
+		}
+		s.expectTable(t, w, table, Widen(parts...))
+	}
 }
 
 // errBoom is the error the suite's failing Rows return.
