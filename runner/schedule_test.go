@@ -3,6 +3,7 @@ package runner_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -40,10 +41,18 @@ type fakeRun struct {
 	store *history.Store
 	d     time.Duration
 	panic bool
+	now   func() time.Time // default time.Now
+	// fail, when set, gives the query runs of a run (a rerun gets its
+	// Options.Queries' names through Planner; fakeRun reports on them).
+	fail func(opts runner.Options) []history.QueryRun
 }
 
 func (f *fakeRun) Run(ctx context.Context, opts runner.Options) (*runner.Result, error) {
-	id, err := f.store.StartRun(ctx, history.Run{Trigger: opts.Trigger, Status: history.RunRunning, StartedAt: time.Now()})
+	now := time.Now
+	if f.now != nil {
+		now = f.now
+	}
+	id, err := f.store.StartRun(ctx, history.Run{Trigger: opts.Trigger, Status: history.RunRunning, StartedAt: now()})
 	if err != nil {
 		return nil, err
 	}
@@ -54,10 +63,17 @@ func (f *fakeRun) Run(ctx context.Context, opts runner.Options) (*runner.Result,
 		panic("boom")
 	}
 	time.Sleep(f.d)
-	if err := f.store.FinishRun(ctx, id, history.RunSucceeded, "", time.Now()); err != nil {
+	res := &runner.Result{RunID: id, Status: history.RunSucceeded}
+	if f.fail != nil {
+		res.Queries = f.fail(opts)
+		if len(res.Queries) > 0 {
+			res.Status = history.RunPartial
+		}
+	}
+	if err := f.store.FinishRun(ctx, id, res.Status, "", now()); err != nil {
 		return nil, err
 	}
-	return &runner.Result{RunID: id, Status: history.RunSucceeded}, nil
+	return res, nil
 }
 
 func noPlan(context.Context, []string, bool, time.Time) (runner.Options, error) {
@@ -373,4 +389,275 @@ func newRunnerOn(t *testing.T, e *env, rec runner.Recorder, log *slog.Logger) *r
 		t.Fatal(err)
 	}
 	return r
+}
+
+// jumpClock is the wall clock of a synctest bubble, which jumps when told
+// to (NTP stepping it, a machine resumed from suspend): the bubble's time
+// plus an offset.
+type jumpClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *jumpClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *jumpClock) jump(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
+// TestSchedulerClockJumps moves the wall clock under a running scheduler
+// (UTC, no DST): forward over one tick and over several (one run catches
+// them up, not one per missed tick), and back over a tick whose run is
+// made (no second run of it). The scheduler notices a jump at its next
+// Recheck (1m) without being woken.
+func TestSchedulerClockJumps(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	for _, tc := range []struct {
+		name string
+		jump time.Duration // at 04:30:30 of the first day (the bubble starts at 2000-01-01T00:00Z)
+		// runs after the jump, within 3 more hours of the bubble's time,
+		// as trigger@started; the scheduler reads the clock every minute
+		// (04:31 is its first look after the jump)
+		want []string
+	}{
+		{"forward over one tick", 24 * time.Hour, []string{"schedule@2000-01-02T04:31:00Z"}},
+		{"forward over three ticks", 3*24*time.Hour + 30*time.Minute, []string{"catch-up@2000-01-04T05:01:00Z"}},
+		{"forward to before the next tick", 23 * time.Hour, []string{"schedule@2000-01-02T04:00:00Z"}},
+		{"back over the tick", -2 * time.Hour, nil},
+		{"back a day", -24 * time.Hour, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reset(t, dsn)
+			synctest.Test(t, func(t *testing.T) {
+				clock := &jumpClock{}
+				store := openStore(t, dsn)
+				log := &syncBuffer{}
+				sched, err := runner.NewScheduler(runner.SchedulerConfig{Schedule: "0 4 * * *"}, runner.SchedulerDeps{
+					Runner: &fakeRun{store: store, now: clock.Now}, Store: store, Plan: noPlan, Now: clock.Now,
+					Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sched.Start(context.Background())
+				time.Sleep(4*time.Hour + 30*time.Minute + 30*time.Second) // the catch-up at 00:00 and the 04:00 tick
+				synctest.Wait()
+				before := runs(t, store)
+				if want := "catch-up@2000-01-01T00:00:00Z schedule@2000-01-01T04:00:00Z"; strings.Join(before, " ") != want {
+					t.Fatalf("runs before the jump: %v, want %s", before, want)
+				}
+				clock.jump(tc.jump)
+				time.Sleep(3 * time.Hour)
+				synctest.Wait()
+				after := runs(t, store)[len(before):]
+				if err := sched.Shutdown(context.Background()); err != nil {
+					t.Error(err)
+				}
+				_ = store.Close()
+				if strings.Join(after, " ") != strings.Join(tc.want, " ") {
+					t.Errorf("runs after the jump: %v, want %v\n%s", after, tc.want, log)
+				}
+			})
+		})
+	}
+}
+
+// runs lists the runs of s, oldest first, as trigger@started.
+func runs(t *testing.T, s *history.Store) []string {
+	t.Helper()
+	rs, err := s.Runs(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := len(rs) - 1; i >= 0; i-- {
+		out = append(out, rs[i].Trigger+"@"+rs[i].StartedAt.Format(time.RFC3339))
+	}
+	return out
+}
+
+// flakyStore is the history as the scheduler sees it, unreachable while
+// down is set: every call fails the way a refused connection does.
+type flakyStore struct {
+	*history.Store
+	mu   sync.Mutex
+	down bool
+}
+
+var errUnreachable = errors.New("take run lock on 127.0.0.1:5432/metricgate: dial tcp 127.0.0.1:5432: connect: connection refused")
+
+func (f *flakyStore) setDown(v bool) {
+	f.mu.Lock()
+	f.down = v
+	f.mu.Unlock()
+}
+
+func (f *flakyStore) isDown() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.down
+}
+
+func (f *flakyStore) TryRunLock(ctx context.Context) (func(), bool, error) {
+	if f.isDown() {
+		return nil, false, errUnreachable
+	}
+	return f.Store.TryRunLock(ctx)
+}
+
+func (f *flakyStore) Runs(ctx context.Context, limit int) ([]history.Run, error) {
+	if f.isDown() {
+		return nil, errUnreachable
+	}
+	return f.Store.Runs(ctx, limit)
+}
+
+// TestSchedulerHistoryUnreachableAtTick: with the history database
+// unreachable at 04:00 the tick starts no run and records nothing; the
+// reason is logged at every attempt and shown by TickError; the attempts
+// back off (1s, 2s, 4s, … at most MaxRetryBackoff); once the history is
+// back, the next attempt makes the tick's run, once, and the error is
+// gone.
+func TestSchedulerHistoryUnreachableAtTick(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		store := &flakyStore{Store: openStore(t, dsn)}
+		log := &syncBuffer{}
+		sched, err := runner.NewScheduler(runner.SchedulerConfig{Schedule: "0 4 * * *", MaxRetryBackoff: time.Minute},
+			runner.SchedulerDeps{Runner: &fakeRun{store: store.Store}, Store: store, Plan: noPlan,
+				Logger: slog.New(slog.NewTextHandler(log, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sched.Start(context.Background())
+		time.Sleep(3 * time.Hour) // the catch-up at 00:00
+		synctest.Wait()
+		store.setDown(true)
+		time.Sleep(time.Hour + 10*time.Minute) // 04:10: ten minutes without the history
+		synctest.Wait()
+		te, ok := sched.TickError()
+		if !ok || !te.Tick.Equal(time.Date(2000, 1, 1, 4, 0, 0, 0, time.UTC)) || te.Error != errUnreachable.Error() ||
+			te.Attempts < 8 || te.Attempts > 20 || !te.RetryAt.After(te.At) || te.RetryAt.Sub(te.At) > time.Minute {
+			t.Errorf("TickError at 04:10 = %+v, %v; want the 04:00 tick, the refused connection, 8 to 20 attempts 1m apart at most", te, ok)
+		}
+		if n := strings.Count(log.String(), "the tick's run could not start; trying again"); n != te.Attempts {
+			t.Errorf("%d log lines of the failed attempts, want %d", n, te.Attempts)
+		}
+		store.setDown(false)
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		if _, ok := sched.TickError(); ok {
+			t.Error("TickError still set after the run was made")
+		}
+		if err := sched.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		got := runs(t, store.Store)
+		_ = store.Close()
+		if len(got) != 2 || got[0] != "catch-up@2000-01-01T00:00:00Z" || !strings.HasPrefix(got[1], "schedule@2000-01-01T04:1") {
+			t.Errorf("runs %v; want the catch-up and the 04:00 tick's, made once, after 04:10", got)
+		}
+	})
+}
+
+// TestSchedulerRerunsQueriesThatFailedForAPassingReason: the failed
+// queries of a scheduled run that were retried after a transient error, or
+// whose source could not be reached, run again in reruns (backing off,
+// at most Reruns times); a query that failed at its first attempt does
+// not.
+func TestSchedulerRerunsQueriesThatFailedForAPassingReason(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		store := openStore(t, dsn)
+		var mu sync.Mutex
+		var planned [][]string
+		plan := func(_ context.Context, names []string, _ bool, _ time.Time) (runner.Options, error) {
+			mu.Lock()
+			planned = append(planned, names)
+			mu.Unlock()
+			return runner.Options{}, nil
+		}
+		calls := 0
+		fail := func(runner.Options) []history.QueryRun {
+			calls++
+			if calls > 3 { // the second rerun succeeds
+				return nil
+			}
+			return []history.QueryRun{
+				{Query: "lost_connection", Source: "main", Status: history.QueryFailed, Attempts: 3, Error: "conn closed"},
+				{Query: "source_down", Source: "main", Status: history.QueryFailed, Attempts: 0, Error: "source main: connect: connection refused"},
+				{Query: "sql_error", Source: "main", Status: history.QueryFailed, Attempts: 1, Error: "division by zero"},
+				{Query: "stale_source", Source: "main", Status: history.QueryFailed, Error: "source main is 30h old"},
+				{Query: "ok", Source: "main", Status: history.QuerySucceeded, Attempts: 1},
+			}
+		}
+		log := &syncBuffer{}
+		sched, err := runner.NewScheduler(runner.SchedulerConfig{Schedule: "0 4 * * *"}, runner.SchedulerDeps{
+			Runner: &fakeRun{store: store, fail: fail}, Store: store, Plan: plan,
+			Logger: slog.New(slog.NewTextHandler(log, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sched.Start(context.Background())
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		if err := sched.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		got := runs(t, store)
+		_ = store.Close()
+		// The catch-up at 00:00, reruns 1m and then 2m after it ended.
+		want := "catch-up@2000-01-01T00:00:00Z rerun@2000-01-01T00:01:00Z rerun@2000-01-01T00:03:00Z rerun@2000-01-01T00:07:00Z"
+		if strings.Join(got, " ") != want {
+			t.Errorf("runs %v, want %s\n%s", got, want, log)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for i, names := range planned[1:] {
+			if strings.Join(names, ",") != "lost_connection,source_down" {
+				t.Errorf("rerun %d planned %v, want lost_connection and source_down", i+1, names)
+			}
+		}
+	})
+}
+
+// TestSchedulerMarksARunLeftRunningAsFailed: a replica killed in the
+// middle of a run leaves it running in the history; whoever takes the
+// run lock next marks it failed, abandoned.
+func TestSchedulerMarksARunLeftRunningAsFailed(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		store := openStore(t, dsn)
+		id, err := store.StartRun(t.Context(), history.Run{Trigger: runner.TriggerSchedule, Status: history.RunRunning,
+			StartedAt: time.Date(1999, 12, 31, 4, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := newReplica(t, dsn, "0 4 * * *", time.Minute)
+		r.sched.Start(context.Background())
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		r.stop(t)
+		left, err := store.Run(t.Context(), id)
+		_ = store.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left.Status != history.RunFailed || left.Error != runner.AbandonedReason || left.FinishedAt.IsZero() {
+			t.Errorf("the run left running: %s %q finished %v; want failed, %q", left.Status, left.Error, left.FinishedAt, runner.AbandonedReason)
+		}
+		if !strings.Contains(r.log.String(), "marked runs left running by a stopped process as failed") {
+			t.Errorf("no log line:\n%s", r.log)
+		}
+	})
 }
