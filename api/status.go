@@ -11,6 +11,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/runner"
 )
 
 // Run is a run as the API shows it.
@@ -142,6 +143,25 @@ type Status struct {
 	GeneratedAt time.Time     `json:"generated_at"`
 	Version     string        `json:"version"`
 	Config      []Setting     `json:"config"`
+	// LastTickError says why the newest tick's run could not start (the
+	// history database unreachable, …) while it is being tried again;
+	// absent otherwise. It makes the state failing.
+	LastTickError *TickError `json:"last_tick_error,omitempty"`
+}
+
+// TickError is a tick whose run could not start, as the status shows it.
+type TickError struct {
+	Tick     time.Time `json:"tick"`
+	Error    string    `json:"error"`
+	Attempts int       `json:"attempts"`
+	At       time.Time `json:"at"`
+	RetryAt  time.Time `json:"retry_at"`
+}
+
+// tickErrors is what Runs may also do (*runner.Scheduler): say why the
+// newest tick's run could not start.
+type tickErrors interface {
+	TickError() (runner.TickError, bool)
 }
 
 // QueryStatus is a query's freshness.
@@ -298,6 +318,15 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 			st.Stale = true
 			st.Problems = append(st.Problems, fmt.Sprintf("no run since %s: the schedule %s runs every %s",
 				runs[0].StartedAt.Format(time.RFC3339), global, human(global.Period())))
+		}
+	}
+
+	if te, ok := a.deps.Runs.(tickErrors); ok {
+		if e, ok := te.TickError(); ok {
+			st.LastTickError = &TickError{Tick: e.Tick.UTC(), Error: oneLine(e.Error, 500), Attempts: e.Attempts, At: e.At.UTC(), RetryAt: e.RetryAt.UTC()}
+			st.Failing = true
+			st.Problems = append(st.Problems, fmt.Sprintf("the run of the %s tick could not start (%d attempts): %s; trying again at %s",
+				e.Tick.UTC().Format(time.RFC3339), e.Attempts, oneLine(e.Error, 200), e.RetryAt.UTC().Format(time.RFC3339)))
 		}
 	}
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,7 +29,7 @@ const (
 )
 
 // abandonedReason is recorded for the runs a dead process left running.
-const abandonedReason = "abandoned: the metricgate process making this run stopped before it finished"
+const abandonedReason = runner.AbandonedReason
 
 func cmdServe(ctx context.Context, e *env, args []string) int {
 	fl := newFlags(e, "serve", serveArgs, serveSummary)
@@ -115,8 +116,15 @@ func isTerminal(w io.Writer) bool {
 // serve runs until ctx is cancelled (SIGTERM, SIGINT), then shuts down:
 // no new runs or queries, the running queries get shutdownTimeout to end,
 // the run records its outcome, the HTTP server drains.
-func serve(ctx context.Context, cfg *Config, log *slog.Logger, shutdownTimeout time.Duration) (err error) {
-	sched, err := catalog.ParseSchedule(cfg.Schedule)
+func serve(ctx context.Context, cfg *Config, log *slog.Logger, shutdownTimeout time.Duration) error {
+	return serveWith(ctx, cfg, log, runner.SchedulerConfig{ShutdownTimeout: shutdownTimeout})
+}
+
+// serveWith is serve with the scheduler's settings (its Schedule is
+// cfg.Schedule's): the fault tests shorten its waits.
+func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.SchedulerConfig) (err error) {
+	shutdownTimeout := cmp.Or(sc.ShutdownTimeout, 30*time.Second)
+	sched, err := catalog.ParseRunSchedule(cfg.Schedule)
 	if err != nil {
 		return &configError{fmt.Sprintf("schedule %q: %v", cfg.Schedule, err)}
 	}
@@ -183,7 +191,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, shutdownTimeout t
 		}
 		return runner.Options{Queries: selected, Invalid: invalid}, nil
 	}
-	s, err := runner.NewScheduler(runner.SchedulerConfig{Schedule: cfg.Schedule, ShutdownTimeout: shutdownTimeout},
+	sc.Schedule, sc.ShutdownTimeout = cfg.Schedule, shutdownTimeout
+	s, err := runner.NewScheduler(sc,
 		runner.SchedulerDeps{Runner: d.runner, Store: d.store, Plan: plan, Logger: log})
 	if err != nil {
 		return &configError{err.Error()}
@@ -265,6 +274,14 @@ func (l *lateRuns) Trigger(ctx context.Context, trigger string, names []string) 
 }
 
 func (l *lateRuns) Next(now time.Time) time.Time { return l.schedule.Next(now) }
+
+// TickError is the scheduler's: why the newest tick's run could not start.
+func (l *lateRuns) TickError() (runner.TickError, bool) {
+	if s := l.s.Load(); s != nil {
+		return s.TickError()
+	}
+	return runner.TickError{}, false
+}
 
 func (l *lateRuns) Schedule() catalog.Schedule { return l.schedule }
 

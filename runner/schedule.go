@@ -226,13 +226,29 @@ func NewScheduler(cfg SchedulerConfig, deps SchedulerDeps) (*Scheduler, error) {
 // (give it one that shutdown signals do not cancel: Shutdown cancels runs
 // itself, at its deadline, with ErrShuttingDown).
 func (s *Scheduler) Start(ctx context.Context) {
+	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	// The catch-up decision is made here, holding the run lock for a
+	// moment, so that a Trigger right after Start does not find the lock
+	// taken by it.
+	now := s.now()
+	tick := prevTick(s.schedule, now)
+	release, err := s.acquire(TriggerCatchUp, tick)
+	first := func() (*Result, error) {
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		return s.execute(TriggerCatchUp, nil, false, now, nil)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ctx, s.cancel = context.WithCancelCause(ctx)
 	if s.stopped {
+		if err == nil {
+			release()
+		}
 		return
 	}
-	s.wg.Go(s.loop)
+	s.wg.Go(func() { s.loop(tick, now, first) })
 }
 
 // Next returns the time of the next tick after now.
@@ -277,7 +293,7 @@ var errDeferred = errors.New("deferred")
 
 // loop is the scheduler's life: it decides what is due at the wall
 // clock's time, makes it, and waits.
-func (s *Scheduler) loop() {
+func (s *Scheduler) loop(firstTick, firstNow time.Time, first func() (*Result, error)) {
 	var (
 		handled  time.Time // the newest tick whose run is made (or found made)
 		retryAt  time.Time // when to try the pending tick again; zero: now
@@ -291,7 +307,7 @@ func (s *Scheduler) loop() {
 		due := prevTick(s.schedule, now)
 		wait := s.cfg.Recheck
 		switch {
-		case due.After(handled) && !now.Before(retryAt):
+		case first != nil || (due.After(handled) && !now.Before(retryAt)):
 			trigger := TriggerSchedule
 			if started || s.schedule.Next(handled).Before(due) {
 				trigger = TriggerCatchUp // at start, or ticks were missed (a clock jump, a long run)
@@ -299,7 +315,15 @@ func (s *Scheduler) loop() {
 			if !started && trigger == TriggerCatchUp {
 				s.log.Warn("ticks missed: one run catches them up", slog.Time("last_tick", handled), slog.Time("tick", due))
 			}
-			res, err := s.attempt(trigger, due, now)
+			var res *Result
+			var err error
+			if first != nil { // Start's decision
+				due, now = firstTick, firstNow
+				res, err = first()
+				first = nil
+			} else {
+				res, err = s.attempt(trigger, due, now)
+			}
 			if res != nil && err != nil { // recorded, but its end could not be: the next run marks it abandoned
 				s.log.Error("scheduled run", slog.Int64("run_id", res.RunID), slog.String("error", err.Error()))
 			}
@@ -503,7 +527,9 @@ func (s *Scheduler) acquire(trigger string, tick time.Time) (release func(), err
 		log.Info("run deferred: this replica is making a run already")
 		return nil, busy
 	}
-	unlock, ok, err := s.store.TryRunLock(s.ctx)
+	lockCtx, cancel := context.WithTimeoutCause(s.ctx, 30*time.Second, errors.New("take the run lock: no answer within 30s"))
+	defer cancel()
+	unlock, ok, err := s.store.TryRunLock(lockCtx)
 	if err != nil || !ok {
 		s.busy.Store(false)
 		if err != nil {
