@@ -674,7 +674,9 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 }
 
 // lastScheduled returns the newest run started by the schedule or a
-// catch-up, or the zero Run when there is none.
+// catch-up, or the zero Run when there is none. Abandoned runs do not
+// count: their process died in the middle (killed, or its history session
+// lost), so their tick's run is made again.
 func lastScheduled(ctx context.Context, store SchedulerStore) (history.Run, error) {
 	// Manual and API runs come in between; a few dozen runs back is plenty.
 	runs, err := store.Runs(ctx, 50)
@@ -682,7 +684,7 @@ func lastScheduled(ctx context.Context, store SchedulerStore) (history.Run, erro
 		return history.Run{}, err
 	}
 	for _, r := range runs {
-		if r.Trigger == TriggerSchedule || r.Trigger == TriggerCatchUp {
+		if (r.Trigger == TriggerSchedule || r.Trigger == TriggerCatchUp) && r.Error != AbandonedReason {
 			return r, nil
 		}
 	}

@@ -632,7 +632,8 @@ func TestSchedulerRerunsQueriesThatFailedForAPassingReason(t *testing.T) {
 
 // TestSchedulerMarksARunLeftRunningAsFailed: a replica killed in the
 // middle of a run leaves it running in the history; whoever takes the
-// run lock next marks it failed, abandoned.
+// run lock next marks it failed, abandoned, and makes its tick's run
+// again.
 func TestSchedulerMarksARunLeftRunningAsFailed(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.New(t)
@@ -649,6 +650,7 @@ func TestSchedulerMarksARunLeftRunningAsFailed(t *testing.T) {
 		synctest.Wait()
 		r.stop(t)
 		left, err := store.Run(t.Context(), id)
+		catchUps := runsByTrigger(t, store)[runner.TriggerCatchUp]
 		_ = store.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -658,6 +660,10 @@ func TestSchedulerMarksARunLeftRunningAsFailed(t *testing.T) {
 		}
 		if !strings.Contains(r.log.String(), "marked runs left running by a stopped process as failed") {
 			t.Errorf("no log line:\n%s", r.log)
+		}
+		// It was the last tick's run: the tick's run is made again.
+		if len(catchUps) != 1 {
+			t.Errorf("catch-up runs %v; want one, redoing the abandoned run's tick", catchUps)
 		}
 	})
 }
