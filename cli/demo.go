@@ -165,8 +165,8 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 	}
 	rcfg := cfg.runnerConfig()
 	rcfg.Sources = map[string]runner.Source{}
-	for name := range cfg.Sources {
-		rcfg.Sources[name] = runner.Source{URL: cl.DSN("gitlab")}
+	for name, s := range cfg.Sources {
+		rcfg.Sources[name] = runner.Source{URL: cl.DSN("gitlab"), Role: s.Role, Cell: s.Cell}
 	}
 	rcfg.Approval = "none"
 	r, err := runner.New(rcfg, runner.Deps{Guard: g, Writer: wh, Recorder: store, Approver: review.None{},

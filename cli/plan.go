@@ -57,11 +57,15 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 		}
 		return e.fail(ExitUsage, "plan", "no valid query %q in %s%s", name, cfg.Queries.Dir, didYouMean(name, cat))
 	}
-	src := cfg.Sources[q.Source]
-	if src.URL == "" {
+	srcName, all := planSource(cfg, q.Source)
+	switch {
+	case len(all) == 0:
+		return e.fail(ExitUsage, "plan", "%s: no source has role %q: add one to sources in the config", q.Path, q.Source)
+	case srcName == "":
 		return e.fail(ExitUsage, "plan", "sources.%s.url is not set: set it in the config file or METRICGATE_SOURCES_%s_URL",
-			q.Source, strings.ToUpper(q.Source))
+			all[0], strings.ToUpper(all[0]))
 	}
+	src := cfg.Sources[srcName]
 	g, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
 	if err != nil {
 		return e.fail(ExitUsage, "plan", "%v", err)
@@ -73,14 +77,42 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 		}
 		return e.fail(ExitProblems, "plan", "%s: %v", q.Path, err)
 	}
-	writePlan(e.stdout, q.Name, q.Source, p)
+	writePlan(e.stdout, q.Name, srcName+sourceNote(srcName, q.Source, all), p)
 	if len(p.Problems) > 0 {
 		return ExitProblems
 	}
 	return ExitOK
 }
 
+// planSource picks the source plan runs a query of role on: the first (by
+// name) source of the role whose URL is set, "" when none is. all lists
+// every source of the role.
+func planSource(cfg *Config, role string) (name string, all []string) {
+	all = cfg.sourcesOfRole(role)
+	for _, n := range all {
+		if cfg.Sources[n].URL != "" {
+			return n, all
+		}
+	}
+	return "", all
+}
+
+// sourceNote says, after the name of the source a plan ran on, what else
+// there is to know when the name is not the whole story: the role, and the
+// role's other sources, which the run also runs the query on.
+func sourceNote(name, role string, all []string) string {
+	if name == role && len(all) == 1 {
+		return ""
+	}
+	s := " (role " + role
+	if len(all) > 1 {
+		s += fmt.Sprintf("; planned on the first of its %d sources %s; the run runs it on each", len(all), strings.Join(all, ", "))
+	}
+	return s + ")"
+}
+
 // writePlan prints a plan for people: no data, only its shape and sizes.
+// source says which source it ran on (its name and sourceNote).
 func writePlan(w io.Writer, name, source string, p *runner.Plan) {
 	fmt.Fprintf(w, "query %s on source %s\n\n", name, source)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)

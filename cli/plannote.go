@@ -131,25 +131,30 @@ func renderNote(ctx context.Context, cfg *Config, cat *catalog.Catalog, problems
 			continue
 		}
 		fmt.Fprintf(&b, "\n#### `%s`: passes validate\n\n", full)
-		src := cfg.Sources[q.Source]
-		if src.URL == "" {
-			fmt.Fprintf(&b, "Not planned: no database for source `%s` in this pipeline (set METRICGATE_SOURCES_%s_URL to a sample database).\n",
-				q.Source, strings.ToUpper(q.Source))
+		srcName, all := planSource(cfg, q.Source)
+		if srcName == "" {
+			name := q.Source
+			if len(all) > 0 {
+				name = all[0]
+			}
+			fmt.Fprintf(&b, "Not planned: no database for source `%s` (role `%s`) in this pipeline (set METRICGATE_SOURCES_%s_URL to a sample database).\n",
+				name, q.Source, strings.ToUpper(name))
 			continue
 		}
+		src := cfg.Sources[srcName]
 		planCtx, cancel := context.WithTimeoutCause(ctx, q.Timeout+time.Minute,
 			fmt.Errorf("plan %s: no answer within its timeout %s", q.Name, q.Timeout))
 		p, err := runner.PlanQuery(planCtx, runner.Source{URL: src.URL.Reveal()}, g, q)
 		cancel()
 		if err != nil {
 			refused++
-			fmt.Fprintf(&b, "Planning on source `%s` failed: `%s`\n", q.Source, strings.ReplaceAll(oneLine(err.Error(), 300), "`", "'"))
+			fmt.Fprintf(&b, "Planning on source `%s` failed: `%s`\n", srcName, strings.ReplaceAll(oneLine(err.Error(), 300), "`", "'"))
 			continue
 		}
 		if len(p.Problems) > 0 {
 			refused++
 		}
-		writeNotePlan(&b, q, p)
+		writeNotePlan(&b, q, "`"+srcName+"`"+sourceNote(srcName, q.Source, all), p)
 	}
 	if len(changes.Removed) > 0 {
 		b.WriteString("\n#### Removed\n\n")
@@ -161,8 +166,8 @@ func renderNote(ctx context.Context, cfg *Config, cat *catalog.Catalog, problems
 }
 
 // writeNotePlan writes one plan as Markdown.
-func writeNotePlan(b *strings.Builder, q *catalog.Query, p *runner.Plan) {
-	fmt.Fprintf(b, "Source `%s`, `load: %s`, `schedule: %s`.\n\n", q.Source, q.Load, q.Schedule)
+func writeNotePlan(b *strings.Builder, q *catalog.Query, source string, p *runner.Plan) {
+	fmt.Fprintf(b, "Source %s, `load: %s`, `schedule: %s`.\n\n", source, q.Load, q.Schedule)
 	b.WriteString("| column | type | kind |\n|---|---|---|\n")
 	for _, c := range p.Columns {
 		fmt.Fprintf(b, "| `%s` | `%s` | %s |\n", c.Name, c.Type, c.Kind)

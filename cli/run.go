@@ -204,7 +204,8 @@ func openDaily(ctx context.Context, cfg *Config, log *slog.Logger) (_ *daily, er
 func (c *Config) runnerConfig() runner.Config {
 	sources := map[string]runner.Source{}
 	for name, s := range c.Sources {
-		sources[name] = runner.Source{URL: s.URL.Reveal(), AsOf: s.AsOf, MaxAge: time.Duration(s.MaxAge)}
+		sources[name] = runner.Source{URL: s.URL.Reveal(), AsOf: s.AsOf, MaxAge: time.Duration(s.MaxAge),
+			Role: s.Role, Cell: s.Cell}
 	}
 	return runner.Config{Sources: sources, Workers: c.Queries.Workers, Approval: c.Queries.Approval}
 }
@@ -285,10 +286,11 @@ func didYouMean(name string, cat *catalog.Catalog) string {
 	return ""
 }
 
-// writeRunTable prints one line per query run and a summary line.
+// writeRunTable prints one line per query run (a query runs once on each
+// source of its role) and a summary line.
 func writeRunTable(w io.Writer, res *runner.Result) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "query\tstatus\trows\tsuppressed\tduration\tnote")
+	fmt.Fprintln(tw, "query\tsource\tstatus\trows\tsuppressed\tduration\tnote")
 	var counts = map[history.QueryStatus]int{}
 	for _, q := range res.Queries {
 		counts[q.Status]++
@@ -296,7 +298,7 @@ func writeRunTable(w io.Writer, res *runner.Result) {
 		if q.Attempts > 1 {
 			note = strings.TrimSpace(fmt.Sprintf("%d attempts; %s", q.Attempts, note))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", q.Query, q.Status, q.RowsLoaded, q.RowsSuppressed,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", q.Query, q.Source, q.Status, q.RowsLoaded, q.RowsSuppressed,
 			q.Duration.Round(time.Millisecond), oneLine(note, 160))
 	}
 	_ = tw.Flush()

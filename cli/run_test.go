@@ -86,9 +86,9 @@ func TestRunCommand(t *testing.T) {
 	if code != ExitProblems {
 		t.Fatalf("run --once with a failing query: exit %d, want %d\n%s%s", code, ExitProblems, out, errOut)
 	}
-	if !regexp.MustCompile(`(?m)^actors\s+succeeded\s+11\s+9\s+\S+\s*$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^top_text\s+failed\s+0\s+0\s+\S+\s+aggregate columns must be numeric`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^typo\s+failed\s+0\s+0\s+\S+\s+invalid query file: \S+/queries/c/typo.sql:1:1: missing required header key "owner"`).MatchString(out) ||
+	if !regexp.MustCompile(`(?m)^actors\s+main\s+succeeded\s+11\s+9\s+\S+\s*$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^top_text\s+main\s+failed\s+0\s+0\s+\S+\s+aggregate columns must be numeric`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^typo\s+main\s+failed\s+0\s+0\s+\S+\s+invalid query file: \S+/queries/c/typo.sql:1:1: missing required header key "owner"`).MatchString(out) ||
 		!strings.Contains(out, "run 1 partial: 1 succeeded, 2 failed, 0 skipped") {
 		t.Errorf("run table:\n%s", out)
 	}
@@ -158,5 +158,41 @@ func TestPlanCommand(t *testing.T) {
 	code, _, errOut = w.run("plan", "nope")
 	if code != ExitUsage || !strings.Contains(errOut, `no valid query "nope"`) {
 		t.Errorf("plan nope: exit %d: %s", code, errOut)
+	}
+}
+
+// TestRunAndPlanOnTheSourcesOfARole: with two sources of role main, run
+// runs the query on each (one line per source, each source's rows in the
+// table under its name) and plan says which of them it planned on.
+func TestRunAndPlanOnTheSourcesOfARole(t *testing.T) {
+	t.Parallel()
+	w := newRunWorld(t, map[string]string{"a/actors.sql": goodQuery})
+	eu := pgtest.New(t)
+	conn := pgtest.Connect(t, eu)
+	// Groups 1..30 here: 21 of them pass, against 11 on main.
+	if _, err := conn.Exec(t.Context(), `CREATE TABLE events (k int, actor int);
+		INSERT INTO events SELECT k, a FROM generate_series(1, 30) k, generate_series(1, k) a`); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.config = writeConfig(t, strings.Replace(string(cfg), "sources:\n", "sources:\n  main_eu:\n    role: main\n    cell: eu\n    url: "+withPassword(t, eu)+"\n", 1))
+
+	code, out, errOut := w.run("run", "--once")
+	if code != ExitOK ||
+		!regexp.MustCompile(`(?m)^actors\s+main\s+succeeded\s+11\s+9\s`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^actors\s+main_eu\s+succeeded\s+21\s+9\s`).MatchString(out) ||
+		!strings.Contains(out, "run 1 succeeded: 2 succeeded, 0 failed") {
+		t.Errorf("run on two sources of main: exit %d:\n%s%s", code, out, errOut)
+	}
+	code, out, _ = w.run("show", "actors", "--warehouse", "duckdb://"+w.wh, "--limit", "100")
+	if code != ExitOK || !strings.Contains(out, "(32 rows)") || strings.Count(out, " main_eu\n") != 21 || strings.Count(out, " main\n") != 11 {
+		t.Errorf("show after a run on two sources (want 11 rows of main, 21 of main_eu): exit %d:\n%s", code, out)
+	}
+	code, out, errOut = w.run("plan", "actors")
+	if code != ExitOK || !strings.Contains(out, "query actors on source main (role main; planned on the first of its 2 sources main, main_eu; the run runs it on each)") {
+		t.Errorf("plan on a role of two sources: exit %d:\n%s%s", code, out, errOut)
 	}
 }

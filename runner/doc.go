@@ -1,7 +1,7 @@
 // Package runner makes metricgate's daily run: every due, approved query of
-// the catalog against its source database, only the rows that pass the
-// group-size filter into the warehouse, and a record of everything in the
-// history database.
+// the catalog against every source database of its role, only the rows
+// that pass the group-size filter into the warehouse, and a record of
+// everything in the history database.
 //
 // # One run
 //
@@ -13,7 +13,13 @@
 //  3. The guard checks every query's text again: CI may not have run, or
 //     may have run an older guard. A refused query fails without touching
 //     the source.
-//  4. Per source, a coordinator opens a READ ONLY REPEATABLE READ
+//  4. A query's source header names a role (main, ci, …); the query runs
+//     on every configured source of that role (Config.Sources), one query
+//     run each, and each source's rows go into the query's one table with
+//     the source's name in _source. A role no source has fails the query
+//     with a message naming it. Sources run one after another; a source
+//     that cannot be used (down, stale) fails only its own query runs.
+//     Per source, a coordinator opens a READ ONLY REPEATABLE READ
 //     transaction, evaluates the source's as_of expression in it, refuses
 //     the source when that is older than max_age, and exports its snapshot
 //     (pg_export_snapshot). Every query of the source runs in its own READ
@@ -27,14 +33,17 @@
 //     analysis and the type rule before the first row is read; then rows
 //     stream straight to the warehouse writer — converted, filtered by
 //     min_group_size (dropped rows are counted, never written), and
-//     limited by max_rows. Memory does not grow with the result.
+//     limited by max_rows. Memory does not grow with the result. The
+//     filter sees one source's rows: a group is never merged with another
+//     source's before it is filtered, so a group small in every source is
+//     dropped in every source, whatever their sum.
 //  6. Transient errors (a lost connection, a server restart, a
 //     serialization failure) are retried with exponential backoff, on a
 //     new connection attached to the same snapshot; guard, SQL, timeout
 //     and cost errors are not. Queries fail independently.
-//  7. The run is succeeded when no query failed, partial when some failed
-//     and some succeeded, failed when none succeeded or a source could not
-//     be used.
+//  7. The run is succeeded when no query run failed, partial when some
+//     failed and some succeeded (a source down while others load), failed
+//     when none succeeded.
 //
 // The warehouse writer makes each load atomic (see package warehouse): a
 // failure, a cancellation or a crash at any point leaves the previous

@@ -107,12 +107,12 @@ func (w *worker) close(ctx context.Context) {
 }
 
 // run executes j with retries of transient errors and loads its result.
-func (w *worker) run(ctx context.Context, log *slog.Logger, runID int64, j *job) {
+func (w *worker) run(ctx context.Context, log *slog.Logger, runID int64, source string, j *job) {
 	q := j.query
 	backoff := w.r.cfg.Backoff
 	for attempt := 1; ; attempt++ {
 		j.qr.Attempts = attempt
-		err := w.attempt(ctx, runID, j)
+		err := w.attempt(ctx, runID, source, j)
 		if err == nil {
 			j.qr.Status, j.qr.Error = history.QuerySucceeded, ""
 			return
@@ -135,8 +135,10 @@ func (w *worker) run(ctx context.Context, log *slog.Logger, runID int64, j *job)
 
 // attempt runs the query once: EXPLAIN and the cost limit, the query in the
 // snapshot, the type rule on the result's columns, the group-size filter on
-// every row, max_rows, and the load.
-func (w *worker) attempt(ctx context.Context, runID int64, j *job) error {
+// every row, max_rows, and the load into the rows of source (the source's
+// name, stamped in _source). The filter sees this source's rows only: a
+// group is never merged with another source's before it is filtered.
+func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job) error {
 	q := j.query
 	if w.conn == nil || w.conn.IsClosed() {
 		conn, err := connect(ctx, w.src.URL, w.appName)
@@ -174,7 +176,7 @@ func (w *worker) attempt(ctx context.Context, runID int64, j *job) error {
 	defer res.close()
 	load := warehouse.Load{Table: q.Target, Mode: warehouse.Mode(q.Load), Columns: res.columns,
 		Provenance: warehouse.Provenance{SnapshotDate: w.snap.asOf, RunID: runID, QuerySHA256: q.SHA256,
-			Commit: j.qr.Commit, LoadedAt: w.r.now(), MRIID: j.qr.MRIID}}
+			Commit: j.qr.Commit, LoadedAt: w.r.now(), MRIID: j.qr.MRIID, Source: source}}
 	n, werr := w.r.writer.Write(ctx, load, res)
 	j.qr.RowsLoaded, j.qr.RowsSuppressed = res.filter.Kept, res.filter.Dropped
 	if res.err != nil || werr != nil {

@@ -43,6 +43,13 @@ type Approver interface {
 type Source struct {
 	// URL is the connection string of a read-only role.
 	URL string
+	// Role is what the source is (main, ci, …), as queries' source headers
+	// name it: a query runs on every source of its role. Default: the
+	// source's name.
+	Role string
+	// Cell is the cell the source belongs to, for the status; "" when the
+	// instance has no cells.
+	Cell string
 	// AsOf is an SQL expression giving the time the source's data is as of;
 	// default "now()". For a restored backup, e.g.
 	// "(SELECT max(updated_at) FROM events)".
@@ -53,7 +60,9 @@ type Source struct {
 
 // Config configures a Runner. Zero values mean the documented defaults.
 type Config struct {
-	// Sources by name, as queries' source headers name them.
+	// Sources by name. A query's source header names a role; the query
+	// runs on every source of that role, each on its own snapshot, and its
+	// rows carry the source's name in _source.
 	Sources map[string]Source
 	// Workers is how many queries of a source run at once. Default 2.
 	Workers int
@@ -88,6 +97,7 @@ func (c Config) withDefaults() Config {
 	for name, s := range c.Sources {
 		s.AsOf = cmp.Or(strings.TrimSpace(s.AsOf), "now()")
 		s.MaxAge = cmp.Or(s.MaxAge, 26*time.Hour)
+		s.Role = cmp.Or(s.Role, name)
 		sources[name] = s
 	}
 	c.Sources = sources
@@ -198,16 +208,45 @@ type Result struct {
 	Status history.RunStatus
 	// Error says why the run failed as a whole, or which sources failed.
 	Error string
-	// Queries are the query runs, in the order of Options.Queries, then
-	// those of Options.Invalid.
+	// Queries are the query runs, one per query and source of its role
+	// (QueryRun.Source is the source's name; the role's name when no
+	// source has the role), in the order of Options.Queries and then of
+	// the sources' names, followed by those of Options.Invalid.
 	Queries []history.QueryRun
 }
 
+// sourcesOf returns the names of the sources of role, sorted.
+func (r *Runner) sourcesOf(role string) []string {
+	var names []string
+	for name, s := range r.cfg.Sources {
+		if s.Role == role {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// noSourceError is the failure of a query whose role no source has.
+func (r *Runner) noSourceError(role string) string {
+	roles := make([]string, 0, len(r.cfg.Sources))
+	for _, s := range r.cfg.Sources {
+		if !slices.Contains(roles, s.Role) {
+			roles = append(roles, s.Role)
+		}
+	}
+	slices.Sort(roles)
+	return fmt.Sprintf("no source has role %q (configured roles: %s): add a source with role %s to sources in the config",
+		role, strings.Join(roles, ", "), role)
+}
+
 // Run makes one run: it records the run, decides approval, checks every
-// query with the guard again, and runs the rest source by source, each
-// source on one exported snapshot, loading only the rows the group-size
-// filter keeps. Queries fail independently; the returned Result says which.
-// An error is returned only when the run could not be recorded at all.
+// query with the guard again, and runs the rest source by source — a
+// query on every source of its role — each source on one exported
+// snapshot, loading only the rows the group-size filter keeps, which it
+// applies to each source's rows alone. Queries and sources fail
+// independently; the returned Result says which. An error is returned
+// only when the run could not be recorded at all.
 func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 	started := r.now()
 	run := history.Run{Trigger: cmp.Or(opts.Trigger, "manual"), Approval: r.cfg.Approval,
@@ -216,7 +255,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start run: %w", err)
 	}
-	res := &Result{RunID: id, Queries: make([]history.QueryRun, len(opts.Queries), len(opts.Queries)+len(opts.Invalid))}
+	res := &Result{RunID: id, Queries: make([]history.QueryRun, 0, len(opts.Queries)+len(opts.Invalid))}
 	log := r.log.With(slog.Int64("run_id", id))
 	log.Info("run started", slog.Int("queries", len(opts.Queries)), slog.String("trigger", run.Trigger))
 	if opts.Started != nil {
@@ -231,10 +270,18 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	// Decide what runs; record the rest as skipped or failed right away.
+	// Each query gets one query run per source of its role.
 	bySource := map[string][]*job{}
-	for i, q := range opts.Queries {
-		qr := history.QueryRun{RunID: id, Query: q.Name, Target: q.Target, Source: q.Source,
-			SHA256: q.SHA256, StartedAt: r.now(), Attempts: 0}
+	for _, q := range opts.Queries {
+		names := r.sourcesOf(q.Source)
+		if len(names) == 0 {
+			now := r.now()
+			res.Queries = append(res.Queries, r.record(ctx, log, history.QueryRun{RunID: id, Query: q.Name, Target: q.Target,
+				Source: q.Source, SHA256: q.SHA256, Status: history.QueryFailed, Error: r.noSourceError(q.Source),
+				StartedAt: now, FinishedAt: now}, true))
+			continue
+		}
+		qr := history.QueryRun{RunID: id, Query: q.Name, Target: q.Target, SHA256: q.SHA256}
 		a, ok := approvals[q.Name]
 		switch {
 		case approvals == nil:
@@ -245,23 +292,29 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 			qr.Status, qr.Error = history.QuerySkipped, fmt.Sprintf("%s: %s", a.State, a.Reason)
 		}
 		qr.Commit, qr.Approval, qr.MRIID = a.Commit, a.Summary, a.MRIID
+		var an *guard.Analysis
 		if qr.Status == "" {
-			an, vs := r.guard.Check(q.Text, q.GroupSize)
+			var vs []guard.Violation
+			an, vs = r.guard.Check(q.Text, q.GroupSize)
 			if len(vs) > 0 {
 				msgs := make([]string, 0, min(len(vs), 3))
 				for _, v := range vs[:min(len(vs), 3)] {
 					msgs = append(msgs, fmt.Sprintf("%s:%s", q.Path, v))
 				}
 				qr.Status, qr.Error = history.QueryFailed, "refused by the guard: "+strings.Join(msgs, "; ")
-			} else if _, ok := r.cfg.Sources[q.Source]; !ok {
-				qr.Status, qr.Error = history.QueryFailed, fmt.Sprintf("source %q is not configured", q.Source)
-			} else {
-				bySource[q.Source] = append(bySource[q.Source], &job{index: i, query: q, analysis: an, qr: qr})
-				continue
 			}
 		}
-		qr.FinishedAt = r.now()
-		res.Queries[i] = r.record(ctx, log, qr, true)
+		for _, name := range names {
+			qr := qr
+			qr.Source, qr.StartedAt = name, r.now()
+			if qr.Status == "" {
+				bySource[name] = append(bySource[name], &job{index: len(res.Queries), query: q, analysis: an, qr: qr})
+			} else {
+				qr.FinishedAt = r.now()
+				qr = r.record(ctx, log, qr, true)
+			}
+			res.Queries = append(res.Queries, qr)
+		}
 	}
 
 	sources := make([]string, 0, len(bySource))
@@ -285,10 +338,18 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 		if len(inv.Problems) > 3 {
 			msg += fmt.Sprintf("; and %d more (run metricgate validate)", len(inv.Problems)-3)
 		}
-		now := r.now()
-		res.Queries = append(res.Queries, r.record(ctx, log, history.QueryRun{RunID: id, Query: q.Name, Target: q.Target,
-			Source: q.Source, SHA256: q.SHA256, Status: history.QueryFailed, Error: "invalid query file: " + msg,
-			StartedAt: now, FinishedAt: now}, true))
+		// One failed query run per source of its role, so that each
+		// source's status shows the broken file.
+		names := r.sourcesOf(q.Source)
+		if len(names) == 0 {
+			names = []string{q.Source}
+		}
+		for _, name := range names {
+			now := r.now()
+			res.Queries = append(res.Queries, r.record(ctx, log, history.QueryRun{RunID: id, Query: q.Name, Target: q.Target,
+				Source: name, SHA256: q.SHA256, Status: history.QueryFailed, Error: "invalid query file: " + msg,
+				StartedAt: now, FinishedAt: now}, true))
+		}
 	}
 	if slices.ContainsFunc(res.Queries, func(q history.QueryRun) bool { return q.Error == CancelledByShutdown }) {
 		runErrs = append(runErrs, CancelledByShutdown)
@@ -379,7 +440,7 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, qr history.QueryR
 // source could not be used at all; every job then carries it as its failure.
 func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, name string, jobs []*job, stop <-chan struct{}) error {
 	src := r.cfg.Sources[name]
-	log = log.With(slog.String("source", name))
+	log = log.With(slog.String("source", name), slog.String("role", src.Role))
 	fail := func(err error) error {
 		for _, j := range jobs {
 			j.qr.Status, j.qr.Error, j.qr.FinishedAt = history.QueryFailed, err.Error(), r.now()
@@ -416,7 +477,7 @@ func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, n
 				}
 				j.qr.Status, j.qr.StartedAt, j.qr.SnapshotTime = history.QueryRunning, r.now(), snap.asOf
 				j.qr = r.record(ctx, log, j.qr, true)
-				wk.run(ctx, log, runID, j)
+				wk.run(ctx, log, runID, name, j)
 				j.qr.FinishedAt = r.now()
 				j.qr = r.record(ctx, log, j.qr, false)
 			}
