@@ -83,7 +83,9 @@
 //
 // A query file is a regular file (not a symbolic link) of at most 256 KiB
 // of UTF-8 text, without NUL bytes, bidirectional control characters
-// ("Trojan Source") or a byte-order mark. LF and CRLF line ends are both
+// ("Trojan Source"), invisible characters (zero-width, no-break and other
+// look-alike spaces) or a byte-order mark: reviewers approve what they see,
+// and PostgreSQL reads such characters as part of a name. LF and CRLF line ends are both
 // fine; Query.Text keeps them as they are and Query.SHA256 is the hash of
 // the bytes as stored. Load skips directories whose name starts with "."
 // and files whose name does not end in ".sql".
@@ -99,6 +101,8 @@
 //	file/nul             a NUL byte
 //	file/bom             a byte-order mark
 //	file/bidi            a bidirectional control character
+//	file/invisible       a zero-width or other invisible character, or a space other than U+0020
+//	file/cr              a carriage return without a line feed after the header
 //	file/not-regular     a symbolic link or other non-regular file
 //	file/extension       a file given to LoadFiles whose name does not end in .sql
 //	file/no-sql          no SQL after the header

@@ -114,6 +114,7 @@ func (p *parser) parse(src []byte) *Query {
 		start = len("\uFEFF")
 	}
 	p.checkBidi(text)
+	p.checkInvisible(text, start)
 
 	// The header: the leading lines that start with "--".
 	fields := map[string]field{}
@@ -143,6 +144,8 @@ func (p *parser) parse(src []byte) *Query {
 		}
 		lineNo++
 	}
+
+	p.checkLoneCR(text, pos)
 
 	// The body: the first token that is neither blank nor a comment.
 	if off := firstToken(text, pos); off >= 0 {
@@ -470,6 +473,54 @@ func (p *parser) checkBidi(text string) {
 	line, col := position([]byte(text), off)
 	p.report(line, col, "file/bidi",
 		"file contains %d invisible bidirectional control character(s), the first here; they make code read differently from what runs", n)
+}
+
+// isInvisible reports whether r is a character a reviewer cannot see, or
+// sees as a plain space, that PostgreSQL reads as part of a word: a
+// zero-width or other format character (U+200B, U+2060, a soft hyphen, a
+// byte-order mark inside the text), a space other than U+0020 (no-break,
+// en, ideographic) or a line or paragraph separator. "WHERE\u00a0x" is one
+// identifier, an alias, not a WHERE clause; "email\u200b" looks like a red
+// column and is another name. Bidirectional controls have their own rule.
+func isInvisible(r rune) bool {
+	if r == ' ' || r == '\t' || isBidi(r) {
+		return false
+	}
+	return unicode.In(r, unicode.Cf, unicode.Zs, unicode.Zl, unicode.Zp)
+}
+
+func (p *parser) checkInvisible(text string, start int) {
+	off := strings.IndexFunc(text[start:], isInvisible)
+	if off < 0 {
+		return
+	}
+	off += start
+	r, _ := utf8.DecodeRuneInString(text[off:])
+	n := 0
+	for _, r := range text[off:] {
+		if isInvisible(r) {
+			n++
+		}
+	}
+	line, col := position([]byte(text), off)
+	p.report(line, col, "file/invisible",
+		"file contains %d invisible or look-alike space character(s), the first here (%U); reviewers cannot see them, and PostgreSQL reads them as part of a name: use plain spaces",
+		n, r)
+}
+
+// checkLoneCR reports a carriage return without a line feed after the
+// header (header values report their own): PostgreSQL ends a -- comment at
+// it, GitLab's diff and most editors do not, so the text after it runs
+// while reviewers read it as part of the comment.
+func (p *parser) checkLoneCR(text string, pos int) {
+	for i := pos; i < len(text); i++ {
+		if text[i] == '\r' && (i+1 == len(text) || text[i+1] != '\n') {
+			line, col := position([]byte(text), i)
+			p.report(line, col, "file/cr",
+				"carriage return without a line feed; PostgreSQL ends a -- comment there, reviewers do not see a line end: save the file with LF or CRLF line ends")
+			return
+		}
+	}
 }
 
 // firstToken returns the offset of the first byte at or after pos that is

@@ -137,6 +137,21 @@ func TestParseProblems(t *testing.T) {
 			want: []string{`file/nul a/q.sql:6:1: file contains a NUL byte; query files are text`}},
 		{name: "bom", src: "\uFEFF" + head + body,
 			want: []string{`file/bom a/q.sql:1:1: file starts with a byte-order mark; save it as UTF-8 without BOM`}},
+		// "WHERE\u00a0x" is an alias, not a WHERE clause; "email\u200b" looks
+		// like a red column and is another name. Accepted before file/invisible.
+		{name: "no-break space", src: head + "\nSELECT count(*) FROM issues WHERE\u00a0confidential\n",
+			want: []string{`file/invisible a/q.sql:5:34: file contains 1 invisible or look-alike space character(s), the first here (U+00A0); reviewers cannot see them, and PostgreSQL reads them as part of a name: use plain spaces`}},
+		{name: "zero-width characters", src: head + "-- tags: zero\u200bwidth\n\nSELECT em\u200dail\u2060 FROM users\n",
+			want: []string{
+				`value/tags a/q.sql:4:10: tag "zero\u200bwidth" is not a lowercase identifier or a scoped tag such as "stage::plan"; separate tags with commas (did you mean "zero_width"?)`,
+				`file/invisible a/q.sql:4:14: file contains 3 invisible or look-alike space character(s), the first here (U+200B); reviewers cannot see them, and PostgreSQL reads them as part of a name: use plain spaces`,
+			}},
+		{name: "byte-order mark inside", src: head + "\nSELECT 1 \ufeff\n",
+			want: []string{`file/invisible a/q.sql:5:10: file contains 1 invisible or look-alike space character(s), the first here (U+FEFF); reviewers cannot see them, and PostgreSQL reads them as part of a name: use plain spaces`}},
+		// PostgreSQL ends the comment at the CR: "AND false" runs, reviewers
+		// read it as part of the comment. Accepted before file/cr.
+		{name: "carriage return in the body", src: head + "\nSELECT count(*) FROM issues WHERE true -- all\r AND false\r\n",
+			want: []string{`file/cr a/q.sql:5:46: carriage return without a line feed; PostgreSQL ends a -- comment there, reviewers do not see a line end: save the file with LF or CRLF line ends`}},
 		{name: "bidi", src: head + "\nSELECT 1 /* \u202e } \u2066 */\n",
 			want: []string{`file/bidi a/q.sql:5:13: file contains 2 invisible bidirectional control character(s), the first here; they make code read differently from what runs`}},
 		{name: "no sql", src: head + "\n-- only a comment\n/* and another */\n",

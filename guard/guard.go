@@ -40,6 +40,8 @@ const (
 	RuleQualifiedOperator = "guard/operator"
 	RuleType              = "guard/type"
 	RuleEncoding          = "guard/encoding"
+	RuleNesting           = "guard/nesting"
+	RuleOperatorRun       = "guard/operator-run"
 	RuleTooMany           = "guard/too-many-problems"
 )
 
@@ -186,12 +188,29 @@ func (c *checker) check(groupSize string) *Analysis {
 		c.add(int32(firstInvalidUTF8(c.src)), RuleEncoding, "query text is not valid UTF-8")
 		return an
 	}
+	if at, n := longestOperatorRun(c.src); n > MaxOperatorRun {
+		c.add(int32(at), RuleOperatorRun,
+			"a run of %d operator characters (+-*/<>=~!@#%%^&|`?) here; PostgreSQL's scanner takes time quadratic in such runs, so more than %d in a row are refused: separate them with blanks",
+			n, MaxOperatorRun)
+		return an
+	}
+	// Too deep a tree crashes the parser (see MaxNesting): measure first.
+	depth, deepest := nesting(c.scan(), MaxNesting)
+	if depth > MaxNesting {
+		c.add(deepest, RuleNesting, "%s", nestingMessage)
+		return an
+	}
 	tree, err := pg.Parse(c.src)
 	if err != nil {
 		var pe *parser.Error
-		if errors.As(err, &pe) {
+		switch {
+		case errors.As(err, &pe):
 			c.add(c.charToByte(pe.Cursorpos), RuleSyntax, "syntax error: %s", pe.Message)
-		} else {
+		case strings.Contains(err.Error(), "exceeded maximum recursion depth"):
+			// Within MaxNesting, but the tree's nodes are larger than
+			// nesting counts: the protobuf decoder's own limit.
+			c.add(deepest, RuleNesting, "%s", nestingMessage)
+		default:
 			c.add(0, RuleSyntax, "parse: %v", err)
 		}
 		return an
@@ -224,6 +243,8 @@ func (c *checker) check(groupSize string) *Analysis {
 	}
 	return an
 }
+
+var nestingMessage = fmt.Sprintf("expressions nest too deeply here (more than %d levels of parentheses and chained operators) for PostgreSQL's parser to take safely; simplify the query", MaxNesting)
 
 // MaxViolations is the most violations Check reports for one text; a text
 // with more gets a last violation saying how many more there are.

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,6 +25,7 @@ type col struct {
 	// any name may resolve to it, and the name itself decides redness.
 	wildcard bool
 	tables   []string
+	loc      int32 // where a wildcard's `*` is, or -1
 }
 
 // item is one name visible in a FROM clause.
@@ -165,10 +167,10 @@ func (c *checker) withScope(w *pg.WithClause, parent *scope) *scope {
 		}
 		q := cte.Ctequery.GetSelectStmt()
 		if q == nil {
-			sc.ctes[cte.Ctename] = []col{{name: "*", wildcard: true, taint: &taint{origin: "a data-modifying CTE", loc: cte.Location}}}
+			sc.ctes[cte.Ctename] = []col{{name: "*", wildcard: true, taint: &taint{origin: "a data-modifying CTE", loc: cte.Location}, loc: -1}}
 			continue
 		}
-		sc.ctes[cte.Ctename] = rename(c.selectColumns(q, sc), cte.Aliascolnames)
+		sc.ctes[cte.Ctename] = c.rename(c.selectColumns(q, sc), cte.Aliascolnames, "CTE "+cte.Ctename, cte.Location)
 	}
 	return sc
 }
@@ -185,7 +187,7 @@ func (c *checker) fromItems(sc *scope, n *pg.Node) []*item {
 		}
 		if cols, ok := sc.cte(rv.Relname); ok && rv.Schemaname == "" {
 			if rv.Alias != nil {
-				cols = rename(cols, rv.Alias.Colnames)
+				cols = c.rename(cols, rv.Alias.Colnames, alias, rv.Location)
 			}
 			return []*item{{alias: alias, derived: true, cols: cols}}
 		}
@@ -203,7 +205,7 @@ func (c *checker) fromItems(sc *scope, n *pg.Node) []*item {
 		if rs.Alias != nil {
 			alias, colnames = rs.Alias.Aliasname, rs.Alias.Colnames
 		}
-		cols := rename(c.selectColumns(rs.Subquery.GetSelectStmt(), sc), colnames)
+		cols := c.rename(c.selectColumns(rs.Subquery.GetSelectStmt(), sc), colnames, cmp.Or(alias, "a subquery"), nodeLocation(rs.Subquery))
 		return []*item{{alias: alias, derived: true, cols: cols}}
 	case *pg.Node_JoinExpr:
 		j := x.JoinExpr
@@ -245,12 +247,25 @@ func (c *checker) fromItems(sc *scope, n *pg.Node) []*item {
 		return []*item{it}
 	}
 	// TABLESAMPLE, XMLTABLE, JSON_TABLE: rejected elsewhere; opaque here.
-	return []*item{{alias: "", derived: true, cols: []col{{name: "*", wildcard: true}}}}
+	return []*item{{alias: "", derived: true, cols: []col{{name: "*", wildcard: true, loc: -1}}}}
 }
 
-func rename(cols []col, colnames []*pg.Node) []col {
+// rename applies column aliases (AS s(a, b)) to the columns of a derived
+// table, CTE or CTE reference named what, located at at. Aliases over
+// columns a `*` brought in are rejected: which column gets which alias
+// depends on the table's definition, which the guard cannot see, so
+// (SELECT * FROM users) s(a, b, c) could name users.email c.
+func (c *checker) rename(cols []col, colnames []*pg.Node, what string, at int32) []col {
 	if len(colnames) == 0 {
 		return cols
+	}
+	for _, cl := range cols {
+		if cl.wildcard {
+			c.add(firstNonNeg(cl.loc, at), RuleColumnAliases,
+				"column aliases on %s (… AS %s(…)) rename the columns of * blindly and could hide a red column: select the columns by name and alias them there",
+				what, what)
+			break
+		}
 	}
 	out := append([]col(nil), cols...)
 	for i, cn := range colnames {
@@ -279,6 +294,9 @@ func (c *checker) selectColumns(sel *pg.SelectStmt, parent *scope) []col {
 					out[i].taint = r[i].taint
 				}
 				if r[i].wildcard {
+					if !out[i].wildcard {
+						out[i].loc = r[i].loc
+					}
 					out[i].wildcard, out[i].tables = true, append(out[i].tables, r[i].tables...)
 				}
 			}
@@ -339,7 +357,7 @@ func (c *checker) expandStar(ref *pg.ColumnRef, sc *scope) []col {
 				expand(m)
 			}
 		case it.table != "":
-			out = append(out, col{name: "*", wildcard: true, tables: []string{it.table}})
+			out = append(out, col{name: "*", wildcard: true, tables: []string{it.table}, loc: ref.Location})
 		case it.fn:
 			if len(it.cols) == 0 {
 				out = append(out, col{name: it.alias, taint: it.fnTaint})
@@ -355,7 +373,7 @@ func (c *checker) expandStar(ref *pg.ColumnRef, sc *scope) []col {
 		expand(it)
 	}
 	if len(out) == 0 {
-		out = append(out, col{name: "*", wildcard: true})
+		out = append(out, col{name: "*", wildcard: true, loc: ref.Location})
 	}
 	return out
 }

@@ -81,8 +81,12 @@ func (c *checker) walkGlobal(m protoreflect.Message, near int32) {
 			c.add(n.Location, RuleQualifiedOperator, "operator %s is not allowed: only built-in operators are", names(n.Name))
 		}
 	case *pg.TypeName:
-		if len(n.Names) > 1 && !strings.EqualFold(str(n.Names[0]), "pg_catalog") {
+		switch {
+		case len(n.Names) > 1 && !strings.EqualFold(str(n.Names[0]), "pg_catalog"):
 			c.add(n.Location, RuleType, "type %s is not allowed: only built-in types are", names(n.Names))
+		case len(n.Names) > 0 && catalogTypes[strings.ToLower(str(n.Names[len(n.Names)-1]))]:
+			c.add(n.Location, RuleSystemCatalog, "type %s is not allowed: a cast to it looks names up in the system catalogs ('pg_authid'::regclass tells whether a table exists)",
+				strings.ToLower(str(n.Names[len(n.Names)-1])))
 		}
 	}
 	eachMessage(m, func(ch protoreflect.Message) bool {
@@ -90,6 +94,11 @@ func (c *checker) walkGlobal(m protoreflect.Message, near int32) {
 		return true
 	})
 }
+
+// catalogTypes are the object identifier alias types: casting text to one
+// reads the system catalogs.
+var catalogTypes = set("regclass", "regcollation", "regconfig", "regdictionary", "regnamespace",
+	"regoper", "regoperator", "regproc", "regprocedure", "regrole", "regtype")
 
 // eachMessage calls fn for every message directly held by m (in a field or
 // a list), in field order, until fn returns false.
