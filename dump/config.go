@@ -2,6 +2,7 @@ package dump
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -48,6 +49,20 @@ type Table struct {
 	Pseudonymize []string
 	// Scope ties the table's rows to the public project set.
 	Scope Scope
+	// Mode is ModeFull (default: every dump exports the whole table) or
+	// ModeIncremental (an incremental dump exports the rows changed
+	// since the previous dump and the keys of the rows that left).
+	Mode string
+	// UpdatedAt is the column an incremental table's changes are found by
+	// (updated_at: a timestamp every change sets). Required for
+	// ModeIncremental.
+	UpdatedAt string
+	// Key is the integer primary-key column increments are merged on.
+	// Default "id"; it must be exported and not pseudonymized.
+	Key string
+	// Source is the role of the database that holds the table (main, ci,
+	// …). Default "main".
+	Source string
 	// Line is where the table is declared, for messages.
 	Line, Col int
 	// pos is where each column is listed.
@@ -97,6 +112,21 @@ func (ps Problems) Error() string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Table modes.
+const (
+	ModeFull        = "full"
+	ModeIncremental = "incremental"
+)
+
+// MainRole is the role of the database holding namespaces, projects and
+// the other tables the scope rules read.
+const MainRole = "main"
+
+// remoteKinds are the scope kinds a table outside the main database may
+// have: their rules need only the groups, projects and merge requests of
+// the scope, which the dump computes in the main database and passes on.
+var remoteKinds = []string{"group", "project", "pipeline"}
 
 // scopeKinds are the kinds a table may be scoped by, and whether the kind
 // needs a column.
@@ -256,13 +286,20 @@ func pairs(n *yaml.Node) func(func(k, v *yaml.Node) bool) {
 
 // table parses one table's entry.
 func (p *parser) table(name string, k, v *yaml.Node, red *guard.Guard) *Table {
-	t := &Table{Name: name, Line: k.Line, Col: k.Column}
+	t := &Table{Name: name, Line: k.Line, Col: k.Column, Mode: ModeFull, Key: "id", Source: MainRole}
 	before := len(p.problems)
 	if v.Kind != yaml.MappingNode {
 		p.at(v, fmt.Sprintf("table %s: want columns, scope and optionally pseudonymize", name))
 		return nil
 	}
-	var colsNode, pseudoNode, scopeNode *yaml.Node
+	var colsNode, pseudoNode, scopeNode, keyNode, updatedNode, modeNode, sourceNode *yaml.Node
+	ident := func(kk, vv *yaml.Node, what string) string {
+		if vv.Kind != yaml.ScalarNode || !identRE.MatchString(vv.Value) {
+			p.at(vv, fmt.Sprintf("table %s: %s: want %s", name, kk.Value, what))
+			return ""
+		}
+		return vv.Value
+	}
 	for kk, vv := range pairs(v) {
 		switch kk.Value {
 		case "columns":
@@ -271,8 +308,25 @@ func (p *parser) table(name string, k, v *yaml.Node, red *guard.Guard) *Table {
 			pseudoNode = vv
 		case "scope":
 			scopeNode = vv
+		case "mode":
+			modeNode = vv
+			switch vv.Value {
+			case ModeFull, ModeIncremental:
+				t.Mode = vv.Value
+			default:
+				p.at(vv, fmt.Sprintf("table %s: mode %q: want full or incremental", name, vv.Value))
+			}
+		case "updated_at":
+			updatedNode = vv
+			t.UpdatedAt = ident(kk, vv, "the timestamp column every change of a row sets")
+		case "key":
+			keyNode = vv
+			t.Key = cmp.Or(ident(kk, vv, "the integer primary-key column"), t.Key)
+		case "source":
+			sourceNode = vv
+			t.Source = cmp.Or(ident(kk, vv, "the role of the database holding the table (main, ci, …)"), t.Source)
 		default:
-			p.unknown(kk, []string{"columns", "pseudonymize", "scope"})
+			p.unknown(kk, []string{"columns", "pseudonymize", "scope", "mode", "updated_at", "key", "source"})
 		}
 	}
 	colPos := map[string]*yaml.Node{}
@@ -298,10 +352,31 @@ func (p *parser) table(name string, k, v *yaml.Node, red *guard.Guard) *Table {
 			p.at(colPos[c], fmt.Sprintf("table %s: column %s is a red column (guard.red_columns): pseudonymize it or leave it out", name, c))
 		}
 	}
+	if t.Mode == ModeIncremental {
+		if updatedNode == nil {
+			p.at(modeNode, fmt.Sprintf("table %s: mode incremental needs updated_at: the column every change of a row sets", name))
+		}
+		at := k
+		if keyNode != nil {
+			at = keyNode
+		}
+		switch {
+		case colsNode != nil && colPos[t.Key] == nil:
+			p.at(at, fmt.Sprintf("table %s: key %s is not among its columns: increments are merged on it, so it must be exported", name, t.Key))
+		case t.Pseudonymized(t.Key):
+			p.at(at, fmt.Sprintf("table %s: key %s is pseudonymized: increments are merged on the key as it is", name, t.Key))
+		}
+	} else if updatedNode != nil {
+		p.at(updatedNode, fmt.Sprintf("table %s: updated_at goes with mode: incremental", name))
+	}
 	if scopeNode == nil {
 		p.at(k, fmt.Sprintf("table %s: no scope: every table must say how its rows belong to the public projects (scope: {%s: COLUMN})", name, "project"))
 	} else {
 		t.Scope = p.scope(name, scopeNode)
+		if t.Source != MainRole && t.Scope.Kind != "" && !slices.Contains(remoteKinds, t.Scope.Kind) {
+			p.at(sourceNode, fmt.Sprintf("table %s: source %s: a table outside the main database can be scoped by %s only (scope %s reads main tables)",
+				name, t.Source, strings.Join(remoteKinds, ", "), t.Scope.Kind))
+		}
 	}
 	if len(p.problems) > before {
 		return nil

@@ -82,8 +82,19 @@ func CheckURL(ctx context.Context, url string, def *Definition) error {
 // the columns of def's tables by table. Every missing table or column is
 // reported at once in a *DriftError.
 func CheckSource(ctx context.Context, q querier, def *Definition) (map[string]map[string]SourceColumn, error) {
-	need := scopeColumns(def)
+	return CheckSourceRole(ctx, q, def, "")
+}
+
+// CheckSourceRole is CheckSource on the database of one role: its tables,
+// and, for MainRole, every table the scope rules read (see the package
+// documentation, # Across databases). Role "" checks everything in one
+// database.
+func CheckSourceRole(ctx context.Context, q querier, def *Definition, role string) (map[string]map[string]SourceColumn, error) {
+	need := scopeColumns(def, role)
 	for _, t := range def.Tables {
+		if role != "" && t.Source != role {
+			continue
+		}
 		for _, c := range t.Columns {
 			if !slices.Contains(need[t.Name], c) {
 				need[t.Name] = append(need[t.Name], c)

@@ -1,14 +1,19 @@
 package dump
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"maps"
+	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +55,21 @@ type Config struct {
 	Tool string
 	// StatementTimeout bounds each table's COPY. Default 6h.
 	StatementTimeout time.Duration
+	// Sources are the connection strings of the databases of other roles
+	// than main (ci, …), by role. A table whose source role is not here
+	// is read from the main database (SourceURL), as GitLab falls back
+	// to it for an undecomposed database.
+	Sources map[string]Source
+	// Overlap is subtracted from an incremental table's watermark: an
+	// increment exports the rows with updated_at after the previous
+	// snapshot time less Overlap, so that a transaction that committed
+	// after that snapshot with an older updated_at is not missed.
+	// Default 1h.
+	Overlap time.Duration
+	// FullEvery makes a dump full, not incremental, when the last full
+	// dump's snapshot is older: a full dump corrects whatever increments
+	// missed. Default 24h.
+	FullEvery time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -62,6 +82,8 @@ func (c Config) withDefaults() Config {
 	c.ApplicationName = cmp.Or(c.ApplicationName, "metricgate dump")
 	c.Tool = cmp.Or(c.Tool, "metricgate")
 	c.StatementTimeout = cmp.Or(c.StatementTimeout, 6*time.Hour)
+	c.Overlap = cmp.Or(c.Overlap, time.Hour)
+	c.FullEvery = cmp.Or(c.FullEvery, 24*time.Hour)
 	return c
 }
 
@@ -79,14 +101,33 @@ func (c Config) validate() error {
 		return fmt.Errorf("dump: Level %d: must be between 1 and 9", c.Level)
 	case len(c.Prefix) > 0 && c.Prefix[len(c.Prefix)-1] != '/':
 		return fmt.Errorf("dump: Prefix %q: must end with /", c.Prefix)
+	case c.Overlap < 0:
+		return fmt.Errorf("dump: Overlap %s: must not be negative", c.Overlap)
+	case c.FullEvery < 0:
+		return fmt.Errorf("dump: FullEvery %s: must not be negative", c.FullEvery)
 	}
 	return nil
+}
+
+// Source is the database of a role other than main.
+type Source struct {
+	// URL is the connection string of a read-only role on it.
+	URL string
+	// AsOf is the SQL expression of its as-of time. Default "now()".
+	AsOf string
 }
 
 // Recorder records dumps in the history database (*history.Store).
 type Recorder interface {
 	StartDump(ctx context.Context, d history.Dump) (int64, error)
 	FinishDump(ctx context.Context, d history.Dump) error
+}
+
+// WatermarkStore keeps the watermarks of incremental tables
+// (*history.Store). A Recorder without it makes every dump full.
+type WatermarkStore interface {
+	DumpWatermarks(ctx context.Context, group string) ([]history.Watermark, error)
+	CommitDumpWatermarks(ctx context.Context, group, location string, marks map[string]time.Time) error
 }
 
 // Progress is a dump's progress so far.
@@ -146,11 +187,19 @@ func needsKey(def *Definition) []string {
 	return out
 }
 
-// Dump exports every table of def from one snapshot of the source, writes
-// the manifest last, records the dump and applies retention. On failure
-// no manifest is written: the files written so far are an incomplete dump
-// that load ignores and retention removes.
+// Dump exports every table of def, writes the manifest last, records the
+// dump and applies retention: an increment when the previous dump allows
+// one (see Plan), a full dump otherwise. It is DumpKind with kind "".
 func (e *Exporter) Dump(ctx context.Context, def *Definition) (*Manifest, error) {
+	return e.DumpKind(ctx, def, "")
+}
+
+// DumpKind is Dump with the kind chosen: KindFull forces a full dump,
+// KindIncremental an increment (an error when there is no base to apply
+// it on; it skips the FullEvery rule), "" lets Plan choose. On failure no
+// manifest is written: the files written so far are an incomplete dump
+// that load ignores and retention removes, and the watermarks stay.
+func (e *Exporter) DumpKind(ctx context.Context, def *Definition, kind string) (*Manifest, error) {
 	if tables := needsKey(def); len(tables) > 0 && len(e.cfg.PseudonymKey) < 16 {
 		what := "not set"
 		if len(e.cfg.PseudonymKey) > 0 {
@@ -158,7 +207,14 @@ func (e *Exporter) Dump(ctx context.Context, def *Definition) (*Manifest, error)
 		}
 		return nil, fmt.Errorf("dump: the pseudonym key is %s, and tables %v pseudonymize columns: set dump.pseudonym_key (METRICGATE_DUMP_PSEUDONYM_KEY)", what, tables)
 	}
-	rec := history.Dump{Group: def.Group, Status: history.DumpRunning, ConfigSHA256: def.SHA256, StartedAt: e.now()}
+	base, why, err := e.Plan(ctx, def, kind)
+	if err != nil {
+		return nil, err
+	}
+	rec := history.Dump{Group: def.Group, Status: history.DumpRunning, ConfigSHA256: def.SHA256, StartedAt: e.now(), Kind: history.DumpFull}
+	if base != nil {
+		rec.Kind, rec.Base = history.DumpIncremental, base.Location
+	}
 	runID := strconv.FormatInt(rec.StartedAt.UnixNano(), 10) // without a history: unique enough, ordered
 	if e.rec != nil {
 		id, err := e.rec.StartDump(ctx, rec)
@@ -167,7 +223,13 @@ func (e *Exporter) Dump(ctx context.Context, def *Definition) (*Manifest, error)
 		}
 		rec.ID, runID = id, strconv.FormatInt(id, 10)
 	}
-	m, err := e.dump(ctx, def, runID, &rec)
+	if base == nil {
+		e.log.Info("full dump", slog.String("why", why))
+	}
+	m, err := e.dump(ctx, def, runID, &rec, base)
+	if err == nil {
+		err = e.commitWatermarks(ctx, def, m)
+	}
 	rec.FinishedAt = e.now()
 	if err != nil {
 		rec.Status, rec.Error = history.DumpFailed, err.Error()
@@ -190,50 +252,233 @@ func (e *Exporter) Dump(ctx context.Context, def *Definition) (*Manifest, error)
 	return m, nil
 }
 
-func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec *history.Dump) (*Manifest, error) {
-	coord, err := connect(ctx, e.cfg.SourceURL, e.cfg.ApplicationName+" coordinator")
+// commitWatermarks advances the watermarks to the committed dump m.
+func (e *Exporter) commitWatermarks(ctx context.Context, def *Definition, m *Manifest) error {
+	ws, ok := e.rec.(WatermarkStore)
+	if !ok {
+		return nil
+	}
+	marks := map[string]time.Time{}
+	for _, t := range m.Tables {
+		if t.Keys != nil {
+			marks[t.Name] = m.snapshotOf(def.table(t.Name))
+		}
+	}
+	if err := ws.CommitDumpWatermarks(context.WithoutCancel(ctx), def.Group, m.Location, marks); err != nil {
+		return fmt.Errorf("dump %s is written, but its watermarks are not (the next dump is full): %w", m.Location, err)
+	}
+	return nil
+}
+
+// snapshotOf is the snapshot time t was read at.
+func (m *Manifest) snapshotOf(t *Table) time.Time {
+	if t != nil {
+		if at, ok := m.Snapshots[t.Source]; ok {
+			return at
+		}
+	}
+	return m.SnapshotTime
+}
+
+func (def *Definition) table(name string) *Table {
+	for _, t := range def.Tables {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// incrementalTables names the tables of def of mode incremental.
+func (def *Definition) incrementalTables() []string {
+	var out []string
+	for _, t := range def.Tables {
+		if t.Mode == ModeIncremental {
+			out = append(out, t.Name)
+		}
+	}
+	return out
+}
+
+// Plan decides what the next dump of def is: an increment on base, or a
+// full dump (base nil) for the reason why. kind is as for DumpKind. An
+// increment needs every one of these, else the dump is full:
+//
+//   - a table of dump.yml has mode incremental, and the Recorder keeps
+//     watermarks (the history database);
+//   - every incremental table has a watermark, all of the same dump (the
+//     base), and that dump is the newest complete one in storage (a dump
+//     written while its watermarks were not — a crash between the two —
+//     makes the next dump full rather than a second increment on the
+//     same base);
+//   - the base's manifest is there, was made with the same dump.yml
+//     (config_sha256) and has the keys of every incremental table;
+//   - the chain's full dump is younger than FullEvery (kind "" only).
+func (e *Exporter) Plan(ctx context.Context, def *Definition, kind string) (base *Manifest, why string, err error) {
+	switch kind {
+	case "", KindFull, KindIncremental:
+	default:
+		return nil, "", fmt.Errorf("dump: kind %q: want full or incremental", kind)
+	}
+	base, why, err = e.plan(ctx, def, kind)
+	if err == nil && base == nil && kind == KindIncremental {
+		return nil, "", fmt.Errorf("dump: no increment possible: %s (run a full dump first)", why)
+	}
+	return base, why, err
+}
+
+func (e *Exporter) plan(ctx context.Context, def *Definition, kind string) (*Manifest, string, error) {
+	incr := def.incrementalTables()
+	ws, ok := e.rec.(WatermarkStore)
+	switch {
+	case kind == KindFull:
+		return nil, "asked for a full dump", nil
+	case len(incr) == 0:
+		return nil, "no table of " + def.Path + " has mode incremental", nil
+	case !ok:
+		return nil, "no history database to keep watermarks in", nil
+	}
+	marks, err := ws.DumpWatermarks(ctx, def.Group)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(marks) == 0 {
+		return nil, "no watermark yet: the first dump is full", nil
+	}
+	byTable := map[string]history.Watermark{}
+	for _, w := range marks {
+		byTable[w.Table] = w
+	}
+	location := marks[0].Location
+	for _, name := range incr {
+		w, ok := byTable[name]
+		if !ok {
+			return nil, fmt.Sprintf("table %s has no watermark (newly incremental)", name), nil
+		}
+		if w.Location != location {
+			return nil, fmt.Sprintf("the watermarks belong to different dumps (%s, %s)", location, w.Location), nil
+		}
+	}
+	dumps, err := listDumps(ctx, e.bucket, e.cfg.Prefix)
+	if err != nil {
+		return nil, "", err
+	}
+	newest := ""
+	for _, d := range dumps {
+		if d.complete {
+			newest = d.location
+		}
+	}
+	if newest != location {
+		return nil, fmt.Sprintf("the watermarks belong to %s, but the newest complete dump in storage is %q", location, newest), nil
+	}
+	base, err := readManifest(ctx, e.bucket, location)
+	if err != nil {
+		return nil, "", err
+	}
+	if base.ConfigSHA256 != def.SHA256 {
+		return nil, def.Path + " changed since the previous dump " + location, nil
+	}
+	for _, name := range incr {
+		i := slices.IndexFunc(base.Tables, func(t ManifestTable) bool { return t.Name == name })
+		if i < 0 || base.Tables[i].Keys == nil {
+			return nil, fmt.Sprintf("the previous dump %s has no keys of table %s", location, name), nil
+		}
+	}
+	full := cmp.Or(base.FullSnapshotTime, base.SnapshotTime)
+	if age := e.now().Sub(full); kind == "" && age >= e.cfg.FullEvery {
+		return nil, fmt.Sprintf("the last full dump's snapshot is %s old (full_every %s): reconcile", age.Round(time.Minute), e.cfg.FullEvery), nil
+	}
+	return base, "", nil
+}
+
+// source is one database the dump reads, on a snapshot of its own.
+type source struct {
+	role     string
+	url      string
+	snapshot string
+	asOf     time.Time
+}
+
+// roleOf is the role whose database holds t: its source role when that
+// role has a database of its own, else main.
+func (e *Exporter) roleOf(t *Table) string {
+	if s, ok := e.cfg.Sources[t.Source]; ok && t.Source != MainRole && s.URL != "" && s.URL != e.cfg.SourceURL {
+		return t.Source
+	}
+	return MainRole
+}
+
+func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec *history.Dump, base *Manifest) (*Manifest, error) {
+	roles := []string{MainRole}
+	for _, t := range def.Tables {
+		if r := e.roleOf(t); !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	checkRole := func(r string) string {
+		if len(roles) == 1 {
+			return "" // one database holds every table
+		}
+		return r
+	}
+	sources := map[string]*source{}
+	types := map[string]map[string]SourceColumn{}
+	// The main database first: the scope of the other databases' tables
+	// is computed in its snapshot.
+	mainSrc, mainTx, err := e.openSource(ctx, MainRole, e.cfg.SourceURL, e.cfg.AsOf)
 	if err != nil {
 		return nil, err
 	}
-	defer closeConn(ctx, coord)
-	tx, err := coord.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, fmt.Errorf("begin snapshot transaction: %w", err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // read-only: nothing to keep
-	// The coordinator sits idle while the workers copy, and must outlive
-	// them: they attach to its snapshot table by table.
-	if _, err := tx.Exec(ctx, "SELECT set_config('idle_in_transaction_session_timeout', $1, true)",
-		strconv.FormatInt((e.cfg.StatementTimeout+10*time.Minute).Milliseconds(), 10)); err != nil {
-		return nil, fmt.Errorf("set idle timeout: %w", err)
-	}
-	var asOf *time.Time
-	if err := tx.QueryRow(ctx, "SELECT ("+e.cfg.AsOf+")::timestamptz").Scan(&asOf); err != nil {
-		return nil, fmt.Errorf("read as_of (%s): %w", e.cfg.AsOf, err)
-	}
-	if asOf == nil {
-		return nil, fmt.Errorf("as_of (%s) is NULL: the source looks empty", e.cfg.AsOf)
-	}
-	var snapshot string
-	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&snapshot); err != nil {
-		return nil, fmt.Errorf("export snapshot: %w", err)
-	}
-	types, err := CheckSource(ctx, tx, def)
+	defer mainSrc.close(ctx)
+	sources[MainRole] = mainSrc.source
+	have, err := CheckSourceRole(ctx, mainTx, def, checkRole(MainRole))
 	if err != nil {
 		return nil, err
 	}
+	maps.Copy(types, have)
 	var scopeRoot int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+quoteIdent(def.Schema)+`.routes WHERE source_type = 'Namespace' AND lower(path) = lower($1)`, def.Group).Scan(&scopeRoot); err != nil {
+	if err := mainTx.QueryRow(ctx, `SELECT count(*) FROM `+quoteIdent(def.Schema)+`.routes WHERE source_type = 'Namespace' AND lower(path) = lower($1)`, def.Group).Scan(&scopeRoot); err != nil {
 		return nil, fmt.Errorf("look up group %s: %w", def.Group, err)
 	}
 	if scopeRoot == 0 {
 		return nil, fmt.Errorf("group %s: no such group in the source", def.Group)
 	}
-	estimates, err := estimateRows(ctx, tx, def)
+	var remote *remoteScope
+	if len(roles) > 1 {
+		withMRs := slices.ContainsFunc(def.Tables, func(t *Table) bool { return e.roleOf(t) != MainRole && t.Scope.Kind == "pipeline" })
+		remote = &remoteScope{}
+		if err := mainTx.QueryRow(ctx, def.scope(nil).remoteQuery(withMRs)).Scan(&remote.groups, &remote.projects, &remote.mergeRequests); err != nil {
+			return nil, fmt.Errorf("read the scope for the other databases (%s): %w", strings.Join(roles[1:], ", "), err)
+		}
+	}
+	estimates, err := estimateRows(ctx, mainTx, def)
 	if err != nil {
 		return nil, err
 	}
-	snap := asOf.UTC()
+	for _, r := range roles[1:] {
+		src, tx, err := e.openSource(ctx, r, e.cfg.Sources[r].URL, cmp.Or(e.cfg.Sources[r].AsOf, "now()"))
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", r, err)
+		}
+		defer src.close(ctx)
+		sources[r] = src.source
+		have, err := CheckSourceRole(ctx, tx, def, r)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", r, err)
+		}
+		maps.Copy(types, have)
+		est, err := estimateRows(ctx, tx, def)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range def.Tables {
+			if e.roleOf(t) == r {
+				estimates[t.Name] = est[t.Name]
+			}
+		}
+	}
+	snap := mainSrc.asOf.UTC()
 	location := e.cfg.Prefix + snap.Format(time.DateOnly) + "/" + runID + "/"
 	rec.Location, rec.SnapshotTime = location, snap
 	taken, err := e.bucket.Exists(ctx, location+ManifestName)
@@ -243,18 +488,43 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 	if taken {
 		return nil, fmt.Errorf("dump location %s already holds a complete dump (a reset history database?): not overwritten", location)
 	}
-	m := &Manifest{Format: ManifestFormat, Tool: e.cfg.Tool, Group: def.Group, Location: location, SnapshotTime: snap,
-		StartedAt: rec.StartedAt.UTC(), ConfigSHA256: def.SHA256}
+	m := &Manifest{Format: ManifestFormat, Kind: KindFull, Tool: e.cfg.Tool, Group: def.Group, Location: location, SnapshotTime: snap,
+		StartedAt: rec.StartedAt.UTC(), ConfigSHA256: def.SHA256, FullSnapshotTime: snap}
+	if base != nil {
+		m.Format, m.Kind, m.Base = IncrementFormat, KindIncremental, base.Location
+		m.FullSnapshotTime = cmp.Or(base.FullSnapshotTime, base.SnapshotTime)
+	}
+	if len(roles) > 1 {
+		m.Snapshots = map[string]time.Time{}
+		for r, src := range sources {
+			m.Snapshots[r] = src.asOf.UTC()
+		}
+	}
 	if len(needsKey(def)) > 0 {
 		m.Pseudonym = PseudonymScheme
 	}
 	log := e.log.With(slog.String("location", location), slog.Int64("dump_id", rec.ID))
-	log.Info("dump started", slog.String("group", def.Group), slog.Time("snapshot_time", snap), slog.Int("tables", len(def.Tables)))
+	log.Info("dump started", slog.String("group", def.Group), slog.String("kind", m.Kind), slog.Time("snapshot_time", snap), slog.Int("tables", len(def.Tables)))
 
 	jobs := make([]*tableJob, len(def.Tables))
 	for i, t := range def.Tables {
-		jobs[i] = e.newJob(def, t, types[t.Name], location)
+		role := e.roleOf(t)
+		var r *remoteScope
+		if role != MainRole {
+			r = remote
+		}
+		jobs[i] = e.newJob(def, t, types[t.Name], location, r)
 		jobs[i].estimate = estimates[t.Name]
+		jobs[i].src = sources[role]
+		if t.Mode == ModeIncremental {
+			jobs[i].keys = true
+			if base != nil {
+				bt := base.Tables[slices.IndexFunc(base.Tables, func(bt ManifestTable) bool { return bt.Name == t.Name })]
+				jobs[i].prevKeys = &LoadFile{Name: base.Location + bt.Keys.Path, Bytes: bt.Keys.Bytes, Rows: bt.Keys.Rows, sha256: bt.Keys.SHA256, bucket: e.bucket}
+				jobs[i].from = base.snapshotOf(t).Add(-e.cfg.Overlap)
+				jobs[i].to = sources[role].asOf.UTC()
+			}
+		}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -268,24 +538,34 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 	var wg sync.WaitGroup
 	for w := range min(e.cfg.Workers, len(jobs)) {
 		wg.Go(func() {
-			conn, err := connect(ctx, e.cfg.SourceURL, fmt.Sprintf("%s worker %d", e.cfg.ApplicationName, w+1))
-			if err != nil {
-				cancel(err)
-				return
-			}
-			defer closeConn(ctx, conn)
+			conns := map[string]*pgx.Conn{}
+			defer func() {
+				for _, c := range conns {
+					closeConn(ctx, c)
+				}
+			}()
 			for j := range next {
 				if ctx.Err() != nil {
 					return
 				}
+				conn := conns[j.src.role]
+				if conn == nil {
+					var err error
+					conn, err = connect(ctx, j.src.url, fmt.Sprintf("%s worker %d", e.cfg.ApplicationName, w+1))
+					if err != nil {
+						cancel(err)
+						return
+					}
+					conns[j.src.role] = conn
+				}
 				start := time.Now()
-				if err := j.run(ctx, conn, snapshot, e.cfg); err != nil {
+				if err := j.run(ctx, conn, e.cfg); err != nil {
 					cancel(fmt.Errorf("export table %s: %w", j.table.Name, err))
 					return
 				}
 				done.Add(1)
-				log.Info("table exported", slog.String("table", j.table.Name), slog.Int64("rows", j.sink.rows),
-					slog.Int("files", len(j.sink.files)), slog.Duration("duration", time.Since(start)))
+				log.Info("table exported", slog.String("table", j.table.Name), slog.String("mode", j.mode()), slog.Int64("rows", j.sink.rows),
+					slog.Int64("deletes", j.deletes), slog.Int("files", len(j.sink.files)), slog.Duration("duration", time.Since(start)))
 			}
 		})
 	}
@@ -295,12 +575,18 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 		return nil, err
 	}
 	for _, j := range jobs {
-		mt := ManifestTable{Name: j.table.Name, Rows: j.sink.rows, Columns: j.columns, Files: j.sink.files}
+		mt := ManifestTable{Name: j.table.Name, Rows: j.sink.rows, Columns: j.columns, Files: j.sink.files, Keys: j.keysFile}
+		if j.prevKeys != nil {
+			mt.Mode, mt.Key, mt.Deletes, mt.DeleteFiles = ModeIncremental, j.table.Key, j.deletes, j.deleteFiles
+			mt.Window = &Window{From: j.from.UTC(), To: j.to}
+		} else if base != nil {
+			mt.Mode = ModeFull
+		}
 		m.Tables = append(m.Tables, mt)
 		rec.Tables++
-		rec.Files += len(mt.Files)
+		rec.Files += len(mt.Files) + len(mt.DeleteFiles)
 		rec.Rows += mt.Rows
-		for _, f := range mt.Files {
+		for _, f := range slices.Concat(mt.Files, mt.DeleteFiles) {
 			rec.Bytes += f.Bytes
 		}
 	}
@@ -313,8 +599,63 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 	if err := e.bucket.WriteAll(ctx, location+ManifestName, append(data, '\n'), &blob.WriterOptions{ContentType: "application/json"}); err != nil {
 		return nil, fmt.Errorf("write %s%s: %w", location, ManifestName, err)
 	}
-	log.Info("dump written", slog.Int("tables", rec.Tables), slog.Int("files", rec.Files), slog.Int64("rows", rec.Rows), slog.Int64("bytes", rec.Bytes))
+	log.Info("dump written", slog.String("kind", m.Kind), slog.Int("tables", rec.Tables), slog.Int("files", rec.Files), slog.Int64("rows", rec.Rows), slog.Int64("bytes", rec.Bytes))
 	return m, nil
+}
+
+// openedSource is a source's coordinator: the transaction whose snapshot
+// the workers attach to.
+type openedSource struct {
+	*source
+	conn *pgx.Conn
+	tx   pgx.Tx
+}
+
+func (o *openedSource) close(ctx context.Context) {
+	_ = o.tx.Rollback(context.WithoutCancel(ctx)) // read-only: nothing to keep
+	closeConn(ctx, o.conn)
+}
+
+// openSource opens the coordinator of one database: a REPEATABLE READ,
+// READ ONLY transaction whose snapshot it exports, and reads its as-of
+// time.
+func (e *Exporter) openSource(ctx context.Context, role, url, asOfSQL string) (*openedSource, pgx.Tx, error) {
+	name := e.cfg.ApplicationName + " coordinator"
+	if role != MainRole {
+		name += " " + role
+	}
+	coord, err := connect(ctx, url, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := coord.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		closeConn(ctx, coord)
+		return nil, nil, fmt.Errorf("begin snapshot transaction: %w", err)
+	}
+	o := &openedSource{source: &source{role: role, url: url}, conn: coord, tx: tx}
+	fail := func(err error) (*openedSource, pgx.Tx, error) {
+		o.close(ctx)
+		return nil, nil, err
+	}
+	// The coordinator sits idle while the workers copy, and must outlive
+	// them: they attach to its snapshot table by table.
+	if _, err := tx.Exec(ctx, "SELECT set_config('idle_in_transaction_session_timeout', $1, true)",
+		strconv.FormatInt((e.cfg.StatementTimeout+10*time.Minute).Milliseconds(), 10)); err != nil {
+		return fail(fmt.Errorf("set idle timeout: %w", err))
+	}
+	var asOf *time.Time
+	if err := tx.QueryRow(ctx, "SELECT ("+asOfSQL+")::timestamptz").Scan(&asOf); err != nil {
+		return fail(fmt.Errorf("read as_of (%s): %w", asOfSQL, err))
+	}
+	if asOf == nil {
+		return fail(fmt.Errorf("as_of (%s) is NULL: the source looks empty", asOfSQL))
+	}
+	o.asOf = *asOf
+	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&o.snapshot); err != nil {
+		return fail(fmt.Errorf("export snapshot: %w", err))
+	}
+	return o, tx, nil
 }
 
 // tableJob is one table's export.
@@ -325,10 +666,32 @@ type tableJob struct {
 	sink     *sink
 	estimate int64
 	location string
+	src      *source
+	def      *Definition
+	remote   *remoteScope
+	arrays   map[string]bool
+	level    int
+
+	// keys: write the keys of the scope (an incremental table).
+	keys     bool
+	keysFile *ManifestFile
+	// prevKeys, in an increment, are the base's keys: the table is
+	// exported as changes since from.
+	prevKeys    *LoadFile
+	from, to    time.Time
+	deletes     int64
+	deleteFiles []ManifestFile
 }
 
-func (e *Exporter) newJob(def *Definition, t *Table, cols map[string]SourceColumn, location string) *tableJob {
-	j := &tableJob{table: t, location: location}
+func (j *tableJob) mode() string {
+	if j.prevKeys != nil {
+		return ModeIncremental
+	}
+	return ModeFull
+}
+
+func (e *Exporter) newJob(def *Definition, t *Table, cols map[string]SourceColumn, location string, remote *remoteScope) *tableJob {
+	j := &tableJob{table: t, location: location, def: def, remote: remote, level: e.cfg.Level}
 	arrays := map[string]bool{}
 	pseudo := make([]bool, len(t.Columns))
 	for i, c := range t.Columns {
@@ -344,20 +707,24 @@ func (e *Exporter) newJob(def *Definition, t *Table, cols map[string]SourceColum
 		}
 		j.columns = append(j.columns, mc)
 	}
-	j.sql = def.SelectSQL(t, arrays)
+	j.arrays = arrays
+	j.sql = def.selectSQL(t, arrays, remote, "")
 	j.sink = newSink(context.Background(), e.bucket, location, t.Name, e.cfg.SplitSize, e.cfg.Level, pseudo, e.cfg.PseudonymKey)
 	return j
 }
 
-// run copies the table out in a transaction attached to the snapshot.
-func (j *tableJob) run(ctx context.Context, conn *pgx.Conn, snapshot string, cfg Config) (err error) {
+// run copies the table out in a transaction attached to its source's
+// snapshot: for an incremental table its keys first, and in an increment
+// only the rows changed or entered since the base, and the keys that
+// left.
+func (j *tableJob) run(ctx context.Context, conn *pgx.Conn, cfg Config) (err error) {
 	j.sink.ctx = ctx
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // read-only
-	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(snapshot)); err != nil {
+	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(j.src.snapshot)); err != nil {
 		return fmt.Errorf("attach to the dump's snapshot: %w", err)
 	}
 	// The text forms every loader reads: ISO dates, UTC offsets, shortest
@@ -368,10 +735,164 @@ func (j *tableJob) run(ctx context.Context, conn *pgx.Conn, snapshot string, cfg
 		strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)); err != nil {
 		return fmt.Errorf("set output formats: %w", err)
 	}
-	if _, err := conn.PgConn().CopyTo(ctx, j.sink, "COPY ("+j.sql+") TO STDOUT (FORMAT csv, HEADER)"); err != nil {
+	query := j.sql
+	if j.keys {
+		keys, err := j.exportKeys(ctx, conn, cfg)
+		if err != nil {
+			return err
+		}
+		if j.prevKeys != nil {
+			prev, err := readKeys(ctx, j.prevKeys)
+			if err != nil {
+				return err
+			}
+			entered, left := diffKeys(prev, keys)
+			if err := j.writeDeletes(ctx, cfg, left); err != nil {
+				return err
+			}
+			query = j.def.selectSQL(j.table, j.arrays, j.remote, changedSQL(j.table, j.from, entered))
+		}
+	}
+	if _, err := conn.PgConn().CopyTo(ctx, j.sink, "COPY ("+query+") TO STDOUT (FORMAT csv, HEADER)"); err != nil {
 		return j.sink.abort(fmt.Errorf("copy: %w", err))
 	}
 	return j.sink.finish()
+}
+
+// keySink collects the keys of a COPY … (FORMAT csv) of one integer
+// column.
+type keySink struct {
+	keys    []int64
+	pending []byte
+	err     error
+}
+
+func (k *keySink) Write(p []byte) (int, error) {
+	buf := p
+	if len(k.pending) > 0 {
+		buf = append(k.pending, p...)
+	}
+	for {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			break
+		}
+		n, err := strconv.ParseInt(string(buf[:i]), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("key %q: not an integer: the key of an incremental table must be an integer column", buf[:i])
+		}
+		k.keys = append(k.keys, n)
+		buf = buf[i+1:]
+	}
+	k.pending = append(k.pending[:0], buf...)
+	return len(p), nil
+}
+
+// exportKeys reads the key of every row in the scope, sorted, and writes
+// them to <table>.keys.csv.gz.
+func (j *tableJob) exportKeys(ctx context.Context, conn *pgx.Conn, cfg Config) ([]int64, error) {
+	var ks keySink
+	if _, err := conn.PgConn().CopyTo(ctx, &ks, "COPY ("+j.def.keysSQL(j.table, j.remote)+") TO STDOUT (FORMAT csv)"); err != nil {
+		return nil, fmt.Errorf("copy keys: %w", err)
+	}
+	if len(ks.pending) > 0 {
+		return nil, errors.New("copy keys: the stream ended inside a row")
+	}
+	slices.Sort(ks.keys)
+	files, err := writeKeyFile(ctx, j.sink.bucket, j.location, j.table.Name+".keys", j.table.Key, ks.keys, cfg.Level)
+	if err != nil {
+		return nil, err
+	}
+	j.keysFile = &files[0]
+	return ks.keys, nil
+}
+
+func (j *tableJob) writeDeletes(ctx context.Context, cfg Config, left []int64) error {
+	files, err := writeKeyFile(ctx, j.sink.bucket, j.location, j.table.Name+".deletes", j.table.Key, left, cfg.Level)
+	if err != nil {
+		return err
+	}
+	j.deletes, j.deleteFiles = int64(len(left)), files
+	return nil
+}
+
+// writeKeyFile writes keys, one a row under a header, as name.csv.gz in
+// one file.
+func writeKeyFile(ctx context.Context, b *blob.Bucket, location, name, key string, keys []int64, level int) ([]ManifestFile, error) {
+	s := newSink(ctx, b, location, name, math.MaxInt64, level, nil, nil)
+	buf := make([]byte, 0, 64<<10)
+	buf = append(buf, quoteIdentCSV(key)...)
+	buf = append(buf, '\n')
+	for _, k := range keys {
+		buf = strconv.AppendInt(buf, k, 10)
+		buf = append(buf, '\n')
+		if len(buf) >= 60<<10 {
+			if _, err := s.Write(buf); err != nil {
+				return nil, s.abort(err)
+			}
+			buf = buf[:0]
+		}
+	}
+	if len(buf) > 0 {
+		if _, err := s.Write(buf); err != nil {
+			return nil, s.abort(err)
+		}
+	}
+	if err := s.finish(); err != nil {
+		return nil, err
+	}
+	return s.files, nil
+}
+
+// quoteIdentCSV is a column name as a CSV header field (identifiers need
+// no quoting).
+func quoteIdentCSV(s string) string { return s }
+
+// readKeys reads a keys file of an earlier dump, verified against its
+// manifest.
+func readKeys(ctx context.Context, f *LoadFile) ([]int64, error) {
+	r, err := f.OpenCSV(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the previous dump's keys: %w", err)
+	}
+	defer func() { _ = r.Close() }() // read-only
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read the previous dump's keys: %w", err)
+	}
+	_, body, _ := bytes.Cut(data, []byte{'\n'})
+	var ks keySink
+	if _, err := ks.Write(body); err != nil {
+		return nil, fmt.Errorf("read %s: %w", f.Name, err)
+	}
+	if int64(len(ks.keys)) != f.Rows {
+		return nil, &CorruptError{File: f.Name, Why: fmt.Sprintf("%d keys, the manifest says %d", len(ks.keys), f.Rows)}
+	}
+	if !slices.IsSorted(ks.keys) {
+		return nil, &CorruptError{File: f.Name, Why: "keys not sorted"}
+	}
+	return ks.keys, nil
+}
+
+// diffKeys returns the keys of cur not in prev (rows that entered the
+// scope) and of prev not in cur (rows deleted or gone out of the scope).
+// Both inputs are sorted.
+func diffKeys(prev, cur []int64) (entered, left []int64) {
+	i, j := 0, 0
+	for i < len(prev) || j < len(cur) {
+		switch {
+		case j == len(cur) || (i < len(prev) && prev[i] < cur[j]):
+			left = append(left, prev[i])
+			i++
+		case i == len(prev) || cur[j] < prev[i]:
+			entered = append(entered, cur[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return entered, left
 }
 
 // reportProgress calls the progress callback twice a second until stop.

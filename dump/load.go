@@ -10,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +35,21 @@ type Warehouse interface {
 	LoadDump(ctx context.Context, schema string, tables []LoadTable) error
 }
 
+// IncrementWarehouse is a Warehouse that also applies increments.
+// warehouse/duckdb, warehouse/postgres and warehouse/snowflake implement
+// it.
+type IncrementWarehouse interface {
+	Warehouse
+	// ApplyIncrement applies one increment to the tables of schema, all
+	// tables in one transaction: after it returns nil readers see every
+	// table changed, after an error none. A table of Mode ModeFull
+	// replaces the table's rows; a table of ModeIncremental deletes the
+	// rows whose Key is among its Deletes or its upserts (Files) and
+	// inserts the upserts. Tables the increment does not list stay as
+	// they are. Row counts must equal Rows and DeleteRows.
+	ApplyIncrement(ctx context.Context, schema string, tables []LoadTable) error
+}
+
 // LoadTable is one table of a dump to load.
 type LoadTable struct {
 	Name string
@@ -43,6 +59,14 @@ type LoadTable struct {
 	// Rows is the manifest's row count.
 	Rows  int64
 	Files []*LoadFile
+	// Mode is ModeFull or, in an increment, ModeIncremental.
+	Mode string
+	// Key is the key column of an incremental table.
+	Key string
+	// Deletes hold the keys to delete (one column named Key, with a
+	// header), DeleteRows of them; incremental tables only.
+	Deletes    []*LoadFile
+	DeleteRows int64
 }
 
 // LoadFile is one gzip-compressed CSV file with a header row. Its bytes
@@ -214,8 +238,13 @@ func NewLoader(cfg LoadConfig, b *blob.Bucket, wh Warehouse, rec LoadRecorder, l
 // LoadResult is what a load did.
 type LoadResult struct {
 	// Status is succeeded, skipped (already loaded) or failed.
-	Status   history.DumpStatus
+	Status history.DumpStatus
+	// Manifest is the newest complete dump, the one the warehouse holds
+	// after a load that succeeded.
 	Manifest *Manifest
+	// Loaded are the dumps loaded in order: a full dump and increments
+	// after it, or only increments on what the warehouse held.
+	Loaded []*Manifest
 	// Incomplete are dumps newer than the loaded one without a manifest.
 	Incomplete []string
 	Tables     int
@@ -223,10 +252,30 @@ type LoadResult struct {
 	Duration   time.Duration
 }
 
-// Load finds the newest complete dump, checks that every file it lists is
-// there with its size, and loads it unless it is the one loaded last. A
-// missing, truncated or corrupt file refuses the whole dump; the warehouse
-// keeps its previous tables.
+// GapError is an increment whose base is not what the warehouse holds
+// and not in storage either: it cannot be applied, and the warehouse is
+// kept as it is until a full dump.
+type GapError struct {
+	Increment, Base, Held string
+}
+
+func (e *GapError) Error() string {
+	held := e.Held
+	if held == "" {
+		held = "no dump"
+	}
+	return fmt.Sprintf("gap: increment %s applies on %s, which is not a complete dump in storage (failed, deleted or never written); "+
+		"the warehouse holds %s and is kept as it is: the next full dump (metricgate dump --full, or dump.full_every) can be loaded", e.Increment, e.Base, held)
+}
+
+// Load finds the newest complete dump and brings the warehouse to it: a
+// full dump replaces every table; an increment applies on its base,
+// which the warehouse must hold, so Load applies the increments after
+// what the warehouse holds in order, or, when it holds none of the
+// chain, the chain's full dump first. Each dump is loaded in one
+// warehouse transaction and recorded on its own. A missing, truncated or
+// corrupt file, or a gap in the chain, refuses the dump: the warehouse
+// keeps what it had (after the last dump that loaded).
 func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 	start := time.Now()
 	res := &LoadResult{Status: history.DumpFailed}
@@ -235,12 +284,16 @@ func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 		return res, err
 	}
 	var newest *dumpDir
+	complete := map[string]bool{}
 	for i := len(dumps) - 1; i >= 0; i-- {
 		if dumps[i].complete {
-			newest = &dumps[i]
-			break
+			complete[dumps[i].location] = true
+			if newest == nil {
+				newest = &dumps[i]
+			}
+		} else if newest == nil {
+			res.Incomplete = append(res.Incomplete, dumps[i].location)
 		}
-		res.Incomplete = append(res.Incomplete, dumps[i].location)
 	}
 	for _, loc := range res.Incomplete {
 		l.log.Warn("dump has no manifest: incomplete, not loaded", slog.String("location", loc))
@@ -250,38 +303,102 @@ func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 		l.record(ctx, history.DumpLoad{Status: history.DumpFailed, Error: err.Error(), StartedAt: start, FinishedAt: time.Now()})
 		return res, err
 	}
-	m, err := readManifest(ctx, l.bucket, newest.location)
-	if err != nil {
-		l.record(ctx, history.DumpLoad{Location: newest.location, Status: history.DumpFailed, Error: err.Error(), StartedAt: start, FinishedAt: time.Now()})
-		return res, err
-	}
-	res.Manifest = m
-	if l.rec != nil && !l.cfg.Force {
+	held := ""
+	if l.rec != nil {
 		last, err := l.rec.LastDumpLoad(ctx)
 		switch {
-		case err == nil && last.Location == m.Location:
-			res.Status = history.DumpSkipped
-			why := "already loaded (load " + fmt.Sprint(last.ID) + ")"
-			if len(res.Incomplete) > 0 {
-				why += "; newer dumps without a manifest are not loaded: " + strings.Join(res.Incomplete, ", ")
-			}
-			l.record(ctx, history.DumpLoad{Location: m.Location, Status: history.DumpSkipped, Error: why,
-				SnapshotTime: m.SnapshotTime, StartedAt: start, FinishedAt: time.Now()})
-			return res, nil
-		case err != nil && !errors.Is(err, history.ErrNotFound):
+		case err == nil:
+			held = last.Location
+		case !errors.Is(err, history.ErrNotFound):
 			return res, err
 		}
 	}
-	rec := history.DumpLoad{Location: m.Location, Status: history.DumpRunning, SnapshotTime: m.SnapshotTime, StartedAt: start}
+	if held == newest.location && !l.cfg.Force {
+		m, err := readManifest(ctx, l.bucket, newest.location)
+		if err != nil {
+			l.record(ctx, history.DumpLoad{Location: newest.location, Status: history.DumpFailed, Error: err.Error(), StartedAt: start, FinishedAt: time.Now()})
+			return res, err
+		}
+		res.Manifest, res.Status = m, history.DumpSkipped
+		why := "already loaded"
+		if len(res.Incomplete) > 0 {
+			why += "; newer dumps without a manifest are not loaded: " + strings.Join(res.Incomplete, ", ")
+		}
+		l.record(ctx, history.DumpLoad{Location: m.Location, Status: history.DumpSkipped, Error: why, Kind: kindOf(m),
+			SnapshotTime: m.SnapshotTime, StartedAt: start, FinishedAt: time.Now()})
+		return res, nil
+	}
+	if l.cfg.Force {
+		held = "" // reload from the chain's full dump
+	}
+	// The chain from the newest dump back to what the warehouse holds, or
+	// to a full dump.
+	var chain []*Manifest
+	for loc := newest.location; ; {
+		m, err := readManifest(ctx, l.bucket, loc)
+		if err != nil {
+			l.record(ctx, history.DumpLoad{Location: loc, Status: history.DumpFailed, Error: err.Error(), StartedAt: start, FinishedAt: time.Now()})
+			return res, err
+		}
+		chain = append(chain, m)
+		if !m.Incremental() {
+			break
+		}
+		if m.Base == held {
+			break
+		}
+		if !complete[m.Base] {
+			err := &GapError{Increment: m.Location, Base: m.Base, Held: held}
+			l.record(ctx, history.DumpLoad{Location: newest.location, Status: history.DumpFailed, Error: err.Error(), Kind: history.DumpIncremental,
+				StartedAt: start, FinishedAt: time.Now()})
+			return res, err
+		}
+		loc = m.Base
+	}
+	slices.Reverse(chain)
+	res.Manifest = chain[len(chain)-1]
+	for _, m := range chain {
+		tables, rows, err := l.loadOne(ctx, m)
+		res.Tables, res.Rows = tables, res.Rows+rows
+		if err != nil {
+			res.Duration = time.Since(start)
+			return res, fmt.Errorf("load dump %s: %w", m.Location, err)
+		}
+		res.Loaded = append(res.Loaded, m)
+	}
+	res.Status, res.Duration = history.DumpSucceeded, time.Since(start)
+	return res, nil
+}
+
+func kindOf(m *Manifest) history.DumpKind {
+	if m.Incremental() {
+		return history.DumpIncremental
+	}
+	return history.DumpFull
+}
+
+// loadOne loads one dump, full or increment, and records it.
+func (l *Loader) loadOne(ctx context.Context, m *Manifest) (int, int64, error) {
+	rec := history.DumpLoad{Location: m.Location, Status: history.DumpRunning, SnapshotTime: m.SnapshotTime, StartedAt: time.Now(), Kind: kindOf(m)}
+	var err error
 	if l.rec != nil {
 		if rec.ID, err = l.rec.StartDumpLoad(ctx, rec); err != nil {
-			return res, err
+			return 0, 0, err
 		}
 	}
 	tables, err := l.check(ctx, m)
 	if err == nil {
-		l.log.Info("loading dump", slog.String("location", m.Location), slog.Int("tables", len(tables)), slog.String("schema", l.cfg.Schema))
-		err = l.wh.LoadDump(ctx, l.cfg.Schema, tables)
+		l.log.Info("loading dump", slog.String("location", m.Location), slog.String("kind", string(rec.Kind)), slog.Int("tables", len(tables)), slog.String("schema", l.cfg.Schema))
+		if m.Incremental() {
+			iw, ok := l.wh.(IncrementWarehouse)
+			if !ok {
+				err = fmt.Errorf("this warehouse cannot apply increments")
+			} else {
+				err = iw.ApplyIncrement(ctx, l.cfg.Schema, tables)
+			}
+		} else {
+			err = l.wh.LoadDump(ctx, l.cfg.Schema, tables)
+		}
 	}
 	rec.FinishedAt = time.Now()
 	if err != nil {
@@ -290,7 +407,7 @@ func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 		rec.Status = history.DumpSucceeded
 		for _, t := range tables {
 			rec.Tables++
-			rec.Rows += t.Rows
+			rec.Rows += t.Rows + t.DeleteRows
 		}
 	}
 	if l.rec != nil {
@@ -298,11 +415,7 @@ func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 			err = ferr
 		}
 	}
-	res.Status, res.Tables, res.Rows, res.Duration = rec.Status, rec.Tables, rec.Rows, time.Since(start)
-	if err != nil {
-		return res, fmt.Errorf("load dump %s: %w", m.Location, err)
-	}
-	return res, nil
+	return rec.Tables, rec.Rows, err
 }
 
 func (l *Loader) record(ctx context.Context, r history.DumpLoad) {
@@ -320,10 +433,10 @@ func (l *Loader) record(ctx context.Context, r history.DumpLoad) {
 func (l *Loader) check(ctx context.Context, m *Manifest) ([]LoadTable, error) {
 	var problems []string
 	var tables []LoadTable
-	for _, t := range m.Tables {
-		lt := LoadTable{Name: t.Name, Columns: t.WarehouseColumns(), Rows: t.Rows}
+	files := func(fs []ManifestFile, want int64, what string, t ManifestTable) ([]*LoadFile, error) {
+		var out []*LoadFile
 		var rows int64
-		for _, f := range t.Files {
+		for _, f := range fs {
 			key := m.Location + f.Path
 			rows += f.Rows
 			attrs, err := l.bucket.Attributes(ctx, key)
@@ -337,10 +450,26 @@ func (l *Loader) check(ctx context.Context, m *Manifest) ([]LoadTable, error) {
 				problems = append(problems, fmt.Sprintf("%s has %d bytes, the manifest says %d (truncated or replaced)", key, attrs.Size, f.Bytes))
 				continue
 			}
-			lt.Files = append(lt.Files, &LoadFile{Name: key, Bytes: f.Bytes, Rows: f.Rows, sha256: f.SHA256, bucket: l.bucket})
+			out = append(out, &LoadFile{Name: key, Bytes: f.Bytes, Rows: f.Rows, sha256: f.SHA256, bucket: l.bucket})
 		}
-		if rows != t.Rows {
-			problems = append(problems, fmt.Sprintf("table %s: its files hold %d rows, the manifest says %d", t.Name, rows, t.Rows))
+		if rows != want {
+			problems = append(problems, fmt.Sprintf("table %s: its %sfiles hold %d rows, the manifest says %d", t.Name, what, rows, want))
+		}
+		return out, nil
+	}
+	for _, t := range m.Tables {
+		lt := LoadTable{Name: t.Name, Columns: t.WarehouseColumns(), Rows: t.Rows, Mode: cmp.Or(t.Mode, ModeFull), Key: t.Key, DeleteRows: t.Deletes}
+		var err error
+		if lt.Files, err = files(t.Files, t.Rows, "", t); err != nil {
+			return nil, err
+		}
+		if t.Mode == ModeIncremental {
+			if lt.Deletes, err = files(t.DeleteFiles, t.Deletes, "delete ", t); err != nil {
+				return nil, err
+			}
+			if !slices.ContainsFunc(t.Columns, func(c ManifestColumn) bool { return c.Name == t.Key && c.Encoding != encodingHMAC }) {
+				problems = append(problems, fmt.Sprintf("table %s: key %s is not an exported column", t.Name, t.Key))
+			}
 		}
 		tables = append(tables, lt)
 	}

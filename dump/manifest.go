@@ -23,8 +23,20 @@ import (
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
-// ManifestFormat is the manifest's format version; load refuses others.
+// ManifestFormat is the format version of a full dump's manifest; load
+// refuses others.
 const ManifestFormat = 1
+
+// IncrementFormat is the format version of an increment's manifest, so
+// that a loader that does not know increments refuses them instead of
+// taking one for a whole dump.
+const IncrementFormat = 2
+
+// Dump kinds (Manifest.Kind).
+const (
+	KindFull        = "full"
+	KindIncremental = "incremental"
+)
 
 // ManifestName is the commit marker of a dump, written last.
 const ManifestName = "manifest.json"
@@ -48,16 +60,56 @@ type Manifest struct {
 	ConfigSHA256 string `json:"config_sha256"`
 	// Pseudonym describes the pseudonymization of pseudonymized columns.
 	Pseudonym string `json:"pseudonym,omitempty"`
+	// Kind is KindFull (also when empty) or KindIncremental.
+	Kind string `json:"kind,omitempty"`
+	// Base is the location of the dump an increment applies on: the
+	// warehouse must hold exactly that dump.
+	Base string `json:"base,omitempty"`
+	// FullSnapshotTime is the snapshot time of the full dump the chain of
+	// increments starts at (a full dump's own).
+	FullSnapshotTime time.Time `json:"full_snapshot_time,omitzero"`
+	// Snapshots are the snapshot times per source role when the dump read
+	// more than one database (each read on a snapshot of its own).
+	Snapshots map[string]time.Time `json:"snapshots,omitempty"`
 	// Tables in dump.yml order.
 	Tables []ManifestTable `json:"tables"`
 }
 
+// Incremental reports whether m is an increment.
+func (m *Manifest) Incremental() bool { return m.Kind == KindIncremental }
+
+// Window is the range of an incremental table's updated_at an increment
+// exported: From is the previous watermark less the overlap, To the
+// snapshot time.
+type Window struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
 // ManifestTable is one exported table.
 type ManifestTable struct {
-	Name    string           `json:"name"`
+	Name string `json:"name"`
+	// Rows are the rows of Files: the whole table, or an increment's
+	// upserts.
 	Rows    int64            `json:"rows"`
 	Columns []ManifestColumn `json:"columns"`
 	Files   []ManifestFile   `json:"files"`
+	// Mode is how the table is in this dump: ModeFull (the whole table;
+	// also when empty) or ModeIncremental (Files are upserts, DeleteFiles
+	// the keys of rows to delete). Only increments have incremental
+	// tables.
+	Mode string `json:"mode,omitempty"`
+	// Key is the primary-key column of an incremental table.
+	Key string `json:"key,omitempty"`
+	// Window is what an incremental table's upserts were selected by.
+	Window *Window `json:"window,omitempty"`
+	// Deletes counts the keys in DeleteFiles.
+	Deletes     int64          `json:"deletes,omitempty"`
+	DeleteFiles []ManifestFile `json:"delete_files,omitempty"`
+	// Keys is the file of every key in the scope at the snapshot, which
+	// the next increment compares its own with (tables of mode
+	// incremental in dump.yml, in full dumps and increments alike).
+	Keys *ManifestFile `json:"keys,omitempty"`
 }
 
 // ManifestColumn is one column of an exported table, with its type in the
@@ -216,8 +268,14 @@ func readManifest(ctx context.Context, b *blob.Bucket, location string) (*Manife
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("read %s%s: not a manifest: %w", location, ManifestName, err)
 	}
-	if m.Format != ManifestFormat {
-		return nil, fmt.Errorf("read %s%s: manifest format %d, this metricgate reads format %d", location, ManifestName, m.Format, ManifestFormat)
+	switch {
+	case m.Format == ManifestFormat && !m.Incremental(), m.Format == IncrementFormat && m.Incremental():
+	default:
+		return nil, fmt.Errorf("read %s%s: manifest format %d of a %s dump, this metricgate reads format %d (full) and %d (incremental)",
+			location, ManifestName, m.Format, cmp.Or(m.Kind, KindFull), ManifestFormat, IncrementFormat)
+	}
+	if m.Incremental() && m.Base == "" {
+		return nil, fmt.Errorf("read %s%s: an increment without a base", location, ManifestName)
 	}
 	if m.Location != location {
 		return nil, fmt.Errorf("read %s%s: the manifest says it belongs to %s: a copied or moved dump is not loaded", location, ManifestName, m.Location)
@@ -226,10 +284,17 @@ func readManifest(ctx context.Context, b *blob.Bucket, location string) (*Manife
 		if !identRE.MatchString(t.Name) || len(t.Columns) == 0 || len(t.Files) == 0 {
 			return nil, fmt.Errorf("read %s%s: table %q: bad name, no columns or no files", location, ManifestName, t.Name)
 		}
-		for _, f := range t.Files {
+		files := slices.Concat(t.Files, t.DeleteFiles)
+		if t.Keys != nil {
+			files = append(files, *t.Keys)
+		}
+		for _, f := range files {
 			if strings.Contains(f.Path, "/") || !strings.HasSuffix(f.Path, ".csv.gz") || len(f.SHA256) != 64 {
 				return nil, fmt.Errorf("read %s%s: table %s: bad file entry %q", location, ManifestName, t.Name, f.Path)
 			}
+		}
+		if t.Mode == ModeIncremental && (!m.Incremental() || !identRE.MatchString(t.Key)) {
+			return nil, fmt.Errorf("read %s%s: table %s: incremental without a key, or in a full dump", location, ManifestName, t.Name)
 		}
 	}
 	return &m, nil

@@ -182,9 +182,12 @@ func TestS3(t *testing.T) {
 	files := 0
 	for _, tb := range m.Tables {
 		files += len(tb.Files)
+		if tb.Keys != nil {
+			files++ // the keys of an incremental table
+		}
 	}
 	if len(objects.Contents) != files+1 {
-		t.Errorf("%d objects in the S3 bucket, want %d files and the manifest", len(objects.Contents), files)
+		t.Errorf("%d objects in the S3 bucket, want %d files (data and keys) and the manifest", len(objects.Contents), files)
 	}
 	whPath := filepath.Join(t.TempDir(), "w.duckdb")
 	wh := openDuck(t, whPath)

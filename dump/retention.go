@@ -2,6 +2,7 @@ package dump
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,12 +11,13 @@ import (
 	"gocloud.dev/blob"
 )
 
-// Retain keeps the newest keep complete dumps under prefix and deletes
-// every older dump, complete or not, so that data deleted in production
-// disappears from storage after keep days. Incomplete dumps newer than
-// the newest complete one may still be running and are left alone. A
-// dump's manifest is deleted first, so a half-deleted dump is never taken
-// for a complete one.
+// Retain keeps the newest keep complete full dumps under prefix, with the
+// increments after them (a chain of increments is loadable only with the
+// full dump it starts at), and deletes every older dump, complete or not,
+// so that data deleted in production disappears from storage after keep
+// full dumps. Incomplete dumps newer than the newest complete one may
+// still be running and are left alone. A dump's manifest is deleted
+// first, so a half-deleted dump is never taken for a complete one.
 func Retain(ctx context.Context, b *blob.Bucket, prefix string, keep int, log *slog.Logger) error {
 	if keep < 1 {
 		return fmt.Errorf("retain dumps: keep %d: must be at least 1", keep)
@@ -26,7 +28,7 @@ func Retain(ctx context.Context, b *blob.Bucket, prefix string, keep int, log *s
 	}
 	kept, cut := 0, -1
 	for i := len(dumps) - 1; i >= 0; i-- {
-		if dumps[i].complete {
+		if dumps[i].complete && !isIncrement(ctx, b, dumps[i].location) {
 			kept++
 			if kept == keep {
 				cut = i
@@ -85,4 +87,18 @@ func deleteDump(ctx context.Context, b *blob.Bucket, d dumpDir, log *slog.Logger
 		log.Info("old dump deleted", slog.String("location", d.location), slog.Bool("complete", d.complete), slog.Int("files", n))
 	}
 	return nil
+}
+
+// isIncrement reports whether the complete dump at location is an
+// increment. A manifest that cannot be read counts as a full dump: it
+// then keeps nothing older alive.
+func isIncrement(ctx context.Context, b *blob.Bucket, location string) bool {
+	data, err := b.ReadAll(ctx, location+ManifestName)
+	if err != nil {
+		return false
+	}
+	var m struct {
+		Kind string `json:"kind"`
+	}
+	return json.Unmarshal(data, &m) == nil && m.Kind == KindIncremental
 }

@@ -3,7 +3,9 @@ package dump
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // The SQL of the scope, one predicate per kind of GitLab object on a row
@@ -28,6 +30,57 @@ type scopeSQL struct {
 	group    string
 	schema   string
 	features []string // project feature columns the query needs
+	// remote, when set, is the scope computed in the main database, for
+	// a table in another one: its CTEs come from these values instead of
+	// the main tables.
+	remote *remoteScope
+}
+
+// remoteScope is what the scope rules of a table outside the main
+// database need of the main one, read from the main snapshot: the groups
+// in scope, the public projects with their feature levels (as JSON rows,
+// as json_agg of mg_projects gives them) and the public merge requests.
+type remoteScope struct {
+	groups        []int64
+	projects      string
+	mergeRequests []int64
+}
+
+// intArray is a bigint[] literal. COPY takes no bind parameters, so the
+// values are in the statement; they are integers printed by Go.
+func intArray(ids []int64) string {
+	var b strings.Builder
+	b.WriteString("'{")
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	b.WriteString("}'::bigint[]")
+	return b.String()
+}
+
+// projectColumns are the columns of mg_projects beyond id.
+func (s *scopeSQL) projectFeatureList() []string {
+	feats := slices.Clone(s.features)
+	for _, f := range []string{"issues", "merge_requests", "repository", "builds"} {
+		if !slices.Contains(feats, f) {
+			feats = append(feats, f)
+		}
+	}
+	return feats
+}
+
+// remoteQuery is the query, in the main snapshot, of what remote tables'
+// scopes need; withMRs adds the public merge requests (pipeline scopes).
+func (s *scopeSQL) remoteQuery(withMRs bool) string {
+	mrs := "'{}'::bigint[]"
+	if withMRs {
+		mrs = fmt.Sprintf("(SELECT coalesce(array_agg(m.id ORDER BY m.id), '{}') FROM %s m WHERE %s)", s.rel("merge_requests"), s.entity("merge_request", "m"))
+	}
+	return s.with() + fmt.Sprintf(`SELECT (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM mg_groups)::bigint[],
+  (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM mg_projects p)::text, %s::bigint[]`, mrs)
 }
 
 func (s *scopeSQL) rel(name string) string { return quoteIdent(s.schema) + "." + quoteIdent(name) }
@@ -36,11 +89,16 @@ func (s *scopeSQL) rel(name string) string { return quoteIdent(s.schema) + "." +
 // every ancestor is public) and mg_projects (their public projects not
 // pending deletion, with the access level of each feature).
 func (s *scopeSQL) with() string {
-	feats := slices.Clone(s.features)
-	for _, f := range []string{"issues", "merge_requests", "repository", "builds"} {
-		if !slices.Contains(feats, f) {
-			feats = append(feats, f)
+	feats := s.projectFeatureList()
+	if r := s.remote; r != nil {
+		defs := []string{"id bigint", "public_builds boolean"}
+		for _, f := range feats {
+			defs = append(defs, f+" integer")
 		}
+		return fmt.Sprintf(`WITH mg_groups AS (SELECT unnest(%s) AS id),
+mg_projects AS (SELECT * FROM json_to_recordset(%s::json) AS p(%s)),
+mg_merge_requests AS (SELECT unnest(%s) AS id)
+`, intArray(r.groups), quoteLiteral(r.projects), strings.Join(defs, ", "), intArray(r.mergeRequests))
 	}
 	cols := make([]string, len(feats))
 	for i, f := range feats {
@@ -81,6 +139,10 @@ func (s *scopeSQL) entity(kind, x string) string {
 	case "label", "milestone":
 		return fmt.Sprintf("(%[1]s.group_id IN (SELECT id FROM mg_groups) OR %[1]s.project_id IN (SELECT id FROM mg_projects WHERE issues >= %[2]d OR merge_requests >= %[2]d))", x, minLevel)
 	case "pipeline":
+		if s.remote != nil {
+			return fmt.Sprintf(`%[1]s.project_id IN (SELECT id FROM mg_projects WHERE public_builds AND builds >= %[2]d AND repository >= %[2]d)
+    AND (%[1]s.merge_request_id IS NULL OR %[1]s.merge_request_id IN (SELECT id FROM mg_merge_requests))`, x, minLevel)
+		}
 		return fmt.Sprintf(`%[1]s.project_id IN (SELECT id FROM mg_projects WHERE public_builds AND builds >= %[2]d AND repository >= %[2]d)
     AND (%[1]s.merge_request_id IS NULL OR EXISTS (SELECT FROM %[3]s m WHERE m.id = %[1]s.merge_request_id AND %[4]s))`,
 			x, minLevel, s.rel("merge_requests"), s.entity("merge_request", "m"))
@@ -111,6 +173,10 @@ var targetTypes = []struct{ class, kind string }{
 // a semi-join all the same. Aliases nest (x, x1, x2, …) so that inner
 // references stay unambiguous.
 func (s *scopeSQL) ref(kind, t, col string) string {
+	if s.remote != nil && (kind == "group" || kind == "project") {
+		// The main tables are not here: the scope's ids are.
+		return fmt.Sprintf("%s.%s IN (SELECT id FROM mg_%ss)", t, quoteIdent(col), kind)
+	}
 	x := "x"
 	if strings.HasPrefix(t, "x") {
 		x = t + "1"
@@ -134,7 +200,7 @@ func (s *scopeSQL) where(table string, sc Scope) string {
     (t.target_type IS NULL AND t.project_id IN (SELECT id FROM mg_projects WHERE repository >= %d))
     OR %s)`, minLevel, s.target("t", "target_type", "target_id"))
 	}
-	if entityTable[sc.Kind] == table && sc.Column == "id" {
+	if entityTable[sc.Kind] == table && sc.Column == "id" && (s.remote == nil || sc.Kind == "pipeline") {
 		return s.entity(sc.Kind, "t") // the row is the object: no self-join
 	}
 	return s.ref(sc.Kind, "t", sc.Column)
@@ -148,48 +214,72 @@ func (s *scopeSQL) target(t, typeCol, idCol string) string {
 	return "(" + strings.Join(alts, "\n    OR ") + ")"
 }
 
-// scopeColumns are the columns the scope SQL reads, by table: the drift
-// check verifies them too.
-func scopeColumns(def *Definition) map[string][]string {
-	need := map[string][]string{
-		"routes":           {"source_id", "source_type", "path"},
-		"namespaces":       {"id", "type", "traversal_ids", "visibility_level"},
-		"projects":         {"id", "namespace_id", "visibility_level", "pending_delete", "public_builds"},
-		"project_features": {"project_id", "issues_access_level", "merge_requests_access_level", "repository_access_level", "builds_access_level"},
-	}
+// scopeColumns are the columns the scope SQL reads, and the columns an
+// incremental table's changes are found by, by table: the drift check
+// verifies them too. role picks the tables of one database: MainRole gets
+// the tables of the main database and every table the scope rules read
+// there (for all tables, wherever they are); another role gets its own
+// tables and the entity tables of its scope kinds; "" means one database
+// holds them all.
+func scopeColumns(def *Definition, role string) map[string][]string {
+	need := map[string][]string{}
 	add := func(table string, cols ...string) {
+		if need[table] == nil {
+			need[table] = []string{}
+		}
 		for _, c := range cols {
 			if !slices.Contains(need[table], c) {
 				need[table] = append(need[table], c)
 			}
 		}
 	}
-	var kind func(k string)
-	kind = func(k string) {
+	inMain := role == "" || role == MainRole
+	if inMain {
+		add("routes", "source_id", "source_type", "path")
+		add("namespaces", "id", "type", "traversal_ids", "visibility_level")
+		add("projects", "id", "namespace_id", "visibility_level", "pending_delete", "public_builds")
+		add("project_features", "project_id", "issues_access_level", "merge_requests_access_level", "repository_access_level", "builds_access_level")
+	}
+	var kind func(k string, local bool)
+	kind = func(k string, local bool) {
 		switch k {
 		case "issue":
 			add("issues", "id", "confidential", "project_id")
 		case "merge_request":
-			add("merge_requests", "id", "target_project_id")
+			if inMain {
+				add("merge_requests", "id", "target_project_id")
+			}
 		case "note":
 			add("notes", "id", "internal", "confidential", "noteable_type", "noteable_id")
-			kind("issue")
-			kind("merge_request")
+			kind("issue", local)
+			kind("merge_request", local)
 		case "label":
 			add("labels", "id", "group_id", "project_id")
 		case "milestone":
 			add("milestones", "id", "group_id", "project_id")
 		case "pipeline":
-			add("ci_pipelines", "id", "project_id", "merge_request_id")
-			kind("merge_request")
+			if local {
+				add("ci_pipelines", "id", "project_id", "merge_request_id")
+			}
+			kind("merge_request", local)
 		}
 	}
 	for _, t := range def.Tables {
+		local := role == "" || role == t.Source
+		if !local && !inMain {
+			continue
+		}
 		sc := t.Scope
+		if local {
+			add(t.Name)
+			if t.Mode == ModeIncremental {
+				add(t.Name, t.Key, t.UpdatedAt)
+			}
+		}
 		switch sc.Kind {
 		case "target", "event":
 			for _, tt := range targetTypes {
-				kind(tt.kind)
+				kind(tt.kind, local)
 			}
 			if sc.Kind == "event" {
 				add(t.Name, "project_id", "target_type", "target_id")
@@ -197,13 +287,19 @@ func scopeColumns(def *Definition) map[string][]string {
 				add(t.Name, sc.Type, sc.Column)
 			}
 		case "project":
-			add(t.Name, sc.Column)
+			if local {
+				add(t.Name, sc.Column)
+			}
 			for _, f := range sc.Features {
-				add("project_features", f+"_access_level")
+				if inMain {
+					add("project_features", f+"_access_level")
+				}
 			}
 		default:
-			kind(sc.Kind)
-			add(t.Name, sc.Column)
+			kind(sc.Kind, local)
+			if local {
+				add(t.Name, sc.Column)
+			}
 		}
 	}
 	return need
@@ -227,7 +323,17 @@ func projectFeatures(def *Definition) []string {
 // It is the query `metricgate dump` copies out, shown for review and
 // reused by the benchmark's psql baseline.
 func (def *Definition) SelectSQL(t *Table, arrays map[string]bool) string {
-	s := &scopeSQL{group: def.Group, schema: def.Schema, features: projectFeatures(def)}
+	return def.selectSQL(t, arrays, nil, "")
+}
+
+func (def *Definition) scope(remote *remoteScope) *scopeSQL {
+	return &scopeSQL{group: def.Group, schema: def.Schema, features: projectFeatures(def), remote: remote}
+}
+
+// selectSQL is SelectSQL for a table in another database than the main
+// one (remote set) and with an extra predicate on alias t ("" for none).
+func (def *Definition) selectSQL(t *Table, arrays map[string]bool, remote *remoteScope, extra string) string {
+	s := def.scope(remote)
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		if arrays[c] {
@@ -236,5 +342,25 @@ func (def *Definition) SelectSQL(t *Table, arrays map[string]bool) string {
 			cols[i] = "t." + quoteIdent(c)
 		}
 	}
-	return fmt.Sprintf("%sSELECT %s\nFROM %s t\nWHERE %s", s.with(), strings.Join(cols, ", "), s.rel(t.Name), s.where(t.Name, t.Scope))
+	where := s.where(t.Name, t.Scope)
+	if extra != "" {
+		where = "(" + where + ")\n  AND " + extra
+	}
+	return fmt.Sprintf("%sSELECT %s\nFROM %s t\nWHERE %s", s.with(), strings.Join(cols, ", "), s.rel(t.Name), where)
+}
+
+// keysSQL selects the key of every row of t in the scope.
+func (def *Definition) keysSQL(t *Table, remote *remoteScope) string {
+	s := def.scope(remote)
+	return fmt.Sprintf("%sSELECT t.%s\nFROM %s t\nWHERE %s", s.with(), quoteIdent(t.Key), s.rel(t.Name), s.where(t.Name, t.Scope))
+}
+
+// changedSQL is the predicate of an increment's upserts of t: changed
+// since from, or entered the scope (keys not in the previous dump's).
+func changedSQL(t *Table, from time.Time, entered []int64) string {
+	p := fmt.Sprintf("t.%s > %s::timestamptz", quoteIdent(t.UpdatedAt), quoteLiteral(from.UTC().Format(time.RFC3339Nano)))
+	if len(entered) > 0 {
+		p = fmt.Sprintf("(%s OR t.%s = ANY (%s))", p, quoteIdent(t.Key), intArray(entered))
+	}
+	return p
 }

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -25,6 +26,7 @@ func (s *Store) StartDump(ctx context.Context, d Dump) (int64, error) {
 		GroupPath: p.GroupPath, Status: p.Status, Error: p.Error, Location: p.Location,
 		SnapshotTime: p.SnapshotTime, Tables: p.Tables, Files: p.Files, Rows: p.Rows, Bytes: p.Bytes,
 		ConfigSha256: p.ConfigSha256, StartedAt: started.Truncate(time.Microsecond), FinishedAt: p.FinishedAt,
+		Kind: p.Kind, Base: p.Base,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start dump of %q: %w", d.Group, err)
@@ -72,6 +74,8 @@ func (s *Store) Dumps(ctx context.Context, limit int) ([]Dump, error) {
 			Rows:         r.Rows,
 			Bytes:        r.Bytes,
 			ConfigSHA256: r.ConfigSha256,
+			Kind:         DumpKind(r.Kind),
+			Base:         r.Base,
 			StartedAt:    r.StartedAt.UTC(),
 			FinishedAt:   timeOf(r.FinishedAt),
 		}
@@ -94,6 +98,7 @@ func (s *Store) StartDumpLoad(ctx context.Context, l DumpLoad) (int64, error) {
 	id, err := s.q.InsertDumpLoad(ctx, s.db, db.InsertDumpLoadParams{
 		Location: p.Location, Status: p.Status, Error: p.Error, SnapshotTime: p.SnapshotTime,
 		Tables: p.Tables, Rows: p.Rows, StartedAt: started.Truncate(time.Microsecond), FinishedAt: p.FinishedAt,
+		Kind: p.Kind,
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start load of dump %q: %w", l.Location, err)
@@ -168,6 +173,8 @@ func dumpParams(d Dump) (db.UpdateDumpParams, error) {
 		Bytes:        d.Bytes,
 		ConfigSha256: d.ConfigSHA256,
 		FinishedAt:   nullTime(d.FinishedAt),
+		Kind:         string(cmp.Or(d.Kind, DumpFull)),
+		Base:         d.Base,
 	}, nil
 }
 
@@ -188,6 +195,7 @@ func dumpLoadParams(l DumpLoad) (db.UpdateDumpLoadParams, error) {
 		Tables:       tables,
 		Rows:         l.Rows,
 		FinishedAt:   nullTime(l.FinishedAt),
+		Kind:         string(cmp.Or(l.Kind, DumpFull)),
 	}, nil
 }
 
@@ -200,9 +208,52 @@ func dumpLoadOf(r db.DumpLoad) DumpLoad {
 		SnapshotTime: timeOf(r.SnapshotTime),
 		Tables:       int(r.Tables),
 		Rows:         r.Rows,
+		Kind:         DumpKind(r.Kind),
 		StartedAt:    r.StartedAt.UTC(),
 		FinishedAt:   timeOf(r.FinishedAt),
 	}
+}
+
+// DumpWatermarks returns the watermarks of group's incremental tables,
+// by table name.
+func (s *Store) DumpWatermarks(ctx context.Context, group string) ([]Watermark, error) {
+	rows, err := s.q.ListDumpWatermarks(ctx, s.db, group)
+	if err != nil {
+		return nil, fmt.Errorf("read dump watermarks of %q: %w", group, err)
+	}
+	out := make([]Watermark, len(rows))
+	for i, r := range rows {
+		out[i] = Watermark{Table: r.TableName, Time: r.Watermark.UTC(), Location: r.Location}
+	}
+	return out, nil
+}
+
+// CommitDumpWatermarks sets the watermarks of group to those of the
+// committed dump at location, in one transaction, and forgets the
+// watermarks of tables it does not list.
+func (s *Store) CommitDumpWatermarks(ctx context.Context, group, location string, marks map[string]time.Time) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("commit dump watermarks of %q: %w", group, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback() // the first error is the one to report
+		}
+	}()
+	for table, at := range marks {
+		if err := s.q.UpsertDumpWatermark(ctx, tx, db.UpsertDumpWatermarkParams{
+			GroupPath: group, TableName: table, Watermark: at.Truncate(time.Microsecond), Location: location}); err != nil {
+			return fmt.Errorf("commit dump watermark of %s.%s: %w", group, table, err)
+		}
+	}
+	if err := s.q.DeleteDumpWatermarks(ctx, tx, db.DeleteDumpWatermarksParams{GroupPath: group, Location: location}); err != nil {
+		return fmt.Errorf("commit dump watermarks of %q: %w", group, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit dump watermarks of %q: %w", group, err)
+	}
+	return nil
 }
 
 // count32 checks that a count fits its integer column.

@@ -35,7 +35,7 @@ func TestDumpRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Dump{ID: id, Group: "gitlab-org", Status: DumpRunning, StartedAt: base.Add(time.Microsecond).UTC()}
+	want := Dump{ID: id, Group: "gitlab-org", Status: DumpRunning, Kind: DumpFull, StartedAt: base.Add(time.Microsecond).UTC()}
 	got, err = s.Dumps(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +54,8 @@ func TestDumpRoundTrip(t *testing.T) {
 		Rows:         5 << 30,
 		Bytes:        1 << 40,
 		ConfigSHA256: strings.Repeat("ab", 32),
+		Kind:         DumpIncremental,
+		Base:         "dumps/2026-11-30/16/",
 		StartedAt:    want.StartedAt,
 		FinishedAt:   base.Add(time.Hour + 3*time.Microsecond).UTC(),
 	}
@@ -61,7 +63,7 @@ func TestDumpRoundTrip(t *testing.T) {
 	if err := s.FinishDump(ctx, done); err != nil {
 		t.Fatal(err)
 	}
-	second := Dump{Group: "gitlab-org", Status: DumpSucceeded, StartedAt: base.Add(24 * time.Hour).UTC()}
+	second := Dump{Group: "gitlab-org", Status: DumpSucceeded, Kind: DumpFull, StartedAt: base.Add(24 * time.Hour).UTC()}
 	second.ID, err = s.StartDump(ctx, second)
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +104,7 @@ func TestDumpLoadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	running := DumpLoad{ID: id, Location: "dumps/2026-12-01/17/", Status: DumpRunning, StartedAt: base.UTC()}
+	running := DumpLoad{ID: id, Location: "dumps/2026-12-01/17/", Status: DumpRunning, Kind: DumpFull, StartedAt: base.UTC()}
 	loads, err := s.DumpLoads(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +122,7 @@ func TestDumpLoadRoundTrip(t *testing.T) {
 		SnapshotTime: base.Add(-25 * time.Hour).UTC(),
 		Tables:       14,
 		Rows:         5 << 30,
+		Kind:         DumpIncremental,
 		StartedAt:    base.UTC(),
 		FinishedAt:   base.Add(time.Minute + 7*time.Microsecond).UTC(),
 	}
@@ -130,14 +133,14 @@ func TestDumpLoadRoundTrip(t *testing.T) {
 
 	// A later failed load and a skipped one recorded as final: the last
 	// succeeded load stays the first.
-	failed := DumpLoad{Location: "dumps/2026-12-02/19/", Status: DumpFailed,
+	failed := DumpLoad{Location: "dumps/2026-12-02/19/", Status: DumpFailed, Kind: DumpFull,
 		Error: "verify notes.csv.gz: sha256 mismatch", StartedAt: base.Add(24 * time.Hour).UTC(),
 		FinishedAt: base.Add(25 * time.Hour).UTC()}
 	failed.ID, err = s.StartDumpLoad(ctx, failed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	skipped := DumpLoad{Location: "dumps/2026-12-01/18/", Status: DumpSkipped, Error: "already loaded",
+	skipped := DumpLoad{Location: "dumps/2026-12-01/18/", Status: DumpSkipped, Error: "already loaded", Kind: DumpFull,
 		StartedAt: base.Add(26 * time.Hour).UTC(), FinishedAt: base.Add(26 * time.Hour).UTC()}
 	skipped.ID, err = s.StartDumpLoad(ctx, skipped)
 	if err != nil {
@@ -166,4 +169,37 @@ func TestDumpLoadRoundTrip(t *testing.T) {
 	if _, err := s.StartDumpLoad(ctx, DumpLoad{Status: "done"}); err == nil {
 		t.Error("StartDumpLoad accepted status done")
 	}
+}
+
+// TestDumpWatermarks: watermarks are set per table in one commit, replaced
+// by the next commit's, and those of tables the next commit does not list
+// are forgotten; groups are apart.
+func TestDumpWatermarks(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, _ := newStore(t, true)
+	if got, err := s.DumpWatermarks(ctx, "gitlab-org"); err != nil || len(got) != 0 {
+		t.Fatalf("watermarks of an empty history: %v, %v", got, err)
+	}
+	t1 := time.Date(2026, 12, 1, 4, 0, 0, 1500, berlin)
+	if err := s.CommitDumpWatermarks(ctx, "gitlab-org", "dumps/a/1/", map[string]time.Time{"issues": t1, "notes": t1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CommitDumpWatermarks(ctx, "other", "dumps/b/1/", map[string]time.Time{"issues": t1}); err != nil {
+		t.Fatal(err)
+	}
+	t2 := t1.Add(4 * time.Hour)
+	if err := s.CommitDumpWatermarks(ctx, "gitlab-org", "dumps/a/2/", map[string]time.Time{"issues": t2}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DumpWatermarks(ctx, "gitlab-org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "watermarks", got, []Watermark{{Table: "issues", Time: t2.Truncate(time.Microsecond).UTC(), Location: "dumps/a/2/"}})
+	got, err = s.DumpWatermarks(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "other group's watermarks", got, []Watermark{{Table: "issues", Time: t1.Truncate(time.Microsecond).UTC(), Location: "dumps/b/1/"}})
 }

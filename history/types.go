@@ -114,8 +114,32 @@ type Dump struct {
 	Rows, Bytes   int64
 	// ConfigSHA256 is the hex SHA-256 of dump.yml.
 	ConfigSHA256 string
-	StartedAt    time.Time
-	FinishedAt   time.Time // zero while running
+	// Kind is DumpFull (default) or DumpIncremental.
+	Kind DumpKind
+	// Base is the location of the dump an increment applies on; "" for a
+	// full dump.
+	Base       string
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running
+}
+
+// DumpKind is what a dump holds: the whole scope or the changes since its
+// base.
+type DumpKind string
+
+// Dump kinds.
+const (
+	DumpFull        DumpKind = "full"
+	DumpIncremental DumpKind = "incremental"
+)
+
+// Watermark is the snapshot time of the last committed dump that read an
+// incremental table: the next increment exports the rows changed since.
+type Watermark struct {
+	Table string
+	// Time is the snapshot time of the dump at Location.
+	Time     time.Time
+	Location string
 }
 
 // DumpLoad is one load of a dump into the warehouse.
@@ -129,8 +153,11 @@ type DumpLoad struct {
 	// SnapshotTime is the loaded dump's snapshot time.
 	SnapshotTime time.Time
 	// Tables and Rows count what was loaded.
-	Tables     int
-	Rows       int64
+	Tables int
+	Rows   int64
+	// Kind is the loaded dump's kind: DumpFull (default) or
+	// DumpIncremental.
+	Kind       DumpKind
 	StartedAt  time.Time
 	FinishedAt time.Time // zero while running
 }

@@ -4,10 +4,10 @@
 -- name: InsertDump :one
 INSERT INTO dumps (
     "group", status, error, location, snapshot_time, tables, files, rows, bytes,
-    config_sha256, started_at, finished_at
+    config_sha256, started_at, finished_at, kind, base
 ) VALUES (
     @group_path, @status, @error, @location, sqlc.narg(snapshot_time), @tables, @files, @rows, @bytes,
-    @config_sha256, @started_at, sqlc.narg(finished_at)
+    @config_sha256, @started_at, sqlc.narg(finished_at), @kind, @base
 )
 RETURNING id;
 
@@ -24,7 +24,9 @@ SET "group" = @group_path,
     rows = @rows,
     bytes = @bytes,
     config_sha256 = @config_sha256,
-    finished_at = sqlc.narg(finished_at)
+    finished_at = sqlc.narg(finished_at),
+    kind = @kind,
+    base = @base
 WHERE id = @id;
 
 -- name: ListDumps :many
@@ -35,9 +37,9 @@ LIMIT sqlc.narg(max_rows);
 
 -- name: InsertDumpLoad :one
 INSERT INTO dump_loads (
-    location, status, error, snapshot_time, tables, rows, started_at, finished_at
+    location, status, error, snapshot_time, tables, rows, started_at, finished_at, kind
 ) VALUES (
-    @location, @status, @error, sqlc.narg(snapshot_time), @tables, @rows, @started_at, sqlc.narg(finished_at)
+    @location, @status, @error, sqlc.narg(snapshot_time), @tables, @rows, @started_at, sqlc.narg(finished_at), @kind
 )
 RETURNING id;
 
@@ -50,7 +52,8 @@ SET location = @location,
     snapshot_time = sqlc.narg(snapshot_time),
     tables = @tables,
     rows = @rows,
-    finished_at = sqlc.narg(finished_at)
+    finished_at = sqlc.narg(finished_at),
+    kind = @kind
 WHERE id = @id;
 
 -- name: ListDumpLoads :many
@@ -65,3 +68,20 @@ SELECT * FROM dump_loads
 WHERE status = 'succeeded'
 ORDER BY id DESC
 LIMIT 1;
+
+-- name: ListDumpWatermarks :many
+-- The watermarks of a group's incremental tables.
+SELECT table_name, watermark, location FROM dump_watermarks
+WHERE "group" = @group_path
+ORDER BY table_name;
+
+-- name: UpsertDumpWatermark :exec
+INSERT INTO dump_watermarks ("group", table_name, watermark, location, updated_at)
+VALUES (@group_path, @table_name, @watermark, @location, now())
+ON CONFLICT ("group", table_name) DO UPDATE
+SET watermark = excluded.watermark, location = excluded.location, updated_at = excluded.updated_at;
+
+-- name: DeleteDumpWatermarks :exec
+-- Forget a group's watermarks of other locations than the committed one
+-- (tables no longer incremental).
+DELETE FROM dump_watermarks WHERE "group" = @group_path AND location <> @location;

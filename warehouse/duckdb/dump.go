@@ -15,7 +15,7 @@ import (
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
-var _ dump.Warehouse = (*Writer)(nil)
+var _ dump.IncrementWarehouse = (*Writer)(nil)
 
 // LoadDump replaces the tables of schema (created when missing) with the
 // dump's tables, all in one transaction: readers and a process restarted
@@ -172,13 +172,18 @@ func setForLoad(ctx context.Context, conn *sql.Conn) (func(), error) {
 // loadDumpSQL is the CREATE OR REPLACE TABLE … AS SELECT of one table
 // from its local files.
 func loadDumpSQL(schema string, t dump.LoadTable, paths []string) string {
+	return fmt.Sprintf("CREATE OR REPLACE TABLE %s.%s AS %s", ident(schema), ident(t.Name), readFilesSQL(t.Columns, paths))
+}
+
+// readFilesSQL is the SELECT of columns from local dump files.
+func readFilesSQL(columns []warehouse.Column, paths []string) string {
 	files := make([]string, len(paths))
 	for i, p := range paths {
 		files[i] = literal(p)
 	}
-	cols := make([]string, len(t.Columns))
-	exprs := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
+	cols := make([]string, len(columns))
+	exprs := make([]string, len(columns))
+	for i, c := range columns {
 		read := sqlType(c.Type)
 		expr := ident(c.Name)
 		if c.Type.Array || c.Type.Kind == warehouse.KindJSON {
@@ -192,9 +197,153 @@ func loadDumpSQL(schema string, t dump.LoadTable, paths []string) string {
 		cols[i] = literal(c.Name) + ": " + literal(read)
 		exprs[i] = expr
 	}
-	return fmt.Sprintf("CREATE OR REPLACE TABLE %s.%s AS SELECT %s FROM read_csv([%s], header = true, auto_detect = false, "+
+	if len(files) == 0 {
+		// No file (an increment without deletes): an empty relation of
+		// the columns.
+		for i, c := range columns {
+			exprs[i] = "CAST(NULL AS " + sqlType(c.Type) + ") AS " + ident(c.Name)
+		}
+		return "SELECT " + strings.Join(exprs, ", ") + " WHERE false"
+	}
+	return fmt.Sprintf("SELECT %s FROM read_csv([%s], header = true, auto_detect = false, "+
 		"columns = {%s}, delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false, compression = 'gzip', buffer_size = 4194304, max_line_size = 4194304)",
-		ident(schema), ident(t.Name), strings.Join(exprs, ", "), strings.Join(files, ", "), strings.Join(cols, ", "))
+		strings.Join(exprs, ", "), strings.Join(files, ", "), strings.Join(cols, ", "))
+}
+
+// ApplyIncrement applies one increment to the tables of schema in one
+// transaction. Every file is first copied, verified, to a temporary
+// directory (as for LoadDump); then, per table, a table of ModeFull is
+// replaced (CREATE OR REPLACE TABLE … AS SELECT), and for a table of
+// ModeIncremental the upserts and the deleted keys are read into
+// temporary tables, their counts checked, the rows whose key is in
+// either deleted and the upserts inserted. A failure rolls everything
+// back: readers see the previous state or the next one.
+func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable) error {
+	if !isIdent(schema) || schema == "main" {
+		return fmt.Errorf("apply increment: schema %q: want a lower-case identifier other than main", schema)
+	}
+	dir, err := os.MkdirTemp("", "metricgate-increment-*")
+	if err != nil {
+		return fmt.Errorf("apply increment: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }() // temporary copies only
+	copyAll := func(name string, files []*dump.LoadFile) ([]string, error) {
+		var out []string
+		for j, f := range files {
+			p := filepath.Join(dir, fmt.Sprintf("%s.%d.csv.gz", name, j+1))
+			if err := copyFile(ctx, f, p); err != nil {
+				return nil, fmt.Errorf("apply increment: %w", err)
+			}
+			out = append(out, p)
+		}
+		return out, nil
+	}
+	paths := make([][]string, len(tables))
+	dels := make([][]string, len(tables))
+	for i, t := range tables {
+		if paths[i], err = copyAll(t.Name, t.Files); err != nil {
+			return err
+		}
+		if dels[i], err = copyAll(t.Name+".deletes", t.Deletes); err != nil {
+			return err
+		}
+	}
+	select {
+	case w.commit <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-w.commit }()
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("apply increment: %w", err)
+	}
+	defer func() { _ = conn.Close() }() // returns the connection to the pool
+	restore, err := setForLoad(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("apply increment: %w", err)
+	}
+	defer restore()
+	held := 0
+	defer func() {
+		if held > 0 {
+			_ = w.resize(context.WithoutCancel(ctx), held, 0) // as in LoadDump
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("apply increment: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit; otherwise nothing changed
+	count := func(rel string) (int64, error) {
+		var n int64
+		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+rel).Scan(&n)
+		return n, err
+	}
+	for i, t := range tables {
+		width := max(held, len(t.Columns))
+		if err := w.resize(ctx, held, width); err != nil {
+			return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
+		}
+		held = width
+		target := ident(schema) + "." + ident(t.Name)
+		if t.Mode != dump.ModeIncremental {
+			if _, err := tx.ExecContext(ctx, loadDumpSQL(schema, t, paths[i])); err != nil {
+				return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
+			}
+			if n, err := count(target); err != nil || n != t.Rows {
+				return fmt.Errorf("apply increment: table %s: %d rows read, the manifest says %d (%v)", t.Name, n, t.Rows, err)
+			}
+			continue
+		}
+		for _, q := range incrementSQL(schema, t, paths[i], dels[i]) {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
+			}
+			if strings.HasPrefix(q, "CREATE TEMP TABLE mg_upserts") {
+				if n, err := count("mg_upserts"); err != nil || n != t.Rows {
+					return fmt.Errorf("apply increment: table %s: %d upserts read, the manifest says %d (%v)", t.Name, n, t.Rows, err)
+				}
+			}
+			if strings.HasPrefix(q, "CREATE TEMP TABLE mg_deletes") {
+				if n, err := count("mg_deletes"); err != nil || n != t.DeleteRows {
+					return fmt.Errorf("apply increment: table %s: %d deletes read, the manifest says %d (%v)", t.Name, n, t.DeleteRows, err)
+				}
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("apply increment: commit: %w", err)
+	}
+	return nil
+}
+
+// incrementSQL are the statements that merge one incremental table's
+// upserts and deletes into schema.
+func incrementSQL(schema string, t dump.LoadTable, upserts, deletes []string) []string {
+	target := ident(schema) + "." + ident(t.Name)
+	key := ident(t.Key)
+	var keyCol warehouse.Column
+	for _, c := range t.Columns {
+		if c.Name == t.Key {
+			keyCol = c
+		}
+	}
+	names := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		names[i] = ident(c.Name)
+	}
+	cols := strings.Join(names, ", ")
+	return []string{
+		"DROP TABLE IF EXISTS mg_upserts",
+		"DROP TABLE IF EXISTS mg_deletes",
+		"CREATE TEMP TABLE mg_upserts AS " + readFilesSQL(t.Columns, upserts),
+		"CREATE TEMP TABLE mg_deletes AS " + readFilesSQL([]warehouse.Column{keyCol}, deletes),
+		fmt.Sprintf("DELETE FROM %s WHERE %s IN (SELECT %s FROM mg_upserts) OR %s IN (SELECT %s FROM mg_deletes)", target, key, key, key, key),
+		fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM mg_upserts", target, cols, cols),
+		"DROP TABLE mg_upserts",
+		"DROP TABLE mg_deletes",
+	}
 }
 
 func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -14,7 +14,7 @@ import (
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
-var _ dump.Warehouse = (*Writer)(nil)
+var _ dump.IncrementWarehouse = (*Writer)(nil)
 
 // LoadDump replaces the tables of schema (created when missing) with the
 // dump's, in one transaction: each table is created in a staging schema
@@ -141,4 +141,92 @@ func loadTable(ctx context.Context, tx pgx.Tx, stage string, t dump.LoadTable) e
 		}
 	}
 	return nil
+}
+
+// ApplyIncrement applies one increment to the tables of schema in one
+// transaction: each table's upserts (and, for an incremental table, its
+// deleted keys) are COPYed into a staging schema as for LoadDump and
+// counted; a table of ModeFull then replaces its rows (DELETE, INSERT …
+// SELECT, so that views on it stay), and an incremental one deletes the
+// rows whose key is among the deleted keys or the upserts and inserts
+// the upserts. A failure rolls everything back.
+func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable) (err error) {
+	if schema == w.schema {
+		return fmt.Errorf("apply increment: schema %s is the warehouse's query schema: pick another", schema)
+	}
+	staging := schema + "_staging"
+	target, stage := pgx.Identifier{schema}.Sanitize(), pgx.Identifier{staging}.Sanitize()
+	conn, err := w.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("apply increment: %w", err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("apply increment: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx)) // the increment's error is the one to report
+		}
+	}()
+	for _, q := range []string{
+		"DROP SCHEMA IF EXISTS " + stage + " CASCADE",
+		"CREATE SCHEMA " + stage,
+		"CREATE FUNCTION " + stage + `.json_array(j jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE AS
+			$$ SELECT coalesce(array_agg(e ORDER BY n), '{}') FROM jsonb_array_elements_text(j) WITH ORDINALITY AS a(e, n) $$`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("apply increment: %s: %w", q, err)
+		}
+	}
+	for _, t := range tables {
+		if err := loadTable(ctx, tx, stage, t); err != nil {
+			return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
+		}
+		if t.Mode == dump.ModeIncremental {
+			i := slices.IndexFunc(t.Columns, func(c warehouse.Column) bool { return c.Name == t.Key })
+			if i < 0 {
+				return fmt.Errorf("apply increment: table %s: no key column %s", t.Name, t.Key)
+			}
+			dels := dump.LoadTable{Name: t.Name + "__deletes", Columns: t.Columns[i : i+1], Rows: t.DeleteRows, Files: t.Deletes}
+			if err := loadTable(ctx, tx, stage, dels); err != nil {
+				return fmt.Errorf("apply increment: table %s: deleted keys: %w", t.Name, err)
+			}
+		}
+		for _, q := range mergeSQL(target, stage, t) {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
+			}
+		}
+	}
+	if _, err := tx.Exec(ctx, "DROP SCHEMA "+stage+" CASCADE"); err != nil {
+		return fmt.Errorf("apply increment: drop %s: %w", staging, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("apply increment: commit: %w", err)
+	}
+	return nil
+}
+
+// mergeSQL are the statements that bring table t of target to the
+// increment staged in stage (an incremental table's deleted keys in
+// <table>__deletes).
+func mergeSQL(target, stage string, t dump.LoadTable) []string {
+	name := pgx.Identifier{t.Name}.Sanitize()
+	names := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		names[i] = pgx.Identifier{c.Name}.Sanitize()
+	}
+	cols := strings.Join(names, ", ")
+	insert := fmt.Sprintf("INSERT INTO %s.%s (%s) SELECT %s FROM %s.%s", target, name, cols, cols, stage, name)
+	if t.Mode != dump.ModeIncremental {
+		return []string{"DELETE FROM " + target + "." + name, insert}
+	}
+	key := pgx.Identifier{t.Key}.Sanitize()
+	dels := pgx.Identifier{t.Name + "__deletes"}.Sanitize()
+	return []string{
+		fmt.Sprintf("DELETE FROM %[1]s.%[2]s t WHERE t.%[3]s IN (SELECT %[3]s FROM %[4]s.%[2]s) OR t.%[3]s IN (SELECT %[3]s FROM %[4]s.%[5]s)", target, name, key, stage, dels),
+		insert,
+	}
 }

@@ -11,14 +11,30 @@ import (
 	"time"
 )
 
+const deleteDumpWatermarks = `-- name: DeleteDumpWatermarks :exec
+DELETE FROM dump_watermarks WHERE "group" = $1 AND location <> $2
+`
+
+type DeleteDumpWatermarksParams struct {
+	GroupPath string
+	Location  string
+}
+
+// Forget a group's watermarks of other locations than the committed one
+// (tables no longer incremental).
+func (q *Queries) DeleteDumpWatermarks(ctx context.Context, db DBTX, arg DeleteDumpWatermarksParams) error {
+	_, err := db.ExecContext(ctx, deleteDumpWatermarks, arg.GroupPath, arg.Location)
+	return err
+}
+
 const insertDump = `-- name: InsertDump :one
 
 INSERT INTO dumps (
     "group", status, error, location, snapshot_time, tables, files, rows, bytes,
-    config_sha256, started_at, finished_at
+    config_sha256, started_at, finished_at, kind, base
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9,
-    $10, $11, $12
+    $10, $11, $12, $13, $14
 )
 RETURNING id
 `
@@ -36,6 +52,8 @@ type InsertDumpParams struct {
 	ConfigSha256 string
 	StartedAt    time.Time
 	FinishedAt   sql.NullTime
+	Kind         string
+	Base         string
 }
 
 // Queries of the dump history: dumps (metricgate dump) and their loads into
@@ -54,6 +72,8 @@ func (q *Queries) InsertDump(ctx context.Context, db DBTX, arg InsertDumpParams)
 		arg.ConfigSha256,
 		arg.StartedAt,
 		arg.FinishedAt,
+		arg.Kind,
+		arg.Base,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -62,9 +82,9 @@ func (q *Queries) InsertDump(ctx context.Context, db DBTX, arg InsertDumpParams)
 
 const insertDumpLoad = `-- name: InsertDumpLoad :one
 INSERT INTO dump_loads (
-    location, status, error, snapshot_time, tables, rows, started_at, finished_at
+    location, status, error, snapshot_time, tables, rows, started_at, finished_at, kind
 ) VALUES (
-    $1, $2, $3, $4, $5, $6, $7, $8
+    $1, $2, $3, $4, $5, $6, $7, $8, $9
 )
 RETURNING id
 `
@@ -78,6 +98,7 @@ type InsertDumpLoadParams struct {
 	Rows         int64
 	StartedAt    time.Time
 	FinishedAt   sql.NullTime
+	Kind         string
 }
 
 func (q *Queries) InsertDumpLoad(ctx context.Context, db DBTX, arg InsertDumpLoadParams) (int64, error) {
@@ -90,6 +111,7 @@ func (q *Queries) InsertDumpLoad(ctx context.Context, db DBTX, arg InsertDumpLoa
 		arg.Rows,
 		arg.StartedAt,
 		arg.FinishedAt,
+		arg.Kind,
 	)
 	var id int64
 	err := row.Scan(&id)
@@ -97,7 +119,7 @@ func (q *Queries) InsertDumpLoad(ctx context.Context, db DBTX, arg InsertDumpLoa
 }
 
 const lastDumpLoad = `-- name: LastDumpLoad :one
-SELECT id, location, status, error, snapshot_time, tables, rows, started_at, finished_at FROM dump_loads
+SELECT id, location, status, error, snapshot_time, tables, rows, started_at, finished_at, kind FROM dump_loads
 WHERE status = 'succeeded'
 ORDER BY id DESC
 LIMIT 1
@@ -117,12 +139,13 @@ func (q *Queries) LastDumpLoad(ctx context.Context, db DBTX) (DumpLoad, error) {
 		&i.Rows,
 		&i.StartedAt,
 		&i.FinishedAt,
+		&i.Kind,
 	)
 	return i, err
 }
 
 const listDumpLoads = `-- name: ListDumpLoads :many
-SELECT id, location, status, error, snapshot_time, tables, rows, started_at, finished_at FROM dump_loads
+SELECT id, location, status, error, snapshot_time, tables, rows, started_at, finished_at, kind FROM dump_loads
 ORDER BY id DESC
 LIMIT $1
 `
@@ -147,6 +170,7 @@ func (q *Queries) ListDumpLoads(ctx context.Context, db DBTX, maxRows sql.NullIn
 			&i.Rows,
 			&i.StartedAt,
 			&i.FinishedAt,
+			&i.Kind,
 		); err != nil {
 			return nil, err
 		}
@@ -161,8 +185,44 @@ func (q *Queries) ListDumpLoads(ctx context.Context, db DBTX, maxRows sql.NullIn
 	return items, nil
 }
 
+const listDumpWatermarks = `-- name: ListDumpWatermarks :many
+SELECT table_name, watermark, location FROM dump_watermarks
+WHERE "group" = $1
+ORDER BY table_name
+`
+
+type ListDumpWatermarksRow struct {
+	TableName string
+	Watermark time.Time
+	Location  string
+}
+
+// The watermarks of a group's incremental tables.
+func (q *Queries) ListDumpWatermarks(ctx context.Context, db DBTX, groupPath string) ([]ListDumpWatermarksRow, error) {
+	rows, err := db.QueryContext(ctx, listDumpWatermarks, groupPath)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDumpWatermarksRow{}
+	for rows.Next() {
+		var i ListDumpWatermarksRow
+		if err := rows.Scan(&i.TableName, &i.Watermark, &i.Location); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listDumps = `-- name: ListDumps :many
-SELECT id, "group", status, error, location, snapshot_time, tables, files, rows, bytes, config_sha256, started_at, finished_at FROM dumps
+SELECT id, "group", status, error, location, snapshot_time, tables, files, rows, bytes, config_sha256, started_at, finished_at, kind, base FROM dumps
 ORDER BY id DESC
 LIMIT $1
 `
@@ -191,6 +251,8 @@ func (q *Queries) ListDumps(ctx context.Context, db DBTX, maxRows sql.NullInt32)
 			&i.ConfigSha256,
 			&i.StartedAt,
 			&i.FinishedAt,
+			&i.Kind,
+			&i.Base,
 		); err != nil {
 			return nil, err
 		}
@@ -217,8 +279,10 @@ SET "group" = $1,
     rows = $8,
     bytes = $9,
     config_sha256 = $10,
-    finished_at = $11
-WHERE id = $12
+    finished_at = $11,
+    kind = $12,
+    base = $13
+WHERE id = $14
 `
 
 type UpdateDumpParams struct {
@@ -233,6 +297,8 @@ type UpdateDumpParams struct {
 	Bytes        int64
 	ConfigSha256 string
 	FinishedAt   sql.NullTime
+	Kind         string
+	Base         string
 	ID           int64
 }
 
@@ -250,6 +316,8 @@ func (q *Queries) UpdateDump(ctx context.Context, db DBTX, arg UpdateDumpParams)
 		arg.Bytes,
 		arg.ConfigSha256,
 		arg.FinishedAt,
+		arg.Kind,
+		arg.Base,
 		arg.ID,
 	)
 	if err != nil {
@@ -266,8 +334,9 @@ SET location = $1,
     snapshot_time = $4,
     tables = $5,
     rows = $6,
-    finished_at = $7
-WHERE id = $8
+    finished_at = $7,
+    kind = $8
+WHERE id = $9
 `
 
 type UpdateDumpLoadParams struct {
@@ -278,6 +347,7 @@ type UpdateDumpLoadParams struct {
 	Tables       int32
 	Rows         int64
 	FinishedAt   sql.NullTime
+	Kind         string
 	ID           int64
 }
 
@@ -291,10 +361,35 @@ func (q *Queries) UpdateDumpLoad(ctx context.Context, db DBTX, arg UpdateDumpLoa
 		arg.Tables,
 		arg.Rows,
 		arg.FinishedAt,
+		arg.Kind,
 		arg.ID,
 	)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected()
+}
+
+const upsertDumpWatermark = `-- name: UpsertDumpWatermark :exec
+INSERT INTO dump_watermarks ("group", table_name, watermark, location, updated_at)
+VALUES ($1, $2, $3, $4, now())
+ON CONFLICT ("group", table_name) DO UPDATE
+SET watermark = excluded.watermark, location = excluded.location, updated_at = excluded.updated_at
+`
+
+type UpsertDumpWatermarkParams struct {
+	GroupPath string
+	TableName string
+	Watermark time.Time
+	Location  string
+}
+
+func (q *Queries) UpsertDumpWatermark(ctx context.Context, db DBTX, arg UpsertDumpWatermarkParams) error {
+	_, err := db.ExecContext(ctx, upsertDumpWatermark,
+		arg.GroupPath,
+		arg.TableName,
+		arg.Watermark,
+		arg.Location,
+	)
+	return err
 }

@@ -37,6 +37,8 @@ type Dump struct {
 	ConfigSha256 string
 	StartedAt    time.Time
 	FinishedAt   sql.NullTime
+	Kind         string
+	Base         string
 }
 
 // metricgate dump loads: one per load (or skipped load) of a dump into the warehouse
@@ -50,6 +52,16 @@ type DumpLoad struct {
 	Rows         int64
 	StartedAt    time.Time
 	FinishedAt   sql.NullTime
+	Kind         string
+}
+
+// metricgate incremental dumps: per group and table, the snapshot time of the last committed dump
+type DumpWatermark struct {
+	Group     string
+	TableName string
+	Watermark time.Time
+	Location  string
+	UpdatedAt time.Time
 }
 
 // metricgate query runs: one per query executed, skipped or refused in a run
