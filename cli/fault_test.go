@@ -367,3 +367,98 @@ func TestFaultSourceConnectionTerminated(t *testing.T) {
 	checkTable(t, "actors", got["actors"], expected(t, w.srcDSN, actorsSQL))
 	checkTable(t, "slow", got["slow"], expected(t, w.srcDSN, slowSQL))
 }
+
+// TestFaultHistoryUnreachableAtTick stops the history database's cluster
+// before a tick: the tick starts no run (nothing recorded, nothing
+// loaded); every attempt logs why; /readyz answers 503. Once the history
+// is back, /api/v1/status shows the tick's error (failing, 503) until the
+// next attempt makes the tick's run, once, fully recorded.
+func TestFaultHistoryUnreachableAtTick(t *testing.T) {
+	t.Parallel()
+	w := newFaultWorld(t, map[string]string{"a/actors.sql": goodQuery}, worldOptions{ownHistory: true})
+	sc := fastScheduler
+	sc.RetryBackoff, sc.MaxRetryBackoff = 4*time.Second, 4*time.Second // a window to see the error in
+	s := serveTuned(t, w.config, "@every 6s", sc)
+	s.log.wait(t, `"msg":"run finished"`, 1) // the catch-up
+	port := w.hist.Port()
+	if err := w.hist.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	down := time.Now()
+	line := s.log.wait(t, "the tick's run could not start; trying again", 1)
+	if !strings.Contains(line, "127.0.0.1:"+fmt.Sprint(port)+"/metricgate") || strings.Contains(line, testPassword) {
+		t.Errorf("the log line does not name the history database (or shows its password): %s", line)
+	}
+	if code, body := s.do("GET", "/readyz", "", ""); code != 503 || !strings.Contains(body, "not_ready") {
+		t.Errorf("/readyz with the history down: %d %s", code, body)
+	}
+	if code, _ := s.do("GET", "/api/v1/status", "", ""); code == 200 {
+		t.Error("/api/v1/status answers 200 with the history down")
+	}
+	w.hist = startCluster(t, w.histDir, port)
+	up := time.Now()
+
+	// The next attempt is up to 4s away: the status shows why meanwhile.
+	var tickErr map[string]any
+	for tickErr == nil {
+		code, st := statusOf(t, s)
+		if te, ok := st["last_tick_error"].(map[string]any); ok {
+			tickErr = te
+			if code != 503 || st["state"] != "failing" || !strings.Contains(fmt.Sprint(st["problems"]), "could not start") {
+				t.Errorf("status with a tick error: %d %v", code, st)
+			}
+			break
+		}
+		if strings.Count(s.log.String(), `"msg":"run finished"`) > 1 {
+			t.Fatalf("the tick's run was made before the status showed its error: %v", st)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the API; the scheduler has no event to wait on
+	}
+	if e, _ := tickErr["error"].(string); !strings.Contains(e, "127.0.0.1:"+fmt.Sprint(port)+"/metricgate") {
+		t.Errorf("last_tick_error does not say the history is unreachable: %v", tickErr)
+	}
+	s.log.wait(t, `"msg":"run finished"`, 2)
+	for deadline := time.Now().Add(5 * time.Second); ; { // the status is cached for a second
+		_, st := statusOf(t, s)
+		if st["last_tick_error"] == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("last_tick_error after the run: %v", st["last_tick_error"])
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if s.stop() != ExitOK {
+		t.Error("serve did not exit 0")
+	}
+
+	runs, qrs := historyRuns(t, w.histDSN)
+	if len(runs) < 2 || runs[0].Trigger != runner.TriggerCatchUp {
+		t.Fatalf("runs:\n%s", describeRuns(runs, qrs))
+	}
+	for _, r := range runs {
+		// The query is daily: only the catch-up runs it.
+		if r.Status == history.RunRunning || r.FinishedAt.IsZero() || (r.ID == runs[0].ID) != (len(qrs[r.ID]) == 1) {
+			t.Errorf("run %d is half-recorded: %s, %d query runs", r.ID, r.Status, len(qrs[r.ID]))
+		}
+		if r.StartedAt.After(down) && r.StartedAt.Before(up) {
+			t.Errorf("run %d started at %s, while the history was down", r.ID, r.StartedAt)
+		}
+	}
+	// The tick the outage hit got one run.
+	tick, err := time.Parse(time.RFC3339, fmt.Sprint(tickErr["tick"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := 0
+	for _, r := range runs[1:] {
+		if !r.StartedAt.Before(tick) && r.StartedAt.Before(tick.Add(6*time.Second)) {
+			made++
+		}
+	}
+	if made != 1 {
+		t.Errorf("%d runs for the %s tick, want 1:\n%s", made, tick, describeRuns(runs, qrs))
+	}
+	checkTable(t, "actors", readWarehouse(t, w.wh, "actors")["actors"], expected(t, w.srcDSN, actorsSQL))
+}
