@@ -89,10 +89,19 @@ func (a *API) page(w http.ResponseWriter, r *http.Request) {
 		if len(hist) > 0 {
 			row.LastStatus = string(hist[0].Status)
 			if hist[0].Status != history.QueryRunning {
-				row.Rows, row.Suppressed = count(hist[0].RowsLoaded), count(hist[0].RowsSuppressed)
+				// The newest run's rows from every source it ran on.
+				var rows, suppressed int64
+				for _, h := range hist {
+					if h.RunID == hist[0].RunID {
+						rows, suppressed = rows+h.RowsLoaded, suppressed+h.RowsSuppressed
+					}
+				}
+				row.Rows, row.Suppressed = count(rows), count(suppressed)
 				row.Duration = seconds(hist[0].Duration)
 			}
 		}
+		// The chart and the failures: the newest runs, of every source.
+		hist = hist[:min(len(hist), historyDepth)]
 		row.Summary = summary(q.Description)
 		if row.LastStatus != "—" && row.LastStatus != string(history.QuerySucceeded) && row.LastStatus != q.State &&
 			!(row.LastStatus == string(history.QueryFailed) && q.State == StateFailing) {

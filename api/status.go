@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,16 +134,18 @@ type Status struct {
 	Stale   bool   `json:"stale"`
 	Failing bool   `json:"failing"`
 	// Problems lists what makes the state not ok, one line each.
-	Problems    []string      `json:"problems"`
-	Approval    string        `json:"approval"`
-	Schedule    string        `json:"schedule"`
-	LastRun     *Run          `json:"last_run"`
-	NextRun     time.Time     `json:"next_run"`
-	Queries     []QueryStatus `json:"queries"`
-	Dumps       []DumpStatus  `json:"dumps"`
-	GeneratedAt time.Time     `json:"generated_at"`
-	Version     string        `json:"version"`
-	Config      []Setting     `json:"config"`
+	Problems []string      `json:"problems"`
+	Approval string        `json:"approval"`
+	Schedule string        `json:"schedule"`
+	LastRun  *Run          `json:"last_run"`
+	NextRun  time.Time     `json:"next_run"`
+	Queries  []QueryStatus `json:"queries"`
+	Dumps    []DumpStatus  `json:"dumps"`
+	// Sources are the configured source databases (never their URLs).
+	Sources     []Source  `json:"sources"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Version     string    `json:"version"`
+	Config      []Setting `json:"config"`
 	// LastTickError says why the newest tick's run could not start (the
 	// history database unreachable, …) while it is being tried again;
 	// absent otherwise. It makes the state failing.
@@ -162,6 +165,39 @@ type TickError struct {
 // newest tick's run could not start.
 type tickErrors interface {
 	TickError() (runner.TickError, bool)
+}
+
+// Source is a configured source database as the status lists it: its
+// name, role and cell, never its URL.
+type Source struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+	Cell string `json:"cell,omitempty"`
+}
+
+// sourceLister is what Runs may also do (serve's view of the scheduler):
+// list the configured sources, so that a source of a query's role that
+// has not run yet, or a source removed from the configuration, counts as
+// such. Without it the sources are those the query's runs name.
+type sourceLister interface {
+	Sources() []Source
+}
+
+// SourceStatus is the freshness of a query's data from one source.
+type SourceStatus struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+	Cell string `json:"cell,omitempty"`
+	// Status is ok, stale, failing, pending or running.
+	Status  string `json:"status"`
+	Stale   bool   `json:"stale"`
+	Failing bool   `json:"failing"`
+	// LastSuccess is when the newest successful load from this source
+	// finished; SnapshotTime the as-of time of the data it loaded.
+	LastSuccess  *time.Time `json:"last_success"`
+	SnapshotTime *time.Time `json:"snapshot_time"`
+	// Error is the newest run's error, or why the state is not ok.
+	Error string `json:"error,omitempty"`
 }
 
 // QueryStatus is a query's freshness.
@@ -189,8 +225,13 @@ type QueryStatus struct {
 	MaxAgeSeconds float64 `json:"max_age_seconds"`
 	// Approval is the newest run's approval ("git <sha>", …).
 	Approval string `json:"approval"`
-	// LastRun is the newest run of the query, whatever its status.
+	// LastRun is the newest run of the query, whatever its status and
+	// source.
 	LastRun *QueryRun `json:"last_run"`
+	// Sources is the freshness per source of the query's role: the query
+	// is stale or failing when any of them is, and LastSuccess is the
+	// oldest of theirs (the table is as fresh as its stalest source).
+	Sources []SourceStatus `json:"sources"`
 }
 
 // DumpStatus is the freshness of the dumps of a group, or of the loads.
@@ -330,6 +371,12 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 		}
 	}
 
+	var configured []Source
+	if sl, ok := a.deps.Runs.(sourceLister); ok {
+		configured = sl.Sources()
+	}
+	st.Sources = append([]Source{}, configured...)
+
 	var queries []*catalog.Query
 	invalid := map[string]bool{}
 	if cat := a.deps.Catalog(); cat != nil {
@@ -341,7 +388,10 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 	}
 	slices.SortFunc(queries, func(x, y *catalog.Query) int { return cmp.Compare(x.Name, y.Name) })
 	for _, q := range queries {
-		hist, err := a.deps.History.QueryHistory(ctx, q.Name, historyDepth)
+		srcs := sourcesOfRole(configured, q.Source)
+		// historyDepth runs of each source: the runs of all of them come
+		// mixed, newest first.
+		hist, err := a.deps.History.QueryHistory(ctx, q.Name, historyDepth*max(len(srcs), 1))
 		if err != nil {
 			return nil, err
 		}
@@ -357,7 +407,7 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 				return nil, err
 			}
 		}
-		qs := queryStatus(q, invalid[q.Name], hist, last, max(q.Schedule.Period(), global.Period())+grace, now)
+		qs := queryStatus(q, invalid[q.Name], hist, last, max(q.Schedule.Period(), global.Period())+grace, now, srcs)
 		if qs.Failing {
 			st.Failing = true
 			st.Problems = append(st.Problems, fmt.Sprintf("query %s is failing: %s", q.Name, oneLine(qs.Reason, 200)))
@@ -397,9 +447,112 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 	return snap, nil
 }
 
+// sourcesOfRole returns the configured sources of role, in order; nil when
+// none is configured (or the configuration is not known).
+func sourcesOfRole(configured []Source, role string) []Source {
+	var out []Source
+	for _, s := range configured {
+		if s.Role == role {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // queryStatus works out one query's state from its newest runs (hist,
-// newest first) and its last success.
-func queryStatus(q *catalog.Query, invalid bool, hist []history.QueryRun, last *history.QueryRun, maxAge time.Duration, now time.Time) QueryStatus {
+// newest first, of every source) and its last success (of any source),
+// per source of its role (srcs; when none is configured, the sources its
+// runs name) and for the query as a whole: failing when a source is
+// failing, stale when one is stale, running when one runs, pending when
+// all are, ok otherwise.
+func queryStatus(q *catalog.Query, invalid bool, hist []history.QueryRun, last *history.QueryRun, maxAge time.Duration, now time.Time, srcs []Source) QueryStatus {
+	if len(srcs) == 0 {
+		for _, r := range hist {
+			if !slices.ContainsFunc(srcs, func(s Source) bool { return s.Name == r.Source }) {
+				srcs = append(srcs, Source{Name: r.Source, Role: q.Source})
+			}
+		}
+		slices.SortFunc(srcs, func(x, y Source) int { return cmp.Compare(x.Name, y.Name) })
+	}
+	qs := freshnessOf(q, invalid, hist, last, maxAge, now)
+	qs.Sources = []SourceStatus{}
+	if len(srcs) == 0 {
+		return qs
+	}
+	var per []QueryStatus
+	for _, src := range srcs {
+		var h []history.QueryRun
+		for _, r := range hist {
+			if r.Source == src.Name {
+				h = append(h, r)
+			}
+		}
+		var ls *history.QueryRun
+		if i := slices.IndexFunc(h, func(r history.QueryRun) bool { return r.Status == history.QuerySucceeded }); i >= 0 {
+			ls = &h[i]
+		} else if last != nil && last.Source == src.Name {
+			ls = last
+		}
+		ps := freshnessOf(q, invalid, h, ls, maxAge, now)
+		ss := SourceStatus{Name: src.Name, Role: src.Role, Cell: src.Cell, Status: ps.State, Stale: ps.Stale,
+			Failing: ps.Failing, LastSuccess: ps.LastSuccess, Error: ps.Reason}
+		if ls != nil {
+			ss.SnapshotTime = timePtr(ls.SnapshotTime)
+		}
+		if ps.State == StatePending && len(h) == 0 {
+			ss.Error = "never ran on this source"
+		}
+		qs.Sources = append(qs.Sources, ss)
+		per = append(per, ps)
+	}
+	if len(per) == 1 {
+		// One source: its state is the query's, as before there were several.
+		p := per[0]
+		qs.State, qs.Stale, qs.Failing, qs.Reason, qs.LastSuccess, qs.AgeSeconds = p.State, p.Stale, p.Failing, p.Reason, p.LastSuccess, p.AgeSeconds
+		return qs
+	}
+	qs.Stale, qs.Failing, qs.Reason, qs.LastSuccess, qs.AgeSeconds = false, false, "", nil, 0
+	var reasons []string
+	pending, running := 0, false
+	for i, p := range per {
+		qs.Stale = qs.Stale || p.Stale
+		qs.Failing = qs.Failing || p.Failing
+		running = running || p.State == StateRunning
+		if p.State == StatePending {
+			pending++
+		}
+		if p.Reason != "" && p.State != StateOK && p.State != StatePending {
+			r := p.Reason
+			if prefix := "source " + srcs[i].Name + ": "; !strings.HasPrefix(r, prefix) {
+				r = prefix + r // a failure of the source as a whole names it already
+			}
+			reasons = append(reasons, r)
+		}
+		if p.LastSuccess != nil && (qs.LastSuccess == nil || p.LastSuccess.Before(*qs.LastSuccess)) {
+			qs.LastSuccess, qs.AgeSeconds = p.LastSuccess, p.AgeSeconds
+		}
+	}
+	switch {
+	case qs.Failing:
+		qs.State = StateFailing
+	case qs.Stale:
+		qs.State = StateStale
+	case running:
+		qs.State = StateRunning
+	case pending == len(per):
+		qs.State, qs.Reason = StatePending, per[0].Reason
+	default:
+		qs.State = StateOK
+	}
+	if qs.Reason == "" {
+		qs.Reason = strings.Join(reasons, "; ")
+	}
+	return qs
+}
+
+// freshnessOf works out a query's state from runs (newest first) and the
+// last success among them.
+func freshnessOf(q *catalog.Query, invalid bool, hist []history.QueryRun, last *history.QueryRun, maxAge time.Duration, now time.Time) QueryStatus {
 	qs := QueryStatus{Name: q.Name, Area: q.Area, Description: q.Description, Owner: q.Owner,
 		Schedule: q.Schedule.String(), Target: q.Target, Tags: q.Tags, Invalid: invalid,
 		MaxAgeSeconds: maxAge.Seconds(), State: StateOK}

@@ -143,7 +143,7 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.Sch
 	defer func() { err = errors.Join(err, reads.Close()) }()
 
 	var cat atomic.Pointer[catalog.Catalog]
-	runs := &lateRuns{schedule: sched}
+	runs := &lateRuns{schedule: sched, sources: cfg.apiSources()}
 	a, err := api.New(cfg.apiConfig(), api.Deps{History: reads, Runs: runs, Catalog: cat.Load, Logger: log})
 	if err != nil {
 		_ = ln.Close()
@@ -263,6 +263,21 @@ func logProblems(log *slog.Logger, problems catalog.Problems) {
 type lateRuns struct {
 	schedule catalog.Schedule
 	s        atomic.Pointer[runner.Scheduler]
+	sources  []api.Source
+}
+
+// Sources are the configured sources the runs run on, for the status
+// (name, role and cell: never a URL).
+func (l *lateRuns) Sources() []api.Source { return l.sources }
+
+// apiSources lists the configured sources by name, without their URLs.
+func (c *Config) apiSources() []api.Source {
+	out := []api.Source{}
+	for _, name := range slices.Sorted(mapKeys(c.Sources)) {
+		s := c.Sources[name]
+		out = append(out, api.Source{Name: name, Role: s.Role, Cell: s.Cell})
+	}
+	return out
 }
 
 func (l *lateRuns) Trigger(ctx context.Context, trigger string, names []string) (int64, error) {
