@@ -190,11 +190,11 @@ func expected(t *testing.T, srcDSN, sql string) [][]any {
 	return kept
 }
 
-// readWarehouse returns the tables of the DuckDB file at path (no other
-// process may hold it).
-func readWarehouse(t *testing.T, path string, tables ...string) map[string]*warehouse.Table {
+// readWarehouse returns the tables of the warehouse at url (no other
+// process may hold a DuckDB file).
+func readWarehouse(t *testing.T, url string, tables ...string) map[string]*warehouse.Table {
 	t.Helper()
-	wh, err := openWarehouse(t.Context(), "duckdb://"+path)
+	wh, err := openWarehouse(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func TestFaultSourceRestartedMidRun(t *testing.T) {
 			t.Errorf("the slow query in the restart: %s after %d attempts: %s", q.Status, q.Attempts, q.Error)
 		}
 	}
-	got := readWarehouse(t, w.wh, "actors", "slow")
+	got := readWarehouse(t, "duckdb://"+w.wh, "actors", "slow")
 	checkTable(t, "actors", got["actors"], expected(t, w.srcDSN, actorsSQL))
 	checkTable(t, "slow", got["slow"], expected(t, w.srcDSN, slowSQL))
 }
@@ -363,7 +363,7 @@ func TestFaultSourceConnectionTerminated(t *testing.T) {
 			t.Errorf("the slow query: %s after %d attempts, want succeeded at the second", q.Status, q.Attempts)
 		}
 	}
-	got := readWarehouse(t, w.wh, "actors", "slow")
+	got := readWarehouse(t, "duckdb://"+w.wh, "actors", "slow")
 	checkTable(t, "actors", got["actors"], expected(t, w.srcDSN, actorsSQL))
 	checkTable(t, "slow", got["slow"], expected(t, w.srcDSN, slowSQL))
 }
@@ -460,5 +460,5 @@ func TestFaultHistoryUnreachableAtTick(t *testing.T) {
 	if made != 1 {
 		t.Errorf("%d runs for the %s tick, want 1:\n%s", made, tick, describeRuns(runs, qrs))
 	}
-	checkTable(t, "actors", readWarehouse(t, w.wh, "actors")["actors"], expected(t, w.srcDSN, actorsSQL))
+	checkTable(t, "actors", readWarehouse(t, "duckdb://"+w.wh, "actors")["actors"], expected(t, w.srcDSN, actorsSQL))
 }
