@@ -434,4 +434,3 @@ func TestFaultReplicaKilledHoldingTheLock(t *testing.T) {
 	checkTable(t, "actors", got["actors"], expected(t, w.srcDSN, actorsSQL))
 	checkTable(t, "slow", got["slow"], expected(t, w.srcDSN, slowSQL))
 }
-
