@@ -42,6 +42,7 @@ const (
 	RuleEncoding          = "guard/encoding"
 	RuleNesting           = "guard/nesting"
 	RuleOperatorRun       = "guard/operator-run"
+	RuleIdentifier        = "guard/identifier"
 	RuleTooMany           = "guard/too-many-problems"
 )
 
@@ -200,6 +201,7 @@ func (c *checker) check(groupSize string) *Analysis {
 		c.add(deepest, RuleNesting, "%s", nestingMessage)
 		return an
 	}
+	c.checkIdentifiers()
 	tree, err := pg.Parse(c.src)
 	if err != nil {
 		var pe *parser.Error

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 )
@@ -10,7 +11,8 @@ import (
 // by nesting: parentheses and brackets, plus the operators chained in one
 // list item (1+1+…, x::int::int…, a AND b AND …, SELECT … UNION SELECT …,
 // JOIN … JOIN …). A chain of N operators is a parse tree N levels deep;
-// AND and OR are not counted, PostgreSQL makes one flat list of a chain.
+// AND and OR separate operands like commas: PostgreSQL makes one flat list
+// of a chain of them.
 //
 // PostgreSQL's parser turns a chain of 5,000 or so into a tree too deep
 // for pg_query's protobuf encoding, and one of about 22,000 (44 KB of
@@ -39,23 +41,33 @@ var chainTokens = map[pg.Token]bool{
 // item being read at each of them, and the offset of the first token at
 // which the bound exceeds limit (or of its deepest token, when it does not).
 func nesting(tokens []*pg.ScanToken, limit int) (depth int, at int32) {
-	chains := []int{0} // per open level: chain tokens in its current item
-	sum := 0           // of chains
+	chains := []int{0}       // per open level: chain tokens in its current item
+	between := []bool{false} // per open level: a BETWEEN waits for its AND
+	sum := 0                 // of chains
 	for _, t := range tokens {
+		top := len(chains) - 1
 		switch {
 		case t.Token == pg.Token_ASCII_40 || t.Token == pg.Token_ASCII_91:
-			chains = append(chains, 0)
+			chains, between = append(chains, 0), append(between, false)
 		case t.Token == pg.Token_ASCII_41 || t.Token == pg.Token_ASCII_93:
-			if len(chains) > 1 {
-				sum -= chains[len(chains)-1]
-				chains = chains[:len(chains)-1]
+			if top > 0 {
+				sum -= chains[top]
+				chains, between = chains[:top], between[:top]
 			}
-		case t.Token == pg.Token_ASCII_44 || t.Token == pg.Token_ASCII_59:
-			sum -= chains[len(chains)-1]
-			chains[len(chains)-1] = 0
+		case t.Token == pg.Token_AND && between[top]:
+			between[top] = false // x BETWEEN a AND b: not a list
+		case t.Token == pg.Token_ASCII_44 || t.Token == pg.Token_ASCII_59 ||
+			t.Token == pg.Token_AND || t.Token == pg.Token_OR:
+			// Operands of AND and OR bind tighter and are siblings, like
+			// list items.
+			sum -= chains[top]
+			chains[top] = 0
 		case chainTokens[t.Token]:
-			chains[len(chains)-1]++
+			chains[top]++
 			sum++
+			if t.Token == pg.Token_BETWEEN {
+				between[top] = true
+			}
 		default:
 			continue
 		}
@@ -95,4 +107,34 @@ func longestOperatorRun(s string) (at, n int) {
 		start = -1
 	}
 	return at, n
+}
+
+// checkIdentifiers rejects names with non-ASCII characters. GitLab's
+// tables and columns are ASCII, and output names must be; a look-alike
+// letter (Cyrillic е for e, fullwidth ｅ, a combining accent) names another
+// object than the one reviewers read, and a fullwidth semicolon (；) is a
+// letter of the name before it, not the end of a statement.
+func (c *checker) checkIdentifiers() {
+	for _, t := range c.scan() {
+		if t.Token != pg.Token_IDENT && t.Token != pg.Token_UIDENT {
+			continue
+		}
+		word := c.src[t.Start:t.End]
+		i := strings.IndexFunc(word, func(r rune) bool { return r >= utf8.RuneSelf })
+		if i < 0 {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(word[i:])
+		c.add(t.Start, RuleIdentifier,
+			"name %s has the non-ASCII character %U %q: GitLab's tables and columns are ASCII, and a look-alike letter names another object than the one reviewers read",
+			shorten(word), r, r)
+	}
+}
+
+// shorten cuts s to 40 characters for a message.
+func shorten(s string) string {
+	if utf8.RuneCountInString(s) <= 40 {
+		return s
+	}
+	return string([]rune(s)[:40]) + "…"
 }

@@ -59,7 +59,8 @@ func (c *checker) checkTop(sel *pg.SelectStmt, parent *scope, at int32) []topCol
 		}
 		loc := rt.Location
 		if ref := rt.Val.GetColumnRef(); ref != nil && isStar(ref) {
-			c.add(ref.Location, RuleNotAggregate, "SELECT * outputs rows; select aggregates and GROUP BY columns only")
+			// TABLE t has a * without a location: point at the statement.
+			c.add(firstNonNeg(ref.Location, start), RuleNotAggregate, "SELECT * outputs rows; select aggregates and GROUP BY columns only")
 			continue
 		}
 		name := outputName(rt)

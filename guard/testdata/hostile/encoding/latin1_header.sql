@@ -1,0 +1,5 @@
+-- description: Größe
+-- owner: @security
+-- group_size: n
+
+SELECT count(*) AS n FROM issues

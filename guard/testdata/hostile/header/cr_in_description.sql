@@ -1,0 +1,5 @@
+-- description: countsDELETE FROM users
+-- owner: @security
+-- group_size: n
+
+SELECT count(*) AS n FROM issues

@@ -1,0 +1,1 @@
+SELECT email, count(*) AS n FROM users GROUP BY 1

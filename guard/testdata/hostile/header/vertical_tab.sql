@@ -1,0 +1,5 @@
+-- description: ab
+-- owner: @security
+-- group_size: n
+
+SELECT count(*) AS n FROM issues

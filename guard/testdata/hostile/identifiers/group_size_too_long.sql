@@ -1,0 +1,5 @@
+-- description: x
+-- owner: @security
+-- group_size: nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn
+
+SELECT count(*) AS n FROM issues

@@ -1,0 +1,5 @@
+-- description: hostile input
+-- owner: @security
+-- group_size: n
+
+;;;;;;;;;;;;

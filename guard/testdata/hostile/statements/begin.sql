@@ -1,0 +1,5 @@
+-- description: hostile input
+-- owner: @security
+-- group_size: n
+
+BEGIN; SELECT count(*) AS n FROM issues; COMMIT

@@ -1,0 +1,5 @@
+-- description: hostile input
+-- owner: @security
+-- group_size: n
+
+SELECT count(*) AS n FROM issues WHERE pg_slеep(10) IS NULL
