@@ -25,8 +25,18 @@
 //   - Collecting aggregates (string_agg, array_agg, json_agg, jsonb_agg,
 //     json_object_agg, xmlagg, range_agg, JSON_ARRAYAGG, …) are rejected even
 //     inside subqueries: they carry rows.
-//   - System catalogs (pg_*, pg_catalog, information_schema) are not read.
-//   - Column aliases on a base table or join (users AS u(a, b)) are
+//   - System catalogs (pg_*, pg_catalog, information_schema) are not read,
+//     nor through casts to the object identifier types ('pg_authid'::regclass,
+//     ::regproc, ::regrole, …).
+//   - Names are ASCII: a look-alike letter (Cyrillic е, fullwidth ｅ, a
+//     combining accent) names another object than the one reviewers read,
+//     and a fullwidth semicolon is a letter of the name before it.
+//   - Expressions nest at most MaxNesting levels (parentheses plus operators
+//     chained at one level, counted on the tokens before parsing): deeper
+//     trees crash PostgreSQL's parser. Runs of operator characters are at
+//     most MaxOperatorRun long: the scanner takes quadratic time over them.
+//   - Column aliases on a base table or join (users AS u(a, b)), or on a
+//     subquery or CTE that selects * ((SELECT * FROM users) s(a, b)), are
 //     rejected: they rename columns the guard cannot see, and could hide a
 //     red column under a harmless name.
 //
