@@ -169,23 +169,39 @@ func TestRunAndPlanOnTheSourcesOfARole(t *testing.T) {
 	w := newRunWorld(t, map[string]string{"a/actors.sql": goodQuery})
 	eu := pgtest.New(t)
 	conn := pgtest.Connect(t, eu)
-	// Groups 1..30 here: 21 of them pass, against 11 on main.
-	if _, err := conn.Exec(t.Context(), `CREATE TABLE events (k int, actor int);
-		INSERT INTO events SELECT k, a FROM generate_series(1, 30) k, generate_series(1, k) a`); err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := os.ReadFile(w.config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.config = writeConfig(t, strings.Replace(string(cfg), "sources:\n", "sources:\n  main_eu:\n    role: main\n    cell: eu\n    url: "+withPassword(t, eu)+"\n", 1))
 
+	// main_eu has no events table yet: the query fails there alone.
 	code, out, errOut := w.run("run", "--once")
+	if code != ExitProblems ||
+		!regexp.MustCompile(`(?m)^actors\s+main\s+succeeded\s+11\s+9\s`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^actors\s+main_eu\s+failed\s+0\s+0\s+\S+\s+.*"events" does not exist`).MatchString(out) ||
+		!strings.Contains(out, "run 1 partial: 1 succeeded, 1 failed") {
+		t.Errorf("run on two sources of main, one failing: exit %d:\n%s%s", code, out, errOut)
+	}
+	// The query stays due until every source has caught up.
+	code, out, _ = w.run("run")
+	if code != ExitProblems || !regexp.MustCompile(`(?m)^actors\s+main_eu\s+failed`).MatchString(out) {
+		t.Errorf("run of the due queries while main_eu never loaded: exit %d:\n%s", code, out)
+	}
+	// Groups 1..30 there: 21 of them pass, against 11 on main.
+	if _, err := conn.Exec(t.Context(), `CREATE TABLE events (k int, actor int);
+		INSERT INTO events SELECT k, a FROM generate_series(1, 30) k, generate_series(1, k) a`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = w.run("run")
 	if code != ExitOK ||
 		!regexp.MustCompile(`(?m)^actors\s+main\s+succeeded\s+11\s+9\s`).MatchString(out) ||
 		!regexp.MustCompile(`(?m)^actors\s+main_eu\s+succeeded\s+21\s+9\s`).MatchString(out) ||
-		!strings.Contains(out, "run 1 succeeded: 2 succeeded, 0 failed") {
-		t.Errorf("run on two sources of main: exit %d:\n%s%s", code, out, errOut)
+		!strings.Contains(out, "run 3 succeeded: 2 succeeded, 0 failed") {
+		t.Errorf("run once main_eu is back: exit %d:\n%s%s", code, out, errOut)
+	}
+	if code, out, _ = w.run("run"); code != ExitOK || strings.Contains(out, "actors ") {
+		t.Errorf("run with every source caught up: exit %d, want nothing due:\n%s", code, out)
 	}
 	code, out, _ = w.run("show", "actors", "--warehouse", "duckdb://"+w.wh, "--limit", "100")
 	if code != ExitOK || !strings.Contains(out, "(32 rows)") || strings.Count(out, " main_eu\n") != 21 || strings.Count(out, " main\n") != 11 {
