@@ -4,7 +4,8 @@ GO          ?= go
 BIN         := bin
 LINT        := $(BIN)/golangci-lint
 LINT_VERSION := v2.15.0
-FUZZTIME    ?= 10s
+FUZZTIME    ?= 10m
+TEST_FUZZTIME ?= 10s
 
 .DEFAULT_GOAL := help
 
@@ -34,13 +35,13 @@ test: test-deps check-generated ## vet, check formatting and generated code, run
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./catalog
-	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=$(FUZZTIME) ./guard
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(TEST_FUZZTIME) ./catalog
+	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=$(TEST_FUZZTIME) ./guard
 
 .PHONY: fuzz
-fuzz: ## fuzz the header parser and the guard for 10 minutes each
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10m ./catalog
-	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=10m ./guard
+fuzz: ## fuzz the header parser and the guard for FUZZTIME (10m) each; FUZZPARALLEL=1 on a shared machine
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) $(if $(FUZZPARALLEL),-parallel=$(FUZZPARALLEL)) ./catalog
+	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=$(FUZZTIME) $(if $(FUZZPARALLEL),-parallel=$(FUZZPARALLEL)) ./guard
 
 .PHONY: lint
 lint: $(LINT) ## run golangci-lint (installed into bin/ on first use)

@@ -171,6 +171,8 @@ var corpus = []struct {
 	{name: "star renamed at cte reference", sql: "WITH w AS (SELECT u.* FROM users u) SELECT x, count(*) AS n FROM w AS v(a, x) GROUP BY 1", want: []string{"1:19 guard/table-column-aliases: column aliases on v"}},
 	{name: "table renamed by lateral aliases", sql: "SELECT l.e, count(*) AS n FROM users, LATERAL (SELECT users.*) l(a, e) GROUP BY 1", want: []string{"1:55 guard/table-column-aliases: column aliases on l"}},
 	{name: "named columns renamed", sql: "SELECT x, count(*) AS n FROM (SELECT id, state FROM users) s(i, x) GROUP BY 1", cols: "x:group key n:aggregate"},
+	{name: "qualified collation", sql: "SELECT count(*) AS n FROM issues i WHERE i.title COLLATE public.evil > ''", want: []string{"1:50 guard/type: collation public.evil is not allowed: only built-in collations are"}},
+	{name: "built-in collation", sql: "SELECT count(*) AS n FROM issues i WHERE i.title COLLATE pg_catalog.\"C\" > ''", cols: "n:aggregate"},
 	{name: "regclass cast", sql: "SELECT count(*) AS n FROM issues WHERE 'pg_authid'::regclass::oid > 0", want: []string{"1:53 guard/system-catalog: type regclass is not allowed: a cast to it looks names up in the system catalogs"}},
 	{name: "regproc cast", sql: "SELECT count(*) AS n FROM issues WHERE title::pg_catalog.regproc IS NULL", want: []string{"1:47 guard/system-catalog: type regproc is not allowed"}},
 	{name: "red sum", sql: "SELECT sum(length(encrypted_password)) AS l, count(*) AS n FROM users", want: []string{"1:19 guard/red-column: red column users.encrypted_password is inside sum()"}},

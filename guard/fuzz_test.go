@@ -1,6 +1,8 @@
 package guard
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -14,6 +16,21 @@ import (
 func FuzzCheck(f *testing.F) {
 	for _, tc := range corpus {
 		f.Add(tc.sql)
+	}
+	// The small hostile files too (testdata/hostile): whole files, headers
+	// and all, as validate hands them to Check.
+	hostile, err := filepath.Glob("testdata/hostile/*/*.sql")
+	if err != nil || len(hostile) == 0 {
+		f.Fatalf("no hostile files: %v", err)
+	}
+	for _, p := range hostile {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if len(b) <= 2<<10 {
+			f.Add(string(b))
+		}
 	}
 	g, err := New(Config{})
 	if err != nil {

@@ -80,6 +80,10 @@ func (c *checker) walkGlobal(m protoreflect.Message, near int32) {
 		if len(n.Name) > 1 && !strings.EqualFold(str(n.Name[0]), "pg_catalog") {
 			c.add(n.Location, RuleQualifiedOperator, "operator %s is not allowed: only built-in operators are", names(n.Name))
 		}
+	case *pg.CollateClause:
+		if len(n.Collname) > 1 && !strings.EqualFold(str(n.Collname[0]), "pg_catalog") {
+			c.add(n.Location, RuleType, "collation %s is not allowed: only built-in collations are", names(n.Collname))
+		}
 	case *pg.TypeName:
 		switch {
 		case len(n.Names) > 1 && !strings.EqualFold(str(n.Names[0]), "pg_catalog"):
