@@ -74,14 +74,6 @@ type tableColumn struct {
 	Comment string
 }
 
-func (c tableColumn) def() columnDef {
-	logical := ""
-	if s, ok := strings.CutPrefix(c.Comment, commentPrefix); ok {
-		logical = s
-	}
-	return columnDef{Name: c.Name, SQLType: c.SQLType, Logical: logical}
-}
-
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
