@@ -84,11 +84,11 @@ func TestEndToEnd(t *testing.T) {
 
 func checkProvenance(t *testing.T, tb *warehouse.Table, runID int64, sha string) {
 	t.Helper()
-	p := warehousetest.Project(tb, "_snapshot_date", "_run_id", "_query_sha256")
+	p := warehousetest.Project(tb, "_snapshot_date", "_run_id", "_query_sha256", "_source")
 	today := warehouse.Date(time.Now().UTC())
 	for _, r := range p.Rows {
-		if d, _ := r[0].(time.Time); !d.Equal(today) || r[1] != runID || r[2] != sha {
-			t.Errorf("provenance %v, want %s, run %d, %s", r, today.Format(time.DateOnly), runID, sha)
+		if d, _ := r[0].(time.Time); !d.Equal(today) || r[1] != runID || r[2] != sha || r[3] != "main" {
+			t.Errorf("provenance %v, want %s, run %d, %s, source main", r, today.Format(time.DateOnly), runID, sha)
 			return
 		}
 	}
