@@ -129,7 +129,8 @@ func genTable(load warehouse.Load, n int, prefix string) *warehouse.Table {
 }
 
 // ExerciseCrash proves that a process killed (SIGKILL) in the middle of a
-// load leaves the warehouse as it was. For each mode (append, replace) and
+// load leaves the warehouse as it was, other sources' rows of the table
+// included. For each mode (append, replace) and
 // for a kill while rows are flowing and one while the load is committing,
 // it loads a previous state through open(ctx, dsn), closes that writer,
 // re-executes the test binary as a crash child (see RunCrashChild) that
@@ -177,17 +178,22 @@ func crashOnce(t *testing.T, open OpenFunc, dsn string, mode warehouse.Mode, pha
 	}
 	s := &suite{ctx: ctx}
 
-	// The previous state: day 0 (the date the child reloads) and, for
-	// append, day 1 (another slice that must not move).
+	// The previous state: day 0 (the date the child reloads), another
+	// source's rows of day 0 (which the child's load must never touch)
+	// and, for append, day 1 (another slice that must not move).
 	l0 := crashLoad(table, mode, 0, 1)
 	old := genTable(l0, crashOldRows, "old-")
-	other := &warehouse.Table{Columns: l0.AllColumns()}
+	leu := l0
+	leu.Provenance = ProvFrom(Day(0), 4, "eu")
+	other := Expect(leu, []any{"eu-1", int64(1)}, []any{"eu-2", int64(2)})
 	withWriter(func(w Writer) {
 		s.write(t, w, l0, project2(old)...)
+		s.write(t, w, leu, project2(other)...)
 		if mode == warehouse.Append {
 			l1 := crashLoad(table, mode, 1, 2)
-			other = Expect(l1, []any{"other-1", int64(1)}, []any{"other-2", int64(2)})
-			s.write(t, w, l1, project2(other)...)
+			day1 := Expect(l1, []any{"other-1", int64(1)}, []any{"other-2", int64(2)})
+			s.write(t, w, l1, project2(day1)...)
+			other = Widen(other, day1)
 		}
 		s.expectTable(t, w, table, Widen(old, other))
 	})
