@@ -9,6 +9,7 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,13 +18,17 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	_ "github.com/duckdb/duckdb-go/v2" // database/sql driver "duckdb", to fingerprint the dump's schema
+
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/runner"
 	"gitlab.com/metricgate/metricgate/warehouse"
@@ -433,4 +438,131 @@ func TestFaultReplicaKilledHoldingTheLock(t *testing.T) {
 	got := readWarehouse(t, whURL, "actors", "slow")
 	checkTable(t, "actors", got["actors"], expected(t, w.srcDSN, actorsSQL))
 	checkTable(t, "slow", got["slow"], expected(t, w.srcDSN, slowSQL))
+}
+
+// dumpFingerprints returns, per table of the schema gitlab_public of the
+// DuckDB file at path, its row count and an order-independent hash of its
+// rows ("" for a missing table).
+func dumpFingerprints(t *testing.T, path string) map[string]string {
+	t.Helper()
+	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	rows, err := db.QueryContext(t.Context(), "SELECT table_name FROM information_schema.tables WHERE table_schema = 'gitlab_public' ORDER BY 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, name := range tables {
+		var n int64
+		var sum sql.NullString
+		if err := db.QueryRowContext(t.Context(), fmt.Sprintf(`SELECT count(*), sum(hash(t))::VARCHAR FROM gitlab_public.%q t`, name)).Scan(&n, &sum); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = fmt.Sprintf("%d rows, hash %s", n, sum.String)
+	}
+	return out
+}
+
+// TestFaultLoadKilled kills metricgate load with SIGKILL at 12 random
+// points (seeded) of the load of a new dump over a loaded one (five
+// tables of dump.yml, namespaces … issues): after each
+// kill the schema holds the previous dump or the new one, all its tables
+// together, never a mix; after a rerun of the load, the new one.
+func TestFaultLoadKilled(t *testing.T) {
+	t.Parallel()
+	src := pgtest.New(t)
+	if _, err := gitlabfake.Load(t.Context(), pgtest.Connect(t, src), gitlabfake.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	dumpYML, err := os.ReadFile("../dump.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first five tables (namespaces … issues) keep the loads short.
+	cut, _, ok := strings.Cut(string(dumpYML), "\n  issue_metrics:")
+	if !ok {
+		t.Fatal("dump.yml has no issue_metrics table")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dump.yml"), []byte(cut+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wh := filepath.Join(dir, "w.duckdb")
+	config := writeConfig(t, "sources:\n  main:\n    url: "+src+"\nhistory:\n  url: "+pgtest.New(t)+"\nwarehouse:\n  url: duckdb://"+wh+
+		"\ndump:\n  config: "+filepath.Join(dir, "dump.yml")+"\n  storage_url: file://"+filepath.Join(dir, "dumps")+"?create_dir=true\n"+
+		"  pseudonym_key: fault-test-pseudonym-key-0123456789\n")
+	cmd := func(environ []string, args ...string) {
+		t.Helper()
+		var out, errOut strings.Builder
+		if code := run(t.Context(), append(args, "--config", config), &env{stdout: &out, stderr: &errOut, environ: environ}); code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out.String(), errOut.String())
+		}
+	}
+	cmd(nil, "dump")
+	cmd(nil, "load")
+	prev := dumpFingerprints(t, wh)
+	base := wh + ".prev"
+	copyFile(t, wh, base)
+
+	// The next day: issues closed, others gone, a dump of that.
+	sqlExec(t, src, "UPDATE issues SET state_id = 2, closed_at = now() WHERE id % 5 = 0")
+	sqlExec(t, src, "DELETE FROM issue_metrics WHERE issue_id % 3 = 0")
+	sqlExec(t, src, "DELETE FROM issues WHERE id % 3 = 0 AND id NOT IN (SELECT issue_id FROM merge_requests_closing_issues)")
+	cmd(nil, "dump")
+	ref := wh + ".ref"
+	copyFile(t, base, ref)
+	start := time.Now()
+	// --force: every load below loads the new dump, though the history
+	// says it is loaded once one of them finished.
+	cmd([]string{"METRICGATE_WAREHOUSE_URL=duckdb://" + ref}, "load", "--force")
+	loadTime := time.Since(start)
+	next := dumpFingerprints(t, ref)
+	if fmt.Sprint(prev) == fmt.Sprint(next) || len(next) != 5 {
+		t.Fatalf("the dumps do not differ, or hold few tables:\n%v\n%v", prev, next)
+	}
+
+	same := func(got, want map[string]string) bool { return fmt.Sprint(got) == fmt.Sprint(want) }
+	outcomes := map[string]int{}
+	for seed := range 12 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 11))
+		at := time.Duration(rng.Int64N(int64(loadTime)))
+		copyFile(t, base, wh)
+		c := startChild(t, faultChildSpec{Args: []string{"load", "--force", "--verbose", "--config", config}})
+		c.log.wait(t, "loading dump", 1)
+		time.Sleep(at) // the kill point
+		c.kill()
+		got := dumpFingerprints(t, wh)
+		switch {
+		case same(got, prev):
+			outcomes["previous"]++
+		case same(got, next):
+			outcomes["new"]++
+		default:
+			for name := range next {
+				if got[name] != prev[name] && got[name] != next[name] {
+					t.Errorf("seed %d (killed %s in): table %s: %s; previous %s, new %s", seed, at, name, got[name], prev[name], next[name])
+				}
+			}
+			t.Errorf("seed %d (killed %s in): the schema is neither the previous dump nor the new one", seed, at)
+		}
+		cmd(nil, "load", "--force")
+		if got := dumpFingerprints(t, wh); !same(got, next) {
+			t.Errorf("seed %d: after the rerun of the load the schema is not the new dump:\n%v\n%v", seed, got, next)
+		}
+	}
+	t.Logf("12 kills within the %s a load takes: %v", loadTime.Round(time.Millisecond), outcomes)
 }
