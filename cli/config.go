@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -72,6 +73,28 @@ type Config struct {
 		Keep int `yaml:"keep"`
 		// PseudonymKey keys the HMAC of pseudonymized columns.
 		PseudonymKey Secret `yaml:"pseudonym_key"`
+		// Cell picks the cell whose sources the dump reads when sources
+		// have cells (the group lives in one cell). Default: the sources
+		// without a cell, or the only cell.
+		Cell string `yaml:"cell"`
+		// Overlap is how far before the previous dump's snapshot an
+		// increment looks for changed rows (updated_at), so that late
+		// commits are not missed. Default 1h.
+		Overlap Duration `yaml:"overlap"`
+		// FullEvery turns a dump into a full one when the last full dump
+		// is older: the reconcile that corrects what increments missed.
+		// Default 24h.
+		FullEvery Duration `yaml:"full_every"`
+		// Every is how often serve dumps (and loads, with Load). Default 4h.
+		Every Duration `yaml:"every"`
+		// FreshnessSLO is the age of the newest committed (and loaded)
+		// dump past which the status calls the dump stale. Default 6h.
+		FreshnessSLO Duration `yaml:"freshness_slo"`
+		// Schedule turns on serve's dump scheduler. Default false.
+		Schedule bool `yaml:"schedule"`
+		// Load makes serve's dump scheduler load each dump into the
+		// warehouse after it. Default false.
+		Load bool `yaml:"load"`
 	} `yaml:"dump"`
 	API struct {
 		// Listen address of the status API. Default ":8080".
@@ -205,6 +228,10 @@ func (c *Config) withDefaults() {
 	if c.Dump.Keep == 0 {
 		c.Dump.Keep = 7
 	}
+	c.Dump.Overlap = cmp.Or(c.Dump.Overlap, Duration(time.Hour))
+	c.Dump.FullEvery = cmp.Or(c.Dump.FullEvery, Duration(24*time.Hour))
+	c.Dump.Every = cmp.Or(c.Dump.Every, Duration(4*time.Hour))
+	c.Dump.FreshnessSLO = cmp.Or(c.Dump.FreshnessSLO, Duration(6*time.Hour))
 	if c.API.Listen == "" {
 		c.API.Listen = ":8080"
 	}
@@ -249,6 +276,12 @@ func (c *Config) validate() error {
 	}
 	if c.Dump.Keep < 1 {
 		return fmt.Errorf("dump.keep %d: must be at least 1", c.Dump.Keep)
+	}
+	if c.Dump.Overlap < 0 || c.Dump.FullEvery < 0 || c.Dump.Every < Duration(time.Minute) || c.Dump.FreshnessSLO < 0 {
+		return fmt.Errorf("dump.overlap, dump.full_every and dump.freshness_slo must not be negative, dump.every at least 1m")
+	}
+	if c.Dump.Cell != "" && !isIdent(c.Dump.Cell) {
+		return fmt.Errorf("dump.cell %q: cells must be lower-case letters, digits and _", c.Dump.Cell)
 	}
 	if _, err := guard.New(guard.Config{RedColumns: c.Guard.RedColumns}); err != nil {
 		return err

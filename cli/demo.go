@@ -252,7 +252,7 @@ func demoDump(ctx context.Context, e *env, cfg *Config, sourceURL, dir string, s
 	logf("dumping the public projects of %s (%s, %d tables) to %s with the demo pseudonym key", def.Group, cfg.Dump.Config, len(def.Tables), filepath.Join(dir, "dumps"))
 	m, err := runDump(ctx, e, dump.Config{SourceURL: sourceURL, Keep: cfg.Dump.Keep, PseudonymKey: []byte(demoPseudonymKey),
 		Tool: "metricgate " + Version()}, dump.Deps{Bucket: bucket, Recorder: store,
-		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}, def)
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}, def, "")
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,14 +18,16 @@ import (
 )
 
 const (
-	dumpArgs    = "[--config FILE] [--source NAME] [--workers N] [--split-size MB] [--level N] [--verbose]"
+	dumpArgs    = "[--config FILE] [--source NAME] [--full | --incremental] [--workers N] [--split-size MB] [--level N] [--verbose]"
 	dumpSummary = "export what an anonymous visitor sees of the group's public projects (dump.yml) to object storage"
 )
 
 func cmdDump(ctx context.Context, e *env, args []string) int {
 	fl := newFlags(e, "dump", dumpArgs, dumpSummary)
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
-	sourceName := fl.String("source", "main", "source `name` (sources.NAME.url) to dump from")
+	sourceName := fl.String("source", "", "source `name` (sources.NAME.url) of the main database (default: the source of role main in dump.cell)")
+	full := fl.Bool("full", false, "make a full dump, even when an increment is possible")
+	incremental := fl.Bool("incremental", false, "make an increment on the previous dump, even when dump.full_every asks for a full one; fail when there is no previous dump to apply it on")
 	workers := fl.Int("workers", 2, "tables exported at once, each on its own connection to the snapshot")
 	splitMB := fl.Int("split-size", 256, "start a new file of a table after this many compressed `MB`")
 	level := fl.Int("level", 6, "gzip `level`, 1 (fastest) to 9 (smallest)")
@@ -35,16 +38,25 @@ func cmdDump(ctx context.Context, e *env, args []string) int {
 	if fl.NArg() > 0 {
 		return e.fail(ExitUsage, "dump", "unexpected argument %q", fl.Arg(0))
 	}
+	if *full && *incremental {
+		return e.fail(ExitUsage, "dump", "--full and --incremental: pick one")
+	}
+	kind := ""
+	switch {
+	case *full:
+		kind = dump.KindFull
+	case *incremental:
+		kind = dump.KindIncremental
+	}
 	cfg, err := loadConfig(*configPath, e.environ)
 	if err != nil {
 		return e.fail(ExitUsage, "dump", "%v", err)
 	}
-	src, ok := cfg.Sources[*sourceName]
+	xcfg, err := dumpConfig(cfg, *sourceName)
+	if err != nil {
+		return e.fail(ExitUsage, "dump", "%v", err)
+	}
 	switch {
-	case !ok:
-		return e.fail(ExitUsage, "dump", "--source %s: no such source in the configuration", *sourceName)
-	case src.URL == "":
-		return e.fail(ExitUsage, "dump", "sources.%s.url is not set", *sourceName)
 	case cfg.History.URL == "":
 		return e.fail(ExitUsage, "dump", "history.url is not set: every dump is recorded (METRICGATE_HISTORY_URL)")
 	case cfg.Dump.StorageURL == "":
@@ -65,16 +77,84 @@ func cmdDump(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitUsage, "dump", "%v", err)
 	}
 	defer func() { _ = bucket.Close() }()
-	m, err := runDump(ctx, e, dump.Config{
-		SourceURL: src.URL.Reveal(), AsOf: src.AsOf, Keep: cfg.Dump.Keep, Workers: *workers,
-		SplitSize: int64(*splitMB) << 20, Level: *level, PseudonymKey: []byte(cfg.Dump.PseudonymKey.Reveal()),
-		Tool: "metricgate " + Version(),
-	}, dump.Deps{Bucket: bucket, Recorder: store, Logger: log}, def)
+	xcfg.Workers, xcfg.SplitSize, xcfg.Level = *workers, int64(*splitMB)<<20, *level
+	m, err := runDump(ctx, e, xcfg, dump.Deps{Bucket: bucket, Recorder: store, Logger: log}, def, kind)
 	if err != nil {
 		return e.fail(ExitProblems, "dump", "%v", err)
 	}
 	writeDumpTable(e.stdout, m)
 	return ExitOK
+}
+
+// dumpConfig is the exporter's configuration: the main source (name, or
+// the source of role main in dump.cell), the sources of the other roles
+// in the same cell, and the dump keys.
+func dumpConfig(cfg *Config, name string) (dump.Config, error) {
+	cell, err := dumpCell(cfg)
+	if err != nil {
+		return dump.Config{}, err
+	}
+	out := dump.Config{AsOf: "", Keep: cfg.Dump.Keep, PseudonymKey: []byte(cfg.Dump.PseudonymKey.Reveal()),
+		Tool: "metricgate " + Version(), Overlap: time.Duration(cfg.Dump.Overlap), FullEvery: time.Duration(cfg.Dump.FullEvery),
+		Sources: map[string]dump.Source{}}
+	inCell := func(role string) []string {
+		var names []string
+		for _, n := range cfg.sourcesOfRole(role) {
+			if cfg.Sources[n].Cell == cell {
+				names = append(names, n)
+			}
+		}
+		return names
+	}
+	if name == "" {
+		names := inCell(dump.MainRole)
+		if len(names) != 1 {
+			return dump.Config{}, fmt.Errorf("dump: want one source of role main in cell %q, the configuration has %d (%v): pick one with --source", cell, len(names), names)
+		}
+		name = names[0]
+	}
+	src, ok := cfg.Sources[name]
+	switch {
+	case !ok:
+		return dump.Config{}, fmt.Errorf("--source %s: no such source in the configuration", name)
+	case src.URL == "":
+		return dump.Config{}, fmt.Errorf("sources.%s.url is not set", name)
+	}
+	out.SourceURL, out.AsOf = src.URL.Reveal(), src.AsOf
+	for _, role := range cfg.roles() {
+		if role == src.Role {
+			continue
+		}
+		names := inCell(role)
+		if len(names) > 1 {
+			return dump.Config{}, fmt.Errorf("dump: %d sources of role %s in cell %q (%v): the dump reads one database per role", len(names), role, cell, names)
+		}
+		if len(names) == 1 && cfg.Sources[names[0]].URL != "" {
+			out.Sources[role] = dump.Source{URL: cfg.Sources[names[0]].URL.Reveal(), AsOf: cfg.Sources[names[0]].AsOf}
+		}
+	}
+	return out, nil
+}
+
+// dumpCell is the cell whose sources the dump reads: dump.cell, else ""
+// (sources without a cell) when there are such, else the only cell.
+func dumpCell(cfg *Config) (string, error) {
+	if cfg.Dump.Cell != "" {
+		return cfg.Dump.Cell, nil
+	}
+	cells := map[string]bool{}
+	for _, s := range cfg.Sources {
+		cells[s.Cell] = true
+	}
+	if cells[""] || len(cells) == 0 {
+		return "", nil
+	}
+	if len(cells) == 1 {
+		for c := range cells {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("dump.cell is not set and the sources are in %d cells: set the cell the group lives in", len(cells))
 }
 
 // readDumpDefinition reads and checks dump.config; dump.group must agree
@@ -99,7 +179,7 @@ func readDumpDefinition(cfg *Config) (*dump.Definition, error) {
 }
 
 // runDump runs one dump, showing its progress on a terminal.
-func runDump(ctx context.Context, e *env, cfg dump.Config, deps dump.Deps, def *dump.Definition) (*dump.Manifest, error) {
+func runDump(ctx context.Context, e *env, cfg dump.Config, deps dump.Deps, def *dump.Definition, kind string) (*dump.Manifest, error) {
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		deps.Progress = func(p dump.Progress) {
 			fmt.Fprintf(e.stderr, "\rdump: %d/%d tables, %d rows, %.1f MB compressed, %s   ",
@@ -113,12 +193,12 @@ func runDump(ctx context.Context, e *env, cfg dump.Config, deps dump.Deps, def *
 	if err != nil {
 		return nil, err
 	}
-	return x.Dump(ctx, def)
+	return x.DumpKind(ctx, def, kind)
 }
 
 func writeDumpTable(w io.Writer, m *dump.Manifest) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TABLE\tROWS\tFILES\tBYTES")
+	fmt.Fprintln(tw, "TABLE\tMODE\tROWS\tDELETES\tFILES\tBYTES")
 	var rows, bytes int64
 	files := 0
 	for _, t := range m.Tables {
@@ -126,12 +206,17 @@ func writeDumpTable(w io.Writer, m *dump.Manifest) {
 		for _, f := range t.Files {
 			b += f.Bytes
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", t.Name, t.Rows, len(t.Files), b)
+		mode := cmp.Or(t.Mode, dump.ModeFull)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", t.Name, mode, t.Rows, t.Deletes, len(t.Files), b)
 		rows, bytes, files = rows+t.Rows, bytes+b, files+len(t.Files)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\ndump %s: %d tables, %d rows, %d files, %.1f MB, snapshot %s\n",
-		m.Location, len(m.Tables), rows, files, float64(bytes)/1e6, m.SnapshotTime.Format(time.RFC3339))
+	kind := cmp.Or(m.Kind, dump.KindFull)
+	if m.Incremental() {
+		kind += " on " + m.Base
+	}
+	fmt.Fprintf(w, "\ndump %s (%s): %d tables, %d rows, %d files, %.1f MB, snapshot %s\n",
+		m.Location, kind, len(m.Tables), rows, files, float64(bytes)/1e6, m.SnapshotTime.Format(time.RFC3339))
 }
 
 func commandLogger(e *env, verbose bool) *slog.Logger {

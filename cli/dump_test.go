@@ -60,7 +60,7 @@ func TestDumpAndLoadCommands(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("dump: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if !regexp.MustCompile(`(?m)^notes\s+[1-9]\d*\s+1\s+\d+$`).MatchString(stdout) || !strings.Contains(stdout, "14 tables") {
+	if !regexp.MustCompile(`(?m)^notes\s+full\s+[1-9]\d*\s+0\s+1\s+\d+$`).MatchString(stdout) || !strings.Contains(stdout, "14 tables") {
 		t.Errorf("dump printed:\n%s", stdout)
 	}
 	code, stdout, stderr = runCmd(environ, "load", "--config", config)
@@ -70,6 +70,21 @@ func TestDumpAndLoadCommands(t *testing.T) {
 	code, stdout, _ = runCmd(environ, "load", "--config", config)
 	if code != ExitOK || !strings.Contains(stdout, "already loaded") {
 		t.Errorf("second load: exit %d, %q; want already loaded", code, stdout)
+	}
+	// An increment after a change, and its load on top.
+	if code, _, stderr := runCmd(withKey, "dump", "--config", config, "--full", "--incremental"); code != ExitUsage || !strings.Contains(stderr, "pick one") {
+		t.Errorf("dump --full --incremental: exit %d, %q", code, stderr)
+	}
+	if _, err := pgtest.Connect(t, src).Exec(t.Context(), `DELETE FROM notes WHERE id IN (SELECT id FROM notes ORDER BY id LIMIT 3)`); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCmd(withKey, "dump", "--config", config, "--incremental")
+	if code != ExitOK || !regexp.MustCompile(`(?m)^notes\s+incremental\s+0\s+[1-3]\s+1\s+\d+$`).MatchString(stdout) || !strings.Contains(stdout, "(incremental on dumps/") {
+		t.Fatalf("dump --incremental: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCmd(environ, "load", "--config", config)
+	if code != ExitOK || !strings.Contains(stdout, "(increment on dumps/") {
+		t.Fatalf("load of the increment: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	query := filepath.Join(dir, "q.sql")
 	if err := os.WriteFile(query, []byte("-- description: d\n-- owner: @o\n-- group_size: n\nSELECT count(*) AS n FROM issues\n"), 0o644); err != nil {
@@ -88,5 +103,37 @@ func TestDumpAndLoadCommands(t *testing.T) {
 	if code != ExitProblems || !regexp.MustCompile(`drifted.yml:\d+:\d+: table notes: the source has no column body`).MatchString(stderr) ||
 		!regexp.MustCompile(`drifted.yml:\d+:\d+: table epics: the source has no such table`).MatchString(stderr) {
 		t.Errorf("validate --source with drift: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestDumpConfigCells: the dump reads the sources of one cell, one a
+// role; the main source of that cell unless --source names one.
+func TestDumpConfigCells(t *testing.T) {
+	cfg := &Config{Sources: map[string]SourceConfig{
+		"main_a": {URL: "postgres://a/main", Role: "main", Cell: "a"},
+		"ci_a":   {URL: "postgres://a/ci", Role: "ci", Cell: "a"},
+		"main_b": {URL: "postgres://b/main", Role: "main", Cell: "b"},
+		"ci_b":   {URL: "postgres://b/ci", Role: "ci", Cell: "b"},
+	}}
+	cfg.withDefaults()
+	if _, err := dumpConfig(cfg, ""); err == nil || !strings.Contains(err.Error(), "dump.cell is not set") {
+		t.Errorf("two cells without dump.cell: %v", err)
+	}
+	cfg.Dump.Cell = "b"
+	x, err := dumpConfig(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.SourceURL != "postgres://b/main" || len(x.Sources) != 1 || x.Sources["ci"].URL != "postgres://b/ci" {
+		t.Errorf("cell b: main %s, others %v", x.SourceURL, x.Sources)
+	}
+	cfg.Dump.Cell = "c"
+	if _, err := dumpConfig(cfg, ""); err == nil || !strings.Contains(err.Error(), `want one source of role main in cell "c"`) {
+		t.Errorf("a cell without sources: %v", err)
+	}
+	one := &Config{Sources: map[string]SourceConfig{"main": {URL: "postgres://x/main"}}}
+	one.withDefaults()
+	if x, err := dumpConfig(one, ""); err != nil || x.SourceURL != "postgres://x/main" || len(x.Sources) != 0 {
+		t.Errorf("one source: %+v, %v", x.Sources, err)
 	}
 }

@@ -10,14 +10,14 @@ import (
 
 const (
 	loadArgs    = "[--config FILE] [--schema NAME] [--force] [--verbose]"
-	loadSummary = "load the newest complete dump into the warehouse, all tables swapped in together (warehouse side)"
+	loadSummary = "load the newest complete dump into the warehouse: a full dump swaps every table in, increments are applied in order on what the warehouse holds, each in one transaction (warehouse side)"
 )
 
 func cmdLoad(ctx context.Context, e *env, args []string) int {
 	fl := newFlags(e, "load", loadArgs, loadSummary)
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
 	schema := fl.String("schema", "gitlab_public", "warehouse `schema` the dump's tables go to (it belongs to the dump)")
-	force := fl.Bool("force", false, "load the newest complete dump even if it is already loaded")
+	force := fl.Bool("force", false, "load the newest complete dump even if it is already loaded (from the full dump its increments start at)")
 	verbose := fl.Bool("verbose", false, "log every step on stderr, not only warnings and errors")
 	if code, done := parseFlags(fl, args); done {
 		return code
@@ -74,6 +74,13 @@ func runLoad(ctx context.Context, e *env, storageURL string, cfg dump.LoadConfig
 	case history.DumpSkipped:
 		fmt.Fprintf(e.stdout, "dump %s (snapshot %s) is already loaded: nothing to do\n", m.Location, m.SnapshotTime.Format("2006-01-02 15:04:05Z07:00"))
 	default:
+		for _, l := range res.Loaded {
+			what := "full dump"
+			if l.Incremental() {
+				what = "increment on " + l.Base
+			}
+			fmt.Fprintf(e.stdout, "loaded %s (%s, snapshot %s)\n", l.Location, what, l.SnapshotTime.Format("2006-01-02 15:04:05Z07:00"))
+		}
 		fmt.Fprintf(e.stdout, "loaded dump %s (snapshot %s): %d tables, %d rows into schema %s in %s\n",
 			m.Location, m.SnapshotTime.Format("2006-01-02 15:04:05Z07:00"), res.Tables, res.Rows, cfgSchema(cfg), res.Duration.Round(1e6))
 	}

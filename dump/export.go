@@ -565,7 +565,7 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 				}
 				done.Add(1)
 				log.Info("table exported", slog.String("table", j.table.Name), slog.String("mode", j.mode()), slog.Int64("rows", j.sink.rows),
-					slog.Int64("deletes", j.deletes), slog.Int("files", len(j.sink.files)), slog.Duration("duration", time.Since(start)))
+					slog.Int64("deletes", j.deletes), slog.Int("files", len(j.sink.files)), slog.Duration("keys_duration", j.keysTime), slog.Duration("duration", time.Since(start)))
 			}
 		})
 	}
@@ -675,6 +675,7 @@ type tableJob struct {
 	// keys: write the keys of the scope (an incremental table).
 	keys     bool
 	keysFile *ManifestFile
+	keysTime time.Duration
 	// prevKeys, in an increment, are the base's keys: the table is
 	// exported as changes since from.
 	prevKeys    *LoadFile
@@ -792,6 +793,8 @@ func (k *keySink) Write(p []byte) (int, error) {
 // them to <table>.keys.csv.gz.
 func (j *tableJob) exportKeys(ctx context.Context, conn *pgx.Conn, cfg Config) ([]int64, error) {
 	var ks keySink
+	start := time.Now()
+	defer func() { j.keysTime = time.Since(start) }()
 	if _, err := conn.PgConn().CopyTo(ctx, &ks, "COPY ("+j.def.keysSQL(j.table, j.remote)+") TO STDOUT (FORMAT csv)"); err != nil {
 		return nil, fmt.Errorf("copy keys: %w", err)
 	}
