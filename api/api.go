@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -224,10 +225,13 @@ func (a *API) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(a.requestID, a.recoverer, a.common)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		a.error(w, r, http.StatusNotFound, "not_found", "no route "+r.URL.Path)
+		a.error(w, r, http.StatusNotFound, "not_found", "no route "+clip(r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		a.error(w, r, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path)
+		allowed := a.allowed(r)
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		a.error(w, r, http.StatusMethodNotAllowed, "method_not_allowed",
+			clip(r.Method)+" is not allowed on "+clip(r.URL.Path)+"; allowed: "+strings.Join(allowed, ", "))
 	})
 	r.Get("/healthz", a.healthz)
 	r.Group(func(r chi.Router) {
@@ -247,6 +251,32 @@ func (a *API) routes() chi.Router {
 		})
 	})
 	return r
+}
+
+// allowed lists the methods the route of r's path answers, for the Allow
+// header of a 405 (chi does not tell a custom 405 handler).
+func (a *API) allowed(r *http.Request) []string {
+	path := r.URL.RawPath
+	if path == "" {
+		path = r.URL.Path
+	}
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if a.router.Match(chi.NewRouteContext(), m, path) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// clip shortens what a client sent (a path, a name) to quote it in a
+// message: an error answer is not an echo service.
+func clip(s string) string {
+	const limit = 100
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	return string([]rune(s)[:limit]) + "…"
 }
 
 // Chi returns the router, for tests that walk its routes.
@@ -512,7 +542,7 @@ func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
 func (a *API) getRun(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id < 1 {
-		a.error(w, r, http.StatusNotFound, "not_found", fmt.Sprintf("no run %q: run ids are positive whole numbers", chi.URLParam(r, "id")))
+		a.error(w, r, http.StatusNotFound, "not_found", fmt.Sprintf("no run %q: run ids are positive whole numbers", clip(chi.URLParam(r, "id"))))
 		return
 	}
 	run, err := a.deps.History.Run(r.Context(), id)
@@ -569,7 +599,7 @@ func (a *API) getQuery(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if qs == nil {
-		msg := fmt.Sprintf("no query %q in the catalog", name)
+		msg := fmt.Sprintf("no query %q in the catalog", clip(name))
 		if cat := a.deps.Catalog(); cat != nil {
 			if s := cat.Suggest(name); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
@@ -646,22 +676,37 @@ func (a *API) postRun(w http.ResponseWriter, r *http.Request) {
 	}
 	var req RunRequest
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRunBody))
-	if err != nil {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
 		a.error(w, r, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", maxRunBody))
+		return
+	case err != nil:
+		a.error(w, r, http.StatusBadRequest, "bad_request", "read the body: the request ended early")
 		return
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			a.error(w, r, http.StatusBadRequest, "bad_request", "the body must be {\"queries\": [\"name\", …]}: "+err.Error())
+		err := dec.Decode(&req)
+		if err == nil && dec.More() {
+			err = errors.New("more than one JSON value")
+		}
+		if err == nil {
+			// Anything but blanks after the object is an error too.
+			if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+				err = errors.New("data after the JSON object")
+			}
+		}
+		if err != nil {
+			a.error(w, r, http.StatusBadRequest, "bad_request", "the body must be {\"queries\": [\"name\", …]}: "+clip(err.Error()))
 			return
 		}
 	}
 	if cat := a.deps.Catalog(); cat != nil {
 		for _, name := range req.Queries {
 			if _, ok := cat.Lookup(name); !ok {
-				msg := fmt.Sprintf("no query %q in the catalog", name)
+				msg := fmt.Sprintf("no query %q in the catalog", clip(name))
 				if s := cat.Suggest(name); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
