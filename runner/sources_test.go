@@ -368,3 +368,53 @@ func TestGroupSizeFilterPerSource(t *testing.T) {
 		t.Fatalf("group 1 has %v actors on one database, want 12 (it would pass there)", single[1][1])
 	}
 }
+
+// TestEverySourceGetsItsRecord: a query skipped for its approval, refused
+// by the guard or in an invalid file gets a query run on every source of
+// its role, so that each source's status shows why; the results are in the
+// order of the queries, then of the sources.
+func TestEverySourceGetsItsRecord(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.seed(12, 1)
+	eu := pgtest.New(t)
+	if _, err := pgtest.Connect(t, eu).Exec(t.Context(), `CREATE TABLE events (k int NOT NULL, actor int NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	cat := roleQueries(t, map[string]string{
+		"a_approved":   query(perGroup),
+		"b_unapproved": query(perGroup, "target: unapproved_t"),
+		"c_leaky":      query(`SELECT actor, count(*) AS actors FROM events GROUP BY k`),
+	})
+	srcs := map[string]runner.Source{"main": {URL: e.sourceDSN}, "main_eu": {URL: eu, Role: "main", Cell: "eu"}}
+	approver := approveOnly{"a_approved": true, "c_leaky": true}
+	res, err := e.runner(runner.Config{Sources: srcs}, nil, approver).Run(t.Context(), runner.Options{Queries: cat.Queries,
+		Invalid: []runner.Invalid{{Query: cat.Queries[0], Problems: []string{"x.sql:1:1: broken"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, qr := range res.Queries {
+		got = append(got, qr.Query+"@"+qr.Source+"="+string(qr.Status))
+	}
+	want := []string{
+		"a_approved@main=succeeded", "a_approved@main_eu=succeeded",
+		"b_unapproved@main=skipped", "b_unapproved@main_eu=skipped",
+		"c_leaky@main=failed", "c_leaky@main_eu=failed",
+		"a_approved@main=failed", "a_approved@main_eu=failed", // the invalid file
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("query runs:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	stored, err := e.store.QueryRuns(t.Context(), res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != len(want) {
+		t.Errorf("history has %d query runs, want %d", len(stored), len(want))
+	}
+	// main_eu's events table is empty: its run succeeds with no rows.
+	if eu := res.Queries[1]; eu.RowsLoaded != 0 || res.Queries[0].RowsLoaded != 3 {
+		t.Errorf("rows loaded: main %d, main_eu %d; want 3 and 0", res.Queries[0].RowsLoaded, eu.RowsLoaded)
+	}
+}
