@@ -77,7 +77,7 @@ func testSchema(t *testing.T, dsn string) string {
 	return out
 }
 
-// TestIntegration runs the conformance and crash suites on the account
+// TestIntegration runs the conformance, crash and source-upgrade suites on the account
 // SNOWFLAKE_TEST_DSN names.
 func TestIntegration(t *testing.T) {
 	dsn := os.Getenv(envDSN)
@@ -95,5 +95,16 @@ func TestIntegration(t *testing.T) {
 	})
 	t.Run("Crash", func(t *testing.T) {
 		warehousetest.ExerciseCrash(t, openWriter, testSchema(t, dsn))
+	})
+	t.Run("SourceUpgrade", func(t *testing.T) {
+		w, err := Open(t.Context(), testSchema(t, dsn))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = w.Close() })
+		warehousetest.ExerciseSourceUpgrade(t.Context(), t, w, func(ctx context.Context, table, column string) error {
+			_, err := w.db.ExecContext(ctx, "ALTER TABLE "+quote(table)+" DROP COLUMN "+quote(column))
+			return err
+		})
 	})
 }
