@@ -1,0 +1,38 @@
+// Package soak is a time-compressed simulation of metricgate serve's
+// daily runs over many days, with faults, for `make soak`.
+//
+// [Run] starts a source (a GitLab-shaped database from gitlabfake, on a
+// PostgreSQL cluster of its own) and a history database (another cluster,
+// so that it can be stopped), and a "process": the history store, a DuckDB
+// warehouse, the runner over the example queries, the scheduler (schedule
+// 0 4 * * *) and the status API, all on a fake wall clock. Then, day after
+// day, it
+//
+//   - changes the source at 00:00 (issues closed, notes deleted, events and
+//     pipelines added) and sets its as-of time (table soak_clock) to the day;
+//   - draws a fault from a seeded RNG: none, the source restarted in the
+//     middle of the run (pg_ctl restart -m fast), a query's connection
+//     terminated (pg_terminate_backend), the history database down from
+//     03:59 to 04:30, or the process killed in the middle of the run (its
+//     history writes stop at once, its lock is released, its runs are
+//     cancelled, and a new process is started, as a restart would);
+//   - moves the clock minute by minute from 03:59 to 07:00, waiting while a
+//     run is in progress, so that the tick, the catch-ups, the retries and
+//     the reruns happen as they would;
+//   - checks every warehouse table against the source queried directly with
+//     the group-size filter applied here (every day's slice of an append
+//     table, the newest result of a replace table): rows missing are
+//     losses, rows too many are duplicates; scans every table for the
+//     canary markers gitlabfake plants in non-public data;
+//   - reads GET /api/v1/status every two hours of the day: stale is a
+//     freshness violation, and so is failing after 07:00 (after recovery);
+//   - samples the Go heap, the process's RSS and the goroutines.
+//
+// [Report] holds the figures and prints them. The package's short test
+// (3 days) runs in make test; the 30-day one needs the build tag soak
+// (make soak).
+//
+// The dump's incremental mode is not simulated yet: [Options.Increment] is
+// the hook for it (called every 4 fake hours), and the report says when it
+// is not set.
+package soak

@@ -1,0 +1,51 @@
+package soak
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestSoakShort is four days of the soak, each with another fault (the
+// process killed mid-run, the history down at the tick, the source
+// restarted mid-run, a query's connection terminated), so that make test
+// keeps the soak from rotting: every day's run is made, the
+// warehouse holds every day once and nothing else, the status is never
+// stale nor failing after recovery, and no canary reaches the warehouse.
+// make soak runs the 30 days (soak_long_test.go).
+func TestSoakShort(t *testing.T) {
+	t.Parallel()
+	var progress bytes.Buffer
+	r, err := Run(t.Context(), Options{Days: 4, Progress: &progress,
+		Faults: []string{FaultKill, FaultHistoryDown, FaultSourceRestart, FaultTerminate}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	r.Print(&out)
+	t.Logf("\n%s%s", progress.String(), out.String())
+	check(t, r)
+}
+
+// check fails t on every figure off its target.
+func check(t *testing.T, r *Report) {
+	t.Helper()
+	if r.RunsMade != r.RunsExpected {
+		t.Errorf("runs made %d/%d", r.RunsMade, r.RunsExpected)
+	}
+	if r.StaleSamples != 0 || r.FailingAfterRecovery != 0 {
+		t.Errorf("freshness violations: %d stale, %d failing after recovery", r.StaleSamples, r.FailingAfterRecovery)
+	}
+	if r.Duplicates != 0 || r.Losses != 0 {
+		t.Errorf("%d duplicates, %d losses", r.Duplicates, r.Losses)
+	}
+	if r.Canaries != 0 {
+		t.Errorf("%d canaries in the warehouse", r.Canaries)
+	}
+	if r.StatusSamples < 10*r.Days {
+		t.Errorf("%d status reads in %d days", r.StatusSamples, r.Days)
+	}
+	if err := r.Growth(); err != nil {
+		t.Error(err)
+	}
+}
