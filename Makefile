@@ -43,6 +43,10 @@ fuzz: ## fuzz the header parser and the guard for FUZZTIME (10m) each; FUZZPARAL
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) $(if $(FUZZPARALLEL),-parallel=$(FUZZPARALLEL)) ./catalog
 	$(GO) test -run='^$$' -fuzz=FuzzCheck -fuzztime=$(FUZZTIME) $(if $(FUZZPARALLEL),-parallel=$(FUZZPARALLEL)) ./guard
 
+.PHONY: soak
+soak: deps ## 30 simulated days of daily runs with faults (internal/soak, a few minutes): runs made, freshness, duplicates, losses, canaries, memory and goroutines
+	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 30m ./internal/soak
+
 .PHONY: lint
 lint: $(LINT) ## run golangci-lint (installed into bin/ on first use)
 	$(LINT) run ./...
