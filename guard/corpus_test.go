@@ -175,6 +175,13 @@ var corpus = []struct {
 	{name: "built-in collation", sql: "SELECT count(*) AS n FROM issues i WHERE i.title COLLATE pg_catalog.\"C\" > ''", cols: "n:aggregate"},
 	{name: "regclass cast", sql: "SELECT count(*) AS n FROM issues WHERE 'pg_authid'::regclass::oid > 0", want: []string{"1:53 guard/system-catalog: type regclass is not allowed: a cast to it looks names up in the system catalogs"}},
 	{name: "regproc cast", sql: "SELECT count(*) AS n FROM issues WHERE title::pg_catalog.regproc IS NULL", want: []string{"1:47 guard/system-catalog: type regproc is not allowed"}},
+	// PostgreSQL calls a function of the whole row in field notation: these
+	// were accepted, and u.concat is every column of users as text.
+	{name: "whole row through field notation", sql: "SELECT u.concat AS c, count(*) AS n FROM users u, generate_series(1, 10) g GROUP BY 1", want: []string{"1:8 guard/red-column: red column the whole rows of u through u.concat (that is concat(u)) reaches output column \"c\""}},
+	{name: "aggregate through field notation", sql: "SELECT count(*) AS n, max(length(u.json_agg::text)) AS l FROM users u", want: []string{"1:34 guard/red-column: red column the whole rows of u through u.json_agg (that is json_agg(u)) is inside max()"}},
+	{name: "field notation on a star subquery", sql: "SELECT s.record_out AS r, count(*) AS n FROM (SELECT * FROM users) s GROUP BY 1", want: []string{"1:8 guard/red-column: red column the whole rows of s through s.record_out (that is record_out(s))"}},
+	{name: "a derived column named like a function", sql: "SELECT s.count AS c, count(*) AS n FROM (SELECT project_id, count(*) FROM issues GROUP BY 1) s GROUP BY 1", cols: "c:group key n:aggregate"},
+	{name: "field notation in a predicate", sql: "SELECT count(*) AS n FROM users u WHERE u.to_json::text LIKE '%gitlab%'", cols: "n:aggregate"},
 	{name: "red sum", sql: "SELECT sum(length(encrypted_password)) AS l, count(*) AS n FROM users", want: []string{"1:19 guard/red-column: red column users.encrypted_password is inside sum()"}},
 	{name: "red qualified pattern", sql: "SELECT k.key AS key, count(*) AS n FROM keys k GROUP BY 1", want: []string{"1:8 guard/red-column: red column keys.key reaches output column \"key\""}},
 	{name: "red token digest", sql: "SELECT token_digest AS t, count(*) AS n FROM personal_access_tokens GROUP BY 1", want: []string{"1:8 guard/red-column: red column personal_access_tokens.token_digest reaches output column \"t\""}},

@@ -81,7 +81,9 @@
 //
 // Red data is tracked through aliases, subqueries in FROM, LATERAL
 // subqueries and functions, CTEs, set operations, scalar subqueries, field
-// selection ((u).email), `*` and whole-row references: a red column that
+// selection ((u).email), `*`, whole-row references and functions of the
+// whole row in field notation (u.concat is concat(u), u.to_json is
+// to_json(u), u.json_agg is json_agg(u)): a red column that
 // reaches an output under another name is still red, and the message says
 // which derived column carried it. A column is matched by name against the
 // patterns, and `table.column` patterns against the base table an alias

@@ -126,6 +126,37 @@ func (it *item) column(name string) (t *taint, found bool) {
 	return nil, wild
 }
 
+// fieldFunctions are PostgreSQL's built-in functions of one argument that
+// accept any row (record, anyelement, "any"), and so can be called in field
+// notation: users.concat is concat(users), the whole row as text;
+// u.json_agg is json_agg(u), every row. (SELECT proname FROM pg_proc WHERE
+// pronargs = 1 AND proargtypes[0] IN ('record'::regtype, 'anyelement'::regtype,
+// '"any"'::regtype, 'anycompatible'::regtype, 'anynonarray'::regtype), PostgreSQL 17.)
+var fieldFunctions = set(
+	"any_out", "anycompatible_out", "anyelement_out", "anynonarray_out", "array_agg", "concat", "count",
+	"cume_dist", "dense_rank", "first_value", "hash_record", "json_agg", "json_build_array",
+	"json_build_object", "jsonb_agg", "jsonb_build_array", "jsonb_build_object", "lag", "last_value",
+	"lead", "mode", "num_nonnulls", "num_nulls", "percent_rank", "pg_collation_for",
+	"pg_column_compression", "pg_column_size", "pg_typeof", "quote_literal", "quote_nullable", "rank",
+	"record_out", "record_send", "row_to_json", "to_json", "to_jsonb",
+)
+
+// hasNamedColumn reports whether the item is known to have a column name
+// (a derived column by that name, not one a * may bring).
+func (it *item) hasNamedColumn(name string) bool {
+	for _, m := range it.members {
+		if m.hasNamedColumn(name) {
+			return true
+		}
+	}
+	for _, c := range it.cols {
+		if c.name == name && !c.wildcard {
+			return true
+		}
+	}
+	return false
+}
+
 // wholeRow is the taint of a whole-row reference to an item.
 func (it *item) wholeRow(loc int32) *taint {
 	switch {
@@ -515,6 +546,14 @@ func (c *checker) refTaint(ref *pg.ColumnRef, sc *scope) *taint {
 		}
 		if origin, red := c.g.red.match(name, tables); red {
 			return &taint{origin: origin, loc: ref.Location}
+		}
+		if it != nil && fieldFunctions[strings.ToLower(name)] && !it.hasNamedColumn(name) {
+			// u.concat is concat(u), u.json_agg is json_agg(u): PostgreSQL
+			// calls a function of the whole row when no column has the name.
+			if t := it.wholeRow(ref.Location); t != nil {
+				t.through = qual + "." + name + " (that is " + strings.ToLower(name) + "(" + qual + "))"
+				return t
+			}
 		}
 		if it != nil {
 			if t, _ := it.column(name); t != nil {
