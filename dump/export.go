@@ -452,6 +452,12 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 			return nil, fmt.Errorf("read the scope for the other databases (%s): %w", strings.Join(roles[1:], ", "), err)
 		}
 	}
+	var scopeSum string
+	if len(def.incrementalTables()) > 0 {
+		if err := mainTx.QueryRow(ctx, def.scopeSHA256SQL()).Scan(&scopeSum); err != nil {
+			return nil, fmt.Errorf("digest the scope's groups and projects: %w", err)
+		}
+	}
 	estimates, err := estimateRows(ctx, mainTx, def)
 	if err != nil {
 		return nil, err
@@ -489,7 +495,7 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 		return nil, fmt.Errorf("dump location %s already holds a complete dump (a reset history database?): not overwritten", location)
 	}
 	m := &Manifest{Format: ManifestFormat, Kind: KindFull, Tool: e.cfg.Tool, Group: def.Group, Location: location, SnapshotTime: snap,
-		StartedAt: rec.StartedAt.UTC(), ConfigSHA256: def.SHA256, FullSnapshotTime: snap}
+		StartedAt: rec.StartedAt.UTC(), ConfigSHA256: def.SHA256, FullSnapshotTime: snap, ScopeSHA256: scopeSum}
 	if base != nil {
 		m.Format, m.Kind, m.Base = IncrementFormat, KindIncremental, base.Location
 		m.FullSnapshotTime = cmp.Or(base.FullSnapshotTime, base.SnapshotTime)
@@ -523,6 +529,9 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 				jobs[i].prevKeys = &LoadFile{Name: base.Location + bt.Keys.Path, Bytes: bt.Keys.Bytes, Rows: bt.Keys.Rows, sha256: bt.Keys.SHA256, bucket: e.bucket}
 				jobs[i].from = base.snapshotOf(t).Add(-e.cfg.Overlap)
 				jobs[i].to = sources[role].asOf.UTC()
+				// The same groups and projects in the scope as at the base:
+				// only rows that changed can have entered or left it.
+				jobs[i].fast = role == MainRole && len(roles) == 1 && scopeSum != "" && base.ScopeSHA256 == scopeSum
 			}
 		}
 	}
@@ -678,8 +687,11 @@ type tableJob struct {
 	keysTime time.Duration
 	// prevKeys, in an increment, are the base's keys: the table is
 	// exported as changes since from.
-	prevKeys    *LoadFile
-	from, to    time.Time
+	prevKeys *LoadFile
+	from, to time.Time
+	// fast: find the changes among the candidates (candidatesSQL) instead
+	// of comparing every key of the scope.
+	fast        bool
 	deletes     int64
 	deleteFiles []ManifestFile
 }
@@ -737,7 +749,19 @@ func (j *tableJob) run(ctx context.Context, conn *pgx.Conn, cfg Config) (err err
 		return fmt.Errorf("set output formats: %w", err)
 	}
 	query := j.sql
-	if j.keys {
+	if j.prevKeys != nil && j.fast {
+		upserts, err := j.candidates(ctx, conn, cfg)
+		if err != nil {
+			return err
+		}
+		extra := "FALSE"
+		if len(upserts) > 0 {
+			// IN (unnest): a join on the key's index; = ANY of a long
+			// array reads the whole table.
+			extra = "t." + quoteIdent(j.table.Key) + " IN (SELECT unnest(" + intArray(upserts) + "))"
+		}
+		query = j.def.selectSQL(j.table, j.arrays, j.remote, extra)
+	} else if j.keys {
 		keys, err := j.exportKeys(ctx, conn, cfg)
 		if err != nil {
 			return err
@@ -760,12 +784,71 @@ func (j *tableJob) run(ctx context.Context, conn *pgx.Conn, cfg Config) (err err
 	return j.sink.finish()
 }
 
+// candidates works out an increment of the table from the rows that may
+// have changed (candidatesSQL): the keys now are the base's, less the
+// rows deleted (no longer in the table) and the candidates out of the
+// scope, plus the candidates in it; those are the upserts, and the
+// base's keys not kept are the deletes.
+func (j *tableJob) candidates(ctx context.Context, conn *pgx.Conn, cfg Config) ([]int64, error) {
+	start := time.Now()
+	defer func() { j.keysTime = time.Since(start) }()
+	prev, err := readKeys(ctx, j.prevKeys)
+	if err != nil {
+		return nil, err
+	}
+	var all keySink
+	if _, err := conn.PgConn().CopyTo(ctx, &all, "COPY ("+j.def.allKeysSQL(j.table)+") TO STDOUT (FORMAT csv)"); err != nil {
+		return nil, fmt.Errorf("copy keys: %w", err)
+	}
+	slices.Sort(all.keys)
+	var cs keySink
+	cs.flag = true
+	if _, err := conn.PgConn().CopyTo(ctx, &cs, "COPY ("+j.def.candidatesSQL(j.table, j.from)+") TO STDOUT (FORMAT csv)"); err != nil {
+		return nil, fmt.Errorf("copy changed keys: %w", err)
+	}
+	if len(all.pending) > 0 || len(cs.pending) > 0 {
+		return nil, errors.New("copy keys: the stream ended inside a row")
+	}
+	inScope := map[int64]bool{}
+	var upserts []int64
+	for i, k := range cs.keys {
+		inScope[k] = cs.flags[i]
+		if cs.flags[i] {
+			upserts = append(upserts, k)
+		}
+	}
+	slices.Sort(upserts)
+	var keys, left []int64
+	for _, k := range prev {
+		_, exists := slices.BinarySearch(all.keys, k)
+		in, cand := inScope[k]
+		if exists && (!cand || in) {
+			keys = append(keys, k)
+		} else {
+			left = append(left, k)
+		}
+	}
+	keys = slices.Compact(slices.Sorted(slices.Values(append(keys, upserts...))))
+	files, err := writeKeyFile(ctx, j.sink.bucket, j.location, j.table.Name+".keys", j.table.Key, keys, cfg.Level)
+	if err != nil {
+		return nil, err
+	}
+	j.keysFile = &files[0]
+	if err := j.writeDeletes(ctx, cfg, left); err != nil {
+		return nil, err
+	}
+	return upserts, nil
+}
+
 // keySink collects the keys of a COPY … (FORMAT csv) of one integer
 // column.
 type keySink struct {
 	keys    []int64
 	pending []byte
-	err     error
+	// flag: each row is key,t or key,f (a key and whether it is in the
+	// scope), kept in flags.
+	flag  bool
+	flags []bool
 }
 
 func (k *keySink) Write(p []byte) (int, error) {
@@ -778,9 +861,18 @@ func (k *keySink) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		n, err := strconv.ParseInt(string(buf[:i]), 10, 64)
+		line := buf[:i]
+		if k.flag {
+			c := bytes.LastIndexByte(line, ',')
+			if c < 0 {
+				return 0, fmt.Errorf("changed key %q: want key,flag", line)
+			}
+			k.flags = append(k.flags, string(line[c+1:]) == "t")
+			line = line[:c]
+		}
+		n, err := strconv.ParseInt(string(line), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("key %q: not an integer: the key of an incremental table must be an integer column", buf[:i])
+			return 0, fmt.Errorf("key %q: not an integer: the key of an incremental table must be an integer column", line)
 		}
 		k.keys = append(k.keys, n)
 		buf = buf[i+1:]

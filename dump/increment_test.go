@@ -179,9 +179,26 @@ func TestIncrementsEqualFullDump(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// With the same groups and projects in the scope, the next increment
+	// finds what entered and left it among the rows that changed: another
+	// issue made confidential (its notes, label links and events leave
+	// without an updated_at change), one made public again, a note added.
+	if inc2.ScopeSHA256 != full.ScopeSHA256 {
+		t.Errorf("the scope's digest after the project is public again: %s, want the full dump's %s", inc2.ScopeSHA256, full.ScopeSHA256)
+	}
+	run(t, src,
+		fmt.Sprintf(`UPDATE issues SET confidential = true, updated_at = %s WHERE id = (SELECT noteable_id FROM notes WHERE noteable_type = 'Issue' AND id > %d AND NOT internal
+			AND noteable_id IN (SELECT id FROM issues WHERE NOT confidential AND project_id = (SELECT project_id FROM issues WHERE id = %d)) ORDER BY id LIMIT 1)`, utcNow, sc.note+1000, sc.issue),
+		fmt.Sprintf(`UPDATE issues SET confidential = false, updated_at = %s WHERE id = %d`, utcNow, sc.confidential),
+		`INSERT INTO notes (id, note, noteable_type, noteable_id, project_id, namespace_id, author_id, system, internal, discussion_id, created_at, updated_at)
+		 SELECT (SELECT max(id) + 1 FROM notes), 'added', noteable_type, noteable_id, project_id, namespace_id, author_id, false, false, discussion_id, `+utcNow+`, `+utcNow+
+			` FROM notes WHERE id = (SELECT min(id) FROM notes WHERE noteable_type = 'Issue' AND noteable_id = `+fmt.Sprint(sc.issue)+`)`)
 	inc3 := step(dump.KindIncremental)
 	if inc2.Base != inc1.Location || inc3.Base != inc2.Location {
 		t.Errorf("chain: %s on %s, %s on %s", inc2.Location, inc2.Base, inc3.Location, inc3.Base)
+	}
+	if notes := table(t, inc3, "notes"); notes.Deletes == 0 || notes.Rows == 0 {
+		t.Errorf("increment 3 notes: %d upserts, %d deletes; want the notes of the issues made confidential and public", notes.Rows, notes.Deletes)
 	}
 
 	// A fresh full dump of the same source, loaded beside.
@@ -226,8 +243,8 @@ func TestIncrementsEqualFullDump(t *testing.T) {
 	if err := whConn.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM gitlab_public.issues WHERE id = %d OR project_id = %d`, sc.confidential, sc.project)).Scan(&n); err != nil || n == 0 {
 		t.Errorf("issues of the project made public again: %d (%v)", n, err)
 	}
-	if err := whConn.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM gitlab_public.issues WHERE id = %d`, sc.confidential)).Scan(&n); err != nil || n != 0 {
-		t.Errorf("the confidential issue is in the warehouse: %d (%v)", n, err)
+	if err := whConn.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM gitlab_public.issues WHERE id = %d`, sc.confidential)).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the issue made confidential and public again: %d in the warehouse (%v), want 1", n, err)
 	}
 	if err := whConn.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM gitlab_public.notes WHERE id = %d`, sc.note)).Scan(&n); err != nil || n != 0 {
 		t.Errorf("the deleted note is in the warehouse: %d (%v)", n, err)
@@ -302,8 +319,8 @@ func TestIncrementGapAndCorrupt(t *testing.T) {
 	}
 	// Corrupt: a flipped byte in the first increment's upserts.
 	flip(t, filepath.Join(bucketDir, inc1.Location, "issues.csv.gz"))
-	if _, err := loader.Load(ctx); err == nil || !strings.Contains(err.Error(), "issues.csv.gz is corrupt") {
-		t.Fatalf("load of a corrupt increment: %v, want issues.csv.gz is corrupt", err)
+	if _, err := loader.Load(ctx); err == nil || !strings.Contains(err.Error(), inc1.Location+"issues.csv.gz") {
+		t.Fatalf("load of a corrupt increment: %v, want an error naming %sissues.csv.gz", err, inc1.Location)
 	}
 	if n := count(); n != before {
 		t.Errorf("after the refused increment: %d issues, want the full dump's %d", n, before)

@@ -68,6 +68,11 @@ type Manifest struct {
 	// FullSnapshotTime is the snapshot time of the full dump the chain of
 	// increments starts at (a full dump's own).
 	FullSnapshotTime time.Time `json:"full_snapshot_time,omitzero"`
+	// ScopeSHA256 is a digest of the scope's groups and projects with
+	// their feature levels: while it stays the same, an increment finds
+	// the rows that entered or left the scope among the rows that changed
+	// (see the package documentation, # Increments).
+	ScopeSHA256 string `json:"scope_sha256,omitempty"`
 	// Snapshots are the snapshot times per source role when the dump read
 	// more than one database (each read on a snapshot of its own).
 	Snapshots map[string]time.Time `json:"snapshots,omitempty"`

@@ -240,26 +240,31 @@ func scopeColumns(def *Definition, role string) map[string][]string {
 		add("projects", "id", "namespace_id", "visibility_level", "pending_delete", "public_builds")
 		add("project_features", "project_id", "issues_access_level", "merge_requests_access_level", "repository_access_level", "builds_access_level")
 	}
+	// Increments read the updated_at of the objects scopes refer to.
+	var changed []string
+	if len(def.incrementalTables()) > 0 {
+		changed = []string{"updated_at"}
+	}
 	var kind func(k string, local bool)
 	kind = func(k string, local bool) {
 		switch k {
 		case "issue":
-			add("issues", "id", "confidential", "project_id")
+			add("issues", append([]string{"id", "confidential", "project_id"}, changed...)...)
 		case "merge_request":
 			if inMain {
-				add("merge_requests", "id", "target_project_id")
+				add("merge_requests", append([]string{"id", "target_project_id"}, changed...)...)
 			}
 		case "note":
-			add("notes", "id", "internal", "confidential", "noteable_type", "noteable_id")
+			add("notes", append([]string{"id", "internal", "confidential", "noteable_type", "noteable_id"}, changed...)...)
 			kind("issue", local)
 			kind("merge_request", local)
 		case "label":
-			add("labels", "id", "group_id", "project_id")
+			add("labels", append([]string{"id", "group_id", "project_id"}, changed...)...)
 		case "milestone":
-			add("milestones", "id", "group_id", "project_id")
+			add("milestones", append([]string{"id", "group_id", "project_id"}, changed...)...)
 		case "pipeline":
 			if local {
-				add("ci_pipelines", "id", "project_id", "merge_request_id")
+				add("ci_pipelines", append([]string{"id", "project_id", "merge_request_id"}, changed...)...)
 			}
 			kind("merge_request", local)
 		}
@@ -363,4 +368,76 @@ func changedSQL(t *Table, from time.Time, entered []int64) string {
 		p = fmt.Sprintf("(%s OR t.%s = ANY (%s))", p, quoteIdent(t.Key), intArray(entered))
 	}
 	return p
+}
+
+// changedCTEs are the CTEs of the ids of the objects of each kind that
+// may have changed their scope since from (an SQL timestamptz literal):
+// their updated_at is newer, or that of an object their own scope rule
+// reads (a note's issue or merge request, a pipeline's merge request).
+// Each is computed once (MATERIALIZED) and only when referenced, as a
+// UNION of arms that each can use an index (updated_at, the reference's
+// column): an OR of them would read the whole table. Groups and projects have none: a change there is
+// seen by comparing the scope's groups and projects as a whole
+// (Manifest.ScopeSHA256).
+func (s *scopeSQL) changedCTEs(from string) string {
+	return fmt.Sprintf(`, mg_changed_issue AS MATERIALIZED (SELECT id FROM %[1]s WHERE updated_at > %[7]s)
+, mg_changed_merge_request AS MATERIALIZED (SELECT id FROM %[2]s WHERE updated_at > %[7]s)
+, mg_changed_milestone AS MATERIALIZED (SELECT id FROM %[3]s WHERE updated_at > %[7]s)
+, mg_changed_label AS MATERIALIZED (SELECT id FROM %[4]s WHERE updated_at > %[7]s)
+, mg_changed_note AS MATERIALIZED (SELECT n.id FROM %[5]s n WHERE n.updated_at > %[7]s
+    UNION SELECT n.id FROM %[5]s n JOIN mg_changed_issue c ON n.noteable_id = c.id AND n.noteable_type = 'Issue'
+    UNION SELECT n.id FROM %[5]s n JOIN mg_changed_merge_request c ON n.noteable_id = c.id AND n.noteable_type = 'MergeRequest')
+, mg_changed_pipeline AS MATERIALIZED (SELECT p.id FROM %[6]s p WHERE p.updated_at > %[7]s
+    UNION SELECT p.id FROM %[6]s p JOIN mg_changed_merge_request c ON p.merge_request_id = c.id)
+`, s.rel("issues"), s.rel("merge_requests"), s.rel("milestones"), s.rel("labels"), s.rel("notes"), s.rel("ci_pipelines"), from)
+}
+
+// candidatesSQL selects, with whether it is in the scope now, the key of
+// every row of t whose scope or content may have changed since from: rows
+// changed themselves (t's updated_at) and rows whose scope reads an
+// object that changed (changedCTEs). While the scope's groups and
+// projects are the same as at the previous dump, a row not among these
+// is in the scope now exactly when it was then.
+func (def *Definition) candidatesSQL(t *Table, from time.Time) string {
+	s := def.scope(nil)
+	f := quoteLiteral(from.UTC().Format(time.RFC3339Nano)) + "::timestamptz"
+	key := "t." + quoteIdent(t.Key)
+	rel := s.rel(t.Name)
+	arms := []string{fmt.Sprintf("SELECT %s AS k FROM %s t WHERE t.%s > %s", key, rel, quoteIdent(t.UpdatedAt), f)}
+	ref := func(col, kind, cond string) {
+		if kind == "group" || kind == "project" {
+			return
+		}
+		arms = append(arms, fmt.Sprintf("SELECT %s FROM %s t JOIN mg_changed_%s c ON t.%s = c.id%s", key, rel, kind, quoteIdent(col), cond))
+	}
+	sc := t.Scope
+	switch sc.Kind {
+	case "project", "group":
+	case "target", "event":
+		typeCol, idCol := sc.Type, sc.Column
+		if sc.Kind == "event" {
+			typeCol, idCol = "target_type", "target_id"
+		}
+		for _, tt := range targetTypes {
+			ref(idCol, tt.kind, fmt.Sprintf(" AND t.%s = %s", quoteIdent(typeCol), quoteLiteral(tt.class)))
+		}
+	default:
+		ref(sc.Column, sc.Kind, "")
+	}
+	with := strings.TrimSuffix(s.with(), "\n") + s.changedCTEs(f)
+	return fmt.Sprintf("%s, mg_candidates AS MATERIALIZED (\n  %s\n)\nSELECT %s, (%s) AS in_scope\nFROM mg_candidates c JOIN %s t ON %s = c.k",
+		with, strings.Join(arms, "\n  UNION "), key, s.where(t.Name, t.Scope), rel, key)
+}
+
+// allKeysSQL selects the key of every row of t, in the scope or not: the
+// rows deleted since the previous dump are those of its keys not here.
+func (def *Definition) allKeysSQL(t *Table) string {
+	return fmt.Sprintf("SELECT %s FROM %s", quoteIdent(t.Key), def.scope(nil).rel(t.Name))
+}
+
+// scopeSHA256SQL is the query of a digest of the scope's groups and
+// projects with their feature levels, in the main snapshot.
+func (def *Definition) scopeSHA256SQL() string {
+	return def.scope(nil).with() + `SELECT md5((SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM mg_groups)::text
+  || (SELECT coalesce(json_agg(p ORDER BY p.id), '[]') FROM mg_projects p)::text)`
 }
