@@ -32,7 +32,10 @@
 // (3 days) runs in make test; the 30-day one needs the build tag soak
 // (make soak).
 //
-// The dump's incremental mode is not simulated yet: [Options.Increment] is
-// the hook for it (called every 4 fake hours), and the report says when it
-// is not set.
+// With [Options.DumpConfig] (make soak passes dump.yml), every 4 fake
+// hours the source's as-of time moves on and the public projects are
+// dumped (a full dump every 24 fake hours, increments in between) and
+// loaded into the warehouse; the status reads give the loaded data's age
+// against the 6h SLO. [Options.Increment] is a hook called at the same
+// times.
 package soak

@@ -25,9 +25,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"gocloud.dev/blob"
 
 	"gitlab.com/metricgate/metricgate/api"
 	"gitlab.com/metricgate/metricgate/catalog"
+	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
@@ -57,8 +59,15 @@ type Options struct {
 	// Faults, when set, are the days' faults in turn (FaultNone, …)
 	// instead of the RNG's draw.
 	Faults []string
-	// Increment, when set, is called every 4 fake hours with the fake time:
-	// the hook for the dump's incremental mode.
+	// DumpConfig, when set, is a dump.yml: every 4 fake hours the soak
+	// dumps the public projects (full once a day, increments between:
+	// dump.Config.FullEvery) and loads the dump into the warehouse, and
+	// reports the loaded data's age against DumpSLO.
+	DumpConfig []byte
+	// DumpSLO is the freshness the dump's data should keep. Default 6h.
+	DumpSLO time.Duration
+	// Increment, when set, is called every 4 fake hours with the fake
+	// time, after the dump when DumpConfig is set: a hook for more.
 	Increment func(ctx context.Context, now time.Time) error
 }
 
@@ -107,6 +116,15 @@ type Report struct {
 	// first 20).
 	Problems []string
 	Samples  []Sample
+	// Dumps and DumpLoads count the dumps made (Full of them full) and
+	// the loads that succeeded; DumpFailures the dumps or loads that
+	// failed (the history down at 04:00, …).
+	Dumps, Full, DumpLoads, DumpFailures int
+	// DumpMaxAge is the oldest the warehouse's dump data got at a status
+	// read; DumpOverSLO counts the reads above DumpSLO.
+	DumpMaxAge time.Duration
+	DumpOverSLO int
+	DumpSLO     time.Duration
 	// Increments is how many times Options.Increment was called.
 	Increments int
 	Duration   time.Duration
@@ -126,10 +144,15 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "duplicates:           %d\n", r.Duplicates)
 	fmt.Fprintf(w, "losses:               %d\n", r.Losses)
 	fmt.Fprintf(w, "canaries found:       %d\n", r.Canaries)
-	if r.Increments == 0 {
-		fmt.Fprintf(w, "dump increments:      none (Options.Increment not set)\n")
+	if r.Dumps+r.DumpFailures == 0 {
+		fmt.Fprintf(w, "dumps:                none (Options.DumpConfig not set)\n")
 	} else {
-		fmt.Fprintf(w, "dump increments:      %d\n", r.Increments)
+		fmt.Fprintf(w, "dumps:                %d every 4h (%d full, %d increments), %d loads, %d failed; loaded data at most %s old, %d of %d status reads over the %s SLO\n",
+			r.Dumps, r.Full, r.Dumps-r.Full, r.DumpLoads, r.DumpFailures, r.DumpMaxAge.Round(time.Minute), r.DumpOverSLO,
+			r.StatusSamples, r.DumpSLO)
+	}
+	if r.Increments > 0 {
+		fmt.Fprintf(w, "increment hook:       %d calls\n", r.Increments)
 	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(w, "  problem: %s\n", p)
@@ -228,6 +251,8 @@ type world struct {
 	expect map[string]map[time.Time][][]any
 	// loadedAt is when each query's newest load started.
 	loadedAt map[string]time.Time
+	dumpDef  *dump.Definition
+	bucket   *blob.Bucket
 }
 
 // Run runs a soak and returns its report. An error means the soak could
@@ -236,9 +261,10 @@ func Run(ctx context.Context, opts Options) (_ *Report, err error) {
 	opts.Days = cmp.Or(opts.Days, 30)
 	opts.Seed = cmp.Or(opts.Seed, 1)
 	opts.FaultRate = cmp.Or(opts.FaultRate, 0.5)
+	opts.DumpSLO = cmp.Or(opts.DumpSLO, 6*time.Hour)
 	began := time.Now()
 	w := &world{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x50a4)), clock: &clock{t: start},
-		report: &Report{Days: opts.Days, RunsExpected: opts.Days, Faults: map[string]int{}},
+		report: &Report{Days: opts.Days, RunsExpected: opts.Days, Faults: map[string]int{}, DumpSLO: opts.DumpSLO},
 		expect: map[string]map[time.Time][][]any{}, loadedAt: map[string]time.Time{}}
 	out := cmp.Or[io.Writer](opts.Log, io.Discard)
 	w.log = slog.New(slog.NewJSONHandler(out, nil))
@@ -318,7 +344,15 @@ func (w *world) setUp(ctx context.Context, dir string) (err error) {
 	if w.guard, err = guard.New(guard.Config{}); err != nil {
 		return err
 	}
-	return w.startProcess(ctx)
+	if w.opts.DumpConfig != nil {
+		if w.dumpDef, err = dump.Parse("dump.yml", w.opts.DumpConfig, nil); err != nil {
+			return err
+		}
+		if w.bucket, err = dump.OpenBucket(ctx, "file://"+filepath.Join(dir, "dumps")+"?create_dir=true"); err != nil {
+			return err
+		}
+	}
+	return nil // the process starts on the first day, once the source says which day it is
 }
 
 func (w *world) close() {
@@ -328,6 +362,9 @@ func (w *world) close() {
 	}
 	if w.srcConn != nil {
 		_ = w.srcConn.Close(ctx)
+	}
+	if w.bucket != nil {
+		_ = w.bucket.Close()
 	}
 	for _, c := range []*pgtest.Cluster{w.src, w.hist} {
 		if c != nil {
@@ -519,19 +556,25 @@ func (k *killable) LastSuccess(ctx context.Context, query string) (history.Query
 // deleted, events and pipelines added (copies of older ones, created on
 // the day), and the source's as-of time set to the day.
 func (w *world) changeSource(ctx context.Context, day int, at time.Time) error {
+	ts := "'" + at.Format(time.RFC3339) + "'"
 	stmts := []string{
-		fmt.Sprintf("UPDATE issues SET state_id = 2, closed_at = '%s' WHERE state_id = 1 AND id %% 23 = %d", at.Format(time.RFC3339), day%23),
+		fmt.Sprintf("UPDATE issues SET state_id = 2, closed_at = %s, updated_at = %[1]s WHERE state_id = 1 AND id %% 23 = %d", ts, day%23),
 		fmt.Sprintf("DELETE FROM notes WHERE id %% 101 = %d", day%101),
-		fmt.Sprintf("UPDATE merge_requests SET title = title || ' (edited)' WHERE id %% 53 = %d", day%53),
+		fmt.Sprintf("UPDATE merge_requests SET title = title || ' (edited)', updated_at = %s WHERE id %% 53 = %d", ts, day%53),
 	}
 	for _, table := range []string{"events", "ci_pipelines"} {
 		cols, err := columnsBut(ctx, w.srcConn, table, "id")
 		if err != nil {
 			return err
 		}
-		list := strings.Join(cols, ", ")
-		sel := strings.ReplaceAll(list, "created_at", fmt.Sprintf("'%s'::timestamptz AS created_at", at.Format(time.RFC3339)))
-		stmts = append(stmts, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE id %% 97 = %d", table, list, sel, table, day%97))
+		sel := slices.Clone(cols)
+		for i, c := range sel {
+			if c == "created_at" || c == "updated_at" {
+				sel[i] = ts
+			}
+		}
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE id %% 97 = %d",
+			table, strings.Join(cols, ", "), strings.Join(sel, ", "), table, day%97))
 	}
 	stmts = append(stmts, "DELETE FROM soak_clock", fmt.Sprintf("INSERT INTO soak_clock VALUES ('%s')", at.Format(time.RFC3339)))
 	for _, s := range stmts {
@@ -559,6 +602,11 @@ func (w *world) day(ctx context.Context, day int) error {
 	if err := w.changeSource(ctx, day, d); err != nil {
 		return err
 	}
+	if w.proc == nil { // the first start: an empty history, a catch-up run now
+		if err := w.startProcess(ctx); err != nil {
+			return err
+		}
+	}
 	fault := FaultNone
 	if w.rng.Float64() < w.opts.FaultRate {
 		fault = faults[w.rng.IntN(len(faults))]
@@ -570,8 +618,8 @@ func (w *world) day(ctx context.Context, day int) error {
 	// Before the tick: the night's status reads and increments.
 	for h := time.Duration(0); h < tick; h += 2 * time.Hour {
 		w.clock.set(d.Add(h))
-		w.readStatus(ctx, d.Add(h), false)
 		w.increment(ctx, d.Add(h))
+		w.readStatus(ctx, d.Add(h), false)
 	}
 	if fault == FaultHistoryDown {
 		if err := w.hist.Stop(ctx); err != nil {
@@ -612,8 +660,8 @@ func (w *world) day(ctx context.Context, day int) error {
 	}
 	for h := 8 * time.Hour; h < 24*time.Hour; h += 2 * time.Hour {
 		w.clock.set(d.Add(h))
-		w.readStatus(ctx, d.Add(h), true)
 		w.increment(ctx, d.Add(h))
+		w.readStatus(ctx, d.Add(h), true)
 	}
 	w.sample(day)
 	w.progress("day %2d (%s): fault %-22s made %v", day+1, d.Format("2006-01-02"), fault, made)
@@ -644,13 +692,55 @@ func (w *world) inject(ctx context.Context, fault string) (bool, error) {
 	return true, nil
 }
 
+// increment is what happens every 4 fake hours: the source is as of then,
+// a dump and its load (DumpConfig), the hook.
 func (w *world) increment(ctx context.Context, at time.Time) {
-	if w.opts.Increment == nil || at.Sub(at.Truncate(24*time.Hour))%(4*time.Hour) != 0 {
+	if at.Sub(at.Truncate(24*time.Hour))%(4*time.Hour) != 0 {
 		return
 	}
-	w.report.Increments++
-	if err := w.opts.Increment(ctx, at); err != nil {
-		w.problem("%s: increment: %v", at.Format(time.RFC3339), err)
+	if _, err := w.srcConn.Exec(ctx, "UPDATE soak_clock SET ts = $1", at); err != nil {
+		w.problem("%s: set the source's time: %v", at.Format(time.RFC3339), err)
+	}
+	if w.dumpDef != nil {
+		w.dump(ctx, at)
+	}
+	if w.opts.Increment != nil {
+		w.report.Increments++
+		if err := w.opts.Increment(ctx, at); err != nil {
+			w.problem("%s: increment: %v", at.Format(time.RFC3339), err)
+		}
+	}
+}
+
+// dump dumps the public projects (full or an increment, as the exporter
+// decides) and loads the newest dump into the warehouse.
+func (w *world) dump(ctx context.Context, at time.Time) {
+	// The exporter measures the full dump's age on the wall clock, not on
+	// the source's as-of time: shift FullEvery by the fake clock's lag so
+	// that a full dump comes every 24 fake hours.
+	fullEvery := 24*time.Hour + time.Since(at)
+	x, err := dump.New(dump.Config{SourceURL: w.srcDSN, AsOf: "(SELECT max(ts) FROM soak_clock)", FullEvery: fullEvery,
+		PseudonymKey: []byte("soak-pseudonym-key-0123456789abcdef")},
+		dump.Deps{Bucket: w.bucket, Recorder: w.proc.store, Logger: w.log})
+	if err == nil {
+		var m *dump.Manifest
+		if m, err = x.Dump(ctx, w.dumpDef); err == nil {
+			w.report.Dumps++
+			if m.Kind == dump.KindFull {
+				w.report.Full++
+			}
+		}
+	}
+	if err == nil {
+		var res *dump.LoadResult
+		res, err = dump.NewLoader(dump.LoadConfig{}, w.bucket, w.proc.wh, w.proc.store, w.log).Load(ctx)
+		if err == nil && res.Status == history.DumpSucceeded {
+			w.report.DumpLoads++
+		}
+	}
+	if err != nil {
+		w.report.DumpFailures++
+		w.problem("%s: dump: %v", at.Format(time.RFC3339), err)
 	}
 }
 
@@ -669,6 +759,15 @@ func (w *world) readStatus(ctx context.Context, now time.Time, afterRecovery boo
 	for _, q := range st.Queries {
 		if q.Schedule == "daily" { // weekly ones may be a week old
 			w.report.MaxAge = max(w.report.MaxAge, time.Duration(q.AgeSeconds*float64(time.Second)))
+		}
+	}
+	for _, ds := range st.Dumps {
+		if ds.Kind == "load" && ds.LastSuccess != nil {
+			age := now.Sub(*ds.LastSuccess)
+			w.report.DumpMaxAge = max(w.report.DumpMaxAge, age)
+			if age > w.report.DumpSLO {
+				w.report.DumpOverSLO++
+			}
 		}
 	}
 	if st.Stale {
@@ -691,8 +790,10 @@ func (w *world) check(ctx context.Context, d time.Time) (bool, error) {
 	w.report.Runs = len(runs)
 	made := true
 	for _, q := range w.cat.Queries {
+		// Loaded after the day's change of the source: the first day's
+		// catch-up at 00:00, else the tick's run, its rerun or catch-up.
 		last, err := w.proc.store.LastSuccess(ctx, q.Name)
-		loaded := err == nil && !last.StartedAt.Before(d.Add(tick))
+		loaded := err == nil && !last.StartedAt.Before(d)
 		if err != nil && !errors.Is(err, history.ErrNotFound) {
 			return false, err
 		}

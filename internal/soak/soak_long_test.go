@@ -13,7 +13,11 @@ import (
 // against its target: 30/30 runs, no freshness violation after recovery,
 // no duplicate, no loss, no canary, no growth of heap, RSS or goroutines.
 func TestSoak(t *testing.T) {
-	opts := Options{Days: 30, Seed: 1, Progress: os.Stdout}
+	dumpYML, err := os.ReadFile("../../dump.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Days: 30, Seed: 1, Progress: os.Stdout, DumpConfig: dumpYML}
 	if v, err := strconv.Atoi(os.Getenv("SOAK_DAYS")); err == nil {
 		opts.Days = v
 	}
