@@ -122,7 +122,7 @@ type Report struct {
 	Dumps, Full, DumpLoads, DumpFailures int
 	// DumpMaxAge is the oldest the warehouse's dump data got at a status
 	// read; DumpOverSLO counts the reads above DumpSLO.
-	DumpMaxAge time.Duration
+	DumpMaxAge  time.Duration
 	DumpOverSLO int
 	DumpSLO     time.Duration
 	// Increments is how many times Options.Increment was called.
