@@ -69,6 +69,7 @@ bench: bench-deps ## run the benchmarks: validate on 1,000 files; the runner vs 
 	$(GO) test -run='^$$' -bench=. -benchtime=1x ./runner
 	$(GO) test -run='^$$' -bench=StatusUnderLoad -benchtime=1x ./api
 	DUMP_BENCH_SCALE=35 $(GO) test -run='^$$' -bench=DumpLoad -benchtime=1x -timeout=60m ./dump
+	DUMP_BENCH_SCALE=35 $(GO) test -run='^$$' -bench=Increment -benchtime=1x -timeout=60m ./dump
 
 .PHONY: demo
 demo: deps build ## the daily run end to end on a throwaway GitLab-shaped database: every query into DuckDB, then the public dump and its load

@@ -14,7 +14,7 @@ import (
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
-var _ dump.Warehouse = (*Writer)(nil)
+var _ dump.IncrementWarehouse = (*Writer)(nil)
 
 // LoadDump replaces the tables of schema (in the DSN's database) with the
 // dump's, all at once: it creates the schema <schema>_staging, uploads each
@@ -161,4 +161,135 @@ func dumpConvertSQL(expr string, t warehouse.Type) string {
 
 func swapSchemaSQL(schema, other string) string {
 	return "ALTER SCHEMA " + quote(schema) + " SWAP WITH " + quote(other)
+}
+
+// ApplyIncrement applies one increment to the tables of schema: each
+// table's upserts and, for an incremental table, its deleted keys are
+// staged as LoadDump stages a dump (PUT, COPY INTO a transient staging
+// schema, counts checked), and then, in one transaction (BEGIN … COMMIT;
+// Snowflake's DML is transactional, its DDL is not, so every CREATE comes
+// before it), each table of ModeFull has its rows replaced and each
+// incremental one has the rows whose key is among the upserts or the
+// deletes deleted and the upserts inserted. A failure before COMMIT rolls
+// the transaction back: readers see the previous tables.
+func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable) error {
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("apply increment: %w", err)
+	}
+	defer func() { _ = conn.Close() }() // returns the session to the pool
+	staging := schema + "_staging"
+	stage := schema + "__mg_dump_" + randomSuffix()
+	exec := func(query string) error {
+		if _, err := conn.ExecContext(ctx, query); err != nil {
+			return fmt.Errorf("apply increment: %s: %w", strings.SplitN(query, " (", 2)[0], err)
+		}
+		return nil
+	}
+	defer func() {
+		// Best effort: the stage is temporary and vanishes with the session.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "DROP STAGE IF EXISTS "+quote(stage))
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "DROP SCHEMA IF EXISTS "+quote(staging))
+	}()
+	dir, err := os.MkdirTemp("", "metricgate-snowflake-increment-")
+	if err != nil {
+		return fmt.Errorf("apply increment: %w", err)
+	}
+	defer func() { _ = os.RemoveAll(dir) }() // temporary copies only
+	for _, q := range []string{createStageSQL(stage), createSchemaSQL(staging, true)} {
+		if err := exec(q); err != nil {
+			return err
+		}
+	}
+	stageTable := func(t dump.LoadTable) error {
+		if err := exec(createDumpTableSQL(staging, t)); err != nil {
+			return err
+		}
+		for i, f := range t.Files {
+			path := filepath.Join(dir, t.Name+"."+strconv.Itoa(i+1)+".csv.gz")
+			out, err := os.Create(path)
+			if err != nil {
+				return fmt.Errorf("apply increment: %w", err)
+			}
+			err = f.CopyTo(ctx, out)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("apply increment: %w", err)
+			}
+			if err := exec(putDumpSQL(path, stage, t.Name)); err != nil {
+				return err
+			}
+			_ = os.Remove(path) // uploaded; the directory goes at the end anyway
+		}
+		if len(t.Files) > 0 {
+			if err := exec(copyDumpSQL(staging, stage, t)); err != nil {
+				return err
+			}
+		}
+		var n int64
+		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quote(staging)+"."+quote(t.Name)).Scan(&n); err != nil {
+			return fmt.Errorf("apply increment: count %s: %w", t.Name, err)
+		}
+		if n != t.Rows {
+			return fmt.Errorf("apply increment: table %s: %d rows staged, the manifest says %d", t.Name, n, t.Rows)
+		}
+		return nil
+	}
+	for _, t := range tables {
+		if err := stageTable(t); err != nil {
+			return err
+		}
+		if t.Mode == dump.ModeIncremental {
+			if err := stageTable(deletesTable(t)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := exec("BEGIN"); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		for _, q := range mergeDumpSQL(schema, staging, t) {
+			if err := exec(q); err != nil {
+				_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") // the statement's error is the one to report
+				return err
+			}
+		}
+	}
+	return exec("COMMIT")
+}
+
+// deletesTable is the staging table of an incremental table's deleted
+// keys: one column, the key, named <table>__deletes.
+func deletesTable(t dump.LoadTable) dump.LoadTable {
+	var key []warehouse.Column
+	for _, c := range t.Columns {
+		if c.Name == t.Key {
+			key = append(key, c)
+		}
+	}
+	return dump.LoadTable{Name: t.Name + "__deletes", Columns: key, Rows: t.DeleteRows, Files: t.Deletes}
+}
+
+// mergeDumpSQL are the statements, inside the increment's transaction,
+// that bring table t of schema to the increment staged in staging.
+func mergeDumpSQL(schema, staging string, t dump.LoadTable) []string {
+	target := quote(schema) + "." + quote(t.Name)
+	names := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		names[i] = quote(c.Name)
+	}
+	cols := strings.Join(names, ", ")
+	insert := "INSERT INTO " + target + " (" + cols + ") SELECT " + cols + " FROM " + quote(staging) + "." + quote(t.Name)
+	if t.Mode != dump.ModeIncremental {
+		return []string{"DELETE FROM " + target, insert}
+	}
+	key := quote(t.Key)
+	return []string{
+		"DELETE FROM " + target + " USING (SELECT " + key + " FROM " + quote(staging) + "." + quote(t.Name) +
+			" UNION SELECT " + key + " FROM " + quote(staging) + "." + quote(t.Name+"__deletes") + ") d WHERE " + target + "." + key + " = d." + key,
+		insert,
+	}
 }

@@ -3,6 +3,7 @@
 package snowflake
 
 import (
+	"strings"
 	"testing"
 
 	"gitlab.com/metricgate/metricgate/dump"
@@ -35,5 +36,35 @@ func TestLoadDumpSQL(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("got\n%s\nwant\n%s", c.got, c.want)
 		}
+	}
+}
+
+// TestApplyIncrementSQL: an incremental table deletes the keys of its
+// upserts and deletes and inserts the upserts; a full table in an
+// increment replaces its rows; the deleted keys stage as one column.
+func TestApplyIncrementSQL(t *testing.T) {
+	tb := dump.LoadTable{Name: "notes", Mode: dump.ModeIncremental, Key: "id", Rows: 2, DeleteRows: 1, Columns: []warehouse.Column{
+		{Name: "id", Type: warehouse.Type{Kind: warehouse.KindInt}},
+		{Name: "note", Type: warehouse.Type{Kind: warehouse.KindText}},
+	}}
+	got := mergeDumpSQL("gitlab_public", "gitlab_public_staging", tb)
+	want := []string{
+		`DELETE FROM "gitlab_public"."notes" USING (SELECT "id" FROM "gitlab_public_staging"."notes" UNION SELECT "id" FROM "gitlab_public_staging"."notes__deletes") d WHERE "gitlab_public"."notes"."id" = d."id"`,
+		`INSERT INTO "gitlab_public"."notes" ("id", "note") SELECT "id", "note" FROM "gitlab_public_staging"."notes"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("incremental merge:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	full := tb
+	full.Mode = dump.ModeFull
+	if got := mergeDumpSQL("gitlab_public", "gitlab_public_staging", full); len(got) != 2 || got[0] != `DELETE FROM "gitlab_public"."notes"` {
+		t.Errorf("full table in an increment: %v", got)
+	}
+	d := deletesTable(tb)
+	if d.Name != "notes__deletes" || len(d.Columns) != 1 || d.Columns[0].Name != "id" || d.Rows != 1 {
+		t.Errorf("deletes table: %+v", d)
+	}
+	if got := createDumpTableSQL("gitlab_public_staging", d); got != `CREATE TABLE "gitlab_public_staging"."notes__deletes" ("id" NUMBER(38,0))` {
+		t.Errorf("deletes staging table: %s", got)
 	}
 }
