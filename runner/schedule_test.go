@@ -667,3 +667,28 @@ func TestSchedulerMarksARunLeftRunningAsFailed(t *testing.T) {
 		}
 	})
 }
+
+// TestSchedulerTickDuringAnAPIRunIsNotLost: a run asked for through the
+// API is in progress at 04:00; the tick's run waits for it to end and is
+// made then, instead of being skipped for the day (as it was when the
+// scheduler dropped a tick that found this replica busy).
+func TestSchedulerTickDuringAnAPIRunIsNotLost(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		r := newReplica(t, dsn, "0 4 * * *", 10*time.Minute)
+		r.sched.Start(context.Background()) // the catch-up at 00:00, 10 minutes long
+		time.Sleep(3*time.Hour + 59*time.Minute)
+		if _, err := r.sched.Trigger(t.Context(), "api", []string{"one"}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		got := runs(t, r.store)
+		r.stop(t)
+		// The API run ends at 04:09; the tick's attempts back off 1s, 2s, …
+		if len(got) != 3 || got[1] != "api@2000-01-01T03:59:00Z" || !strings.HasPrefix(got[2], "schedule@2000-01-01T04:1") {
+			t.Errorf("runs %v; want the catch-up, the API run, then the 04:00 tick's run between 04:10 and 04:20\n%s", got, r.log)
+		}
+	})
+}
