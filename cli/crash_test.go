@@ -107,7 +107,7 @@ func startChild(t *testing.T, spec faultChildSpec) *child {
 		t.Fatal(err)
 	}
 	c := &child{log: &logWatch{}, done: make(chan struct{})}
-	c.cmd = exec.Command(os.Args[0], "-test.run=^TestFaultChild$")
+	c.cmd = exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestFaultChild$")
 	c.cmd.Env = append(os.Environ(), envFaultChild+"="+string(b))
 	c.cmd.Stderr = c.log
 	out, err := c.cmd.StdoutPipe()

@@ -9,6 +9,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -245,7 +246,7 @@ func waitActive(t *testing.T, dsn, substr string) int32 {
 		if err == nil {
 			return pid
 		}
-		if err != pgx.ErrNoRows {
+		if !errors.Is(err, pgx.ErrNoRows) {
 			t.Fatal(err)
 		}
 		time.Sleep(10 * time.Millisecond) // polling the server's view; nothing to wait on
