@@ -200,6 +200,9 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.Sch
 	runs.s.Store(s)
 	// Runs outlive the signal: Shutdown ends them, at its deadline.
 	s.Start(context.WithoutCancel(ctx))
+	// Dumps (dump.schedule) stop with the signal: a cancelled dump leaves
+	// no manifest, the previous one stays.
+	defer startDumpScheduler(ctx, cfg, d.store, d.wh, log)()
 	a.SetStarting("")
 	a.Invalidate()
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("schedule", cfg.Schedule),
