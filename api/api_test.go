@@ -689,3 +689,41 @@ func TestPage(t *testing.T) {
 		t.Error("the page has a script")
 	}
 }
+
+// TestDumpStatusIncrements: the dump entry shows the mode of the newest
+// dump and when the newest full dump and increment succeeded; with a
+// 6h SLO (DumpPeriod 3h + grace 3h, as serve sets it from
+// dump.freshness_slo) an increment of an hour ago is fresh though the
+// full dump is a day old, and one of seven hours ago is stale.
+func TestDumpStatusIncrements(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	for _, c := range []struct {
+		incrementAgo time.Duration
+		state        string
+	}{{time.Hour, "ok"}, {7 * time.Hour, "stale"}} {
+		h := newWorld(t, api.Config{Token: runToken, DumpPeriod: 3 * time.Hour, FreshnessGrace: 3 * time.Hour}, true)
+		for _, d := range []history.Dump{
+			{Group: "gitlab-org", Status: history.DumpSucceeded, Kind: history.DumpFull, Location: "dumps/x/1/",
+				StartedAt: h.now.Add(-25 * time.Hour), FinishedAt: h.now.Add(-24 * time.Hour)},
+			{Group: "gitlab-org", Status: history.DumpSucceeded, Kind: history.DumpIncremental, Base: "dumps/x/1/", Location: "dumps/x/2/",
+				StartedAt: h.now.Add(-c.incrementAgo - time.Minute), FinishedAt: h.now.Add(-c.incrementAgo)},
+		} {
+			if _, err := h.store.StartDump(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.api.Invalidate()
+		_, b := h.do("GET", "/api/v1/status", "", "")
+		var st api.Status
+		if err := json.Unmarshal(b, &st); err != nil || len(st.Dumps) != 1 {
+			t.Fatalf("status: %s (%v)", b, err)
+		}
+		d := st.Dumps[0]
+		near := func(at *time.Time, want time.Time) bool { return at != nil && at.Sub(want).Abs() < time.Millisecond }
+		if d.Mode != "incremental" || !near(d.LastFull, h.now.Add(-24*time.Hour)) || !near(d.LastIncrement, h.now.Add(-c.incrementAgo)) ||
+			d.State != c.state || d.MaxAgeSeconds != (6*time.Hour).Seconds() {
+			t.Errorf("increment %s ago: %+v, want mode incremental, last full 24h ago, state %s, max age 6h", c.incrementAgo, d, c.state)
+		}
+	}
+}

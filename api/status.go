@@ -252,6 +252,13 @@ type DumpStatus struct {
 	Bytes         int64      `json:"bytes,omitempty"`
 	Tables        int        `json:"tables"`
 	Location      string     `json:"location"`
+	// Mode is the newest succeeded (or loaded) dump's kind: full or
+	// incremental.
+	Mode string `json:"mode,omitempty"`
+	// LastFull and LastIncrement are when the newest full dump and the
+	// newest increment succeeded (were loaded, for the loads).
+	LastFull      *time.Time `json:"last_full,omitempty"`
+	LastIncrement *time.Time `json:"last_increment,omitempty"`
 }
 
 // historyDepth is how many runs of each query the snapshot keeps: the
@@ -615,6 +622,11 @@ func (a *API) dumpStatuses(dumps []history.Dump, loads []history.DumpLoad, now t
 			if d.Status == history.DumpSucceeded && ds.LastSuccess == nil {
 				at := cmp.Or(d.FinishedAt, d.StartedAt)
 				ds.LastSuccess, ds.Rows, ds.Bytes, ds.Tables, ds.Location = &at, d.Rows, d.Bytes, d.Tables, d.Location
+				ds.Mode = string(cmp.Or(d.Kind, history.DumpFull))
+			}
+			if d.Status == history.DumpSucceeded {
+				at := cmp.Or(d.FinishedAt, d.StartedAt)
+				lastOfKind(&ds, d.Kind, at)
 			}
 		}
 		freshness(&ds, maxAge, now)
@@ -627,17 +639,32 @@ func (a *API) dumpStatuses(dumps []history.Dump, loads []history.DumpLoad, now t
 			ds.Failing, ds.State, ds.Reason = true, StateFailing, loads[0].Error
 		}
 		for _, l := range loads {
-			if l.Status == history.DumpSucceeded {
+			if l.Status == history.DumpSucceeded && ds.LastSuccess == nil {
 				// The warehouse holds data as old as the loaded dump's snapshot.
 				at := cmp.Or(l.SnapshotTime, l.FinishedAt, l.StartedAt)
 				ds.LastSuccess, ds.Rows, ds.Tables, ds.Location = &at, l.Rows, l.Tables, l.Location
-				break
+				ds.Mode = string(cmp.Or(l.Kind, history.DumpFull))
+			}
+			if l.Status == history.DumpSucceeded {
+				lastOfKind(&ds, l.Kind, cmp.Or(l.FinishedAt, l.StartedAt))
 			}
 		}
 		freshness(&ds, maxAge, now)
 		out = append(out, ds)
 	}
 	return out
+}
+
+// lastOfKind notes at as the newest full dump or increment, whichever
+// kind is, unless a newer one was noted (dumps come newest first).
+func lastOfKind(ds *DumpStatus, kind history.DumpKind, at time.Time) {
+	if kind == history.DumpIncremental {
+		if ds.LastIncrement == nil {
+			ds.LastIncrement = &at
+		}
+	} else if ds.LastFull == nil {
+		ds.LastFull = &at
+	}
 }
 
 func freshness(ds *DumpStatus, maxAge time.Duration, now time.Time) {

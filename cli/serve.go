@@ -332,9 +332,21 @@ func (c *Config) apiConfig() api.Config {
 		AllowUnauthenticatedRuns: c.API.AllowUnauthenticatedRuns,
 		Approval:                 c.Queries.Approval,
 		FreshnessGrace:           time.Duration(c.API.FreshnessGrace),
+		DumpPeriod:               c.dumpPeriod(),
 		Settings:                 settings,
 		Version:                  Version(),
 	}
+}
+
+// dumpPeriod is the API's DumpPeriod: the status allows a dump (and a
+// load) DumpPeriod + api.freshness_grace. With serve's dump scheduler on,
+// that sum is dump.freshness_slo (at least the grace); else the API's
+// default, a daily dump.
+func (c *Config) dumpPeriod() time.Duration {
+	if !c.Dump.Schedule {
+		return 0
+	}
+	return max(time.Duration(c.Dump.FreshnessSLO-c.API.FreshnessGrace), time.Nanosecond)
 }
 
 // displayURL shows a connection URL without its password or query (which
