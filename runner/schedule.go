@@ -444,10 +444,13 @@ func (p *rerunPlan) next(s *Scheduler, res *Result, now time.Time) *rerunPlan {
 }
 
 // rerunnable returns the queries of res that failed for a reason that may
-// pass: they were retried after a transient error (Attempts > 1) and still
-// failed, or their source could not be used at all (its error starts with
-// "source NAME: "), and not because of a shutdown. A query that failed at
-// its first attempt (an SQL error, the type rule, max_rows) would fail
+// pass, and not because of a shutdown: they were retried after a transient
+// error (Attempts > 1) and still failed; their source could not be used at
+// all (its error starts with "source NAME: "); or they could not attach to
+// the run's snapshot, which dies with the coordinator's connection (a
+// source restarted in the middle of the run: the queries that start after
+// it fail at their first attempt). A query that failed at its first
+// attempt otherwise (an SQL error, the type rule, max_rows) would fail
 // again.
 func rerunnable(res *Result) []string {
 	var names []string
@@ -455,12 +458,17 @@ func rerunnable(res *Result) []string {
 		if q.Status != history.QueryFailed || q.Error == CancelledByShutdown {
 			continue
 		}
-		if q.Attempts > 1 || (q.Attempts == 0 && strings.HasPrefix(q.Error, "source "+q.Source+": ")) {
+		if q.Attempts > 1 || (q.Attempts == 0 && strings.HasPrefix(q.Error, "source "+q.Source+": ")) ||
+			strings.HasPrefix(q.Error, errAttachSnapshot) {
 			names = append(names, q.Query)
 		}
 	}
 	return names
 }
+
+// errAttachSnapshot starts the error of a query that could not attach to
+// the run's exported snapshot (begin, in query.go).
+const errAttachSnapshot = "attach to the run's snapshot: "
 
 // Trigger starts a run now with the named queries, or every query of the
 // catalog when names is empty, and returns its id once it is recorded; the

@@ -597,6 +597,8 @@ func TestSchedulerRerunsQueriesThatFailedForAPassingReason(t *testing.T) {
 				{Query: "source_down", Source: "main", Status: history.QueryFailed, Attempts: 0, Error: "source main: connect: connection refused"},
 				{Query: "sql_error", Source: "main", Status: history.QueryFailed, Attempts: 1, Error: "division by zero"},
 				{Query: "stale_source", Source: "main", Status: history.QueryFailed, Error: "source main is 30h old"},
+				{Query: "snapshot_gone", Source: "main", Status: history.QueryFailed, Attempts: 1,
+					Error: `attach to the run's snapshot: ERROR: invalid snapshot identifier: "00000004-0000006A-1" (SQLSTATE 22023)`},
 				{Query: "ok", Source: "main", Status: history.QuerySucceeded, Attempts: 1},
 			}
 		}
@@ -623,8 +625,8 @@ func TestSchedulerRerunsQueriesThatFailedForAPassingReason(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		for i, names := range planned[1:] {
-			if strings.Join(names, ",") != "lost_connection,source_down" {
-				t.Errorf("rerun %d planned %v, want lost_connection and source_down", i+1, names)
+			if strings.Join(names, ",") != "lost_connection,source_down,snapshot_gone" {
+				t.Errorf("rerun %d planned %v, want lost_connection, source_down and snapshot_gone", i+1, names)
 			}
 		}
 	})

@@ -638,9 +638,6 @@ func (w *world) day(ctx context.Context, day int) error {
 			}
 			w.hist = c
 		}
-		if m == 4*time.Hour {
-			w.increment(ctx, d.Add(m))
-		}
 		for w.proc.sched.Running() != 0 { // a run takes the time it takes; the clock waits
 			if !injected {
 				var err error
@@ -649,6 +646,9 @@ func (w *world) day(ctx context.Context, day int) error {
 				}
 			}
 			time.Sleep(2 * time.Millisecond)
+		}
+		if m == tick+5*time.Minute { // the 04:00 dump, once the tick's run is over (and its fault injected)
+			w.increment(ctx, d.Add(tick))
 		}
 	}
 	if !injected {
