@@ -829,7 +829,7 @@ func (j *tableJob) candidates(ctx context.Context, conn *pgx.Conn, cfg Config) (
 		}
 	}
 	keys = slices.Compact(slices.Sorted(slices.Values(append(keys, upserts...))))
-	files, err := writeKeyFile(ctx, j.sink.bucket, j.location, j.table.Name+".keys", j.table.Key, keys, cfg.Level)
+	files, err := writeKeyFile(ctx, j.sink.bucket, j.location, j.table.Name+".keys", j.table.Key, keys, keysLevel)
 	if err != nil {
 		return nil, err
 	}
@@ -894,7 +894,7 @@ func (j *tableJob) exportKeys(ctx context.Context, conn *pgx.Conn, cfg Config) (
 		return nil, errors.New("copy keys: the stream ended inside a row")
 	}
 	slices.Sort(ks.keys)
-	files, err := writeKeyFile(ctx, j.sink.bucket, j.location, j.table.Name+".keys", j.table.Key, ks.keys, cfg.Level)
+	files, err := writeKeyFile(ctx, j.sink.bucket, j.location, j.table.Name+".keys", j.table.Key, ks.keys, keysLevel)
 	if err != nil {
 		return nil, err
 	}
@@ -910,6 +910,10 @@ func (j *tableJob) writeDeletes(ctx context.Context, cfg Config, left []int64) e
 	j.deletes, j.deleteFiles = int64(len(left)), files
 	return nil
 }
+
+// keysLevel is the gzip level of the keys files: they are read by the
+// next dump only, and sorted integers compress well at any level.
+const keysLevel = 1
 
 // writeKeyFile writes keys, one a row under a header, as name.csv.gz in
 // one file.

@@ -425,7 +425,9 @@ func (def *Definition) candidatesSQL(t *Table, from time.Time) string {
 		ref(sc.Column, sc.Kind, "")
 	}
 	with := strings.TrimSuffix(s.with(), "\n") + s.changedCTEs(f)
-	return fmt.Sprintf("%s, mg_candidates AS MATERIALIZED (\n  %s\n)\nSELECT %s, (%s) AS in_scope\nFROM mg_candidates c JOIN %s t ON %s = c.k",
+	// = ANY (ARRAY(…)): an index scan of the candidates' keys; a join on
+	// the CTE is planned without its size and read the whole table.
+	return fmt.Sprintf("%s, mg_candidates AS MATERIALIZED (\n  %s\n)\nSELECT %s, (%s) AS in_scope\nFROM %s t\nWHERE %s = ANY (ARRAY(SELECT k FROM mg_candidates))",
 		with, strings.Join(arms, "\n  UNION "), key, s.where(t.Name, t.Scope), rel, key)
 }
 
