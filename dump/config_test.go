@@ -27,6 +27,21 @@ func TestParseProblems(t *testing.T) {
 		{"features on issue", "tables:\n  issues:\n    scope: {issue: id, features: [issues]}\n    columns: [id]\n",
 			[]string{"d.yml:3:12: table issues: scope features go with project only"}},
 		{"bad group", "group: ../x\ntables:\n  issues:\n    scope: {issue: id}\n    columns: [id]\n", []string{`d.yml:1:8: group "../x"`}},
+		{"incremental", "tables:\n  issues:\n    mode: incremental\n    updated_at: updated_at\n    scope: {issue: id}\n    columns: [id]\n", nil},
+		{"bad mode", "tables:\n  issues:\n    mode: increment\n    scope: {issue: id}\n    columns: [id]\n",
+			[]string{`d.yml:3:11: table issues: mode "increment": want full or incremental`}},
+		{"incremental without updated_at", "tables:\n  issues:\n    mode: incremental\n    scope: {issue: id}\n    columns: [id]\n",
+			[]string{"d.yml:3:11: table issues: mode incremental needs updated_at"}},
+		{"key not exported", "tables:\n  issues:\n    mode: incremental\n    updated_at: updated_at\n    key: iid\n    scope: {issue: id}\n    columns: [id]\n",
+			[]string{"d.yml:5:10: table issues: key iid is not among its columns"}},
+		{"key pseudonymized", "tables:\n  notes:\n    mode: incremental\n    updated_at: updated_at\n    key: author_id\n    scope: {note: id}\n    columns: [id, author_id]\n    pseudonymize: [author_id]\n",
+			[]string{"d.yml:5:10: table notes: key author_id is pseudonymized"}},
+		{"updated_at of a full table", "tables:\n  issues:\n    updated_at: updated_at\n    scope: {issue: id}\n    columns: [id]\n",
+			[]string{"d.yml:3:17: table issues: updated_at goes with mode: incremental"}},
+		{"remote issue scope", "tables:\n  issues:\n    source: ci\n    scope: {issue: id}\n    columns: [id]\n",
+			[]string{"d.yml:3:13: table issues: source ci: a table outside the main database can be scoped by group, project, pipeline only"}},
+		{"typo in mode key", "tables:\n  issues:\n    mdoe: full\n    scope: {issue: id}\n    columns: [id]\n",
+			[]string{`d.yml:3:5: unknown key "mdoe" (did you mean "mode"?)`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			def, err := Parse("d.yml", []byte(c.yml), nil)
