@@ -854,7 +854,8 @@ type keySink struct {
 func (k *keySink) Write(p []byte) (int, error) {
 	buf := p
 	if len(k.pending) > 0 {
-		buf = append(k.pending, p...)
+		k.pending = append(k.pending, p...)
+		buf = k.pending
 	}
 	for {
 		i := bytes.IndexByte(buf, '\n')

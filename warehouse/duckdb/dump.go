@@ -291,8 +291,8 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 			if _, err := tx.ExecContext(ctx, loadDumpSQL(schema, t, paths[i])); err != nil {
 				return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
 			}
-			if n, err := count(target); err != nil || n != t.Rows {
-				return fmt.Errorf("apply increment: table %s: %d rows read, the manifest says %d (%v)", t.Name, n, t.Rows, err)
+			if err := checkCount(count, target, t.Name, "rows", t.Rows); err != nil {
+				return err
 			}
 			continue
 		}
@@ -301,19 +301,31 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 				return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
 			}
 			if strings.HasPrefix(q, "CREATE TEMP TABLE mg_upserts") {
-				if n, err := count("mg_upserts"); err != nil || n != t.Rows {
-					return fmt.Errorf("apply increment: table %s: %d upserts read, the manifest says %d (%v)", t.Name, n, t.Rows, err)
+				if err := checkCount(count, "mg_upserts", t.Name, "upserts", t.Rows); err != nil {
+					return err
 				}
 			}
 			if strings.HasPrefix(q, "CREATE TEMP TABLE mg_deletes") {
-				if n, err := count("mg_deletes"); err != nil || n != t.DeleteRows {
-					return fmt.Errorf("apply increment: table %s: %d deletes read, the manifest says %d (%v)", t.Name, n, t.DeleteRows, err)
+				if err := checkCount(count, "mg_deletes", t.Name, "deletes", t.DeleteRows); err != nil {
+					return err
 				}
 			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("apply increment: commit: %w", err)
+	}
+	return nil
+}
+
+// checkCount compares the rows of rel with the manifest's want.
+func checkCount(count func(string) (int64, error), rel, table, what string, want int64) error {
+	n, err := count(rel)
+	if err != nil {
+		return fmt.Errorf("apply increment: table %s: count %s: %w", table, what, err)
+	}
+	if n != want {
+		return fmt.Errorf("apply increment: table %s: %d %s read, the manifest says %d", table, n, what, want)
 	}
 	return nil
 }
