@@ -286,7 +286,7 @@ func (c *Config) validate() error {
 	if _, err := guard.New(guard.Config{RedColumns: c.Guard.RedColumns}); err != nil {
 		return err
 	}
-	if _, err := catalog.ParseSchedule(c.Schedule); err != nil {
+	if _, err := catalog.ParseRunSchedule(c.Schedule); err != nil {
 		return fmt.Errorf("schedule %q: %w", c.Schedule, err)
 	}
 	for name, s := range c.Sources {

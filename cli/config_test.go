@@ -146,3 +146,16 @@ func TestLoadConfigDefaultFileOptional(t *testing.T) {
 		t.Errorf("defaults not applied: %+v", cfg)
 	}
 }
+
+// The run schedule of the config takes what serve takes: @every too; a
+// query header does not (catalog tests).
+func TestConfigScheduleEvery(t *testing.T) {
+	for spec, ok := range map[string]bool{"@every 10m": true, "@every 0s": false, "0 4 * * *": true, "@hourly-ish": false} {
+		cfg := &Config{Schedule: spec}
+		cfg.withDefaults()
+		err := cfg.validate()
+		if (err == nil) != ok {
+			t.Errorf("schedule %q: validate = %v, want ok=%v", spec, err, ok)
+		}
+	}
+}
