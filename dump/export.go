@@ -535,6 +535,15 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 			}
 		}
 	}
+	if slices.ContainsFunc(jobs, func(j *tableJob) bool { return j.fast }) {
+		changed, err := e.changedEntities(ctx, mainTx, def, base, jobs)
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range jobs {
+			j.changed = changed
+		}
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan *tableJob, len(jobs))
@@ -690,8 +699,10 @@ type tableJob struct {
 	prevKeys *LoadFile
 	from, to time.Time
 	// fast: find the changes among the candidates (candidatesSQL) instead
-	// of comparing every key of the scope.
+	// of comparing every key of the scope; changed are the objects that
+	// entered or left the scope, by kind (changedEntities).
 	fast        bool
+	changed     map[string][]int64
 	deletes     int64
 	deleteFiles []ManifestFile
 }
@@ -803,7 +814,7 @@ func (j *tableJob) candidates(ctx context.Context, conn *pgx.Conn, cfg Config) (
 	slices.Sort(all.keys)
 	var cs keySink
 	cs.flag = true
-	if _, err := conn.PgConn().CopyTo(ctx, &cs, "COPY ("+j.def.candidatesSQL(j.table, j.from)+") TO STDOUT (FORMAT csv)"); err != nil {
+	if _, err := conn.PgConn().CopyTo(ctx, &cs, "COPY ("+j.def.candidatesSQL(j.table, j.from, j.changed)+") TO STDOUT (FORMAT csv)"); err != nil {
 		return nil, fmt.Errorf("copy changed keys: %w", err)
 	}
 	if len(all.pending) > 0 || len(cs.pending) > 0 {
@@ -838,6 +849,76 @@ func (j *tableJob) candidates(ctx context.Context, conn *pgx.Conn, cfg Config) (
 		return nil, err
 	}
 	return upserts, nil
+}
+
+// changedEntities works out, in the main snapshot, the objects of each
+// kind the fast jobs' scopes read that entered or left the scope since
+// the base: those that changed (changedEntitySQL) whose status now
+// differs from the base's (their key among the base's keys of the
+// table of that kind, when the table is incremental; else every changed
+// one counts). Rows pointing at any other object keep their status.
+func (e *Exporter) changedEntities(ctx context.Context, tx pgx.Tx, def *Definition, base *Manifest, jobs []*tableJob) (map[string][]int64, error) {
+	need := map[string]bool{}
+	var from time.Time
+	for _, j := range jobs {
+		if !j.fast {
+			continue
+		}
+		from = j.from
+		switch k := j.table.Scope.Kind; k {
+		case "target", "event":
+			for _, tt := range targetTypes {
+				need[tt.kind] = true
+			}
+		default:
+			need[k] = true
+		}
+	}
+	if need["note"] {
+		need["issue"], need["merge_request"] = true, true
+	}
+	if need["pipeline"] {
+		need["merge_request"] = true
+	}
+	changed := map[string][]int64{}
+	for _, kind := range entityKinds {
+		if !need[kind] {
+			continue
+		}
+		var prev []int64
+		known := false
+		if t := def.table(entityTable[kind]); t != nil && t.Mode == ModeIncremental && t.Scope.Kind == kind && t.Scope.Column == "id" && t.Key == "id" {
+			i := slices.IndexFunc(base.Tables, func(bt ManifestTable) bool { return bt.Name == t.Name })
+			if i >= 0 && base.Tables[i].Keys != nil {
+				k := base.Tables[i].Keys
+				var err error
+				if prev, err = readKeys(ctx, &LoadFile{Name: base.Location + k.Path, Bytes: k.Bytes, Rows: k.Rows, sha256: k.SHA256, bucket: e.bucket}); err != nil {
+					return nil, err
+				}
+				known = true
+			}
+		}
+		rows, err := tx.Query(ctx, def.changedEntitySQL(kind, from, changed))
+		if err != nil {
+			return nil, fmt.Errorf("read the changed objects of kind %s: %w", kind, err)
+		}
+		for rows.Next() {
+			var id int64
+			var in bool
+			if err := rows.Scan(&id, &in); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read the changed objects of kind %s: %w", kind, err)
+			}
+			if _, was := slices.BinarySearch(prev, id); !known || was != in {
+				changed[kind] = append(changed[kind], id)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read the changed objects of kind %s: %w", kind, err)
+		}
+		slices.Sort(changed[kind])
+	}
+	return changed, nil
 }
 
 // keySink collects the keys of a COPY … (FORMAT csv) of one integer

@@ -370,45 +370,56 @@ func changedSQL(t *Table, from time.Time, entered []int64) string {
 	return p
 }
 
-// changedCTEs are the CTEs of the ids of the objects of each kind that
-// may have changed their scope since from (an SQL timestamptz literal):
-// their updated_at is newer, or that of an object their own scope rule
-// reads (a note's issue or merge request, a pipeline's merge request).
-// Each is computed once (MATERIALIZED) and only when referenced, as a
-// UNION of arms that each can use an index (updated_at, the reference's
-// column): an OR of them would read the whole table. Groups and projects have none: a change there is
-// seen by comparing the scope's groups and projects as a whole
-// (Manifest.ScopeSHA256).
-func (s *scopeSQL) changedCTEs(from string) string {
-	return fmt.Sprintf(`, mg_changed_issue AS MATERIALIZED (SELECT id FROM %[1]s WHERE updated_at > %[7]s)
-, mg_changed_merge_request AS MATERIALIZED (SELECT id FROM %[2]s WHERE updated_at > %[7]s)
-, mg_changed_milestone AS MATERIALIZED (SELECT id FROM %[3]s WHERE updated_at > %[7]s)
-, mg_changed_label AS MATERIALIZED (SELECT id FROM %[4]s WHERE updated_at > %[7]s)
-, mg_changed_note AS MATERIALIZED (SELECT n.id FROM %[5]s n WHERE n.updated_at > %[7]s
-    UNION SELECT n.id FROM %[5]s n JOIN mg_changed_issue c ON n.noteable_id = c.id AND n.noteable_type = 'Issue'
-    UNION SELECT n.id FROM %[5]s n JOIN mg_changed_merge_request c ON n.noteable_id = c.id AND n.noteable_type = 'MergeRequest')
-, mg_changed_pipeline AS MATERIALIZED (SELECT p.id FROM %[6]s p WHERE p.updated_at > %[7]s
-    UNION SELECT p.id FROM %[6]s p JOIN mg_changed_merge_request c ON p.merge_request_id = c.id)
-`, s.rel("issues"), s.rel("merge_requests"), s.rel("milestones"), s.rel("labels"), s.rel("notes"), s.rel("ci_pipelines"), from)
+// changedEntitySQL selects, with whether each is in the scope now, the
+// objects of kind that changed since from (their updated_at), or whose
+// scope reads an object of the sets given (a note on an issue or merge
+// request of changed, a pipeline for a merge request of changed): the
+// objects that may have entered or left the scope. Groups and projects
+// are not asked for: a change there is seen by comparing the scope's
+// groups and projects as a whole (Manifest.ScopeSHA256).
+func (def *Definition) changedEntitySQL(kind string, from time.Time, changed map[string][]int64) string {
+	s := def.scope(nil)
+	f := quoteLiteral(from.UTC().Format(time.RFC3339Nano)) + "::timestamptz"
+	rel := s.rel(entityTable[kind])
+	arms := []string{fmt.Sprintf("SELECT x.id AS k FROM %s x WHERE x.updated_at > %s", rel, f)}
+	dep := func(cond, col, of string) {
+		if ids := changed[of]; len(ids) > 0 {
+			arms = append(arms, fmt.Sprintf("SELECT x.id FROM %s x WHERE %sx.%s = ANY (%s)", rel, cond, col, intArray(ids)))
+		}
+	}
+	switch kind {
+	case "note":
+		dep("x.noteable_type = 'Issue' AND ", "noteable_id", "issue")
+		dep("x.noteable_type = 'MergeRequest' AND ", "noteable_id", "merge_request")
+	case "pipeline":
+		dep("", "merge_request_id", "merge_request")
+	}
+	return fmt.Sprintf("%s, mg_changed AS MATERIALIZED (\n  %s\n)\nSELECT x.id, (%s)\nFROM %s x\nWHERE x.id = ANY (ARRAY(SELECT k FROM mg_changed))",
+		strings.TrimSuffix(s.with(), "\n"), strings.Join(arms, "\n  UNION "), s.entity(kind, "x"), rel)
 }
+
+// entityKinds are the kinds of object a scope reads the status of, in
+// the order changedEntitySQL needs them (notes and pipelines after the
+// issues and merge requests they belong to).
+var entityKinds = []string{"issue", "merge_request", "milestone", "label", "note", "pipeline"}
 
 // candidatesSQL selects, with whether it is in the scope now, the key of
 // every row of t whose scope or content may have changed since from: rows
 // changed themselves (t's updated_at) and rows whose scope reads an
-// object that changed (changedCTEs). While the scope's groups and
-// projects are the same as at the previous dump, a row not among these
-// is in the scope now exactly when it was then.
-func (def *Definition) candidatesSQL(t *Table, from time.Time) string {
+// object that entered or left the scope (changed, by kind; see
+// changedEntitySQL). While the scope's groups and projects are the same
+// as at the previous dump, a row not among these is in the scope now
+// exactly when it was then.
+func (def *Definition) candidatesSQL(t *Table, from time.Time, changed map[string][]int64) string {
 	s := def.scope(nil)
 	f := quoteLiteral(from.UTC().Format(time.RFC3339Nano)) + "::timestamptz"
 	key := "t." + quoteIdent(t.Key)
 	rel := s.rel(t.Name)
 	arms := []string{fmt.Sprintf("SELECT %s AS k FROM %s t WHERE t.%s > %s", key, rel, quoteIdent(t.UpdatedAt), f)}
 	ref := func(col, kind, cond string) {
-		if kind == "group" || kind == "project" {
-			return
+		if ids := changed[kind]; len(ids) > 0 {
+			arms = append(arms, fmt.Sprintf("SELECT %s FROM %s t WHERE t.%s = ANY (%s)%s", key, rel, quoteIdent(col), intArray(ids), cond))
 		}
-		arms = append(arms, fmt.Sprintf("SELECT %s FROM %s t JOIN mg_changed_%s c ON t.%s = c.id%s", key, rel, kind, quoteIdent(col), cond))
 	}
 	sc := t.Scope
 	switch sc.Kind {
@@ -424,11 +435,10 @@ func (def *Definition) candidatesSQL(t *Table, from time.Time) string {
 	default:
 		ref(sc.Column, sc.Kind, "")
 	}
-	with := strings.TrimSuffix(s.with(), "\n") + s.changedCTEs(f)
 	// = ANY (ARRAY(…)): an index scan of the candidates' keys; a join on
-	// the CTE is planned without its size and read the whole table.
+	// the CTE is planned without its size and reads the whole table.
 	return fmt.Sprintf("%s, mg_candidates AS MATERIALIZED (\n  %s\n)\nSELECT %s, (%s) AS in_scope\nFROM %s t\nWHERE %s = ANY (ARRAY(SELECT k FROM mg_candidates))",
-		with, strings.Join(arms, "\n  UNION "), key, s.where(t.Name, t.Scope), rel, key)
+		strings.TrimSuffix(s.with(), "\n"), strings.Join(arms, "\n  UNION "), key, s.where(t.Name, t.Scope), rel, key)
 }
 
 // allKeysSQL selects the key of every row of t, in the scope or not: the
