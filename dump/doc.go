@@ -116,4 +116,85 @@
 // every table into staging and swaps them in together. A missing,
 // truncated or corrupt file refuses the whole dump; the warehouse keeps
 // the previous one. The load is recorded in the history database.
+//
+// # Increments
+//
+// A table of mode incremental in dump.yml (updated_at: its change column,
+// key: its integer primary key, default id) can be dumped as the changes
+// since the previous dump, so that dumps every few hours stay small.
+// [Exporter.DumpKind] (and [Exporter.Plan]) decide: a dump is an increment
+// when the history database holds a watermark for every incremental table,
+// all of the newest complete dump in storage (the base), made with the same
+// dump.yml, and the base's chain starts at a full dump younger than
+// Config.FullEvery (default 24h); otherwise it is full. The periodic full
+// dump is the reconcile: whatever increments missed (a row changed without
+// its updated_at, an object deleted without its dependent rows, a commit
+// later than the overlap) is corrected by it. Tables of mode full are
+// exported whole in increments too.
+//
+// Every dump writes, for each incremental table, <table>.keys.csv.gz: the
+// sorted keys of the rows in the scope at its snapshot. An increment of
+// the table holds:
+//
+//   - upserts (<table>.csv.gz): the rows in the scope whose updated_at is
+//     after the base's snapshot time less Config.Overlap (default 1h: a
+//     transaction that commits after a snapshot with an older updated_at
+//     is caught by the next increment), and the rows that entered the
+//     scope without an updated_at change (a project made public again);
+//   - deletes (<table>.deletes.csv.gz): the keys of the base that are not
+//     in the scope now: rows deleted, and rows that left the scope (an
+//     issue made confidential, a project made private).
+//
+// How the keys now are found: when the scope's groups and projects, with
+// their feature levels, are what they were at the base (Manifest.
+// ScopeSHA256), only rows that changed, or whose scope reads an object
+// that entered or left the scope (a note's issue, an event's target, a
+// pipeline's merge request), can have entered or left. The objects that
+// did are worked out first, kind by kind, in the main snapshot: those
+// changed since the window's start (updated_at) whose status differs from
+// the base's keys of their table (every changed one, when their table is
+// not incremental). The candidates are then checked against the scope,
+// and the rows deleted are the base's keys missing from the table (a scan
+// of its keys). When the groups or projects changed, or the table is in
+// another database than main, every key in the scope is read and compared
+// with the base's. An increment reads the changed rows by updated_at: an
+// index on it makes that a range scan (GitLab has one on issues; README:
+// incremental mode).
+//
+// The watermark of each incremental table (the snapshot time of the dump
+// that read it) is kept in the history database and advanced only after
+// the manifest is written. An increment's manifest has format 2
+// (IncrementFormat), so that an older loader refuses it, kind
+// incremental, its base, and per table the mode, the key, the window and
+// the deletes.
+//
+// [Loader.Load] brings the warehouse to the newest complete dump: it
+// follows the bases from the newest dump back to the one the warehouse
+// holds (the last load recorded in the history) or to a full dump, and
+// loads them in order, each in one warehouse transaction
+// ([IncrementWarehouse.ApplyIncrement]: per table, delete the keys of the
+// upserts and the deletes, insert the upserts). An increment whose base is
+// neither held nor in storage is a [GapError]: nothing changes until the
+// next full dump. Applying an increment twice gives the same tables, so a
+// crash between the warehouse's commit and the history's record is
+// harmless. Retention keeps the newest Config.Keep full dumps and the
+// increments after them.
+//
+// # Across databases
+//
+// A table's source is a role (dump.yml source, default main); when
+// Config.Sources has a database of that role the table is read there, else
+// from the main database (as GitLab falls back to main for an undecomposed
+// database). Such a table cannot join namespaces or projects, so its scope
+// kind must be group, project or pipeline: the groups, projects (with
+// their feature levels) and public merge requests of the scope are read in
+// the main snapshot and written into the other database's statement as
+// literals (COPY takes no bind parameters; they are integers and JSON
+// printed by Go). Each database is read on one snapshot of its own,
+// exported by its own coordinator after the main one: consistency is per
+// database, and the manifest records each database's snapshot time
+// (Manifest.Snapshots). Increments of such tables compare every key. A
+// main table whose scope reads a table of another role (events with a
+// Ci::Pipeline target read ci_pipelines) still needs that table in the
+// main database.
 package dump
