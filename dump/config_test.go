@@ -3,6 +3,7 @@ package dump
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -108,5 +109,36 @@ func TestPseudonym(t *testing.T) {
 	a, b := Pseudonym([]byte("k1-0123456789abcdef"), "42"), Pseudonym([]byte("k2-0123456789abcdef"), "42")
 	if len(a) != 32 || a == b || a != Pseudonym([]byte("k1-0123456789abcdef"), "42") || strings.Contains(a, "42") && a == "42" {
 		t.Errorf("pseudonyms %q, %q: want 32 hex digits, deterministic per key, different across keys", a, b)
+	}
+}
+
+// TestRetainKeepsChains: keep counts full dumps; the increments after the
+// oldest kept full dump stay with it, older ones go.
+func TestRetainKeepsChains(t *testing.T) {
+	ctx := context.Background()
+	b := memblob.OpenBucket(nil)
+	defer func() { _ = b.Close() }()
+	for i, kind := range []string{KindFull, KindIncremental, KindFull, KindIncremental, KindIncremental} {
+		loc := fmt.Sprintf("dumps/2026-12-01/%d/", i+1)
+		if err := b.WriteAll(ctx, loc+"a.csv.gz", []byte("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.WriteAll(ctx, loc+ManifestName, []byte(`{"kind":"`+kind+`"}`), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Retain(ctx, b, "dumps/", 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	dumps, err := listDumps(ctx, b, "dumps/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range dumps {
+		got = append(got, d.run)
+	}
+	if strings.Join(got, " ") != "3 4 5" {
+		t.Errorf("after retention of 1 full dump: runs %v, want 3 4 5 (the full dump and its increments)", got)
 	}
 }
