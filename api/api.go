@@ -87,6 +87,11 @@ type Config struct {
 	CacheTTL time.Duration
 	// Settings are shown in the status (secrets already hidden).
 	Settings []Setting
+	// Sources are the configured source databases (name, role and cell,
+	// never a URL): a source of a query's role that has not run yet is
+	// pending, and a source no longer listed no longer counts. Empty: the
+	// sources are those the query's runs name.
+	Sources []Source
 	// Version of metricgate, shown in the status.
 	Version string
 }
@@ -438,6 +443,9 @@ type apiError struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
 	RequestID string `json:"request_id"`
+	// LastTickError is on a 503 of GET /api/v1/status when the history
+	// cannot be read and the newest tick's run could not start either.
+	LastTickError *TickError `json:"last_tick_error,omitempty"`
 }
 
 func (a *API) error(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
@@ -485,7 +493,7 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 	snap, err := a.status.get(r.Context())
 	if err != nil {
-		a.internal(w, r, err)
+		a.historyDown(w, r, err)
 		return
 	}
 	code := http.StatusOK
@@ -493,6 +501,47 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusServiceUnavailable
 	}
 	a.json(w, code, snap.Status)
+}
+
+// historyDown answers GET /api/v1/status when the history cannot be
+// read: 503 (an uptime checker must see it as down, not as a server bug),
+// in the error shape, with the newest tick's error when its run could not
+// start (which is often why: the same database). err is logged, not
+// answered: it may name internals.
+func (a *API) historyDown(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	a.log.Error("http request", slog.String("request_id", requestIDOf(r)), slog.String("path", r.URL.Path),
+		slog.String("error", err.Error()))
+	msg := "the history database cannot be read, so the status is unknown (request " + requestIDOf(r) + "; see the logs)"
+	te := a.tickError()
+	if te != nil {
+		msg += "; " + te.problem()
+	}
+	w.Header().Set("Retry-After", "30")
+	a.json(w, http.StatusServiceUnavailable, errorBody{Error: apiError{Status: http.StatusServiceUnavailable,
+		Code: "history_unavailable", Message: msg, RequestID: requestIDOf(r), LastTickError: te}})
+}
+
+// tickError is why the newest tick's run could not start, when Runs
+// knows (*runner.Scheduler) and there is such an error; nil otherwise.
+func (a *API) tickError() *TickError {
+	te, ok := a.deps.Runs.(tickErrors)
+	if !ok {
+		return nil
+	}
+	e, ok := te.TickError()
+	if !ok {
+		return nil
+	}
+	return &TickError{Tick: e.Tick.UTC(), Error: oneLine(e.Error, 500), Attempts: e.Attempts, At: e.At.UTC(), RetryAt: e.RetryAt.UTC()}
+}
+
+// problem says what e means, in one line of the status's problems.
+func (e *TickError) problem() string {
+	return fmt.Sprintf("the run of the %s tick could not start (%d attempts): %s; trying again at %s",
+		e.Tick.Format(time.RFC3339), e.Attempts, oneLine(e.Error, 200), e.RetryAt.Format(time.RFC3339))
 }
 
 // internal logs err and answers 500 without its text (which may name

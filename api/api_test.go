@@ -87,6 +87,7 @@ type world struct {
 	bodyMu  sync.Mutex
 	cfg     api.Config
 	history api.History
+	runs    api.Runs // the scheduler the API is given; w.sched when nil
 }
 
 const (
@@ -172,7 +173,11 @@ func newWorld(t *testing.T, cfg api.Config, healthy bool) *world {
 func (w *world) start() {
 	w.t.Helper()
 	var err error
-	w.api, err = api.New(w.cfg, api.Deps{History: w.history, Runs: w.sched, Catalog: func() *catalog.Catalog { return w.cat },
+	var runs api.Runs = w.sched
+	if w.runs != nil {
+		runs = w.runs
+	}
+	w.api, err = api.New(w.cfg, api.Deps{History: w.history, Runs: runs, Catalog: func() *catalog.Catalog { return w.cat },
 		Logger: slog.New(slog.NewJSONHandler(w.log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		w.t.Fatal(err)
@@ -327,6 +332,7 @@ func TestRoutesAndStatusCodes(t *testing.T) {
 		{"POST", "/api/v1/runs", "Bearer wrong", "", 403, "forbidden"},
 		{"POST", "/api/v1/runs", bearer, `{"queries": ["fresh_on"]}`, 400, "unknown_query"},
 		{"POST", "/api/v1/runs", bearer, `{"query": "x"}`, 400, "bad_request"},
+		{"POST", "/api/v1/runs", bearer, `{"queries": ["` + strings.Repeat("x", 70<<10) + `"]}`, 413, "too_large"},
 	} {
 		resp, b := w.do(tc.method, tc.path, tc.auth, tc.body)
 		what := tc.method + " " + tc.path
@@ -600,9 +606,11 @@ func TestHistoryDownIsNotReadyAndLeaksNothing(t *testing.T) {
 		t.Errorf("readyz with the history closed: %d %s", resp.StatusCode, b)
 	}
 	resp, b = w.do("GET", "/api/v1/status", "Bearer "+readToken, "")
-	if resp.StatusCode != http.StatusInternalServerError || errorShape(t, "status", b) != "internal" {
-		t.Errorf("status with the history closed: %d %s", resp.StatusCode, b)
+	if resp.StatusCode != http.StatusServiceUnavailable || errorShape(t, "status", b) != "history_unavailable" ||
+		strings.Contains(string(b), "last_tick_error") || strings.Contains(string(b), "closed") {
+		t.Errorf("status with the history closed: %d %s; want 503 history_unavailable, no tick error, not the cause", resp.StatusCode, b)
 	}
+	loadSpec(t).check(t, "GET", resp, b)
 	if !strings.Contains(w.log.String(), `"level":"ERROR"`) {
 		t.Errorf("the failure is not logged:\n%s", w.log)
 	}
@@ -657,6 +665,7 @@ func TestMetrics(t *testing.T) {
 		`metricgate_stale 1`,
 		`metricgate_failing 1`,
 		`metricgate_status_ok 0`,
+		`metricgate_scheduler_tick_error 0`,
 		`metricgate_http_requests_total{`,
 		`go_goroutines `,
 	} {
@@ -726,4 +735,95 @@ func TestDumpStatusIncrements(t *testing.T) {
 			t.Errorf("increment %s ago: %+v, want mode incremental, last full 24h ago, state %s, max age 6h", c.incrementAgo, d, c.state)
 		}
 	}
+}
+
+// TestTickErrorEverywhere: a scheduler whose tick's run cannot start (its
+// history database is gone) shows it in the status (last_tick_error, a
+// problem, 503), in /metrics (metricgate_scheduler_tick_error 1), and, when
+// the API cannot read the history either, in the 503 error of the status;
+// no secret in any of them.
+func TestTickErrorEverywhere(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, api.Config{Token: runToken, CacheTTL: -1}, true)
+	spec := loadSpec(t)
+	gone, err := history.Open(t.Context(), w.dsn) // the DSN carries dbPassword
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = gone.Close()
+	broken, err := runner.NewScheduler(runner.SchedulerConfig{RetryBackoff: time.Hour}, runner.SchedulerDeps{Runner: w.run, Store: gone,
+		Logger: slog.New(slog.NewJSONHandler(w.log, nil)),
+		Plan:   func(context.Context, []string, bool, time.Time) (runner.Options, error) { return runner.Options{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	broken.Start(context.Background()) // the catch-up decision: cannot take the run lock
+	t.Cleanup(func() {
+		if err := broken.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	poll, deadline := time.NewTicker(5*time.Millisecond), time.After(10*time.Second)
+	defer poll.Stop()
+	for _, ok := broken.TickError(); !ok; _, ok = broken.TickError() {
+		select {
+		case <-poll.C:
+		case <-deadline:
+			t.Fatal("the scheduler reports no tick error 10s after starting on a closed history")
+		}
+	}
+	w.runs = broken
+	w.start()
+	tick := broken.Schedule().Next(start.Add(-25 * time.Hour)).UTC() // the newest 04:00 before start
+	for broken.Schedule().Next(tick).Before(start) {
+		tick = broken.Schedule().Next(tick).UTC()
+	}
+
+	resp, b := w.do("GET", "/api/v1/status", "", "")
+	spec.check(t, "GET", resp, b)
+	var st api.Status
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	te := st.LastTickError
+	if resp.StatusCode != http.StatusServiceUnavailable || st.State != api.StateFailing || te == nil {
+		t.Fatalf("status with a tick error: %d %s, tick error %+v; want 503 failing with it", resp.StatusCode, st.State, te)
+	}
+	if !te.Tick.Equal(tick) || te.Attempts != 1 || te.Error == "" || te.At.Before(start.Add(-time.Second)) ||
+		!te.RetryAt.Equal(te.At.Add(time.Hour)) {
+		t.Errorf("last_tick_error %+v; want the %s tick, 1 attempt, its error, retried an hour after", te, tick)
+	}
+	if !slicesContain(st.Problems, "the run of the "+tick.Format(time.RFC3339)+" tick could not start (1 attempts)") {
+		t.Errorf("problems %q do not say the tick's run could not start", st.Problems)
+	}
+	_, b = w.do("GET", "/metrics", "", "")
+	if !strings.Contains(string(b), "\nmetricgate_scheduler_tick_error 1\n") {
+		t.Errorf("metrics lack metricgate_scheduler_tick_error 1:\n%s", b)
+	}
+
+	// The API's history goes too: the status is a 503 error that still
+	// says why the tick's run could not start; the gauge stays.
+	_ = w.store.Close()
+	resp, b = w.do("GET", "/api/v1/status", "", "")
+	spec.check(t, "GET", resp, b)
+	var e struct {
+		Error struct {
+			Code          string         `json:"code"`
+			Message       string         `json:"message"`
+			LastTickError *api.TickError `json:"last_tick_error"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(b, &e); err != nil || resp.StatusCode != http.StatusServiceUnavailable || e.Error.Code != "history_unavailable" ||
+		!strings.Contains(e.Error.Message, "the history database cannot be read") || !strings.Contains(e.Error.Message, "tick could not start") ||
+		e.Error.LastTickError == nil || !e.Error.LastTickError.Tick.Equal(tick) || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("status with both histories gone: %d %v %s; want 503 history_unavailable with the tick error", resp.StatusCode, resp.Header, b)
+	}
+	_, b = w.do("GET", "/metrics", "", "")
+	for _, want := range []string{"\nmetricgate_scheduler_tick_error 1\n", "\nmetricgate_history_scrape_error 1\n"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics with the history gone lack %q", strings.TrimSpace(want))
+		}
+	}
+	w.checkNoSecrets()
 }

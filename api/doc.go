@@ -31,7 +31,11 @@
 // same way against Config.DumpPeriod (daily); with no dump in the history
 // there is nothing to judge. GET /api/v1/status and GET / answer 503 when
 // anything is stale or failing, so an uptime checker needs nothing but the
-// status code.
+// status code. A tick whose run cannot start (Runs.TickError) makes the
+// status failing, shows as last_tick_error and as the gauge
+// metricgate_scheduler_tick_error. When the history cannot be read at all,
+// GET /api/v1/status answers 503 in the error shape (history_unavailable),
+// with the tick error when there is one.
 //
 // The status is computed from the history (one small query per catalog
 // query, on indexes) at most once per Config.CacheTTL (1s) and shared by

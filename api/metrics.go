@@ -45,13 +45,14 @@ var (
 	descDumpBytes       = prometheus.NewDesc("metricgate_dump_last_bytes", "Compressed bytes of the newest successful dump.", []string{"kind", "name"}, nil)
 	descDumpTables      = prometheus.NewDesc("metricgate_dump_last_tables", "Tables of the newest successful dump or load.", []string{"kind", "name"}, nil)
 	descScrapeError     = prometheus.NewDesc("metricgate_history_scrape_error", "1 when the history could not be read for this scrape.", nil, nil)
+	descTickError       = prometheus.NewDesc("metricgate_scheduler_tick_error", "1 while the run of the newest tick cannot start (the scheduler is trying again; GET /api/v1/status shows last_tick_error), 0 otherwise.", nil, nil)
 )
 
 // collector reports the status snapshot as metrics.
 type collector struct{ a *API }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descStale, descFailing, descApprovalNone, descQueryLastOK, descQueryAge, descQueryMaxAge, descQueryStale, descQueryDuration, descQueryRows, descQuerySuppressed, descQueryFailures, descQueryStatus, descRunStatus, descRunStart, descRunDuration, descRunNext, descRunning, descDumpLastOK, descDumpAge, descDumpStale, descDumpFailing, descDumpRows, descDumpBytes, descDumpTables, descScrapeError} {
+	for _, d := range []*prometheus.Desc{descUp, descStale, descFailing, descApprovalNone, descQueryLastOK, descQueryAge, descQueryMaxAge, descQueryStale, descQueryDuration, descQueryRows, descQuerySuppressed, descQueryFailures, descQueryStatus, descRunStatus, descRunStart, descRunDuration, descRunNext, descRunning, descDumpLastOK, descDumpAge, descDumpStale, descDumpFailing, descDumpRows, descDumpBytes, descDumpTables, descScrapeError, descTickError} {
 		ch <- d
 	}
 }
@@ -64,6 +65,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	snap, err := c.a.status.get(ctx)
 	gauge(descApprovalNone, b2f(c.a.cfg.Approval == "none"))
+	// From the scheduler, not the history: most often the tick's run
+	// cannot start because the history cannot be read either.
+	gauge(descTickError, b2f(c.a.tickError() != nil))
 	if err != nil {
 		gauge(descScrapeError, 1)
 		return

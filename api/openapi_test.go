@@ -102,6 +102,13 @@ func (s *spec) check(t *testing.T, method string, resp reply, body []byte) {
 	path := resp.Path
 	op := s.operation(method, path)
 	if op == nil {
+		if resp.StatusCode == http.StatusMethodNotAllowed {
+			// Documented once, for every route: the Allow header with it.
+			headers, _ := s.ref("#/components/responses/MethodNotAllowed")["headers"].(map[string]any)
+			if _, ok := headers["Allow"]; !ok || resp.Header.Get("Allow") == "" {
+				t.Errorf("%s %s 405: Allow %q; the spec's MethodNotAllowed headers %v", method, path, resp.Header.Get("Allow"), headers)
+			}
+		}
 		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
 			s.checkSchema(t, path, s.ref("#/components/schemas/Error"), body)
 			return

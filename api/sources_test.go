@@ -14,17 +14,7 @@ import (
 	"gitlab.com/metricgate/metricgate/api"
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
-	"gitlab.com/metricgate/metricgate/runner"
 )
-
-// sourcedRuns is the scheduler with the configured sources, as serve
-// hands it to the API.
-type sourcedRuns struct {
-	*runner.Scheduler
-	sources []api.Source
-}
-
-func (s sourcedRuns) Sources() []api.Source { return s.sources }
 
 // TestStatusPerSource: a query runs on every source of its role, and the
 // status shows each source's freshness; the query is stale or failing
@@ -85,7 +75,9 @@ func TestStatusPerSource(t *testing.T) {
 
 	configured := []api.Source{{Name: "ci_apac", Role: "ci", Cell: "apac"}, {Name: "ci_eu", Role: "ci", Cell: "eu"},
 		{Name: "ci_us", Role: "ci", Cell: "us"}, {Name: "main", Role: "main"}, {Name: "main_eu", Role: "main", Cell: "eu"}}
-	w.api, err = api.New(w.cfg, api.Deps{History: w.store, Runs: sourcedRuns{Scheduler: w.sched, sources: configured},
+	cfg := w.cfg
+	cfg.Sources = configured
+	w.api, err = api.New(cfg, api.Deps{History: w.store, Runs: w.sched,
 		Catalog: func() *catalog.Catalog { return w.cat }, Logger: slog.New(slog.NewJSONHandler(w.log, nil))})
 	if err != nil {
 		t.Fatal(err)

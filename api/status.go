@@ -175,14 +175,6 @@ type Source struct {
 	Cell string `json:"cell,omitempty"`
 }
 
-// sourceLister is what Runs may also do (serve's view of the scheduler):
-// list the configured sources, so that a source of a query's role that
-// has not run yet, or a source removed from the configuration, counts as
-// such. Without it the sources are those the query's runs name.
-type sourceLister interface {
-	Sources() []Source
-}
-
 // SourceStatus is the freshness of a query's data from one source.
 type SourceStatus struct {
 	Name string `json:"name"`
@@ -369,19 +361,12 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 		}
 	}
 
-	if te, ok := a.deps.Runs.(tickErrors); ok {
-		if e, ok := te.TickError(); ok {
-			st.LastTickError = &TickError{Tick: e.Tick.UTC(), Error: oneLine(e.Error, 500), Attempts: e.Attempts, At: e.At.UTC(), RetryAt: e.RetryAt.UTC()}
-			st.Failing = true
-			st.Problems = append(st.Problems, fmt.Sprintf("the run of the %s tick could not start (%d attempts): %s; trying again at %s",
-				e.Tick.UTC().Format(time.RFC3339), e.Attempts, oneLine(e.Error, 200), e.RetryAt.UTC().Format(time.RFC3339)))
-		}
+	if e := a.tickError(); e != nil {
+		st.LastTickError, st.Failing = e, true
+		st.Problems = append(st.Problems, e.problem())
 	}
 
-	var configured []Source
-	if sl, ok := a.deps.Runs.(sourceLister); ok {
-		configured = sl.Sources()
-	}
+	configured := a.cfg.Sources
 	st.Sources = append([]Source{}, configured...)
 
 	var queries []*catalog.Query

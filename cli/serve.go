@@ -143,7 +143,7 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.Sch
 	defer func() { err = errors.Join(err, reads.Close()) }()
 
 	var cat atomic.Pointer[catalog.Catalog]
-	runs := &lateRuns{schedule: sched, sources: cfg.apiSources()}
+	runs := &lateRuns{schedule: sched}
 	a, err := api.New(cfg.apiConfig(), api.Deps{History: reads, Runs: runs, Catalog: cat.Load, Logger: log})
 	if err != nil {
 		_ = ln.Close()
@@ -266,12 +266,7 @@ func logProblems(log *slog.Logger, problems catalog.Problems) {
 type lateRuns struct {
 	schedule catalog.Schedule
 	s        atomic.Pointer[runner.Scheduler]
-	sources  []api.Source
 }
-
-// Sources are the configured sources the runs run on, for the status
-// (name, role and cell: never a URL).
-func (l *lateRuns) Sources() []api.Source { return l.sources }
 
 // apiSources lists the configured sources by name, without their URLs.
 func (c *Config) apiSources() []api.Source {
@@ -334,6 +329,7 @@ func (c *Config) apiConfig() api.Config {
 		FreshnessGrace:           time.Duration(c.API.FreshnessGrace),
 		DumpPeriod:               c.dumpPeriod(),
 		Settings:                 settings,
+		Sources:                  c.apiSources(),
 		Version:                  Version(),
 	}
 }
