@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
@@ -92,7 +93,8 @@ func (s *snapshot) close(ctx context.Context) {
 type worker struct {
 	r       *Runner
 	src     Source
-	snap    *snapshot
+	snaps   *snapshots
+	snap    *snapshot // the one of the job at hand
 	appName string
 	conn    *pgx.Conn
 }
@@ -110,15 +112,34 @@ func (w *worker) close(ctx context.Context) {
 func (w *worker) run(ctx context.Context, log *slog.Logger, runID int64, source string, j *job) {
 	q := j.query
 	backoff := w.r.cfg.Backoff
+	limit := w.r.cfg.Attempts
 	for attempt := 1; ; attempt++ {
 		j.qr.Attempts = attempt
 		err := w.attempt(ctx, runID, source, j)
 		if err == nil {
-			j.qr.Status, j.qr.Error = history.QuerySucceeded, ""
+			j.qr.Status, j.qr.Error, j.transient = history.QuerySucceeded, "", false
 			return
 		}
 		j.qr.Status, j.qr.Error = history.QueryFailed, err.Error()
-		if !transient(err) || attempt >= w.r.cfg.Attempts || ctx.Err() != nil {
+		var lost *snapshotLostError
+		if errors.As(err, &lost) && ctx.Err() == nil {
+			// The snapshot died with the coordinator's session (the source
+			// restarted): go on with a fresh one, if the run may have it.
+			snap, ok := w.snaps.renew(ctx, w.snap)
+			if !ok {
+				j.transient = true
+				return
+			}
+			if snap != w.snap {
+				w.snap, j.qr.SnapshotTime = snap, snap.asOf
+				limit++ // the attempt on a dead snapshot does not count
+				log.Warn("query goes on with a fresh snapshot", slog.String("query", q.Name),
+					slog.Time("as_of", snap.asOf))
+				continue
+			}
+		}
+		j.transient = transient(err) || attempt > 1
+		if !transient(err) || attempt >= limit || ctx.Err() != nil {
 			return
 		}
 		log.Warn("query failed, retrying", slog.String("query", q.Name), slog.Int("attempt", attempt),
@@ -212,6 +233,10 @@ func begin(ctx context.Context, conn *pgx.Conn, snapshotID string, cfg Config, q
 	if snapshotID != "" {
 		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshotID+"'"); err != nil {
 			ex.rollback(ctx)
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "22023" { // invalid_parameter_value: no such snapshot
+				return nil, &snapshotLostError{err: err}
+			}
 			return nil, fmt.Errorf("attach to the run's snapshot: %w", err)
 		}
 	}
@@ -225,6 +250,14 @@ func begin(ctx context.Context, conn *pgx.Conn, snapshotID string, cfg Config, q
 	}
 	return ex, nil
 }
+
+// snapshotLostError is a failure to attach to the run's snapshot because
+// it no longer exists: its exporting session (the coordinator's) ended.
+type snapshotLostError struct{ err error }
+
+func (e *snapshotLostError) Error() string { return "attach to the run's snapshot: " + e.err.Error() }
+
+func (e *snapshotLostError) Unwrap() error { return e.err }
 
 func (ex *execution) rollback(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

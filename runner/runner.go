@@ -194,6 +194,12 @@ type Options struct {
 	Stop <-chan struct{}
 	// Started, when set, is called with the run's id once it is recorded.
 	Started func(runID int64)
+	// Held, when set, is called before each query starts, to make sure
+	// the run lock is still held (history.RunLock.Check). Once it returns
+	// an error, no more queries start: those not started are recorded as
+	// failed with the error's text ("run lock lost: …"), so that a run
+	// that lost its lock does not go on beside another replica's.
+	Held func(ctx context.Context) error
 }
 
 // Invalid is a query file with problems.
@@ -213,6 +219,12 @@ type Result struct {
 	// source has the role), in the order of Options.Queries and then of
 	// the sources' names, followed by those of Options.Invalid.
 	Queries []history.QueryRun
+	// Transient says, for each of Queries, whether it failed for a reason
+	// that may pass (a lost connection it was retried after, a source that
+	// could not be used, a snapshot lost twice, the run lock lost), so that
+	// running it again later may load it. A query that failed otherwise (an
+	// SQL error, the type rule, max_rows, a shutdown) would fail again.
+	Transient []bool
 }
 
 // sourcesOf returns the names of the sources of role, sorted.
@@ -272,6 +284,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 	// Decide what runs; record the rest as skipped or failed right away.
 	// Each query gets one query run per source of its role.
 	bySource := map[string][]*job{}
+	transient := map[int]bool{}
 	for _, q := range opts.Queries {
 		names := r.sourcesOf(q.Source)
 		if len(names) == 0 {
@@ -317,6 +330,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 
+	gate := newGate(opts)
 	sources := make([]string, 0, len(bySource))
 	for name := range bySource {
 		sources = append(sources, name)
@@ -324,11 +338,14 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 	slices.Sort(sources)
 	for _, name := range sources {
 		jobs := bySource[name]
-		if err := r.runSource(ctx, log, id, name, jobs, opts.Stop); err != nil {
+		if err := r.runSource(ctx, log, id, name, jobs, gate); err != nil {
 			runErrs = append(runErrs, err.Error())
 		}
 		for _, j := range jobs {
 			res.Queries[j.index] = j.qr
+			if j.transient {
+				transient[j.index] = true
+			}
 		}
 	}
 
@@ -353,6 +370,13 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if slices.ContainsFunc(res.Queries, func(q history.QueryRun) bool { return q.Error == CancelledByShutdown }) {
 		runErrs = append(runErrs, CancelledByShutdown)
+	}
+	if lost := gate.lost(); lost != "" {
+		runErrs = append(runErrs, lost)
+	}
+	res.Transient = make([]bool, len(res.Queries))
+	for i := range res.Queries {
+		res.Transient[i] = transient[i]
 	}
 	res.Status = runStatus(res.Queries)
 	if len(runErrs) > 0 && res.Status == history.RunSucceeded {
@@ -395,6 +419,44 @@ type job struct {
 	query    *catalog.Query
 	analysis *guard.Analysis
 	qr       history.QueryRun
+	// transient: it failed for a reason that may pass (Result.Transient).
+	transient bool
+}
+
+// gate decides whether a run may start another query: not after the
+// shutdown's Stop, not once the run lock is lost (Options.Held).
+type gate struct {
+	stop <-chan struct{}
+	held func(ctx context.Context) error
+	mu   sync.Mutex
+	err  string // the lost lock's error, once seen
+}
+
+func newGate(opts Options) *gate { return &gate{stop: opts.Stop, held: opts.Held} }
+
+// closed returns why no more queries may start, "" when they may.
+func (g *gate) closed(ctx context.Context) string {
+	if stopping(g.stop) {
+		return CancelledByShutdown
+	}
+	if g.held == nil {
+		return ""
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.err == "" {
+		if err := g.held(ctx); err != nil {
+			g.err = err.Error()
+		}
+	}
+	return g.err
+}
+
+// lost returns the lost lock's error, "" when it was not lost.
+func (g *gate) lost() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.err
 }
 
 // record writes a query run to the history: a new record when insert, else
@@ -437,13 +499,18 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, qr history.QueryR
 
 // runSource runs jobs on one source: it opens the snapshot, checks the
 // source's age, and hands the jobs to the workers. An error means the
-// source could not be used at all; every job then carries it as its failure.
-func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, name string, jobs []*job, stop <-chan struct{}) error {
+// source could not be used at all; every job then carries it as its
+// failure. When the snapshot is lost in the middle (the source restarted:
+// the exported snapshot dies with the coordinator's session), a fresh one
+// is opened, once, for the jobs not done yet; their query runs record its
+// time.
+func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, name string, jobs []*job, g *gate) error {
 	src := r.cfg.Sources[name]
 	log = log.With(slog.String("source", name), slog.String("role", src.Role))
 	fail := func(err error) error {
 		for _, j := range jobs {
 			j.qr.Status, j.qr.Error, j.qr.FinishedAt = history.QueryFailed, err.Error(), r.now()
+			j.transient = true // the source may be back later
 			j.qr = r.record(ctx, log, j.qr, true)
 		}
 		return err
@@ -452,30 +519,29 @@ func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, n
 	for _, j := range jobs {
 		timeouts += j.query.Timeout
 	}
-	snap, err := openSnapshot(ctx, src, r.appName(runID, "coordinator"), timeouts+10*time.Minute)
+	snaps := &snapshots{r: r, src: src, name: name, log: log, appName: r.appName(runID, "coordinator"),
+		idle: timeouts + 10*time.Minute}
+	snap, err := snaps.open(ctx)
 	if err != nil {
-		return fail(fmt.Errorf("source %s: %w", name, err))
+		return fail(err)
 	}
-	defer snap.close(ctx)
-	if age := r.now().Sub(snap.asOf); age > src.MaxAge {
-		return fail(fmt.Errorf("source %s is %s old (as of %s, by %s); max_age is %s: refusing to load stale numbers",
-			name, age.Round(time.Minute), snap.asOf.UTC().Format(time.RFC3339), src.AsOf, src.MaxAge))
-	}
-	log.Info("snapshot exported", slog.String("snapshot", snap.id), slog.Time("as_of", snap.asOf))
+	defer snaps.close(ctx)
 
 	queue := make(chan *job)
 	var wg sync.WaitGroup
 	for w := range min(r.cfg.Workers, len(jobs)) {
 		wg.Go(func() {
-			wk := &worker{r: r, src: src, snap: snap, appName: r.appName(runID, fmt.Sprintf("worker %d", w+1))}
+			wk := &worker{r: r, src: src, snaps: snaps, snap: snap, appName: r.appName(runID, fmt.Sprintf("worker %d", w+1))}
 			defer wk.close(ctx)
 			for j := range queue {
-				if stopping(stop) {
-					j.qr.Status, j.qr.Error, j.qr.FinishedAt = history.QueryFailed, CancelledByShutdown, r.now()
+				if reason := g.closed(ctx); reason != "" {
+					j.qr.Status, j.qr.Error, j.qr.FinishedAt = history.QueryFailed, reason, r.now()
+					j.transient = reason != CancelledByShutdown
 					j.qr = r.record(ctx, log, j.qr, true)
 					continue
 				}
-				j.qr.Status, j.qr.StartedAt, j.qr.SnapshotTime = history.QueryRunning, r.now(), snap.asOf
+				wk.snap = snaps.current()
+				j.qr.Status, j.qr.StartedAt, j.qr.SnapshotTime = history.QueryRunning, r.now(), wk.snap.asOf
 				j.qr = r.record(ctx, log, j.qr, true)
 				wk.run(ctx, log, runID, name, j)
 				j.qr.FinishedAt = r.now()
@@ -489,6 +555,92 @@ func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, n
 	close(queue)
 	wg.Wait()
 	return nil
+}
+
+// snapshots are a source's snapshots during a run: the one opened first,
+// and at most one more, opened when the first is lost.
+type snapshots struct {
+	r       *Runner
+	src     Source
+	name    string
+	log     *slog.Logger
+	appName string
+	idle    time.Duration
+
+	mu      sync.Mutex
+	cur     *snapshot
+	renewed bool // a source gets one fresh snapshot per run
+	old     []*snapshot
+}
+
+// open opens a snapshot, checks the source's age in it and makes it the
+// current one. The caller holds mu, or is the only one using s.
+func (s *snapshots) open(ctx context.Context) (*snapshot, error) {
+	snap, err := openSnapshot(ctx, s.src, s.appName, s.idle)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", s.name, err)
+	}
+	if age := s.r.now().Sub(snap.asOf); age > s.src.MaxAge {
+		snap.close(ctx)
+		return nil, fmt.Errorf("source %s is %s old (as of %s, by %s); max_age is %s: refusing to load stale numbers",
+			s.name, age.Round(time.Minute), snap.asOf.UTC().Format(time.RFC3339), s.src.AsOf, s.src.MaxAge)
+	}
+	s.log.Info("snapshot exported", slog.String("snapshot", snap.id), slog.Time("as_of", snap.asOf))
+	if s.cur != nil {
+		s.old = append(s.old, s.cur)
+	}
+	s.cur = snap
+	return snap, nil
+}
+
+func (s *snapshots) current() *snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur
+}
+
+// renew returns the snapshot to use instead of lost: the one another
+// worker opened already, or a fresh one (the other workers wait for it).
+// ok is false when the run has had its snapshots, or a fresh one cannot be
+// opened (which is logged).
+func (s *snapshots) renew(ctx context.Context, lost *snapshot) (*snapshot, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur != lost {
+		return s.cur, true
+	}
+	if s.renewed {
+		return nil, false
+	}
+	s.renewed = true
+	s.log.Warn("the run's snapshot is lost (the source restarted?): opening a fresh one for the queries not done yet",
+		slog.String("snapshot", lost.id))
+	backoff := s.r.cfg.Backoff
+	for attempt := 1; ; attempt++ {
+		snap, err := s.open(ctx)
+		if err == nil {
+			return snap, true
+		}
+		if !transient(err) || attempt >= s.r.cfg.Attempts || ctx.Err() != nil {
+			s.log.Error("open a fresh snapshot", slog.String("error", err.Error()))
+			return nil, false
+		}
+		select { // the source may still be starting
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+func (s *snapshots) close(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, snap := range append(s.old, s.cur) {
+		if snap != nil {
+			snap.close(ctx)
+		}
+	}
 }
 
 func (r *Runner) appName(runID int64, role string) string {

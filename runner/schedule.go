@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,9 +48,9 @@ type RunMaker interface {
 // (*history.Store): the run lock, the runs made so far (for catch-up), and
 // a way to mark runs failed that nobody is making any more.
 type SchedulerStore interface {
-	// TryRunLock takes the run lock without waiting; ok is false when
-	// another session holds it.
-	TryRunLock(ctx context.Context) (release func(), ok bool, err error)
+	// TryWatchedRunLock takes the run lock without waiting, and watches
+	// its session every watch; ok is false when another session holds it.
+	TryWatchedRunLock(ctx context.Context, watch time.Duration) (lock *history.RunLock, ok bool, err error)
 	Runs(ctx context.Context, limit int) ([]history.Run, error)
 	AbandonRunning(ctx context.Context, reason string) (int64, error)
 	StartRun(ctx context.Context, r history.Run) (int64, error)
@@ -89,6 +89,11 @@ type SchedulerConfig struct {
 	// RerunBackoff is the wait before the first rerun; it doubles for each
 	// further one. Default 1m.
 	RerunBackoff time.Duration
+	// LockWatch is how often the run lock's session is checked while a
+	// run holds it (it is checked before each query too). When the session
+	// is gone (the history database restarted) and the lock cannot be
+	// taken again, the run starts no more queries. Default 2s.
+	LockWatch time.Duration
 }
 
 // Scheduled triggers: what Options.Trigger records for the runs the
@@ -169,6 +174,7 @@ type Scheduler struct {
 	wg      sync.WaitGroup
 	busy    atomic.Bool  // a run of this process is in progress
 	current atomic.Int64 // its id, once recorded
+	lock    atomic.Pointer[history.RunLock] // the run lock, while held
 	tickErr *TickError
 	wake    chan struct{} // nudges the loop to read the clock now (tests)
 }
@@ -193,6 +199,7 @@ func NewScheduler(cfg SchedulerConfig, deps SchedulerDeps) (*Scheduler, error) {
 	cfg.MaxRetryBackoff = cmp.Or(cfg.MaxRetryBackoff, 5*time.Minute)
 	cfg.Reruns = cmp.Or(cfg.Reruns, 3)
 	cfg.RerunBackoff = cmp.Or(cfg.RerunBackoff, time.Minute)
+	cfg.LockWatch = cmp.Or(cfg.LockWatch, history.DefaultLockWatch)
 	sched, err := catalog.ParseRunSchedule(cfg.Schedule)
 	if err != nil {
 		return nil, fmt.Errorf("scheduler config: schedule %q: %w", cfg.Schedule, err)
@@ -201,7 +208,7 @@ func NewScheduler(cfg SchedulerConfig, deps SchedulerDeps) (*Scheduler, error) {
 		name string
 		d    time.Duration
 	}{{"shutdown timeout", cfg.ShutdownTimeout}, {"recheck", cfg.Recheck}, {"retry backoff", cfg.RetryBackoff},
-		{"max retry backoff", cfg.MaxRetryBackoff}, {"rerun backoff", cfg.RerunBackoff}} {
+		{"max retry backoff", cfg.MaxRetryBackoff}, {"rerun backoff", cfg.RerunBackoff}, {"lock watch", cfg.LockWatch}} {
 		if d.d < 0 {
 			return nil, fmt.Errorf("scheduler config: %s %s: must be positive", d.name, d.d)
 		}
@@ -444,31 +451,19 @@ func (p *rerunPlan) next(s *Scheduler, res *Result, now time.Time) *rerunPlan {
 }
 
 // rerunnable returns the queries of res that failed for a reason that may
-// pass, and not because of a shutdown: they were retried after a transient
-// error (Attempts > 1) and still failed; their source could not be used at
-// all (its error starts with "source NAME: "); or they could not attach to
-// the run's snapshot, which dies with the coordinator's connection (a
-// source restarted in the middle of the run: the queries that start after
-// it fail at their first attempt). A query that failed at its first
-// attempt otherwise (an SQL error, the type rule, max_rows) would fail
-// again.
+// pass (Result.Transient: retried after a transient error and still
+// failing, their source unusable, their snapshot lost twice, the run lock
+// lost), each once. A query that failed otherwise (an SQL error, the type
+// rule, max_rows, a shutdown) would fail again.
 func rerunnable(res *Result) []string {
 	var names []string
-	for _, q := range res.Queries {
-		if q.Status != history.QueryFailed || q.Error == CancelledByShutdown {
-			continue
-		}
-		if q.Attempts > 1 || (q.Attempts == 0 && strings.HasPrefix(q.Error, "source "+q.Source+": ")) ||
-			strings.HasPrefix(q.Error, errAttachSnapshot) {
+	for i, q := range res.Queries {
+		if q.Status == history.QueryFailed && i < len(res.Transient) && res.Transient[i] && !slices.Contains(names, q.Query) {
 			names = append(names, q.Query)
 		}
 	}
 	return names
 }
-
-// errAttachSnapshot starts the error of a query that could not attach to
-// the run's exported snapshot (begin, in query.go).
-const errAttachSnapshot = "attach to the run's snapshot: "
 
 // Trigger starts a run now with the named queries, or every query of the
 // catalog when names is empty, and returns its id once it is recorded; the
@@ -537,7 +532,7 @@ func (s *Scheduler) acquire(trigger string, tick time.Time) (release func(), err
 	}
 	lockCtx, cancel := context.WithTimeoutCause(s.ctx, 30*time.Second, errors.New("take the run lock: no answer within 30s"))
 	defer cancel()
-	unlock, ok, err := s.store.TryRunLock(lockCtx)
+	lock, ok, err := s.store.TryWatchedRunLock(lockCtx, s.cfg.LockWatch)
 	if err != nil || !ok {
 		s.busy.Store(false)
 		if err != nil {
@@ -547,8 +542,10 @@ func (s *Scheduler) acquire(trigger string, tick time.Time) (release func(), err
 		return nil, busy
 	}
 	log.Info("run lock taken")
+	s.lock.Store(lock)
 	release = func() {
-		unlock()
+		s.lock.Store(nil)
+		lock.Release()
 		s.busy.Store(false)
 		log.Info("run lock released")
 	}
@@ -603,6 +600,15 @@ func (s *Scheduler) execute(trigger string, names []string, all bool, now time.T
 		return nil, fmt.Errorf("plan the run: %w", err)
 	}
 	opts.Trigger, opts.Stop = trigger, s.stop
+	if lock := s.lock.Load(); lock != nil {
+		opts.Held = func(ctx context.Context) error {
+			if err := lock.Check(ctx); err != nil {
+				log.Error("run lock lost: starting no more queries", slog.String("error", err.Error()))
+				return err
+			}
+			return nil
+		}
+	}
 	opts.Started = func(id int64) {
 		s.current.Store(id)
 		if started != nil {

@@ -44,6 +44,7 @@ type fakeRun struct {
 	now   func() time.Time // default time.Now
 	// fail, when set, gives the query runs of a run (a rerun gets its
 	// Options.Queries' names through Planner; fakeRun reports on them).
+	// The transient ones are those whose Error starts with "transient: ".
 	fail func(opts runner.Options) []history.QueryRun
 }
 
@@ -66,6 +67,9 @@ func (f *fakeRun) Run(ctx context.Context, opts runner.Options) (*runner.Result,
 	res := &runner.Result{RunID: id, Status: history.RunSucceeded}
 	if f.fail != nil {
 		res.Queries = f.fail(opts)
+		for _, q := range res.Queries {
+			res.Transient = append(res.Transient, strings.HasPrefix(q.Error, "transient: "))
+		}
 		if len(res.Queries) > 0 {
 			res.Status = history.RunPartial
 		}
@@ -505,11 +509,11 @@ func (f *flakyStore) isDown() bool {
 	return f.down
 }
 
-func (f *flakyStore) TryRunLock(ctx context.Context) (func(), bool, error) {
+func (f *flakyStore) TryWatchedRunLock(ctx context.Context, watch time.Duration) (*history.RunLock, bool, error) {
 	if f.isDown() {
 		return nil, false, errUnreachable
 	}
-	return f.Store.TryRunLock(ctx)
+	return f.Store.TryWatchedRunLock(ctx, watch)
 }
 
 func (f *flakyStore) Runs(ctx context.Context, limit int) ([]history.Run, error) {
@@ -592,14 +596,18 @@ func TestSchedulerRerunsQueriesThatFailedForAPassingReason(t *testing.T) {
 			if calls > 3 { // the second rerun succeeds
 				return nil
 			}
+			// The scheduler goes by Result.Transient (set by the runner), not
+			// by error texts: the first is transient whatever its text, the
+			// others are not, whatever theirs.
 			return []history.QueryRun{
-				{Query: "lost_connection", Source: "main", Status: history.QueryFailed, Attempts: 3, Error: "conn closed"},
-				{Query: "source_down", Source: "main", Status: history.QueryFailed, Attempts: 0, Error: "source main: connect: connection refused"},
+				{Query: "lost_connection", Source: "main", Status: history.QueryFailed, Attempts: 3, Error: "transient: conn closed"},
+				{Query: "source_down", Source: "main", Status: history.QueryFailed, Attempts: 0, Error: "transient: source main: connect: connection refused"},
 				{Query: "sql_error", Source: "main", Status: history.QueryFailed, Attempts: 1, Error: "division by zero"},
-				{Query: "stale_source", Source: "main", Status: history.QueryFailed, Error: "source main is 30h old"},
+				{Query: "stale_source", Source: "main", Status: history.QueryFailed, Error: "source main: is 30h old"},
 				{Query: "snapshot_gone", Source: "main", Status: history.QueryFailed, Attempts: 1,
-					Error: `attach to the run's snapshot: ERROR: invalid snapshot identifier: "00000004-0000006A-1" (SQLSTATE 22023)`},
-				{Query: "ok", Source: "main", Status: history.QuerySucceeded, Attempts: 1},
+					Error: `transient: attach to the run's snapshot: ERROR: invalid snapshot identifier: "00000004-0000006A-1" (SQLSTATE 22023)`},
+				{Query: "retried_sql_error", Source: "main", Status: history.QueryFailed, Attempts: 2, Error: "attach to the run's snapshot: no"},
+				{Query: "ok", Source: "main", Status: history.QuerySucceeded, Attempts: 1, Error: "transient: ignored"},
 			}
 		}
 		log := &syncBuffer{}

@@ -490,17 +490,17 @@ func (k *killable) kill() {
 	}
 }
 
-func (k *killable) TryRunLock(ctx context.Context) (func(), bool, error) {
+func (k *killable) TryWatchedRunLock(ctx context.Context, watch time.Duration) (*history.RunLock, bool, error) {
 	if k.dead.Load() {
 		return nil, false, errKilled
 	}
-	release, ok, err := k.Store.TryRunLock(ctx)
+	lock, ok, err := k.Store.TryWatchedRunLock(ctx, watch)
 	if ok {
 		k.mu.Lock()
-		k.locks = append(k.locks, release)
+		k.locks = append(k.locks, lock.Release)
 		k.mu.Unlock()
 	}
-	return release, ok, err
+	return lock, ok, err
 }
 
 func (k *killable) Runs(ctx context.Context, limit int) ([]history.Run, error) {
