@@ -172,8 +172,8 @@ type Scheduler struct {
 	stop    chan struct{}
 	stopped bool
 	wg      sync.WaitGroup
-	busy    atomic.Bool  // a run of this process is in progress
-	current atomic.Int64 // its id, once recorded
+	busy    atomic.Bool                     // a run of this process is in progress
+	current atomic.Int64                    // its id, once recorded
 	lock    atomic.Pointer[history.RunLock] // the run lock, while held
 	tickErr *TickError
 	wake    chan struct{} // nudges the loop to read the clock now (tests)
