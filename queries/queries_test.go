@@ -5,14 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"math"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -411,4 +416,112 @@ func (r row) String() string {
 		fmt.Fprintf(&b, "%s=%v", fd.Name, r.vals[i])
 	}
 	return b.String()
+}
+
+// ruleIDs returns every rule id an author can meet: the guard's Rule
+// constants (read from guard/guard.go: constants cannot be listed at run
+// time) and the catalog's rules as its package doc lists them, but
+// config/invalid (the operator's, never a file's).
+func ruleIDs(t *testing.T) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "../guard/guard.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if i >= len(vs.Values) {
+					break
+				}
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && strings.HasPrefix(name.Name, "Rule") && lit.Kind == token.STRING {
+					id, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	if len(ids) < 20 {
+		t.Fatalf("guard/guard.go: found %d Rule constants, want the guard's 20 and more: has the file changed shape?", len(ids))
+	}
+	doc, err := os.ReadFile("../catalog/doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(ids)
+	for _, m := range regexp.MustCompile(`(?m)^//\t((?:file|header|value|name|target|config)/[a-z<>-]+) `).FindAllSubmatch(doc, -1) {
+		if id := string(m[1]); id != "config/invalid" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids)-n < 15 {
+		t.Fatalf("catalog/doc.go: found %d rules, want its list of 15 and more: has the list changed shape?", len(ids)-n)
+	}
+	return ids
+}
+
+// TestREADMEListsEveryRule: every rule id of the guard and the catalog is
+// in README.md's table of rule ids (authors look up the id they see
+// there), and the README names no rule that does not exist.
+func TestREADMEListsEveryRule(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	_, table, ok := strings.Cut(text, "\n### Every rule id\n")
+	if !ok {
+		t.Fatal(`README.md has no "### Every rule id" section`)
+	}
+	table, _, _ = strings.Cut(table, "\n## ")
+	ids := ruleIDs(t)
+	for _, id := range ids {
+		if !strings.Contains(table, "| `"+id+"` |") {
+			t.Errorf("README.md's table of rule ids lacks `%s`", id)
+		}
+	}
+	for _, m := range regexp.MustCompile("`((?:guard|file|header|value|name|target)/[a-z<>-]+)`").FindAllStringSubmatch(text, -1) {
+		if !slices.Contains(ids, m[1]) && !(strings.HasPrefix(m[1], "value/") && slices.Contains(ids, "value/<key>")) {
+			t.Errorf("README.md names the rule `%s`, which neither the guard nor the catalog has", m[1])
+		}
+	}
+}
+
+// TestREADMELinks: every link to a heading of README.md (#anchor) leads
+// to one, with the anchors GitLab and GitHub make alike (lower case,
+// punctuation dropped, spaces to hyphens).
+func TestREADMELinks(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^#+ (.+)$`).FindAllStringSubmatch(string(readme), -1) {
+		slug := strings.Map(func(r rune) rune {
+			switch {
+			case r == ' ':
+				return '-'
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				return unicode.ToLower(r)
+			}
+			return -1
+		}, m[1])
+		anchors[slug] = true
+	}
+	for _, m := range regexp.MustCompile(`\]\(#([^)]+)\)`).FindAllStringSubmatch(string(readme), -1) {
+		if !anchors[m[1]] {
+			t.Errorf("README.md links to #%s, which is no heading", m[1])
+		}
+	}
 }
