@@ -92,7 +92,7 @@ const relockWithin = 5 * time.Second
 // returns an error wrapping ErrRunLockLost and Lost is closed.
 type RunLock struct {
 	s      *Store
-	mu     sync.Mutex // guards conn, err, released; serializes the checks
+	mu     sync.Mutex // guards conn, err, closed; serializes the checks
 	conn   *sql.Conn
 	err    error
 	lost   chan struct{}
