@@ -43,7 +43,11 @@ type History interface {
 	DumpLoads(ctx context.Context, limit int) ([]history.DumpLoad, error)
 }
 
-// Runs starts runs and knows the schedule (*runner.Scheduler).
+// Runs starts runs and knows the schedule (*runner.Scheduler). When it
+// also has TickError() (runner.TickError, bool), as *runner.Scheduler
+// does, a tick whose run cannot start shows in the status
+// (last_tick_error), in its 503 when the history cannot be read, and in
+// metricgate_scheduler_tick_error.
 type Runs interface {
 	// Trigger starts a run of the named queries (all when names is empty)
 	// and returns its id; runner.ErrRunInProgress when one is going on.

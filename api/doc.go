@@ -51,8 +51,9 @@
 // GET but /healthz and /readyz, as a bearer token or as the password of
 // HTTP basic authentication (so that a browser on a wall display can send
 // it). Errors have one shape, {"error": {"status", "code", "message",
-// "request_id"}}; a 500 never carries the underlying error's text (it is
-// logged with the request id). Every response has an X-Request-Id (the
+// "request_id"}} (and "last_tick_error" on the status's 503
+// history_unavailable); neither a 500 nor that 503 carries the underlying
+// error's text (it is logged with the request id). Every response has an X-Request-Id (the
 // client's, when it sent a short plain one). No response shows a secret:
 // the settings shown are given already redacted, and tokens are never
 // echoed. With approval none, every response says so: an
