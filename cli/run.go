@@ -21,9 +21,14 @@ import (
 )
 
 const (
-	runArgs    = "[--once] [--query NAME...] [--config FILE] [--verbose]"
+	runArgs    = "[--once] [--query NAME...] [--wait DURATION] [--config FILE] [--verbose]"
 	runSummary = "run the due queries (or all with --once, or the named ones) and load their safe rows into the warehouse"
+	runLock    = "A run holds the run lock of the history database, as serve's runs do: while serve or another run holds it,\n" +
+		"run does nothing and exits 1 saying so (try again later), or with --wait waits for it that long"
 )
+
+// lockProgress is how often run says it is still waiting for the run lock.
+const lockProgress = 10 * time.Second
 
 // names is a repeatable string flag.
 type names []string
@@ -42,14 +47,19 @@ func (n *names) Set(s string) error {
 var _ flag.Value = (*names)(nil)
 
 func cmdRun(ctx context.Context, e *env, args []string) int {
-	fl := newFlags(e, "run", runArgs, runSummary)
+	fl := newFlags(e, "run", runArgs, runSummary+".\n\n"+runLock)
 	once := fl.Bool("once", false, "run every query once now, whatever its schedule")
 	var only names
 	fl.Var(&only, "query", "run only the query `NAME` (repeatable, or comma-separated), whatever its schedule")
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
 	verbose := fl.Bool("verbose", false, "log every step on stderr, not only warnings and errors")
+	wait := fl.Duration("wait", 0, "when serve or another run holds the run lock, wait for it up to `DURATION` (e.g. 30m) "+
+		"instead of exiting 1 at once")
 	if code, done := parseFlags(fl, args); done {
 		return code
+	}
+	if *wait < 0 {
+		return e.fail(ExitUsage, "run", "--wait %s: must not be negative", *wait)
 	}
 	if fl.NArg() > 0 {
 		return e.fail(ExitUsage, "run", "unexpected argument %q (name queries with --query)", fl.Arg(0))
@@ -91,7 +101,19 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stdout, "no query is due; use --once to run them all now")
 		return ExitOK
 	}
-	res, err := d.runner.Run(ctx, runner.Options{Trigger: "manual", Queries: selected, Invalid: invalid})
+	lock, err := takeRunLock(ctx, e, d.store, *wait)
+	if err != nil {
+		return e.fail(ExitProblems, "run", "%v", err)
+	}
+	defer lock.Release()
+	// Only the lock holder makes runs: one still running was left by a
+	// process that died holding the lock.
+	if n, err := d.store.AbandonRunning(ctx, runner.AbandonedReason); err != nil {
+		return e.fail(ExitProblems, "run", "%v", err)
+	} else if n > 0 {
+		log.Warn("marked runs left running by a stopped process as failed", slog.Int64("runs", n))
+	}
+	res, err := d.runner.Run(ctx, runner.Options{Trigger: "manual", Queries: selected, Invalid: invalid, Held: lock.Check})
 	if err != nil {
 		return e.fail(ExitProblems, "run", "%v", err)
 	}
@@ -102,6 +124,45 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return ExitProblems
 	}
 	return ExitOK
+}
+
+// errRunLockHeld is run's answer when serve or another run holds the run
+// lock (and --wait, if given, ran out).
+var errRunLockHeld = errors.New("another metricgate is making a run (metricgate serve, or another metricgate run, holds the run lock of the history database): nothing was run; " +
+	"try again when it has finished, or pass --wait DURATION to wait for it")
+
+// takeRunLock takes the run lock without waiting, or waits for it up to
+// wait, saying on stderr every lockProgress that it is waiting. It polls
+// (TryWatchedRunLock) rather than blocking in pg_advisory_lock, so that
+// the wait is bounded and the lock is watched like serve's.
+func takeRunLock(ctx context.Context, e *env, store *history.Store, wait time.Duration) (*history.RunLock, error) {
+	deadline := time.Now().Add(wait)
+	lastSaid := time.Now()
+	for first := true; ; first = false {
+		lock, ok, err := store.TryWatchedRunLock(ctx, 0)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return lock, nil
+		}
+		if !time.Now().Before(deadline) {
+			if wait > 0 {
+				return nil, fmt.Errorf("waited %s: %w", wait, errRunLockHeld)
+			}
+			return nil, errRunLockHeld
+		}
+		if first || time.Since(lastSaid) >= lockProgress {
+			fmt.Fprintf(e.stderr, "metricgate run: waiting for the run lock (serve or another run is making a run), up to %s more\n",
+				time.Until(deadline).Round(time.Second))
+			lastSaid = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for the run lock: %w", context.Cause(ctx))
+		case <-time.After(min(time.Second, time.Until(deadline))):
+		}
+	}
 }
 
 // failCode is ExitUsage for configuration errors, ExitProblems otherwise.

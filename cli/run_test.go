@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 )
 
@@ -20,6 +21,8 @@ type runWorld struct {
 	config  string
 	queries string
 	wh      string
+	history string // the history database's URL
+	source  string // the source's URL
 }
 
 const testPassword = "pw-that-must-not-leak"
@@ -53,8 +56,9 @@ func newRunWorld(t *testing.T, files map[string]string) *runWorld {
 			t.Fatal(err)
 		}
 	}
+	w.history, w.source = pgtest.New(t), src
 	w.config = writeConfig(t, "sources:\n  main:\n    url: "+withPassword(t, src)+"\n"+
-		"history:\n  url: "+withPassword(t, pgtest.New(t))+"\n"+
+		"history:\n  url: "+withPassword(t, w.history)+"\n"+
 		"warehouse:\n  url: duckdb://"+w.wh+"\n"+
 		"queries:\n  dir: "+w.queries+"\n  approval: none\n")
 	return w
@@ -112,6 +116,68 @@ func TestRunCommand(t *testing.T) {
 	code, _, errOut = w.run("run", "--query", "actor")
 	if code != ExitUsage || !strings.Contains(errOut, `--query actor: no such query in the catalog (did you mean "actors"?)`) {
 		t.Errorf("run --query with a typo: exit %d: %s", code, errOut)
+	}
+}
+
+// TestRunTakesTheRunLock: metricgate run holds the run lock of the
+// history database as serve's runs do. While another session (serve, or
+// another run) holds it, run runs nothing and exits 1 saying who and what
+// to do; with --wait it waits, saying so, and runs once the lock is free,
+// or gives up at the end of the wait. While run makes its run, no other
+// session gets the lock — serve, which marks every run still running as
+// abandoned when it takes the lock, cannot mark this one.
+func TestRunTakesTheRunLock(t *testing.T) {
+	t.Parallel()
+	w := newRunWorld(t, map[string]string{"a/actors.sql": goodQuery, "b/slow.sql": slowQuery})
+	serve, err := history.Open(t.Context(), w.history) // another process's sessions
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = serve.Close() })
+	if err := serve.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	release, ok, err := serve.TryRunLock(t.Context())
+	if err != nil || !ok {
+		t.Fatalf("take the lock: ok %v, err %v", ok, err)
+	}
+
+	code, out, errOut := w.run("run", "--once")
+	if code != ExitProblems || !strings.Contains(errOut, "metricgate run: another metricgate is making a run (metricgate serve, or another metricgate run") ||
+		!strings.Contains(errOut, "nothing was run; try again when it has finished, or pass --wait DURATION") || out != "" {
+		t.Errorf("run while the lock is held: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = w.run("run", "--once", "--wait", "1500ms")
+	if code != ExitProblems || !strings.Contains(errOut, "waiting for the run lock") || !strings.Contains(errOut, "waited 1.5s: another metricgate is making a run") {
+		t.Errorf("run --wait while the lock stays held: exit %d\n%s", code, errOut)
+	}
+	if runs, err := serve.Runs(t.Context(), 0); err != nil || len(runs) != 0 {
+		t.Fatalf("runs recorded while the lock was held: %v %v", runs, err)
+	}
+
+	// Free it while a run waits: the run goes on.
+	var out2 bytes.Buffer
+	errOut2 := &logWatch{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(t.Context(), []string{"run", "--once", "--wait", "1m", "--config", w.config}, &env{stdout: &out2, stderr: errOut2})
+	}()
+	errOut2.wait(t, "waiting for the run lock", 1)
+	release()
+	waitActive(t, w.source, "events c")
+	// serve, trying to take the lock meanwhile, does not get it.
+	if rel, ok, err := serve.TryRunLock(t.Context()); err != nil || ok {
+		if ok {
+			rel()
+		}
+		t.Errorf("another session took the lock while run made its run: ok %v, err %v", ok, err)
+	}
+	if code := <-done; code != ExitOK || !strings.Contains(out2.String(), "run 1 succeeded: 2 succeeded") {
+		t.Errorf("run --wait once the lock is free: exit %d\n%s%s", code, &out2, errOut2.String())
+	}
+	runs, err := serve.Runs(t.Context(), 0)
+	if err != nil || len(runs) != 1 || runs[0].Status != history.RunSucceeded || runs[0].Error != "" {
+		t.Errorf("runs: %+v %v", runs, err)
 	}
 }
 
