@@ -398,14 +398,23 @@ func TestFaultReplicaKilledHoldingTheLock(t *testing.T) {
 	}
 	spec := faultChildSpec{Args: []string{w.config}, Schedule: "@every 3s"}
 	a, b := startChild(t, spec), startChild(t, spec)
-	// Whoever makes the catch-up run holds the lock while the slow query runs.
+	// Whoever makes the catch-up run holds the lock while the slow query
+	// runs. Its "run started" line was written before the query started,
+	// but it reaches this process through a pipe and a copying goroutine,
+	// which a busy machine can leave behind the query: wait for the line
+	// rather than expect it there already (that flaked under load).
 	waitActive(t, w.srcDSN, "events c")
-	holder, other := a, b
-	if !strings.Contains(a.log.String(), `"msg":"run started"`) {
+	var holder, other *child
+	select {
+	case <-waitChan(a.log, `"msg":"run started"`):
+		holder, other = a, b
+	case <-waitChan(b.log, `"msg":"run started"`):
 		holder, other = b, a
-	}
-	if !strings.Contains(holder.log.String(), `"msg":"run started"`) {
+	case <-time.After(time.Minute):
 		t.Fatalf("neither replica is making the run:\n%s\n%s", a.log, b.log)
+	}
+	if strings.Contains(other.log.String(), `"msg":"run started"`) {
+		t.Fatalf("both replicas started a run:\n%s\n%s", a.log, b.log)
 	}
 	holder.kill()
 	killed := time.Now()

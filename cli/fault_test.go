@@ -234,7 +234,8 @@ func checkTable(t *testing.T, name string, got *warehouse.Table, want [][]any) {
 }
 
 // waitActive waits until a query whose text contains substr is running on
-// the source, and returns its backend's pid.
+// the source's database (not another test's database on the same cluster),
+// and returns its backend's pid.
 func waitActive(t *testing.T, dsn, substr string) int32 {
 	t.Helper()
 	conn := pgtest.Connect(t, dsn)
@@ -242,7 +243,8 @@ func waitActive(t *testing.T, dsn, substr string) int32 {
 	for time.Now().Before(deadline) {
 		var pid int32
 		err := conn.QueryRow(t.Context(), `SELECT pid FROM pg_stat_activity
-			WHERE state = 'active' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid() LIMIT 1`, substr).Scan(&pid)
+			WHERE state = 'active' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()
+				AND datname = current_database() LIMIT 1`, substr).Scan(&pid)
 		if err == nil {
 			return pid
 		}
