@@ -40,7 +40,12 @@
 //  6. Transient errors (a lost connection, a server restart, a
 //     serialization failure) are retried with exponential backoff, on a
 //     new connection attached to the same snapshot; guard, SQL, timeout
-//     and cost errors are not. Queries fail independently.
+//     and cost errors are not. Queries fail independently. When the
+//     snapshot itself is gone (the source restarted: it dies with the
+//     coordinator's session, and attaching fails with SQLSTATE 22023), a
+//     fresh snapshot is opened, once per source and run, for the queries
+//     not done yet; their query runs record its time. [Result.Transient]
+//     says which failures may pass, for the scheduler's reruns.
 //  7. The run is succeeded when no query run failed, partial when some
 //     failed and some succeeded (a source down while others load), failed
 //     when none succeeded.
@@ -54,7 +59,9 @@
 // [Scheduler] makes the runs of `metricgate serve`: robfig/cron fires on
 // the operator's schedule (UTC), each tick runs the queries due by their
 // own schedules under the history database's run lock (a PostgreSQL
-// advisory lock), so that any number of replicas make one run per tick; a
+// advisory lock, watched: when its session is lost with a restart of the
+// history database and another replica takes it, the run starts no more
+// queries), so that any number of replicas make one run per tick; a
 // tick missed while no replica ran is caught up once at start; Shutdown
 // stops new work and cancels the running queries at a deadline, recording
 // them as cancelled.
