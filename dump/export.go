@@ -226,7 +226,7 @@ func (e *Exporter) DumpKind(ctx context.Context, def *Definition, kind string) (
 	if base == nil {
 		e.log.Info("full dump", slog.String("why", why))
 	}
-	m, err := e.dump(ctx, def, runID, &rec, base)
+	m, err := e.dump(ctx, def, runID, &rec, base, kind == "")
 	if err == nil {
 		err = e.commitWatermarks(ctx, def, m)
 	}
@@ -313,7 +313,9 @@ func (def *Definition) incrementalTables() []string {
 //     same base);
 //   - the base's manifest is there, was made with the same dump.yml
 //     (config_sha256) and has the keys of every incremental table;
-//   - the chain's full dump is younger than FullEvery (kind "" only).
+//   - the chain's full dump's snapshot is less than FullEvery older than
+//     the new dump's (kind "" only); the dump checks this once it has
+//     taken its snapshot, and Plan does not.
 func (e *Exporter) Plan(ctx context.Context, def *Definition, kind string) (base *Manifest, why string, err error) {
 	switch kind {
 	case "", KindFull, KindIncremental:
@@ -385,11 +387,21 @@ func (e *Exporter) plan(ctx context.Context, def *Definition, kind string) (*Man
 			return nil, fmt.Sprintf("the previous dump %s has no keys of table %s", location, name), nil
 		}
 	}
-	full := cmp.Or(base.FullSnapshotTime, base.SnapshotTime)
-	if age := e.now().Sub(full); kind == "" && age >= e.cfg.FullEvery {
-		return nil, fmt.Sprintf("the last full dump's snapshot is %s old (full_every %s): reconcile", age.Round(time.Minute), e.cfg.FullEvery), nil
-	}
 	return base, "", nil
+}
+
+// fullDue says why the dump at snapshot snap is full rather than an
+// increment on base: the chain's full dump's snapshot is FullEvery or
+// more older than snap. Snapshot against snapshot, not the wall clock: a
+// source restored from a backup hours old reads as of the backup, and
+// the full dump is due when the data, not the clock, moved on by
+// FullEvery.
+func (e *Exporter) fullDue(base *Manifest, snap time.Time) string {
+	full := cmp.Or(base.FullSnapshotTime, base.SnapshotTime)
+	if age := snap.Sub(full); age >= e.cfg.FullEvery {
+		return fmt.Sprintf("the last full dump's snapshot is %s older than this one's (full_every %s): reconcile", age.Round(time.Minute), e.cfg.FullEvery)
+	}
+	return ""
 }
 
 // source is one database the dump reads, on a snapshot of its own.
@@ -409,7 +421,9 @@ func (e *Exporter) roleOf(t *Table) string {
 	return MainRole
 }
 
-func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec *history.Dump, base *Manifest) (*Manifest, error) {
+// dump writes the dump: an increment on base (unless fullEvery and the
+// chain's full dump is due: fullDue), a full dump when base is nil.
+func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec *history.Dump, base *Manifest, fullEvery bool) (*Manifest, error) {
 	roles := []string{MainRole}
 	for _, t := range def.Tables {
 		if r := e.roleOf(t); !slices.Contains(roles, r) {
@@ -485,6 +499,12 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 		}
 	}
 	snap := mainSrc.asOf.UTC()
+	if base != nil && fullEvery {
+		if why := e.fullDue(base, snap); why != "" {
+			e.log.Info("full dump", slog.String("why", why))
+			base, rec.Kind, rec.Base = nil, history.DumpFull, ""
+		}
+	}
 	location := e.cfg.Prefix + snap.Format(time.DateOnly) + "/" + runID + "/"
 	rec.Location, rec.SnapshotTime = location, snap
 	taken, err := e.bucket.Exists(ctx, location+ManifestName)
@@ -535,8 +555,12 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 			}
 		}
 	}
+	cache := &keyCache{keys: map[string][]int64{}}
+	for _, j := range jobs {
+		j.baseKeys = cache
+	}
 	if slices.ContainsFunc(jobs, func(j *tableJob) bool { return j.fast }) {
-		changed, err := e.changedEntities(ctx, mainTx, def, base, jobs)
+		changed, err := e.changedEntities(ctx, mainTx, def, base, jobs, cache)
 		if err != nil {
 			return nil, err
 		}
@@ -583,7 +607,7 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 				}
 				done.Add(1)
 				log.Info("table exported", slog.String("table", j.table.Name), slog.String("mode", j.mode()), slog.Int64("rows", j.sink.rows),
-					slog.Int64("deletes", j.deletes), slog.Int("files", len(j.sink.files)), slog.Duration("keys_duration", j.keysTime), slog.Duration("duration", time.Since(start)))
+					slog.Int64("deletes", j.deletes), slog.Int("files", len(j.sink.files)), slog.Duration("keys_duration", j.keysTime), slog.Duration("duration", time.Since(start)), slog.Group("keys_phases", j.phases...))
 			}
 		})
 	}
@@ -694,9 +718,11 @@ type tableJob struct {
 	keys     bool
 	keysFile *ManifestFile
 	keysTime time.Duration
+	phases   []any
 	// prevKeys, in an increment, are the base's keys: the table is
 	// exported as changes since from.
 	prevKeys *LoadFile
+	baseKeys *keyCache
 	from, to time.Time
 	// fast: find the changes among the candidates (candidatesSQL) instead
 	// of comparing every key of the scope; changed are the objects that
@@ -765,13 +791,7 @@ func (j *tableJob) run(ctx context.Context, conn *pgx.Conn, cfg Config) (err err
 		if err != nil {
 			return err
 		}
-		extra := "FALSE"
-		if len(upserts) > 0 {
-			// IN (unnest): a join on the key's index; = ANY of a long
-			// array reads the whole table.
-			extra = "t." + quoteIdent(j.table.Key) + " IN (SELECT unnest(" + intArray(upserts) + "))"
-		}
-		query = j.def.selectSQL(j.table, j.arrays, j.remote, extra)
+		query = j.def.upsertsSQL(j.table, j.arrays, upserts)
 	} else if j.keys {
 		keys, err := j.exportKeys(ctx, conn, cfg)
 		if err != nil {
@@ -803,52 +823,114 @@ func (j *tableJob) run(ctx context.Context, conn *pgx.Conn, cfg Config) (err err
 func (j *tableJob) candidates(ctx context.Context, conn *pgx.Conn, cfg Config) ([]int64, error) {
 	start := time.Now()
 	defer func() { j.keysTime = time.Since(start) }()
-	prev, err := readKeys(ctx, j.prevKeys)
+	lap := func(name string) {
+		j.phases = append(j.phases, slog.Duration(name, time.Since(start)))
+	}
+	prev, err := j.baseKeys.read(ctx, j.prevKeys)
 	if err != nil {
 		return nil, err
 	}
+	lap("read_prev")
 	var all keySink
 	if _, err := conn.PgConn().CopyTo(ctx, &all, "COPY ("+j.def.allKeysSQL(j.table)+") TO STDOUT (FORMAT csv)"); err != nil {
 		return nil, fmt.Errorf("copy keys: %w", err)
 	}
+	lap("all_keys")
 	slices.Sort(all.keys)
+	lap("sort")
 	var cs keySink
 	cs.flag = true
 	if _, err := conn.PgConn().CopyTo(ctx, &cs, "COPY ("+j.def.candidatesSQL(j.table, j.from, j.changed)+") TO STDOUT (FORMAT csv)"); err != nil {
 		return nil, fmt.Errorf("copy changed keys: %w", err)
 	}
+	lap("candidates")
 	if len(all.pending) > 0 || len(cs.pending) > 0 {
 		return nil, errors.New("copy keys: the stream ended inside a row")
 	}
-	inScope := map[int64]bool{}
-	var upserts []int64
+	// Every step a merge of sorted lists: a map of the candidates and a
+	// binary search per key of the base cost more than the queries.
+	cands := make([]candidate, len(cs.keys))
 	for i, k := range cs.keys {
-		inScope[k] = cs.flags[i]
-		if cs.flags[i] {
-			upserts = append(upserts, k)
+		cands[i] = candidate{key: k, in: cs.flags[i]}
+	}
+	slices.SortFunc(cands, func(a, b candidate) int { return cmp.Compare(a.key, b.key) })
+	var upserts []int64
+	for _, c := range cands {
+		if c.in {
+			upserts = append(upserts, c.key)
 		}
 	}
-	slices.Sort(upserts)
-	var keys, left []int64
+	upserts = slices.Compact(upserts)
+	kept, left := make([]int64, 0, len(prev)), []int64(nil)
+	ai, ci := 0, 0
 	for _, k := range prev {
-		_, exists := slices.BinarySearch(all.keys, k)
-		in, cand := inScope[k]
-		if exists && (!cand || in) {
-			keys = append(keys, k)
+		for ai < len(all.keys) && all.keys[ai] < k {
+			ai++
+		}
+		exists := ai < len(all.keys) && all.keys[ai] == k
+		for ci < len(cands) && cands[ci].key < k {
+			ci++
+		}
+		if ci < len(cands) && cands[ci].key == k && !cands[ci].in {
+			exists = false // a candidate now out of the scope
+		}
+		if exists {
+			kept = append(kept, k)
 		} else {
 			left = append(left, k)
 		}
 	}
-	keys = slices.Compact(slices.Sorted(slices.Values(append(keys, upserts...))))
-	files, err := writeKeyFile(ctx, j.sink.bucket, j.location, j.table.Name+".keys", j.table.Key, keys, keysLevel)
-	if err != nil {
-		return nil, err
+	keys := mergeKeys(kept, upserts)
+	lap("compare")
+	if len(left) == 0 && len(keys) == len(prev) {
+		// No key left and none entered (keys ⊇ prev, as long): the base's
+		// keys file, verified as it was read, copied as it is rather than
+		// compressed again.
+		f := ManifestFile{Path: j.table.Name + ".keys.csv.gz", SHA256: j.prevKeys.sha256, Bytes: j.prevKeys.Bytes, Rows: j.prevKeys.Rows}
+		if err := j.sink.bucket.Copy(ctx, j.location+f.Path, j.prevKeys.Name, nil); err != nil {
+			return nil, fmt.Errorf("copy the keys file %s to %s: %w", j.prevKeys.Name, j.location+f.Path, err)
+		}
+		j.keysFile = &f
+	} else {
+		files, err := writeKeyFile(ctx, j.sink.bucket, j.location, j.table.Name+".keys", j.table.Key, keys, keysLevel)
+		if err != nil {
+			return nil, err
+		}
+		j.keysFile = &files[0]
 	}
-	j.keysFile = &files[0]
+	lap("write_keys")
 	if err := j.writeDeletes(ctx, cfg, left); err != nil {
 		return nil, err
 	}
+	lap("write_deletes")
 	return upserts, nil
+}
+
+// candidate is a key of candidatesSQL and whether it is in the scope.
+type candidate struct {
+	key int64
+	in  bool
+}
+
+// mergeKeys is the sorted union of two sorted lists of keys.
+func mergeKeys(a, b []int64) []int64 {
+	out := make([]int64, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i] < b[j]):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
 }
 
 // changedEntities works out, in the main snapshot, the objects of each
@@ -857,7 +939,7 @@ func (j *tableJob) candidates(ctx context.Context, conn *pgx.Conn, cfg Config) (
 // differs from the base's (their key among the base's keys of the
 // table of that kind, when the table is incremental; else every changed
 // one counts). Rows pointing at any other object keep their status.
-func (e *Exporter) changedEntities(ctx context.Context, tx pgx.Tx, def *Definition, base *Manifest, jobs []*tableJob) (map[string][]int64, error) {
+func (e *Exporter) changedEntities(ctx context.Context, tx pgx.Tx, def *Definition, base *Manifest, jobs []*tableJob, cache *keyCache) (map[string][]int64, error) {
 	need := map[string]bool{}
 	var from time.Time
 	for _, j := range jobs {
@@ -892,7 +974,7 @@ func (e *Exporter) changedEntities(ctx context.Context, tx pgx.Tx, def *Definiti
 			if i >= 0 && base.Tables[i].Keys != nil {
 				k := base.Tables[i].Keys
 				var err error
-				if prev, err = readKeys(ctx, &LoadFile{Name: base.Location + k.Path, Bytes: k.Bytes, Rows: k.Rows, sha256: k.SHA256, bucket: e.bucket}); err != nil {
+				if prev, err = cache.read(ctx, &LoadFile{Name: base.Location + k.Path, Bytes: k.Bytes, Rows: k.Rows, sha256: k.SHA256, bucket: e.bucket}); err != nil {
 					return nil, err
 				}
 				known = true
@@ -1028,6 +1110,32 @@ func writeKeyFile(ctx context.Context, b *blob.Bucket, location, name, key strin
 // quoteIdentCSV is a column name as a CSV header field (identifiers need
 // no quoting).
 func quoteIdentCSV(s string) string { return s }
+
+// keyCache holds the base's keys files read so far in a dump: the
+// changed objects (changedEntities) and the table's own job read the
+// same ones.
+type keyCache struct {
+	mu   sync.Mutex
+	keys map[string][]int64
+}
+
+// read is readKeys, once per file.
+func (c *keyCache) read(ctx context.Context, f *LoadFile) ([]int64, error) {
+	c.mu.Lock()
+	keys, ok := c.keys[f.Name]
+	c.mu.Unlock()
+	if ok {
+		return keys, nil
+	}
+	keys, err := readKeys(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.keys[f.Name] = keys
+	c.mu.Unlock()
+	return keys, nil
+}
 
 // readKeys reads a keys file of an earlier dump, verified against its
 // manifest.

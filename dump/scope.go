@@ -354,6 +354,31 @@ func (def *Definition) selectSQL(t *Table, arrays map[string]bool, remote *remot
 	return fmt.Sprintf("%sSELECT %s\nFROM %s t\nWHERE %s", s.with(), strings.Join(cols, ", "), s.rel(t.Name), where)
 }
 
+// upsertsSQL selects the exported columns of the rows of t whose keys
+// are given, without the scope's predicate: an increment's fast path has
+// just worked out, in the same transaction (so the same snapshot), that
+// exactly these rows are in the scope (candidatesSQL's in_scope), and
+// evaluating the scope again costs as much as the scope is big (the
+// planner hashes every issue or merge request in it), not as the
+// upserts are few.
+func (def *Definition) upsertsSQL(t *Table, arrays map[string]bool, keys []int64) string {
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		if arrays[c] {
+			cols[i] = fmt.Sprintf("to_json(t.%s) AS %s", quoteIdent(c), quoteIdent(c))
+		} else {
+			cols[i] = "t." + quoteIdent(c)
+		}
+	}
+	where := "FALSE"
+	if len(keys) > 0 {
+		// IN (unnest): a join on the key's index; = ANY of a long array
+		// reads the whole table.
+		where = "t." + quoteIdent(t.Key) + " IN (SELECT unnest(" + intArray(keys) + "))"
+	}
+	return fmt.Sprintf("SELECT %s\nFROM %s t\nWHERE %s", strings.Join(cols, ", "), def.scope(nil).rel(t.Name), where)
+}
+
 // keysSQL selects the key of every row of t in the scope.
 func (def *Definition) keysSQL(t *Table, remote *remoteScope) string {
 	s := def.scope(remote)
@@ -394,7 +419,10 @@ func (def *Definition) changedEntitySQL(kind string, from time.Time, changed map
 	case "pipeline":
 		dep("", "merge_request_id", "merge_request")
 	}
-	return fmt.Sprintf("%s, mg_changed AS MATERIALIZED (\n  %s\n)\nSELECT x.id, (%s)\nFROM %s x\nWHERE x.id = ANY (ARRAY(SELECT k FROM mg_changed))",
+	// coalesce: a scope is NULL for some rows (a milestone without a
+	// group, of a project out of the scope: NULL OR FALSE), which a WHERE
+	// reads as out of it.
+	return fmt.Sprintf("%s, mg_changed AS MATERIALIZED (\n  %s\n)\nSELECT x.id, coalesce(%s, FALSE)\nFROM %s x\nWHERE x.id = ANY (ARRAY(SELECT k FROM mg_changed))",
 		strings.TrimSuffix(s.with(), "\n"), strings.Join(arms, "\n  UNION "), s.entity(kind, "x"), rel)
 }
 
@@ -437,7 +465,7 @@ func (def *Definition) candidatesSQL(t *Table, from time.Time, changed map[strin
 	}
 	// = ANY (ARRAY(…)): an index scan of the candidates' keys; a join on
 	// the CTE is planned without its size and reads the whole table.
-	return fmt.Sprintf("%s, mg_candidates AS MATERIALIZED (\n  %s\n)\nSELECT %s, (%s) AS in_scope\nFROM %s t\nWHERE %s = ANY (ARRAY(SELECT k FROM mg_candidates))",
+	return fmt.Sprintf("%s, mg_candidates AS MATERIALIZED (\n  %s\n)\nSELECT %s, coalesce(%s, FALSE) AS in_scope\nFROM %s t\nWHERE %s = ANY (ARRAY(SELECT k FROM mg_candidates))",
 		strings.TrimSuffix(s.with(), "\n"), strings.Join(arms, "\n  UNION "), key, s.where(t.Name, t.Scope), rel, key)
 }
 
