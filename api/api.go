@@ -28,6 +28,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/runner"
 )
 
@@ -539,7 +540,7 @@ func (a *API) tickError() *TickError {
 	if !ok {
 		return nil
 	}
-	return &TickError{Tick: e.Tick.UTC(), Error: oneLine(e.Error, 500), Attempts: e.Attempts, At: e.At.UTC(), RetryAt: e.RetryAt.UTC()}
+	return &TickError{Tick: e.Tick.UTC(), Error: oneLine(redact.String(e.Error), 500), Attempts: e.Attempts, At: e.At.UTC(), RetryAt: e.RetryAt.UTC()}
 }
 
 // problem says what e means, in one line of the status's problems.

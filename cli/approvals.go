@@ -12,6 +12,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
 )
@@ -89,7 +90,7 @@ func cmdApprovals(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(ExitUsage, "approvals", "%v", err)
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: redact.ReplaceAttr}))
 	cat, problems, err := loadCatalog(cfg)
 	if err != nil {
 		return e.fail(ExitUsage, "approvals", "%v", err)

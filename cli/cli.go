@@ -13,6 +13,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+
+	"gitlab.com/metricgate/metricgate/internal/redact"
 )
 
 // Exit codes of every command.
@@ -102,7 +104,7 @@ func usage(w io.Writer) {
 // fail prints "metricgate CMD: message" on stderr and returns code, for a
 // command's early returns.
 func (e *env) fail(code int, cmd, format string, args ...any) int {
-	fmt.Fprintf(e.stderr, "metricgate %s: %s\n", cmd, fmt.Sprintf(format, args...))
+	fmt.Fprintf(e.stderr, "metricgate %s: %s\n", cmd, redact.String(fmt.Sprintf(format, args...))) // no IP address in any output
 	return code
 }
 

@@ -16,6 +16,7 @@ import (
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
 )
@@ -75,7 +76,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.ReplaceAttr}))
 	d, err := openDaily(ctx, cfg, log)
 	if err != nil {
 		return e.fail(failCode(err), "run", "%v", err)

@@ -20,6 +20,7 @@ import (
 	"gitlab.com/metricgate/metricgate/api"
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/runner"
 )
 
@@ -65,11 +66,12 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 		}
 	}
 	var handler slog.Handler
+	opts := &slog.HandlerOptions{ReplaceAttr: redact.ReplaceAttr} // no IP address in any log line
 	switch format {
 	case "json":
-		handler = slog.NewJSONHandler(e.stderr, nil)
+		handler = slog.NewJSONHandler(e.stderr, opts)
 	case "text":
-		handler = slog.NewTextHandler(e.stderr, nil)
+		handler = slog.NewTextHandler(e.stderr, opts)
 	default:
 		return e.fail(ExitUsage, "serve", "--log-format %q: must be json or text", format)
 	}
@@ -153,7 +155,9 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.Sch
 	srv := api.NewServer(cfg.API.Listen, a, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("listening", slog.String("addr", ln.Addr().String()))
+	// The process's own listen address is kept: operators and uptime
+	// checks need it.
+	log.Info("listening", redact.Keep("addr", ln.Addr().String()))
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -205,7 +209,7 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.Sch
 	defer startDumpScheduler(ctx, cfg, d.store, d.wh, log)()
 	a.SetStarting("")
 	a.Invalidate()
-	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("schedule", cfg.Schedule),
+	log.Info("serving", redact.Keep("addr", ln.Addr().String()), slog.String("schedule", cfg.Schedule),
 		slog.Time("next_run", s.Next(time.Now()).UTC()), slog.Int("queries", len(c.Queries)),
 		slog.String("approval", cfg.Queries.Approval))
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gitlab.com/metricgate/metricgate/history/internal/db"
+	"gitlab.com/metricgate/metricgate/internal/redact"
 )
 
 // StartDump records a new dump and returns its id. The status is d.Status
@@ -23,7 +24,7 @@ func (s *Store) StartDump(ctx context.Context, d Dump) (int64, error) {
 		started = time.Now()
 	}
 	id, err := s.q.InsertDump(ctx, s.db, db.InsertDumpParams{
-		GroupPath: p.GroupPath, Status: p.Status, Error: p.Error, Location: p.Location,
+		GroupPath: p.GroupPath, Status: p.Status, Error: redact.String(p.Error), Location: p.Location,
 		SnapshotTime: p.SnapshotTime, Tables: p.Tables, Files: p.Files, Rows: p.Rows, Bytes: p.Bytes,
 		ConfigSha256: p.ConfigSha256, StartedAt: started.Truncate(time.Microsecond), FinishedAt: p.FinishedAt,
 		Kind: p.Kind, Base: p.Base,
@@ -66,7 +67,7 @@ func (s *Store) Dumps(ctx context.Context, limit int) ([]Dump, error) {
 			ID:           r.ID,
 			Group:        r.Group,
 			Status:       DumpStatus(r.Status),
-			Error:        r.Error,
+			Error:        redact.String(r.Error),
 			Location:     r.Location,
 			SnapshotTime: timeOf(r.SnapshotTime),
 			Tables:       int(r.Tables),
@@ -96,7 +97,7 @@ func (s *Store) StartDumpLoad(ctx context.Context, l DumpLoad) (int64, error) {
 		started = time.Now()
 	}
 	id, err := s.q.InsertDumpLoad(ctx, s.db, db.InsertDumpLoadParams{
-		Location: p.Location, Status: p.Status, Error: p.Error, SnapshotTime: p.SnapshotTime,
+		Location: p.Location, Status: p.Status, Error: redact.String(p.Error), SnapshotTime: p.SnapshotTime,
 		Tables: p.Tables, Rows: p.Rows, StartedAt: started.Truncate(time.Microsecond), FinishedAt: p.FinishedAt,
 		Kind: p.Kind,
 	})
@@ -164,7 +165,7 @@ func dumpParams(d Dump) (db.UpdateDumpParams, error) {
 	return db.UpdateDumpParams{
 		GroupPath:    d.Group,
 		Status:       string(status),
-		Error:        d.Error,
+		Error:        redact.String(d.Error),
 		Location:     d.Location,
 		SnapshotTime: nullTime(d.SnapshotTime),
 		Tables:       tables,
@@ -190,7 +191,7 @@ func dumpLoadParams(l DumpLoad) (db.UpdateDumpLoadParams, error) {
 	return db.UpdateDumpLoadParams{
 		Location:     l.Location,
 		Status:       string(status),
-		Error:        l.Error,
+		Error:        redact.String(l.Error),
 		SnapshotTime: nullTime(l.SnapshotTime),
 		Tables:       tables,
 		Rows:         l.Rows,
@@ -204,7 +205,7 @@ func dumpLoadOf(r db.DumpLoad) DumpLoad {
 		ID:           r.ID,
 		Location:     r.Location,
 		Status:       DumpStatus(r.Status),
-		Error:        r.Error,
+		Error:        redact.String(r.Error),
 		SnapshotTime: timeOf(r.SnapshotTime),
 		Tables:       int(r.Tables),
 		Rows:         r.Rows,

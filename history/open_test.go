@@ -133,7 +133,7 @@ func TestOpenErrorsHidePassword(t *testing.T) {
 func TestRedact(t *testing.T) {
 	t.Parallel()
 	cause := errors.New(`parse "postgres://u:pw123@h:x/db": invalid port`)
-	err := redact(cause, "pw123")
+	err := hideSecret(cause, "pw123")
 	if strings.Contains(err.Error(), "pw123") || !strings.Contains(err.Error(), "u:xxxxx@h") {
 		t.Errorf("redact = %q", err)
 	}
@@ -142,8 +142,8 @@ func TestRedact(t *testing.T) {
 	}
 	for _, secret := range []string{"absent", ""} {
 		// Unchanged: still the cause, with the cause's message.
-		if got := redact(cause, secret); !errors.Is(got, cause) || got.Error() != cause.Error() {
-			t.Errorf("redact(cause, %q) = %q, changed an error without the secret", secret, got)
+		if got := hideSecret(cause, secret); !errors.Is(got, cause) || got.Error() != cause.Error() {
+			t.Errorf("hideSecret(cause, %q) = %q, changed an error without the secret", secret, got)
 		}
 	}
 }

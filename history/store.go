@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"gitlab.com/metricgate/metricgate/history/internal/db"
+	"gitlab.com/metricgate/metricgate/internal/redact"
 )
 
 // Store is the run history in a PostgreSQL database. Its methods are safe
@@ -41,7 +42,7 @@ const (
 func Open(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("open history database: %w", redact(err, url))
+		return nil, fmt.Errorf("open history database: %w", hideSecret(err, url))
 	}
 	s := &Store{db: stdlib.OpenDB(*cfg), q: db.New(), where: describe(cfg)}
 	s.db.SetMaxOpenConns(maxOpenConns)
@@ -49,7 +50,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	s.db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := s.db.PingContext(ctx); err != nil {
 		_ = s.db.Close()
-		return nil, fmt.Errorf("open history database %s: %w", s.where, redact(err, cfg.Password))
+		return nil, fmt.Errorf("open history database %s: %w", s.where, hideSecret(err, cfg.Password))
 	}
 	return s, nil
 }
@@ -59,11 +60,11 @@ func describe(cfg *pgx.ConnConfig) string {
 	return cfg.Host + ":" + strconv.Itoa(int(cfg.Port)) + "/" + cfg.Database
 }
 
-// redact returns err with every occurrence of secret in its message
+// hideSecret returns err with every occurrence of secret in its message
 // replaced, keeping err in the chain for errors.Is and errors.As. Driver
 // errors are not known to quote passwords, but a parse error may quote its
 // input.
-func redact(err error, secret string) error {
+func hideSecret(err error, secret string) error {
 	if secret == "" || !strings.Contains(err.Error(), secret) {
 		return err
 	}
@@ -110,7 +111,7 @@ func (s *Store) StartRun(ctx context.Context, r Run) (int64, error) {
 		Trigger:    r.Trigger,
 		Approval:   r.Approval,
 		Status:     string(status),
-		Error:      r.Error,
+		Error:      redact.String(r.Error),
 		StartedAt:  started.Truncate(time.Microsecond),
 		FinishedAt: nullTime(r.FinishedAt),
 	})
@@ -126,7 +127,7 @@ func (s *Store) FinishRun(ctx context.Context, id int64, status RunStatus, errTe
 	n, err := s.q.FinishRun(ctx, s.db, db.FinishRunParams{
 		ID:         id,
 		Status:     string(status),
-		Error:      errText,
+		Error:      redact.String(errText),
 		FinishedAt: nullTime(finishedAt),
 	})
 	if err == nil && n == 0 {
@@ -152,7 +153,7 @@ func (s *Store) StartQueryRun(ctx context.Context, q QueryRun) (int64, error) {
 		Target:         q.Target,
 		Source:         q.Source,
 		Status:         string(q.Status),
-		Error:          q.Error,
+		Error:          redact.String(q.Error),
 		RowsLoaded:     q.RowsLoaded,
 		RowsSuppressed: q.RowsSuppressed,
 		Attempts:       attempts,
@@ -184,7 +185,7 @@ func (s *Store) FinishQueryRun(ctx context.Context, q QueryRun) error {
 			Target:         q.Target,
 			Source:         q.Source,
 			Status:         string(q.Status),
-			Error:          q.Error,
+			Error:          redact.String(q.Error),
 			RowsLoaded:     q.RowsLoaded,
 			RowsSuppressed: q.RowsSuppressed,
 			Attempts:       attempts,
@@ -314,7 +315,7 @@ func runOf(r db.GetRunRow) Run {
 		Trigger:    r.Trigger,
 		Approval:   r.Approval,
 		Status:     RunStatus(r.Status),
-		Error:      r.Error,
+		Error:      redact.String(r.Error),
 		StartedAt:  r.StartedAt.UTC(),
 		FinishedAt: timeOf(r.FinishedAt),
 		Queries:    int(r.Queries),
@@ -340,7 +341,7 @@ func queryRunOf(r db.QueryRun) QueryRun {
 		Target:         r.Target,
 		Source:         r.Source,
 		Status:         QueryStatus(r.Status),
-		Error:          r.Error,
+		Error:          redact.String(r.Error),
 		RowsLoaded:     r.RowsLoaded,
 		RowsSuppressed: r.RowsSuppressed,
 		Attempts:       int(r.Attempts),
