@@ -115,6 +115,10 @@ type ManifestTable struct {
 	// the next increment compares its own with (tables of mode
 	// incremental in dump.yml, in full dumps and increments alike).
 	Keys *ManifestFile `json:"keys,omitempty"`
+	// KeyBuckets summarizes every key of the table (in the scope or not)
+	// by bucket of 1024 keys, for the next increment to find the rows
+	// deleted since without reading every key (PostgreSQL 14 sources).
+	KeyBuckets *ManifestFile `json:"key_buckets,omitempty"`
 }
 
 // ManifestColumn is one column of an exported table, with its type in the
@@ -292,6 +296,9 @@ func readManifest(ctx context.Context, b *blob.Bucket, location string) (*Manife
 		files := slices.Concat(t.Files, t.DeleteFiles)
 		if t.Keys != nil {
 			files = append(files, *t.Keys)
+		}
+		if t.KeyBuckets != nil {
+			files = append(files, *t.KeyBuckets)
 		}
 		for _, f := range files {
 			if strings.Contains(f.Path, "/") || !strings.HasSuffix(f.Path, ".csv.gz") || len(f.SHA256) != 64 {

@@ -185,9 +185,12 @@ func TestS3(t *testing.T) {
 		if tb.Keys != nil {
 			files++ // the keys of an incremental table
 		}
+		if tb.KeyBuckets != nil {
+			files++ // and their buckets
+		}
 	}
 	if len(objects.Contents) != files+1 {
-		t.Errorf("%d objects in the S3 bucket, want %d files (data and keys) and the manifest", len(objects.Contents), files)
+		t.Errorf("%d objects in the S3 bucket, want %d files (data, keys and key buckets) and the manifest", len(objects.Contents), files)
 	}
 	whPath := filepath.Join(t.TempDir(), "w.duckdb")
 	wh := openDuck(t, whPath)
