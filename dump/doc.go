@@ -125,16 +125,21 @@
 // [Exporter.DumpKind] (and [Exporter.Plan]) decide: a dump is an increment
 // when the history database holds a watermark for every incremental table,
 // all of the newest complete dump in storage (the base), made with the same
-// dump.yml, and the base's chain starts at a full dump younger than
-// Config.FullEvery (default 24h); otherwise it is full. The periodic full
+// dump.yml, and the base's chain starts at a full dump whose snapshot is
+// less than Config.FullEvery (default 24h) older than the new dump's
+// (snapshot against snapshot, not the wall clock: a source restored from
+// an old backup still gets increments); otherwise it is full. The periodic full
 // dump is the reconcile: whatever increments missed (a row changed without
 // its updated_at, an object deleted without its dependent rows, a commit
 // later than the overlap) is corrected by it. Tables of mode full are
 // exported whole in increments too.
 //
 // Every dump writes, for each incremental table, <table>.keys.csv.gz: the
-// sorted keys of the rows in the scope at its snapshot. An increment of
-// the table holds:
+// sorted keys of the rows in the scope at its snapshot, and, on
+// PostgreSQL 14 or later, <table>.buckets.csv.gz: every key of the table
+// (in the scope or not) summarized by bucket of 1024 keys (row count and
+// bit_xor of hashint8extended; why equal summaries mean equal keys is
+// argued at bucketShift in buckets.go). An increment of the table holds:
 //
 //   - upserts (<table>.csv.gz): the rows in the scope whose updated_at is
 //     after the base's snapshot time less Config.Overlap (default 1h: a
@@ -153,9 +158,13 @@
 // did are worked out first, kind by kind, in the main snapshot: those
 // changed since the window's start (updated_at) whose status differs from
 // the base's keys of their table (every changed one, when their table is
-// not incremental). The candidates are then checked against the scope,
-// and the rows deleted are the base's keys missing from the table (a scan
-// of its keys). When the groups or projects changed, or the table is in
+// not incremental). The candidates are then checked against the scope
+// (and the upserts then read by key, without the scope's predicate again),
+// and the rows deleted are the base's keys missing from the table: the
+// table's buckets are summarized in the snapshot and compared with the
+// base's, and only the keys of the buckets that differ are read (all of
+// them without the base's buckets). A keys or buckets file that did not
+// change is copied from the base. When the groups or projects changed, or the table is in
 // another database than main, every key in the scope is read and compared
 // with the base's. An increment reads the changed rows by updated_at: an
 // index on it makes that a range scan (GitLab has one on issues; README:
