@@ -715,11 +715,10 @@ func (w *world) increment(ctx context.Context, at time.Time) {
 // dump dumps the public projects (full or an increment, as the exporter
 // decides) and loads the newest dump into the warehouse.
 func (w *world) dump(ctx context.Context, at time.Time) {
-	// The exporter measures the full dump's age on the wall clock, not on
-	// the source's as-of time: shift FullEvery by the fake clock's lag so
-	// that a full dump comes every 24 fake hours.
-	fullEvery := 24*time.Hour + time.Since(at)
-	x, err := dump.New(dump.Config{SourceURL: w.srcDSN, AsOf: "(SELECT max(ts) FROM soak_clock)", FullEvery: fullEvery,
+	// The exporter measures the full dump's age snapshot to snapshot (on
+	// the source's as-of time, the fake clock), so a full dump comes every
+	// 24 fake hours.
+	x, err := dump.New(dump.Config{SourceURL: w.srcDSN, AsOf: "(SELECT max(ts) FROM soak_clock)", FullEvery: 24 * time.Hour,
 		PseudonymKey: []byte("soak-pseudonym-key-0123456789abcdef")},
 		dump.Deps{Bucket: w.bucket, Recorder: w.proc.store, Logger: w.log})
 	if err == nil {
