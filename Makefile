@@ -64,7 +64,7 @@ check-generated: ## fail when history/internal/db is not what sqlc generates
 	@bash .ci/check-generated
 
 .PHONY: bench
-bench: bench-deps ## run the benchmarks: validate on 1,000 files; the runner vs psql, per-query overhead, peak RSS of a 1M-row run; /api/v1/status under load; dump and load vs psql and read_csv (5M rows)
+bench: bench-deps ## run the benchmarks: validate on 1,000 files; the runner vs psql, per-query overhead, peak RSS of a 1M-row run; /api/v1/status under load; dump and load vs psql and read_csv (5M rows); an increment of 1 % of rows vs a full dump
 	$(GO) test -run='^$$' -bench=. -benchmem ./catalog ./guard ./cli
 	$(GO) test -run='^$$' -bench=. -benchtime=1x ./runner
 	$(GO) test -run='^$$' -bench=StatusUnderLoad -benchtime=1x ./api
