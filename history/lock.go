@@ -24,19 +24,11 @@ const runLockKey int64 = 0x4d47_5255_4e4c_4b31 // "MGRUNLK1"
 // cancelled. A lock dies with its connection: a process that is killed,
 // or whose database restarts, drops it.
 func (s *Store) TryRunLock(ctx context.Context) (release func(), ok bool, err error) {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("take run lock on %s: %w", s.where, err)
+	conn, ok, err := s.tryLockConn(ctx, runLockKey, "run lock")
+	if err != nil || !ok {
+		return nil, ok, err
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", runLockKey).Scan(&ok); err != nil {
-		_ = conn.Close()
-		return nil, false, fmt.Errorf("take run lock on %s: %w", s.where, err)
-	}
-	if !ok {
-		_ = conn.Close()
-		return nil, false, nil
-	}
-	return unlocker(ctx, conn), true, nil
+	return unlocker(ctx, conn, runLockKey), true, nil
 }
 
 // RunLock takes the run lock, waiting for it as long as ctx allows (while
@@ -50,20 +42,21 @@ func (s *Store) RunLock(ctx context.Context) (release func(), err error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("take run lock on %s: %w", s.where, err)
 	}
-	return unlocker(ctx, conn), nil
+	return unlocker(ctx, conn, runLockKey), nil
 }
 
-// unlocker returns the release function of a lock held by conn's session.
-// When the unlock itself fails, the connection is discarded instead of
-// returned to the pool, which ends the session and with it the lock.
-func unlocker(ctx context.Context, conn *sql.Conn) func() {
+// unlocker returns the release function of the advisory lock key held by
+// conn's session. When the unlock itself fails, the connection is
+// discarded instead of returned to the pool, which ends the session and
+// with it the lock.
+func unlocker(ctx context.Context, conn *sql.Conn, key int64) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			var unlocked bool
-			err := conn.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", runLockKey).Scan(&unlocked)
+			err := conn.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", key).Scan(&unlocked)
 			if err != nil || !unlocked {
 				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 			}
@@ -104,7 +97,7 @@ type RunLock struct {
 // session every watch (DefaultLockWatch when not positive) until Release.
 // ok is false when another session holds the lock.
 func (s *Store) TryWatchedRunLock(ctx context.Context, watch time.Duration) (*RunLock, bool, error) {
-	conn, ok, err := s.tryLockConn(ctx)
+	conn, ok, err := s.tryLockConn(ctx, runLockKey, "run lock")
 	if err != nil || !ok {
 		return nil, ok, err
 	}
@@ -116,16 +109,18 @@ func (s *Store) TryWatchedRunLock(ctx context.Context, watch time.Duration) (*Ru
 	return l, true, nil
 }
 
-// tryLockConn takes the run lock on a connection of its own.
-func (s *Store) tryLockConn(ctx context.Context) (*sql.Conn, bool, error) {
+// tryLockConn takes the advisory lock key (named what in errors) on a
+// connection of its own, without waiting; ok is false when another
+// session holds it.
+func (s *Store) tryLockConn(ctx context.Context, key int64, what string) (*sql.Conn, bool, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return nil, false, fmt.Errorf("take run lock on %s: %w", s.where, err)
+		return nil, false, fmt.Errorf("take %s on %s: %w", what, s.where, err)
 	}
 	var ok bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", runLockKey).Scan(&ok); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
 		discard(conn)
-		return nil, false, fmt.Errorf("take run lock on %s: %w", s.where, err)
+		return nil, false, fmt.Errorf("take %s on %s: %w", what, s.where, err)
 	}
 	if !ok {
 		_ = conn.Close()
@@ -182,7 +177,7 @@ func (l *RunLock) Check(ctx context.Context) error {
 	l.conn = nil
 	deadline := time.Now().Add(relockWithin)
 	for {
-		conn, ok, err := l.s.tryLockConn(ctx)
+		conn, ok, err := l.s.tryLockConn(ctx, runLockKey, "run lock")
 		switch {
 		case err == nil && ok:
 			l.conn = conn
@@ -217,7 +212,7 @@ func (l *RunLock) Release() {
 	l.closed = true
 	close(l.done)
 	if l.conn != nil {
-		unlocker(context.Background(), l.conn)()
+		unlocker(context.Background(), l.conn, runLockKey)()
 		l.conn = nil
 	}
 }
