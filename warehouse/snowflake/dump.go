@@ -4,6 +4,7 @@ package snowflake
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,37 +55,10 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 			return err
 		}
 	}
+	st := stager{conn: conn, exec: exec, op: "load dump", dir: dir, stage: stage, staging: staging}
 	for _, t := range tables {
-		if err := exec(createDumpTableSQL(staging, t)); err != nil {
+		if err := st.table(ctx, t); err != nil {
 			return err
-		}
-		for i, f := range t.Files {
-			path := filepath.Join(dir, t.Name+"."+strconv.Itoa(i+1)+".csv.gz")
-			out, err := os.Create(path)
-			if err != nil {
-				return fmt.Errorf("load dump: %w", err)
-			}
-			err = f.CopyTo(ctx, out)
-			if cerr := out.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("load dump: %w", err)
-			}
-			if err := exec(putDumpSQL(path, stage, t.Name)); err != nil {
-				return err
-			}
-			_ = os.Remove(path) // uploaded; the directory goes at the end anyway
-		}
-		if err := exec(copyDumpSQL(staging, stage, t)); err != nil {
-			return err
-		}
-		var n int64
-		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quote(staging)+"."+quote(t.Name)).Scan(&n); err != nil {
-			return fmt.Errorf("load dump: count %s: %w", t.Name, err)
-		}
-		if n != t.Rows {
-			return fmt.Errorf("load dump: table %s: %d rows loaded, the manifest says %d", t.Name, n, t.Rows)
 		}
 	}
 	if err := exec(swapSchemaSQL(schema, staging)); err != nil {
@@ -201,48 +175,13 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 			return err
 		}
 	}
-	stageTable := func(t dump.LoadTable) error {
-		if err := exec(createDumpTableSQL(staging, t)); err != nil {
-			return err
-		}
-		for i, f := range t.Files {
-			path := filepath.Join(dir, t.Name+"."+strconv.Itoa(i+1)+".csv.gz")
-			out, err := os.Create(path)
-			if err != nil {
-				return fmt.Errorf("apply increment: %w", err)
-			}
-			err = f.CopyTo(ctx, out)
-			if cerr := out.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("apply increment: %w", err)
-			}
-			if err := exec(putDumpSQL(path, stage, t.Name)); err != nil {
-				return err
-			}
-			_ = os.Remove(path) // uploaded; the directory goes at the end anyway
-		}
-		if len(t.Files) > 0 {
-			if err := exec(copyDumpSQL(staging, stage, t)); err != nil {
-				return err
-			}
-		}
-		var n int64
-		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quote(staging)+"."+quote(t.Name)).Scan(&n); err != nil {
-			return fmt.Errorf("apply increment: count %s: %w", t.Name, err)
-		}
-		if n != t.Rows {
-			return fmt.Errorf("apply increment: table %s: %d rows staged, the manifest says %d", t.Name, n, t.Rows)
-		}
-		return nil
-	}
+	st := stager{conn: conn, exec: exec, op: "apply increment", dir: dir, stage: stage, staging: staging}
 	for _, t := range tables {
-		if err := stageTable(t); err != nil {
+		if err := st.table(ctx, t); err != nil {
 			return err
 		}
 		if t.Mode == dump.ModeIncremental {
-			if err := stageTable(deletesTable(t)); err != nil {
+			if err := st.table(ctx, deletesTable(t)); err != nil {
 				return err
 			}
 		}
@@ -259,6 +198,55 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 		}
 	}
 	return exec("COMMIT")
+}
+
+// stager stages the tables of a dump or an increment in the staging
+// schema: it creates each table, uploads each verified file as it is
+// (already gzip) with PUT through a temporary copy in dir, fills the table
+// with COPY INTO, and checks its row count against the manifest. op names
+// the operation in errors.
+type stager struct {
+	conn                *sql.Conn
+	exec                func(query string) error
+	op                  string
+	dir, stage, staging string
+}
+
+func (st stager) table(ctx context.Context, t dump.LoadTable) error {
+	if err := st.exec(createDumpTableSQL(st.staging, t)); err != nil {
+		return err
+	}
+	for i, f := range t.Files {
+		path := filepath.Join(st.dir, t.Name+"."+strconv.Itoa(i+1)+".csv.gz")
+		out, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.op, err)
+		}
+		err = f.CopyTo(ctx, out)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.op, err)
+		}
+		if err := st.exec(putDumpSQL(path, st.stage, t.Name)); err != nil {
+			return err
+		}
+		_ = os.Remove(path) // uploaded; the directory goes at the end anyway
+	}
+	if len(t.Files) > 0 { // nothing to copy: the table stays empty
+		if err := st.exec(copyDumpSQL(st.staging, st.stage, t)); err != nil {
+			return err
+		}
+	}
+	var n int64
+	if err := st.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quote(st.staging)+"."+quote(t.Name)).Scan(&n); err != nil {
+		return fmt.Errorf("%s: count %s: %w", st.op, t.Name, err)
+	}
+	if n != t.Rows {
+		return fmt.Errorf("%s: table %s: %d rows staged, the manifest says %d", st.op, t.Name, n, t.Rows)
+	}
+	return nil
 }
 
 // deletesTable is the staging table of an incremental table's deleted
