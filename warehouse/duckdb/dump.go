@@ -41,57 +41,24 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 	defer func() { _ = os.RemoveAll(dir) }() // temporary copies only
 	paths := make([][]string, len(tables))
 	for i, t := range tables {
-		for j, f := range t.Files {
-			p := filepath.Join(dir, fmt.Sprintf("%s.%d.csv.gz", t.Name, j+1))
-			if err := copyFile(ctx, f, p); err != nil {
-				return fmt.Errorf("load dump: %w", err)
-			}
-			paths[i] = append(paths[i], p)
+		if paths[i], err = copyFiles(ctx, dir, t.Name, t.Files); err != nil {
+			return fmt.Errorf("load dump: %w", err)
 		}
 	}
+	return w.loadTx(ctx, "load dump", func(tx *sql.Tx, widen func(columns int) error) error {
+		return loadDump(ctx, tx, widen, schema, tables, paths)
+	})
+}
 
-	select {
-	case w.commit <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-w.commit }()
-	conn, err := w.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("load dump: %w", err)
-	}
-	defer func() { _ = conn.Close() }() // returns the connection to the pool
-	restore, err := setForLoad(ctx, conn)
-	if err != nil {
-		return fmt.Errorf("load dump: %w", err)
-	}
-	defer restore()
-	// The load's share of memory_limit, in columns, as for Write: the
-	// widest table loaded so far (tables created earlier in the
-	// transaction keep blocks pinned until it commits, so it never goes
-	// down). It is set again before every table, which has DuckDB evict
-	// and return freed memory: the peak varies less.
-	held := 0
-	defer func() {
-		if held > 0 {
-			// As for Write: a failure to lower the limit costs memory only.
-			_ = w.resize(context.WithoutCancel(ctx), held, 0)
-		}
-	}()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("load dump: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }() // a no-op after Commit; otherwise nothing changed
+// loadDump is LoadDump's transaction.
+func loadDump(ctx context.Context, tx *sql.Tx, widen func(columns int) error, schema string, tables []dump.LoadTable, paths [][]string) error {
 	if _, err := tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+ident(schema)); err != nil {
 		return fmt.Errorf("load dump: create schema %s: %w", schema, err)
 	}
 	for i, t := range tables {
-		width := max(held, len(t.Columns))
-		if err := w.resize(ctx, held, width); err != nil {
+		if err := widen(len(t.Columns)); err != nil {
 			return fmt.Errorf("load dump: table %s: %w", t.Name, err)
 		}
-		held = width
 		if _, err := tx.ExecContext(ctx, loadDumpSQL(schema, t, paths[i])); err != nil {
 			return fmt.Errorf("load dump: table %s: %w", t.Name, err)
 		}
@@ -127,8 +94,72 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 			return fmt.Errorf("load dump: drop table %s no longer dumped: %w", name, err)
 		}
 	}
+	return nil
+}
+
+// copyFiles copies each file, verified while it is read, to dir as
+// <name>.<n>.csv.gz, and returns the paths.
+func copyFiles(ctx context.Context, dir, name string, files []*dump.LoadFile) ([]string, error) {
+	var out []string
+	for j, f := range files {
+		p := filepath.Join(dir, fmt.Sprintf("%s.%d.csv.gz", name, j+1))
+		if err := copyFile(ctx, f, p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// loadTx runs fn in one transaction on a connection of its own with the
+// load settings (setForLoad), holding the commit slot. widen grows the
+// load's share of memory_limit, in columns, to the widest table so far
+// (tables created earlier in the transaction keep blocks pinned until it
+// commits, so it never goes down); calling it before every table has
+// DuckDB evict and return freed memory, so the peak varies less. op names
+// the operation in errors.
+func (w *Writer) loadTx(ctx context.Context, op string, fn func(tx *sql.Tx, widen func(columns int) error) error) error {
+	select {
+	case w.commit <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-w.commit }()
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	defer func() { _ = conn.Close() }() // returns the connection to the pool
+	restore, err := setForLoad(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	defer restore()
+	held := 0
+	defer func() {
+		if held > 0 {
+			// As for Write: a failure to lower the limit costs memory only.
+			_ = w.resize(context.WithoutCancel(ctx), held, 0)
+		}
+	}()
+	widen := func(columns int) error {
+		width := max(held, columns)
+		if err := w.resize(ctx, held, width); err != nil {
+			return err
+		}
+		held = width
+		return nil
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", op, err)
+	}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit; otherwise nothing changed
+	if err := fn(tx, widen); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("load dump: commit: %w", err)
+		return fmt.Errorf("%s: commit: %w", op, err)
 	}
 	return nil
 }
@@ -227,65 +258,32 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 		return fmt.Errorf("apply increment: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(dir) }() // temporary copies only
-	copyAll := func(name string, files []*dump.LoadFile) ([]string, error) {
-		var out []string
-		for j, f := range files {
-			p := filepath.Join(dir, fmt.Sprintf("%s.%d.csv.gz", name, j+1))
-			if err := copyFile(ctx, f, p); err != nil {
-				return nil, fmt.Errorf("apply increment: %w", err)
-			}
-			out = append(out, p)
-		}
-		return out, nil
-	}
 	paths := make([][]string, len(tables))
 	dels := make([][]string, len(tables))
 	for i, t := range tables {
-		if paths[i], err = copyAll(t.Name, t.Files); err != nil {
-			return err
+		if paths[i], err = copyFiles(ctx, dir, t.Name, t.Files); err != nil {
+			return fmt.Errorf("apply increment: %w", err)
 		}
-		if dels[i], err = copyAll(t.Name+".deletes", t.Deletes); err != nil {
-			return err
+		if dels[i], err = copyFiles(ctx, dir, t.Name+".deletes", t.Deletes); err != nil {
+			return fmt.Errorf("apply increment: %w", err)
 		}
 	}
-	select {
-	case w.commit <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-w.commit }()
-	conn, err := w.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("apply increment: %w", err)
-	}
-	defer func() { _ = conn.Close() }() // returns the connection to the pool
-	restore, err := setForLoad(ctx, conn)
-	if err != nil {
-		return fmt.Errorf("apply increment: %w", err)
-	}
-	defer restore()
-	held := 0
-	defer func() {
-		if held > 0 {
-			_ = w.resize(context.WithoutCancel(ctx), held, 0) // as in LoadDump
-		}
-	}()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("apply increment: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }() // a no-op after Commit; otherwise nothing changed
+	return w.loadTx(ctx, "apply increment", func(tx *sql.Tx, widen func(columns int) error) error {
+		return applyIncrement(ctx, tx, widen, schema, tables, paths, dels)
+	})
+}
+
+// applyIncrement is ApplyIncrement's transaction.
+func applyIncrement(ctx context.Context, tx *sql.Tx, widen func(columns int) error, schema string, tables []dump.LoadTable, paths, dels [][]string) error {
 	count := func(rel string) (int64, error) {
 		var n int64
 		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+rel).Scan(&n)
 		return n, err
 	}
 	for i, t := range tables {
-		width := max(held, len(t.Columns))
-		if err := w.resize(ctx, held, width); err != nil {
+		if err := widen(len(t.Columns)); err != nil {
 			return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
 		}
-		held = width
 		target := ident(schema) + "." + ident(t.Name)
 		if t.Mode != dump.ModeIncremental {
 			if _, err := tx.ExecContext(ctx, loadDumpSQL(schema, t, paths[i])); err != nil {
@@ -311,9 +309,6 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 				}
 			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("apply increment: commit: %w", err)
 	}
 	return nil
 }
