@@ -69,6 +69,19 @@ type LoadTable struct {
 	DeleteRows int64
 }
 
+// DeletedKeys is the table of an incremental table's deleted keys, as a
+// warehouse stages it: named <table>__deletes, with the key column only
+// (none when Columns lacks it), DeleteRows rows in the Deletes files.
+func (t LoadTable) DeletedKeys() LoadTable {
+	var key []warehouse.Column
+	for _, c := range t.Columns {
+		if c.Name == t.Key {
+			key = append(key, c)
+		}
+	}
+	return LoadTable{Name: t.Name + "__deletes", Columns: key, Rows: t.DeleteRows, Files: t.Deletes}
+}
+
 // LoadFile is one gzip-compressed CSV file with a header row. Its bytes
 // are checked against the manifest's SHA-256 and size as they are read:
 // a mismatch is an error of the read that reaches the end, never io.EOF,

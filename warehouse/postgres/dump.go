@@ -47,14 +47,7 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 			_ = tx.Rollback(context.WithoutCancel(ctx)) // the load's error is the one to report
 		}
 	}()
-	for _, q := range []string{
-		"DROP SCHEMA IF EXISTS " + stage + " CASCADE",
-		"CREATE SCHEMA " + stage,
-		"CREATE SCHEMA IF NOT EXISTS " + target,
-		// Arrays arrive as JSON arrays.
-		"CREATE FUNCTION " + stage + `.json_array(j jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE AS
-			$$ SELECT coalesce(array_agg(e ORDER BY n), '{}') FROM jsonb_array_elements_text(j) WITH ORDINALITY AS a(e, n) $$`,
-	} {
+	for _, q := range append(stagingSQL(stage), "CREATE SCHEMA IF NOT EXISTS "+target) {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return fmt.Errorf("load dump: %s: %w", q, err)
 		}
@@ -143,6 +136,17 @@ func loadTable(ctx context.Context, tx pgx.Tx, stage string, t dump.LoadTable) e
 	return nil
 }
 
+// stagingSQL creates the staging schema stage afresh, with the function
+// that converts arrays, which arrive as JSON arrays.
+func stagingSQL(stage string) []string {
+	return []string{
+		"DROP SCHEMA IF EXISTS " + stage + " CASCADE",
+		"CREATE SCHEMA " + stage,
+		"CREATE FUNCTION " + stage + `.json_array(j jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE AS
+			$$ SELECT coalesce(array_agg(e ORDER BY n), '{}') FROM jsonb_array_elements_text(j) WITH ORDINALITY AS a(e, n) $$`,
+	}
+}
+
 // ApplyIncrement applies one increment to the tables of schema in one
 // transaction: each table's upserts (and, for an incremental table, its
 // deleted keys) are COPYed into a staging schema as for LoadDump and
@@ -170,12 +174,7 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 			_ = tx.Rollback(context.WithoutCancel(ctx)) // the increment's error is the one to report
 		}
 	}()
-	for _, q := range []string{
-		"DROP SCHEMA IF EXISTS " + stage + " CASCADE",
-		"CREATE SCHEMA " + stage,
-		"CREATE FUNCTION " + stage + `.json_array(j jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE AS
-			$$ SELECT coalesce(array_agg(e ORDER BY n), '{}') FROM jsonb_array_elements_text(j) WITH ORDINALITY AS a(e, n) $$`,
-	} {
+	for _, q := range stagingSQL(stage) {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return fmt.Errorf("apply increment: %s: %w", q, err)
 		}
@@ -185,11 +184,10 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 			return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
 		}
 		if t.Mode == dump.ModeIncremental {
-			i := slices.IndexFunc(t.Columns, func(c warehouse.Column) bool { return c.Name == t.Key })
-			if i < 0 {
+			dels := t.DeletedKeys()
+			if len(dels.Columns) == 0 {
 				return fmt.Errorf("apply increment: table %s: no key column %s", t.Name, t.Key)
 			}
-			dels := dump.LoadTable{Name: t.Name + "__deletes", Columns: t.Columns[i : i+1], Rows: t.DeleteRows, Files: t.Deletes}
 			if err := loadTable(ctx, tx, stage, dels); err != nil {
 				return fmt.Errorf("apply increment: table %s: deleted keys: %w", t.Name, err)
 			}

@@ -181,7 +181,7 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 			return err
 		}
 		if t.Mode == dump.ModeIncremental {
-			if err := st.table(ctx, deletesTable(t)); err != nil {
+			if err := st.table(ctx, t.DeletedKeys()); err != nil {
 				return err
 			}
 		}
@@ -247,18 +247,6 @@ func (st stager) table(ctx context.Context, t dump.LoadTable) error {
 		return fmt.Errorf("%s: table %s: %d rows staged, the manifest says %d", st.op, t.Name, n, t.Rows)
 	}
 	return nil
-}
-
-// deletesTable is the staging table of an incremental table's deleted
-// keys: one column, the key, named <table>__deletes.
-func deletesTable(t dump.LoadTable) dump.LoadTable {
-	var key []warehouse.Column
-	for _, c := range t.Columns {
-		if c.Name == t.Key {
-			key = append(key, c)
-		}
-	}
-	return dump.LoadTable{Name: t.Name + "__deletes", Columns: key, Rows: t.DeleteRows, Files: t.Deletes}
 }
 
 // mergeDumpSQL are the statements, inside the increment's transaction,

@@ -60,7 +60,7 @@ func TestApplyIncrementSQL(t *testing.T) {
 	if got := mergeDumpSQL("gitlab_public", "gitlab_public_staging", full); len(got) != 2 || got[0] != `DELETE FROM "gitlab_public"."notes"` {
 		t.Errorf("full table in an increment: %v", got)
 	}
-	d := deletesTable(tb)
+	d := tb.DeletedKeys()
 	if d.Name != "notes__deletes" || len(d.Columns) != 1 || d.Columns[0].Name != "id" || d.Rows != 1 {
 		t.Errorf("deletes table: %+v", d)
 	}
