@@ -87,6 +87,10 @@ type Config struct {
 	FreshnessGrace time.Duration
 	// DumpPeriod is how often a dump and a load are expected. Default 24h.
 	DumpPeriod time.Duration
+	// DumpFreshnessSLO, when set, is how old a dump's (and a load's) data
+	// may be before it is stale, in place of DumpPeriod + FreshnessGrace:
+	// dump.freshness_slo when serve schedules the dumps.
+	DumpFreshnessSLO time.Duration
 	// CacheTTL is how long a computed status is served before it is
 	// computed again from the history. Default 1s; negative disables.
 	CacheTTL time.Duration
@@ -119,6 +123,9 @@ func (c Config) validate() error {
 	}
 	if c.DumpPeriod < 0 {
 		return fmt.Errorf("api dump period %s: must be positive", c.DumpPeriod)
+	}
+	if c.DumpFreshnessSLO < 0 {
+		return fmt.Errorf("dump.freshness_slo %s: must be positive", c.DumpFreshnessSLO)
 	}
 	if c.ReadToken != "" && c.ReadToken == c.Token {
 		return errors.New("api.read_token: must differ from api.token")

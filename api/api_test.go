@@ -701,8 +701,8 @@ func TestPage(t *testing.T) {
 
 // TestDumpStatusIncrements: the dump entry shows the mode of the newest
 // dump and when the newest full dump and increment succeeded; with a
-// 6h SLO (DumpPeriod 3h + grace 3h, as serve sets it from
-// dump.freshness_slo) an increment of an hour ago is fresh though the
+// 6h SLO (DumpFreshnessSLO, as serve sets it from dump.freshness_slo)
+// an increment of an hour ago is fresh though the
 // full dump is a day old, and one of seven hours ago is stale.
 func TestDumpStatusIncrements(t *testing.T) {
 	t.Parallel()
@@ -711,7 +711,7 @@ func TestDumpStatusIncrements(t *testing.T) {
 		incrementAgo time.Duration
 		state        string
 	}{{time.Hour, "ok"}, {7 * time.Hour, "stale"}} {
-		h := newWorld(t, api.Config{Token: runToken, DumpPeriod: 3 * time.Hour, FreshnessGrace: 3 * time.Hour}, true)
+		h := newWorld(t, api.Config{Token: runToken, DumpFreshnessSLO: 6 * time.Hour}, true)
 		for _, d := range []history.Dump{
 			{Group: "gitlab-org", Status: history.DumpSucceeded, Kind: history.DumpFull, Location: "dumps/x/1/",
 				StartedAt: h.now.Add(-25 * time.Hour), FinishedAt: h.now.Add(-24 * time.Hour)},

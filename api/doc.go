@@ -28,7 +28,8 @@
 // there is nothing to be stale yet; a run that stops happening shows as
 // the whole service being stale (no run for a period plus the grace). The
 // dumps of each group and the loads into the warehouse are judged the
-// same way against Config.DumpPeriod (daily); with no dump in the history
+// same way against Config.DumpPeriod (daily), or are stale past
+// Config.DumpFreshnessSLO when it is set; with no dump in the history
 // there is nothing to judge. GET /api/v1/status and GET / answer 503 when
 // anything is stale or failing, so an uptime checker needs nothing but the
 // status code. A tick whose run cannot start (Runs.TickError) makes the

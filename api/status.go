@@ -581,7 +581,7 @@ func freshnessOf(q *catalog.Query, invalid bool, hist []history.QueryRun, last *
 // loads into the warehouse. With no dump or load in the history there is
 // nothing to be stale.
 func (a *API) dumpStatuses(dumps []history.Dump, loads []history.DumpLoad, now time.Time) []DumpStatus {
-	maxAge := a.cfg.DumpPeriod + a.cfg.FreshnessGrace
+	maxAge := cmp.Or(a.cfg.DumpFreshnessSLO, a.cfg.DumpPeriod+a.cfg.FreshnessGrace)
 	var out []DumpStatus
 	var groups []string
 	for _, d := range dumps {

@@ -331,22 +331,21 @@ func (c *Config) apiConfig() api.Config {
 		AllowUnauthenticatedRuns: c.API.AllowUnauthenticatedRuns,
 		Approval:                 c.Queries.Approval,
 		FreshnessGrace:           time.Duration(c.API.FreshnessGrace),
-		DumpPeriod:               c.dumpPeriod(),
+		DumpFreshnessSLO:         c.dumpFreshnessSLO(),
 		Settings:                 settings,
 		Sources:                  c.apiSources(),
 		Version:                  Version(),
 	}
 }
 
-// dumpPeriod is the API's DumpPeriod: the status allows a dump (and a
-// load) DumpPeriod + api.freshness_grace. With serve's dump scheduler on,
-// that sum is dump.freshness_slo (at least the grace); else the API's
-// default, a daily dump.
-func (c *Config) dumpPeriod() time.Duration {
+// dumpFreshnessSLO is the API's DumpFreshnessSLO: dump.freshness_slo
+// when serve's dump scheduler is on; else none, and the API expects a
+// daily dump.
+func (c *Config) dumpFreshnessSLO() time.Duration {
 	if !c.Dump.Schedule {
 		return 0
 	}
-	return max(time.Duration(c.Dump.FreshnessSLO-c.API.FreshnessGrace), time.Nanosecond)
+	return time.Duration(c.Dump.FreshnessSLO)
 }
 
 // displayURL shows a connection URL without its password or query (which
