@@ -340,7 +340,7 @@ func TestKilledConnectionIsRetried(t *testing.T) {
 		for time.Now().Before(deadline) {
 			var n int
 			err := admin.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
-				WHERE application_name LIKE 'metricgate run % per_group' AND wait_event_type = 'Lock'`).Scan(&n)
+				WHERE application_name LIKE 'metricgate run % per_group' AND wait_event_type = 'Lock' AND datname = current_database()`).Scan(&n)
 			if err != nil || n > 0 {
 				_ = tx.Rollback(context.Background())
 				killed <- err

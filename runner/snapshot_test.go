@@ -15,13 +15,14 @@ import (
 
 // killCoordinator ends the session of the run's coordinator on the source
 // (as a source restart does), and waits until it is gone: the exported
-// snapshot dies with it.
+// snapshot dies with it. Only this test's database counts: parallel tests
+// on the shared cluster have coordinators of their own.
 func killCoordinator(t *testing.T, dsn string) error {
 	t.Helper()
 	admin := pgtest.Connect(t, dsn)
 	var n int
 	err := admin.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
-		WHERE application_name LIKE 'metricgate run % coordinator'`).Scan(&n)
+		WHERE application_name LIKE 'metricgate run % coordinator' AND datname = current_database()`).Scan(&n)
 	if err == nil && n != 1 {
 		err = errors.New("no coordinator session to end")
 	}
