@@ -38,11 +38,13 @@ package schema
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"cmp"
 	"fmt"
 	"io/fs"
+	"maps"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -86,9 +88,15 @@ type Table struct {
 	Columns map[string]Class
 	// Order lists the columns as the file lists them.
 	Order []string
-	// Line is where the table's entry starts in the file.
-	Line int
+	// Line and Col are where the table's name is in the file.
+	Line, Col int
+	// ColumnPos maps each catalogued column to where its name is in the
+	// file, for messages.
+	ColumnPos map[string]Pos
 }
+
+// Pos is a 1-based line and column in the catalog file.
+type Pos struct{ Line, Col int }
 
 // Column returns the class of a column and whether the table lists it.
 func (t *Table) Column(name string) (Class, bool) {
@@ -207,7 +215,7 @@ func Parse(file string, data []byte) (*Catalog, error) {
 			bad(k, "table %s is listed twice", k.Value)
 			continue
 		}
-		t := &Table{Name: k.Value, Columns: map[string]Class{}, Line: k.Line}
+		t := &Table{Name: k.Value, Columns: map[string]Class{}, Line: k.Line, Col: k.Column, ColumnPos: map[string]Pos{}}
 		if v.Kind != yaml.MappingNode {
 			bad(v, "table %s: a mapping with entity and columns", k.Value)
 			continue
@@ -249,6 +257,7 @@ func Parse(file string, data []byte) (*Catalog, error) {
 					}
 					t.Columns[ck.Value] = cl
 					t.Order = append(t.Order, ck.Value)
+					t.ColumnPos[ck.Value] = Pos{Line: ck.Line, Col: ck.Column}
 				}
 			default:
 				bad(tk, "table %s: unknown key %q (a table has entity and columns)", k.Value, tk.Value)
@@ -303,4 +312,69 @@ func Entry(t *Table) string {
 func sha(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+// SourceColumn is one column of a source database, as
+// information_schema.columns lists it.
+type SourceColumn struct {
+	Table, Column, DataType string
+}
+
+// DriftProblems compares the catalog with the columns of a source database
+// and returns, located in the catalog file, every catalogued column the
+// source does not have and every source column the catalog does not list,
+// sorted by position. Only tables both list are compared: a table the catalog
+// does not list is denied (no drift to report), and a catalogued table the
+// source does not have is not drift either, as the catalog spans GitLab
+// versions (ci_pipelines and p_ci_pipelines).
+func (c *Catalog) DriftProblems(cols []SourceColumn) Problems {
+	file := cmp.Or(c.File, DefaultFile)
+	source := map[string]map[string]bool{}
+	for _, sc := range cols {
+		if source[sc.Table] == nil {
+			source[sc.Table] = map[string]bool{}
+		}
+		source[sc.Table][sc.Column] = true
+	}
+	var ps Problems
+	for _, t := range c.Tables() {
+		have := source[t.Name]
+		if have == nil {
+			continue
+		}
+		for _, col := range t.Order {
+			if !have[col] {
+				pos := t.ColumnPos[col]
+				ps = append(ps, Problem{File: file, Line: pos.Line, Col: pos.Col,
+					Message: fmt.Sprintf("%s.%s is catalogued but the source has no such column", t.Name, col)})
+			}
+		}
+		for _, col := range slices.Sorted(maps.Keys(have)) {
+			if _, ok := t.Columns[col]; !ok {
+				ps = append(ps, Problem{File: file, Line: t.Line, Col: t.Col,
+					Message: fmt.Sprintf("source column %s.%s is not catalogued: add it to %s (security owners review it)", t.Name, col, path.Base(file))})
+			}
+		}
+	}
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col), strings.Compare(a.Message, b.Message))
+	})
+	return ps
+}
+
+// Drift is DriftProblems as sorted messages without positions:
+// "schema.yml: users.foo is catalogued but the source has no such column",
+// "source column users.bar is not catalogued: add it to schema.yml (security
+// owners review it)".
+func (c *Catalog) Drift(cols []SourceColumn) []string {
+	var out []string
+	for _, p := range c.DriftProblems(cols) {
+		if strings.HasPrefix(p.Message, "source column ") {
+			out = append(out, p.Message)
+		} else {
+			out = append(out, path.Base(p.File)+": "+p.Message)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
