@@ -5,10 +5,7 @@ import "testing"
 // BenchmarkCheck measures the guard on a typical reviewed query: a join,
 // a CTE, a window function in a subquery and an ordered-set aggregate.
 func BenchmarkCheck(b *testing.B) {
-	g, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	g := testGuard(b)
 	const src = `-- description: Median hours from issue creation to its first MR, per month.
 -- owner: @pm
 -- group_size: issues

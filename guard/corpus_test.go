@@ -206,10 +206,7 @@ var corpus = []struct {
 
 func TestCorpus(t *testing.T) {
 	t.Parallel()
-	g, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := testGuard(t)
 	rejected := 0
 	for _, tc := range corpus {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,12 +2,18 @@ package guard_test
 
 import (
 	"fmt"
+	"os"
 
 	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/schema"
 )
 
 func ExampleGuard_Check() {
-	g, err := guard.New(guard.Config{})
+	cat, err := schema.Load(os.DirFS(".."), "schema.yml")
+	if err != nil {
+		panic(err)
+	}
+	g, err := guard.New(guard.Config{Schema: cat})
 	if err != nil {
 		panic(err)
 	}
@@ -26,7 +32,11 @@ GROUP BY 1`, "authors")
 }
 
 func ExampleGuard_Check_rejected() {
-	g, err := guard.New(guard.Config{})
+	cat, err := schema.Load(os.DirFS(".."), "schema.yml")
+	if err != nil {
+		panic(err)
+	}
+	g, err := guard.New(guard.Config{Schema: cat})
 	if err != nil {
 		panic(err)
 	}

@@ -36,10 +36,7 @@ func FuzzCheck(f *testing.F) {
 			f.Add(string(b))
 		}
 	}
-	g, err := New(Config{})
-	if err != nil {
-		f.Fatal(err)
-	}
+	g := testGuard(f)
 	f.Fuzz(func(t *testing.T, src string) {
 		an, vs := g.Check(src, "n")
 		lines := strings.Count(src, "\n") + 1

@@ -7,11 +7,14 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 	"github.com/pganalyze/pg_query_go/v6/parser"
+
+	"gitlab.com/metricgate/metricgate/schema"
 )
 
 // Rule identifiers, stable across releases: reports, code-quality
@@ -44,13 +47,25 @@ const (
 	RuleOperatorRun       = "guard/operator-run"
 	RuleIdentifier        = "guard/identifier"
 	RuleTooMany           = "guard/too-many-problems"
+	RuleCatalog           = "guard/catalog"
+	RuleColumn            = "guard/column"
+	RuleSystemColumn      = "guard/system-column"
+	RuleWholeRow          = "guard/whole-row"
+	RuleKeyColumn         = "guard/key-column"
+	RuleTimeKey           = "guard/time-key"
+	RuleEntity            = "guard/entity"
+	RuleRewrite           = "guard/rewrite"
 )
 
-// Config configures a Guard. The zero value is the default.
+// Config configures a Guard.
 type Config struct {
-	// RedColumns are glob patterns of red columns (see DefaultRedColumns for
-	// the syntax). Nil means DefaultRedColumns; an empty non-nil slice means
-	// no red columns.
+	// Schema is the reviewed schema catalog (schema.yml). Required: the
+	// guard denies every table and column it does not list.
+	Schema *schema.Catalog
+	// RedColumns are glob patterns of red column names (see
+	// DefaultRedColumns for the syntax), used to draft catalog entries and
+	// by IsRed. Nil means DefaultRedColumns; an empty non-nil slice means
+	// none.
 	RedColumns []string
 }
 
@@ -58,9 +73,11 @@ type Config struct {
 // concurrent use.
 type Guard struct {
 	red *redSet
+	cat *schema.Catalog
 }
 
-// New returns a Guard for cfg, or an error naming a bad red-column pattern.
+// New returns a Guard for cfg, or an error naming a bad red-column pattern
+// or a missing schema catalog.
 func New(cfg Config) (*Guard, error) {
 	patterns := cfg.RedColumns
 	if patterns == nil {
@@ -70,8 +87,14 @@ func New(cfg Config) (*Guard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("guard config: red_columns: %w", err)
 	}
-	return &Guard{red: red}, nil
+	if cfg.Schema == nil {
+		return nil, fmt.Errorf("guard config: schema: no schema catalog (guard.schema, default %s)", schema.DefaultFile)
+	}
+	return &Guard{red: red, cat: cfg.Schema}, nil
 }
+
+// Schema returns the guard's schema catalog.
+func (g *Guard) Schema() *schema.Catalog { return g.cat }
 
 // IsRed reports whether column of table matches one of the guard's red
 // column patterns, the same way a column reference in a query does.
@@ -138,16 +161,49 @@ type Analysis struct {
 	Columns []Column
 	// Tables are the base tables the query reads, sorted.
 	Tables []string
+	// Entities describe what each row is counted in: the entity key
+	// columns whose distinct values metricgate counts, "merge_requests.author_id".
+	Entities []string
+
+	rewritten string // the query text with the hidden columns, k as kMarker
+	inserts   []insertion
+}
+
+// kMarker stands for min_group_size in the rewritten text; a NUL byte
+// cannot be in a checked query.
+const kMarker = "\x00k\x00"
+
+// SQL returns the text to run: the checked text with the hidden columns
+// that count the people behind every row and cell, for a query whose
+// min_group_size is k. The result has HiddenColumns more columns than
+// Columns, last.
+func (an *Analysis) SQL(k int) string {
+	return strings.ReplaceAll(an.rewritten, kMarker, strconv.Itoa(k))
+}
+
+// Options are a query's settings the guard needs.
+type Options struct {
+	// GroupSize names the output column the author means as the row's size
+	// (the group_size header); empty skips that rule.
+	GroupSize string
+	// Namespaces opts into counting namespaces (customers) for tables that
+	// hold no person's rows (the entity: namespace header).
+	Namespaces bool
 }
 
 // Check parses src with PostgreSQL's parser and applies every static rule.
-// groupSize names the output column that must count the entities behind
-// each row (the group_size header); empty skips that rule. It returns every
+// groupSize names the output column the author means as the row's size
+// (the group_size header); empty skips that rule. It returns every
 // violation found, sorted by position, and an Analysis that is complete
 // only when there are none.
 func (g *Guard) Check(src, groupSize string) (*Analysis, []Violation) {
+	return g.CheckWith(src, Options{GroupSize: groupSize})
+}
+
+// CheckWith is Check with all of a query's options.
+func (g *Guard) CheckWith(src string, o Options) (*Analysis, []Violation) {
 	c := &checker{g: g, src: src, seen: map[string]bool{}, tables: map[string]bool{}}
-	an := c.check(groupSize)
+	an := c.check(o)
 	slices.SortStableFunc(c.vs, func(a, b Violation) int {
 		return cmp.Or(cmp.Compare(a.Offset, b.Offset), strings.Compare(a.Rule, b.Rule))
 	})
@@ -177,9 +233,10 @@ type checker struct {
 	dropped    int // violations over MaxViolations
 
 	comparisons int // full expression comparisons made by keySet.has
+	mute        bool
 }
 
-func (c *checker) check(groupSize string) *Analysis {
+func (c *checker) check(o Options) *Analysis {
 	an := &Analysis{}
 	if i := strings.IndexByte(c.src, 0); i >= 0 {
 		c.add(int32(i), RuleEncoding, "NUL byte in the query text")
@@ -234,11 +291,12 @@ func (c *checker) check(groupSize string) *Analysis {
 		return an
 	}
 	c.walkGlobal(tree.ProtoReflect(), raw.StmtLocation)
-	top := c.checkTop(sel, nil, c.stmtStart(raw.StmtLocation))
+	top := c.checkTop(sel, c.stmtStart(raw.StmtLocation))
 	c.checkNames(top)
-	if groupSize != "" {
-		c.checkGroupSize(top, groupSize, c.stmtStart(raw.StmtLocation))
+	if o.GroupSize != "" {
+		c.checkGroupSize(top, o.GroupSize, c.stmtStart(raw.StmtLocation))
 	}
+	c.analyzeEntities(sel, an, o, c.stmtStart(raw.StmtLocation))
 	for _, col := range top {
 		line, colno := c.position(col.loc)
 		an.Columns = append(an.Columns, Column{Name: col.name, Kind: col.kind, Line: line, Col: colno})
@@ -255,6 +313,9 @@ const MaxViolations = 100
 // add records a violation at byte offset loc once per (offset, rule,
 // message).
 func (c *checker) add(loc int32, rule, format string, args ...any) {
+	if c.mute {
+		return
+	}
 	if loc < 0 {
 		loc = 0
 	}

@@ -16,6 +16,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/schema"
 )
 
 // hostileHeader is the header of the generated hostile files.
@@ -128,7 +129,11 @@ func validate(t *testing.T, fsys fs.FS) map[string][]catalog.Problem {
 	if err != nil && !errors.As(err, &ps) {
 		t.Fatal(err)
 	}
-	g, err := guard.New(guard.Config{})
+	sc, err := schema.Load(os.DirFS(".."), schema.DefaultFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := guard.New(guard.Config{Schema: sc})
 	if err != nil {
 		t.Fatal(err)
 	}

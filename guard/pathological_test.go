@@ -21,7 +21,7 @@ var pathological = map[string]string{
 
 func TestViolationCap(t *testing.T) {
 	t.Parallel()
-	g, _ := New(Config{})
+	g := testGuard(t)
 	_, vs := g.Check(pathological["many bad functions"], "n")
 	if len(vs) != MaxViolations+1 {
 		t.Fatalf("%d violations, want %d and a last one saying how many more", len(vs), MaxViolations+1)
@@ -37,10 +37,10 @@ func TestViolationCap(t *testing.T) {
 // first case made 2000 × 2000 full comparisons.
 func TestKeyLookupLinear(t *testing.T) {
 	t.Parallel()
-	g, _ := New(Config{})
+	g := testGuard(t)
 	for _, name := range []string{"many targets and keys", "long expression key"} {
 		c := &checker{g: g, src: pathological[name], seen: map[string]bool{}, tables: map[string]bool{}}
-		c.check("n")
+		c.check(Options{GroupSize: "n"})
 		if c.comparisons > 10 {
 			t.Errorf("%s: %d full comparisons; keys must be found by hash", name, c.comparisons)
 		}
@@ -59,7 +59,7 @@ func TestKeyLookupLinear(t *testing.T) {
 
 func TestPositionColumnsCountCharacters(t *testing.T) {
 	t.Parallel()
-	g, _ := New(Config{})
+	g := testGuard(t)
 	src := "-- description: Größe ✓\nSELECT 'ü' AS x, pg_sleep(1) AS y, count(*) AS n FROM t GROUP BY 1, 2"
 	_, vs := g.Check(src, "n")
 	if len(vs) != 1 || fmt.Sprintf("%d:%d", vs[0].Line, vs[0].Col) != "2:18" {
@@ -68,7 +68,7 @@ func TestPositionColumnsCountCharacters(t *testing.T) {
 }
 
 func BenchmarkPathological(b *testing.B) {
-	g, _ := New(Config{})
+	g := testGuard(b)
 	for name, src := range pathological {
 		b.Run(strings.ReplaceAll(name, " ", "_"), func(b *testing.B) {
 			for b.Loop() {

@@ -41,15 +41,12 @@ func TestGroupFilter(t *testing.T) {
 
 func TestCheckResultTypes(t *testing.T) {
 	t.Parallel()
-	g, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := testGuard(t)
 	an, vs := g.Check("SELECT state, max(title) AS newest, avg(weight) AS w, count(*) AS n FROM issues GROUP BY 1", "n")
 	if len(vs) > 0 {
 		t.Fatal(vs)
 	}
-	err = CheckResultTypes(an, []string{"text", "text", "numeric", "int8"})
+	err := CheckResultTypes(an, []string{"text", "text", "numeric", "int8"})
 	if err == nil || !strings.Contains(err.Error(), `"newest" is text`) || strings.Contains(err.Error(), "state") {
 		t.Errorf("text aggregate not refused, or group key refused: %v", err)
 	}
@@ -63,10 +60,7 @@ func TestCheckResultTypes(t *testing.T) {
 
 func TestIsRed(t *testing.T) {
 	t.Parallel()
-	g, err := New(Config{RedColumns: []string{"*email*", "keys.key"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := testGuard(t, []string{"*email*", "keys.key"}...)
 	for _, c := range []struct {
 		table, column string
 		want          bool

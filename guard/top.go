@@ -22,11 +22,10 @@ type topCol struct {
 // group keys come out, no red column as output or key, no window function,
 // no scalar subquery outside an aggregate, no GROUPING SETS, no DISTINCT ON.
 // Each branch of a set operation is held to the same rules.
-func (c *checker) checkTop(sel *pg.SelectStmt, parent *scope, at int32) []topCol {
+func (c *checker) checkTop(sel *pg.SelectStmt, at int32) []topCol {
 	if sel.Op != pg.SetOperation_SETOP_NONE {
-		sc := c.withScope(sel.WithClause, parent)
-		l := c.checkTop(sel.Larg, sc, at)
-		r := c.checkTop(sel.Rarg, sc, at)
+		l := c.checkTop(sel.Larg, at)
+		r := c.checkTop(sel.Rarg, at)
 		for i := range l {
 			if i < len(r) {
 				if l[i].isCount && !r[i].isCount {
@@ -37,10 +36,9 @@ func (c *checker) checkTop(sel *pg.SelectStmt, parent *scope, at int32) []topCol
 				}
 			}
 		}
-		c.checkOrder(sel.SortClause, sc)
+		c.checkOrder(sel.SortClause)
 		return l
 	}
-	sc := c.scopeFor(sel, parent)
 	start := c.selectKeyword(sel, at)
 	if len(sel.ValuesLists) > 0 {
 		c.add(start, RuleNotAggregate, "VALUES outputs rows, not aggregates")
@@ -50,7 +48,7 @@ func (c *checker) checkTop(sel *pg.SelectStmt, parent *scope, at int32) []topCol
 		c.add(c.keyword(start, start, "distinct"), RuleDistinctOn,
 			"DISTINCT ON in the top-level SELECT picks one row per key and outputs its values; aggregate instead (DISTINCT ON is allowed in subqueries)")
 	}
-	keys := c.newKeySet(c.groupKeys(sel, sc))
+	keys := c.newKeySet(c.groupKeys(sel))
 	var out []topCol
 	for _, tn := range sel.TargetList {
 		rt := tn.GetResTarget()
@@ -64,26 +62,23 @@ func (c *checker) checkTop(sel *pg.SelectStmt, parent *scope, at int32) []topCol
 			continue
 		}
 		name := outputName(rt)
-		c.checkTopExpr(rt.Val, sc, false)
+		c.checkTopExpr(rt.Val, false)
 		if bad := ungrouped(rt.Val, keys); bad != nil {
 			c.add(bad.Location, RuleNotAggregate,
 				"output column %q uses %s outside an aggregate, and it is not in GROUP BY: that would output row values; aggregate it or add it to GROUP BY",
 				name, strings.Join(refNames(bad), "."))
 		}
-		if t := c.taintOf(rt.Val, sc); t != nil {
-			c.redViolation(t, "output column \""+name+"\"")
-		}
 		col := topCol{name: name, kind: kindOf(rt.Val, keys), loc: loc, countLoc: loc}
 		col.isCount, col.what = countShape(rt.Val)
 		out = append(out, col)
 	}
-	c.checkOrder(sel.SortClause, sc)
+	c.checkOrder(sel.SortClause)
 	return out
 }
 
 // checkTopExpr rejects window functions anywhere in a top-level expression
 // and subqueries outside aggregates and FILTER clauses.
-func (c *checker) checkTopExpr(n *pg.Node, sc *scope, inAggregate bool) {
+func (c *checker) checkTopExpr(n *pg.Node, inAggregate bool) {
 	if n == nil {
 		return
 	}
@@ -97,40 +92,33 @@ func (c *checker) checkTopExpr(n *pg.Node, sc *scope, inAggregate bool) {
 		}
 		agg := inAggregate || isAggregateCall(f)
 		for _, a := range f.Args {
-			c.checkTopExpr(a, sc, agg)
+			c.checkTopExpr(a, agg)
 		}
 		for _, o := range f.AggOrder {
-			c.checkTopExpr(o, sc, agg)
+			c.checkTopExpr(o, agg)
 		}
 		return // FILTER is a predicate
 	case *pg.Node_SubLink:
-		if !inAggregate {
-			c.add(x.SubLink.Location, RuleSubquery,
-				"subquery in the select list outputs a value that no group stands behind; move it into FROM, WHERE or a FILTER clause, or inside an aggregate")
-		}
-		return
+		return // judged by what it reads (entity.go)
 	}
-	children(inner(n), func(ch *pg.Node) { c.checkTopExpr(ch, sc, inAggregate) })
+	children(inner(n), func(ch *pg.Node) { c.checkTopExpr(ch, inAggregate) })
 }
 
 // checkOrder rejects window functions and red columns in a top-level ORDER
 // BY: it orders the output and must not sort by what it may not show.
-func (c *checker) checkOrder(sorts []*pg.Node, sc *scope) {
+func (c *checker) checkOrder(sorts []*pg.Node) {
 	for _, s := range sorts {
 		sb := s.GetSortBy()
 		if sb == nil {
 			continue
 		}
-		c.checkTopExpr(sb.Node, sc, false)
-		if t := c.taintOf(sb.Node, sc); t != nil {
-			c.redViolation(t, "ORDER BY")
-		}
+		c.checkTopExpr(sb.Node, false)
 	}
 }
 
 // groupKeys resolves the GROUP BY list (positions and output names) into
 // expressions and checks each key for red columns.
-func (c *checker) groupKeys(sel *pg.SelectStmt, sc *scope) []*pg.Node {
+func (c *checker) groupKeys(sel *pg.SelectStmt) []*pg.Node {
 	var keys []*pg.Node
 	for _, g := range sel.GroupClause {
 		if gs := g.GetGroupingSet(); gs != nil {
@@ -141,14 +129,14 @@ func (c *checker) groupKeys(sel *pg.SelectStmt, sc *scope) []*pg.Node {
 			keys = append(keys, gs.Content...) // already rejected; spare the follow-on errors
 			continue
 		}
-		key, fromTarget := g, false
+		key := g
 		if ac := g.GetAConst(); ac != nil && ac.GetIval() != nil {
 			pos := int(ac.GetIval().Ival)
 			if pos < 1 || pos > len(sel.TargetList) {
 				c.add(ac.Location, RuleNotAggregate, "GROUP BY position %d is not in the select list", pos)
 				continue
 			}
-			key, fromTarget = sel.TargetList[pos-1].GetResTarget().GetVal(), true
+			key = sel.TargetList[pos-1].GetResTarget().GetVal()
 		} else if ref := g.GetColumnRef(); ref != nil && len(ref.Fields) == 1 {
 			// An output name: PostgreSQL takes it when no input column
 			// has that name, so the output's expression is a key too.
@@ -168,11 +156,6 @@ func (c *checker) groupKeys(sel *pg.SelectStmt, sc *scope) []*pg.Node {
 		if hasAggregate(key) {
 			c.add(nodeLocation(g), RuleNotAggregate, "GROUP BY must not contain an aggregate; group by columns and aggregate in the select list")
 			continue
-		}
-		// A key that is also an output is reported there.
-		if t := c.taintOf(key, sc); t != nil && !fromTarget && !c.newKeySet(targetValues(sel)).has(key) {
-			t.loc = firstNonNeg(nodeLocation(g), t.loc)
-			c.redViolation(t, "GROUP BY key")
 		}
 		keys = append(keys, key)
 	}
@@ -197,24 +180,6 @@ func firstNonNeg(a, b int32) int32 {
 }
 
 // redViolation reports a red column reaching where.
-func (c *checker) redViolation(t *taint, where string) {
-	const how = "red columns may only be counted (count(…), count(DISTINCT …)) or used in WHERE, JOIN … ON, HAVING and FILTER (WHERE …)"
-	via := ""
-	if t.through != "" {
-		via = " through " + t.through
-	}
-	switch {
-	case t.agg == "min" || t.agg == "max" || t.agg == "mode" || t.agg == "percentile_disc" ||
-		t.agg == "first_value" || t.agg == "last_value" || t.agg == "nth_value" || t.agg == "lag" || t.agg == "lead":
-		c.add(t.loc, RuleRedColumn, "red column %s%s is inside %s() in %s: %s() returns one person's value; %s",
-			t.origin, via, t.agg, where, t.agg, how)
-	case t.agg != "":
-		c.add(t.loc, RuleRedColumn, "red column %s%s is inside %s() in %s; %s", t.origin, via, t.agg, where, how)
-	default:
-		c.add(t.loc, RuleRedColumn, "red column %s%s reaches %s; %s", t.origin, via, where, how)
-	}
-}
-
 // ungrouped returns the first column reference in n that is neither inside
 // an aggregate nor part of a group key.
 func ungrouped(n *pg.Node, keys *keySet) *pg.ColumnRef {

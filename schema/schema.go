@@ -84,6 +84,10 @@ type Table struct {
 	// Entity are the columns that identify the person behind a row; empty
 	// for a table whose rows belong to nobody (labels).
 	Entity []string
+	// Namespace is the column naming the namespace (a customer) a row
+	// belongs to, for tables whose rows belong to no person: a query that
+	// opts in (header entity: namespace) counts namespaces there.
+	Namespace string
 	// Columns map each catalogued column to its class.
 	Columns map[string]Class
 	// Order lists the columns as the file lists them.
@@ -235,6 +239,8 @@ func Parse(file string, data []byte) (*Catalog, error) {
 				for _, e := range tv.Content {
 					t.Entity = append(t.Entity, e.Value)
 				}
+			case "namespace":
+				t.Namespace = tv.Value
 			case "columns":
 				if tv.Kind != yaml.MappingNode {
 					bad(tv, "table %s: columns is a mapping of column name to class", k.Value)
@@ -260,11 +266,16 @@ func Parse(file string, data []byte) (*Catalog, error) {
 					t.ColumnPos[ck.Value] = Pos{Line: ck.Line, Col: ck.Column}
 				}
 			default:
-				bad(tk, "table %s: unknown key %q (a table has entity and columns)", k.Value, tk.Value)
+				bad(tk, "table %s: unknown key %q (a table has entity, namespace and columns)", k.Value, tk.Value)
 			}
 		}
 		if !hasEntity {
 			bad(k, "table %s: entity is missing: list the columns that identify the person behind a row, or [] if none does", k.Value)
+		}
+		if t.Namespace != "" {
+			if cl, ok := t.Columns[t.Namespace]; !ok || cl != Key {
+				bad(k, "table %s: namespace column %s must be one of its columns, of class key", k.Value, t.Namespace)
+			}
 		}
 		for idx, e := range t.Entity {
 			cl, ok := t.Columns[e]

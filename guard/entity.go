@@ -1,0 +1,799 @@
+package guard
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"gitlab.com/metricgate/metricgate/schema"
+)
+
+// This file resolves every column reference against the schema catalog, as
+// PostgreSQL resolves it, gives every expression the class of what it is
+// made of, applies the class rules, and follows the entity keys of the
+// tables read (the "carriers" of the people behind each row) from the base
+// tables up to the top-level SELECT, where rewrite.go counts them.
+
+// info is what the analyzer knows about the value of an expression.
+type info struct {
+	class   schema.Class // "" for a constant
+	bare    bool         // a bare column reference (through pass-through columns too)
+	origin  string       // the catalogued column it comes from, for messages: "users.email"
+	rawTime bool         // an uncoarsened timestamp
+	agg     bool         // contains an aggregate of this level
+	entity  *carrier     // a bare reference to an entity key column: its carrier
+}
+
+// rank orders the classes by how restricted they are; combining takes the
+// most restricted.
+func rank(c schema.Class) int {
+	switch c {
+	case "":
+		return 0
+	case schema.Measure:
+		return 1
+	case schema.Time:
+		return 2
+	case schema.Category:
+		return 3
+	case schema.Key:
+		return 4
+	case schema.Text:
+		return 5
+	case schema.Red:
+		return 6
+	}
+	return 6
+}
+
+func combine(a, b info) info {
+	out := info{class: a.class, origin: a.origin, rawTime: a.rawTime || b.rawTime, agg: a.agg || b.agg}
+	if rank(b.class) > rank(a.class) {
+		out.class, out.origin = b.class, b.origin
+	}
+	return out
+}
+
+// restricted reports whether values of the class may only be compared or
+// counted: keys, text and red columns.
+func restricted(c schema.Class) bool { return c == schema.Key || c.Sensitive() }
+
+// carrier is an SQL expression, valid in the SELECT that owns it, whose
+// value identifies the people behind a row: an entity key column of a base
+// table, or a hidden column of a derived table. A list carrier is a
+// comma-separated text list of ids (from an aggregating derived table).
+type carrier struct {
+	expr string
+	list bool
+	what string // "merge_requests m (author_id)"
+	// base identifies a scalar carrier that is a base column: the relation
+	// and column, to match GROUP BY keys and ties.
+	rel    *rel
+	column string
+}
+
+// dcol is an output column of a derived table, a CTE or a function.
+type dcol struct {
+	name string
+	info info
+}
+
+// rel is one name visible in a FROM clause.
+type rel struct {
+	alias    string
+	table    *schema.Table // a base table
+	cols     []dcol        // derived, function or VALUES columns
+	carriers []carrier     // as the owning SELECT may write them
+	members  []*rel        // the tables of a JOIN with an alias
+	scope    *nscope       // the scope it is visible in
+	sublink  int           // the sublink depth it belongs to
+}
+
+// cte is a WITH query: its columns and its hidden carrier columns.
+type cte struct {
+	cols    []dcol
+	hidden  []hiddenCol
+	invalid bool
+}
+
+// hiddenCol is a hidden output column added to a derived SELECT.
+type hiddenCol struct {
+	name string
+	list bool
+	what string
+}
+
+type nscope struct {
+	parent  *nscope
+	ctes    map[string]*cte
+	rels    []*rel
+	sublink int // how many sublinks deep this scope is
+}
+
+func (s *nscope) findCTE(name string) *cte {
+	for ; s != nil; s = s.parent {
+		if c, ok := s.ctes[name]; ok {
+			return c
+		}
+	}
+	return nil
+}
+
+// systemColumns are PostgreSQL's hidden columns of every table.
+var systemColumns = set("xmin", "xmax", "cmin", "cmax", "ctid", "tableoid", "oid")
+
+// resolved is a column reference resolved to a relation.
+type resolved struct {
+	rel  *rel
+	info info
+}
+
+// lookupColumn finds column name in r: found reports whether r has it.
+func (a *analyzer) lookupColumn(r *rel, name string) (info, bool) {
+	switch {
+	case r.table != nil:
+		cl, ok := r.table.Column(name)
+		if !ok {
+			return info{}, false
+		}
+		inf := info{class: cl, bare: true, origin: r.table.Name + "." + name, rawTime: cl == schema.Time}
+		if slices.Contains(r.table.Entity, name) {
+			for i := range r.carriers {
+				if r.carriers[i].column == name {
+					inf.entity = &r.carriers[i]
+				}
+			}
+		}
+		return inf, true
+	case r.members != nil:
+		for _, m := range r.members {
+			if inf, ok := a.lookupColumn(m, name); ok {
+				return inf, true
+			}
+		}
+		return info{}, false
+	}
+	for _, c := range r.cols {
+		if c.name == name {
+			return c.info, true
+		}
+	}
+	return info{}, false
+}
+
+// findRel returns the relation visible as name, innermost first.
+func findRel(s *nscope, name string) *rel {
+	for ; s != nil; s = s.parent {
+		for _, r := range s.rels {
+			if r.alias == name {
+				return r
+			}
+			for _, m := range r.members {
+				if m.alias == name {
+					return m
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// resolve resolves a column reference as PostgreSQL does: a qualified name
+// in the relation of that name; an unqualified one in the innermost scope
+// with a relation that has the column, an error when two relations of that
+// scope have it.
+func (a *analyzer) resolve(ref *pg.ColumnRef, s *nscope) (resolved, bool) {
+	parts := refNames(ref)
+	loc := ref.Location
+	if isStar(ref) {
+		a.c.add(loc, RuleNotAggregate, "* is allowed only in count(*) and in the select list of a subquery or CTE")
+		return resolved{}, false
+	}
+	col := parts[len(parts)-1]
+	if systemColumns[col] {
+		a.c.add(loc, RuleSystemColumn, "system column %s is not data: it says where and when a row version was written, and may not be read", col)
+		return resolved{}, false
+	}
+	if strings.HasPrefix(col, "__mg") {
+		a.c.add(loc, RuleIdentifier, "names starting with __mg are reserved for metricgate's hidden columns")
+		return resolved{}, false
+	}
+	switch len(parts) {
+	case 1:
+		for sc := s; sc != nil; sc = sc.parent {
+			var hits []resolved
+			for _, r := range sc.rels {
+				if inf, ok := a.lookupColumn(r, col); ok {
+					hits = append(hits, resolved{rel: r, info: inf})
+				}
+			}
+			switch {
+			case len(hits) == 1:
+				return hits[0], true
+			case len(hits) > 1:
+				if a.sameUsing(hits) {
+					return hits[0], true
+				}
+				var names []string
+				for _, h := range hits {
+					names = append(names, h.rel.alias)
+				}
+				a.c.add(loc, RuleColumn, "column %s is ambiguous: %s all have it; qualify it (%s.%s)", col, strings.Join(names, ", "), names[0], col)
+				return resolved{}, false
+			}
+			// A relation named like the column is a whole-row reference.
+			for _, r := range sc.rels {
+				if r.alias == col {
+					a.c.add(loc, RuleWholeRow, "%s is the whole row of %s, not a column: name the columns you need", col, col)
+					return resolved{}, false
+				}
+			}
+		}
+		a.c.add(loc, RuleColumn, "column %s is not in the schema catalog of any table in scope%s", col, a.suggestTable(s, col))
+		return resolved{}, false
+	default:
+		relName := parts[len(parts)-2]
+		r := findRel(s, relName)
+		if r == nil {
+			a.c.add(loc, RuleColumn, "%s is not a table or alias in scope", relName)
+			return resolved{}, false
+		}
+		inf, ok := a.lookupColumn(r, col)
+		if !ok {
+			if r.table != nil {
+				a.c.add(loc, RuleCatalog, "column %s.%s is not in the schema catalog (%s): add it to %s with its class; the security owners review it%s",
+					r.table.Name, col, a.catalogFile(), a.catalogFile(), a.didYouMean(r, col))
+			} else {
+				a.c.add(loc, RuleColumn, "%s has no column %s%s", relName, col, a.didYouMean(r, col))
+			}
+			return resolved{}, false
+		}
+		return resolved{rel: r, info: inf}, true
+	}
+}
+
+func (a *analyzer) sameUsing(hits []resolved) bool {
+	// USING (col) and NATURAL joins merge the column: PostgreSQL takes it
+	// without qualification.
+	for _, h := range hits {
+		if !a.using[h.rel] {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *analyzer) catalogFile() string {
+	if a.cat != nil && a.cat.File != "" {
+		return a.cat.File
+	}
+	return schema.DefaultFile
+}
+
+func (a *analyzer) suggestTable(s *nscope, col string) string {
+	for sc := s; sc != nil; sc = sc.parent {
+		for _, r := range sc.rels {
+			if r.table != nil {
+				return fmt.Sprintf(" (if it is a column of %s, add it to %s; the security owners review it)", r.table.Name, a.catalogFile())
+			}
+		}
+	}
+	return ""
+}
+
+func (a *analyzer) didYouMean(r *rel, col string) string {
+	var cands []string
+	if r.table != nil {
+		cands = r.table.Order
+	} else {
+		for _, c := range r.cols {
+			cands = append(cands, c.name)
+		}
+	}
+	if s := closest(col, cands); s != "" {
+		return fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return ""
+}
+
+func closest(w string, cands []string) string {
+	best, bestD := "", 3
+	for _, c := range cands {
+		if d := editDistance(w, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func quoteIdent(s string) string {
+	if columnName.MatchString(s) && !reservedWords[s] {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+var reservedWords = set("all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric",
+	"both", "case", "cast", "check", "collate", "column", "constraint", "create", "current_catalog",
+	"current_date", "current_role", "current_time", "current_timestamp", "current_user", "default",
+	"deferrable", "desc", "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign",
+	"from", "grant", "group", "having", "in", "initially", "intersect", "into", "lateral", "leading",
+	"limit", "localtime", "localtimestamp", "not", "null", "offset", "on", "only", "or", "order",
+	"placing", "primary", "references", "returning", "select", "session_user", "some", "symmetric",
+	"system_user", "table", "then", "to", "trailing", "true", "union", "unique", "user", "using",
+	"variadic", "when", "where", "window", "with", "authorization", "binary", "collation",
+	"concurrently", "cross", "current_schema", "freeze", "full", "ilike", "inner", "is", "isnull",
+	"join", "left", "like", "natural", "notnull", "outer", "overlaps", "right", "similar", "tablesample",
+	"verbose")
+
+// analyzer holds the state of one analysis.
+type analyzer struct {
+	c       *checker
+	cat     *schema.Catalog
+	using   map[*rel]bool
+	hidden  int // hidden column counter
+	inserts []insertion
+
+	namespaces    bool // the query counts namespaces for tables without people
+	rewriteFailed bool
+}
+
+func (a *analyzer) hiddenName() string {
+	a.hidden++
+	return "__mg_e" + strconv.Itoa(a.hidden)
+}
+
+// ctx says where an expression is.
+type ctx int
+
+const (
+	ctxValue     ctx = iota // select list, GROUP BY, CASE, function arguments
+	ctxPredicate            // WHERE, JOIN … ON, HAVING, FILTER (WHERE …)
+)
+
+// restrictedUse reports a key, text or red column used where only
+// comparisons or counts are allowed.
+func (a *analyzer) restrictedUse(loc int32, inf info, where string) {
+	switch inf.class {
+	case schema.Key:
+		a.c.add(loc, RuleKeyColumn,
+			"%s is an id (class key in the schema catalog) used in %s: ids may be joined, compared in WHERE/ON/FILTER/HAVING and counted (count(DISTINCT …)), not output, grouped by or computed with",
+			inf.origin, where)
+	case schema.Text:
+		a.c.add(loc, RuleRedColumn,
+			"%s is free text (class text in the schema catalog) used in %s: it may only be counted, compared with a literal (=, <>, IN, LIKE) or joined by equality in WHERE/ON/FILTER/HAVING",
+			inf.origin, where)
+	case schema.Red:
+		a.c.add(loc, RuleRedColumn,
+			"%s is red (personal data or a secret, class red in the schema catalog) used in %s: it may only be counted, compared with a literal (=, <>, IN, LIKE) or joined by equality in WHERE/ON/FILTER/HAVING",
+			inf.origin, where)
+	}
+}
+
+// expr analyses an expression in scope s.
+func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
+	if n == nil {
+		return info{}
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_ColumnRef:
+		r, ok := a.resolve(x.ColumnRef, s)
+		if !ok {
+			return info{}
+		}
+		return r.info
+	case *pg.Node_AConst, *pg.Node_SqlvalueFunction:
+		return info{}
+	case *pg.Node_TypeCast:
+		inf := a.expr(x.TypeCast.Arg, s, ctxValue)
+		if restricted(inf.class) {
+			a.restrictedUse(x.TypeCast.Location, inf, "a cast")
+			return info{}
+		}
+		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg}
+		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
+			if t := strings.ToLower(str(tn.Names[len(tn.Names)-1])); t == "date" {
+				out.rawTime = false
+			}
+		}
+		return out
+	case *pg.Node_AExpr:
+		return a.aexpr(x.AExpr, s, cx)
+	case *pg.Node_BoolExpr:
+		out := info{}
+		for _, arg := range x.BoolExpr.Args {
+			inf := a.expr(arg, s, cx)
+			out = combine(out, inf)
+		}
+		out.bare, out.rawTime = false, false
+		if rank(out.class) < rank(schema.Category) {
+			out.class = schema.Category
+		}
+		return out
+	case *pg.Node_NullTest:
+		inf := a.expr(x.NullTest.Arg, s, cx)
+		if cx == ctxValue && inf.class.Sensitive() {
+			a.restrictedUse(x.NullTest.Location, inf, "IS NULL outside WHERE/ON/FILTER/HAVING")
+		}
+		return info{class: schema.Category, agg: inf.agg}
+	case *pg.Node_BooleanTest:
+		inf := a.expr(x.BooleanTest.Arg, s, cx)
+		return info{class: maxClass(inf.class, schema.Category), agg: inf.agg}
+	case *pg.Node_CaseExpr:
+		ce := x.CaseExpr
+		out := info{}
+		if ce.Arg != nil {
+			inf := a.expr(ce.Arg, s, ctxValue)
+			if restricted(inf.class) {
+				a.restrictedUse(ce.Location, inf, "CASE")
+			}
+			out = combine(out, inf)
+		}
+		for _, w := range ce.Args {
+			cw := w.GetCaseWhen()
+			if cw == nil {
+				continue
+			}
+			cond := a.expr(cw.Expr, s, ctxValue)
+			if cond.class == schema.Category && ce.Arg == nil {
+				cond.class = schema.Category
+			}
+			out = combine(out, info{class: cond.class, agg: cond.agg})
+			out = combine(out, a.valueOperand(cw.Result, s, "CASE"))
+		}
+		if ce.Defresult != nil {
+			out = combine(out, a.valueOperand(ce.Defresult, s, "CASE"))
+		}
+		out.bare = false
+		return out
+	case *pg.Node_CoalesceExpr:
+		out := info{}
+		for _, arg := range x.CoalesceExpr.Args {
+			out = combine(out, a.valueOperand(arg, s, "coalesce()"))
+		}
+		return out
+	case *pg.Node_MinMaxExpr:
+		out := info{}
+		for _, arg := range x.MinMaxExpr.Args {
+			out = combine(out, a.valueOperand(arg, s, "greatest()/least()"))
+		}
+		return out
+	case *pg.Node_NullIfExpr:
+		out := info{}
+		for _, arg := range x.NullIfExpr.Args {
+			out = combine(out, a.valueOperand(arg, s, "nullif()"))
+		}
+		return out
+	case *pg.Node_FuncCall:
+		return a.funcCall(x.FuncCall, s, cx)
+	case *pg.Node_SubLink:
+		return a.sublink(x.SubLink, s, cx)
+	case *pg.Node_AArrayExpr:
+		out := info{}
+		for _, e := range x.AArrayExpr.Elements {
+			inf := a.expr(e, s, cx)
+			if inf.class.Sensitive() {
+				a.restrictedUse(x.AArrayExpr.Location, inf, "ARRAY[…]")
+			}
+			out = combine(out, inf)
+		}
+		return out
+	case *pg.Node_RowExpr:
+		out := info{}
+		for _, e := range x.RowExpr.Args {
+			inf := a.expr(e, s, cx)
+			if restricted(inf.class) {
+				a.restrictedUse(x.RowExpr.Location, inf, "ROW(…)")
+			}
+			out = combine(out, inf)
+		}
+		return out
+	case *pg.Node_AIndirection:
+		inf := a.expr(x.AIndirection.Arg, s, ctxValue)
+		for _, ind := range x.AIndirection.Indirection {
+			if ind.GetString_() != nil || ind.GetAStar() != nil {
+				a.c.add(nodeLocation(x.AIndirection.Arg), RuleWholeRow, "field selection (x).field reads a whole row or a composite value; name the column instead")
+				return info{}
+			}
+			if ai := ind.GetAIndices(); ai != nil {
+				a.expr(ai.Lidx, s, ctxValue)
+				a.expr(ai.Uidx, s, ctxValue)
+			}
+		}
+		if inf.class.Sensitive() {
+			a.restrictedUse(nodeLocation(x.AIndirection.Arg), inf, "a subscript")
+			return info{}
+		}
+		inf.bare = false
+		return inf
+	case *pg.Node_CollateClause:
+		inf := a.expr(x.CollateClause.Arg, s, cx)
+		if inf.class.Sensitive() {
+			a.restrictedUse(x.CollateClause.Location, inf, "COLLATE")
+		}
+		inf.bare = false
+		return inf
+	case *pg.Node_ResTarget:
+		return a.expr(x.ResTarget.Val, s, cx)
+	}
+	// Anything else: its parts, none of them restricted.
+	out := info{}
+	children(inner(n), func(ch *pg.Node) {
+		inf := a.expr(ch, s, ctxValue)
+		if restricted(inf.class) {
+			a.restrictedUse(nodeLocation(n), inf, "an expression")
+		}
+		out = combine(out, inf)
+	})
+	out.bare = false
+	return out
+}
+
+func maxClass(a, b schema.Class) schema.Class {
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+// valueOperand analyses an operand that becomes part of a computed value:
+// restricted classes are refused.
+func (a *analyzer) valueOperand(n *pg.Node, s *nscope, where string) info {
+	inf := a.expr(n, s, ctxValue)
+	if restricted(inf.class) {
+		a.restrictedUse(nodeLocation(n), inf, where)
+		return info{agg: inf.agg}
+	}
+	inf.bare = false
+	return inf
+}
+
+var comparisonOps = set("=", "<>", "!=", "<", ">", "<=", ">=")
+
+// literalOps may compare a text or red column with a literal.
+var literalOps = set("=", "<>", "!=", "~~", "~~*", "!~~", "!~~*")
+
+func isLiteral(n *pg.Node) bool {
+	switch x := n.GetNode().(type) {
+	case *pg.Node_AConst:
+		return true
+	case *pg.Node_TypeCast:
+		return isLiteral(x.TypeCast.Arg)
+	case *pg.Node_List:
+		for _, it := range x.List.Items {
+			if !isLiteral(it) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
+	op := ""
+	if len(e.Name) > 0 {
+		op = str(e.Name[len(e.Name)-1])
+	}
+	var lexpr, rexpr info
+	if e.Lexpr != nil {
+		lexpr = a.expr(e.Lexpr, s, cx)
+	}
+	if e.Rexpr != nil {
+		if l := e.Rexpr.GetList(); l != nil {
+			for _, it := range l.Items {
+				rexpr = combine(rexpr, a.expr(it, s, cx))
+			}
+			rexpr.bare = false
+		} else {
+			rexpr = a.expr(e.Rexpr, s, cx)
+		}
+	}
+	comparison := false
+	switch e.Kind {
+	case pg.A_Expr_Kind_AEXPR_OP:
+		comparison = comparisonOps[op] || e.Lexpr != nil && (op == "~~" || op == "~~*" || op == "!~~" || op == "!~~*")
+	case pg.A_Expr_Kind_AEXPR_IN, pg.A_Expr_Kind_AEXPR_LIKE, pg.A_Expr_Kind_AEXPR_ILIKE,
+		pg.A_Expr_Kind_AEXPR_DISTINCT, pg.A_Expr_Kind_AEXPR_NOT_DISTINCT, pg.A_Expr_Kind_AEXPR_OP_ANY,
+		pg.A_Expr_Kind_AEXPR_OP_ALL, pg.A_Expr_Kind_AEXPR_BETWEEN, pg.A_Expr_Kind_AEXPR_NOT_BETWEEN,
+		pg.A_Expr_Kind_AEXPR_BETWEEN_SYM, pg.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM, pg.A_Expr_Kind_AEXPR_SIMILAR:
+		comparison = true
+	}
+	agg := lexpr.agg || rexpr.agg
+	if !comparison {
+		// Arithmetic, concatenation, JSON access, regular expressions:
+		// computed values.
+		for _, side := range []info{lexpr, rexpr} {
+			if restricted(side.class) {
+				a.restrictedUse(e.Location, side, "operator "+op)
+				return info{agg: agg}
+			}
+		}
+		out := combine(lexpr, rexpr)
+		out.bare = false
+		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" {
+			out.class, out.rawTime = schema.Measure, false
+		}
+		return out
+	}
+	// A comparison.
+	if cx != ctxPredicate {
+		for _, side := range []info{lexpr, rexpr} {
+			if restricted(side.class) {
+				a.restrictedUse(e.Location, side, "a comparison outside WHERE/ON/FILTER/HAVING (CASE WHEN, select list, GROUP BY)")
+				return info{class: schema.Category, agg: agg}
+			}
+		}
+		return info{class: schema.Category, agg: agg}
+	}
+	for i, side := range []info{lexpr, rexpr} {
+		if !side.class.Sensitive() {
+			continue
+		}
+		other, otherNode := rexpr, e.Rexpr
+		if i == 1 {
+			other, otherNode = lexpr, e.Lexpr
+		}
+		okOp := literalOps[op] || e.Kind == pg.A_Expr_Kind_AEXPR_IN || e.Kind == pg.A_Expr_Kind_AEXPR_LIKE ||
+			e.Kind == pg.A_Expr_Kind_AEXPR_ILIKE
+		switch {
+		case !side.bare:
+			a.restrictedUse(e.Location, side, "an expression")
+		case !okOp:
+			a.restrictedUse(e.Location, side, "comparison "+op)
+		case isLiteral(otherNode):
+		case (op == "=") && other.bare && other.class == side.class && e.Kind == pg.A_Expr_Kind_AEXPR_OP:
+		default:
+			a.restrictedUse(e.Location, side, "a comparison with something other than a literal or a column of the same class")
+		}
+		return info{class: schema.Category, agg: agg}
+	}
+	return info{class: schema.Category, agg: agg}
+}
+
+// dateFunctions coarsen a timestamp.
+var coarsening = set("date_trunc", "date_bin", "to_char", "date_part", "extract", "make_date")
+
+// rankingWindows are the window functions whose value is a position, not
+// another row's value.
+var rankingWindows = set("row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile")
+
+// funcCall analyses a function, aggregate or window call.
+func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
+	name, _ := funcName(f)
+	loc := f.Location
+	if f.Over != nil {
+		a.window(f.Over, s)
+		switch {
+		case rankingWindows[name]:
+			for _, arg := range f.Args {
+				a.valueOperand(arg, s, name+"()")
+			}
+			return info{class: schema.Measure}
+		case name == "count":
+			for _, arg := range f.Args {
+				a.expr(arg, s, ctxValue)
+			}
+			return info{class: schema.Measure}
+		default:
+			a.c.add(loc, RuleWindow, "window function %s() OVER (…) gives each row a value computed from other rows, which may be other people's; only ranking (row_number, rank, dense_rank, ntile, percent_rank, cume_dist) and count(…) OVER are allowed: aggregate in a subquery grouped by what you partition by instead", name)
+			return info{}
+		}
+	}
+	if isAggregateCall(f) {
+		if f.AggFilter != nil {
+			a.expr(f.AggFilter, s, ctxPredicate)
+		}
+		if name == "count" {
+			for _, arg := range f.Args {
+				inf := a.expr(arg, s, ctxValue)
+				if inf.class.Sensitive() && !inf.bare {
+					a.restrictedUse(nodeLocation(arg), inf, "count() of an expression")
+				}
+			}
+			return info{class: schema.Measure, agg: true}
+		}
+		out := info{agg: true}
+		for _, arg := range f.Args {
+			inf := a.expr(arg, s, ctxValue)
+			if restricted(inf.class) {
+				a.restrictedUse(nodeLocation(arg), inf, name+"()")
+				continue
+			}
+			out = combine(out, inf)
+		}
+		for _, o := range f.AggOrder {
+			if sb := o.GetSortBy(); sb != nil {
+				inf := a.expr(sb.Node, s, ctxValue)
+				if restricted(inf.class) {
+					a.restrictedUse(nodeLocation(sb.Node), inf, name+"() WITHIN GROUP")
+					continue
+				}
+				out = combine(out, inf)
+			}
+		}
+		out.bare, out.agg = false, true
+		switch name {
+		case "min", "max", "percentile_disc", "mode":
+			// One row's value: keeps its class (a timestamp stays raw).
+		default:
+			out.class, out.rawTime = schema.Measure, false
+		}
+		return out
+	}
+	out := info{}
+	for i, arg := range f.Args {
+		var inf info
+		if name == "unnest" && i == 0 {
+			inf = a.expr(arg, s, ctxValue)
+			if inf.class.Sensitive() {
+				a.restrictedUse(nodeLocation(arg), inf, name+"()")
+			}
+			out = combine(out, inf)
+			continue
+		}
+		inf = a.valueOperand(arg, s, name+"()")
+		out = combine(out, inf)
+	}
+	out.bare = false
+	switch {
+	case name == "date_trunc" || name == "date_bin":
+		out.class, out.rawTime = schema.Time, false
+	case name == "extract" || name == "date_part":
+		out.class, out.rawTime = schema.Measure, false
+	case coarsening[name]:
+		out.rawTime = false
+	case name == "now" || name == "statement_timestamp" || name == "transaction_timestamp":
+		return info{}
+	}
+	return out
+}
+
+// window checks PARTITION BY and ORDER BY of a window.
+func (a *analyzer) window(w *pg.WindowDef, s *nscope) {
+	for _, p := range w.PartitionClause {
+		inf := a.expr(p, s, ctxValue)
+		if inf.class.Sensitive() {
+			a.restrictedUse(nodeLocation(p), inf, "PARTITION BY")
+		} else if inf.class == schema.Key && !inf.bare {
+			a.restrictedUse(nodeLocation(p), inf, "PARTITION BY")
+		}
+	}
+	a.orderBy(w.OrderClause, s, "a window's ORDER BY")
+}
+
+func (a *analyzer) orderBy(sorts []*pg.Node, s *nscope, where string) {
+	for _, o := range sorts {
+		sb := o.GetSortBy()
+		if sb == nil {
+			continue
+		}
+		inf := a.expr(sb.Node, s, ctxValue)
+		if inf.class.Sensitive() || (inf.class == schema.Key && !inf.bare) {
+			a.restrictedUse(nodeLocation(sb.Node), inf, where)
+		}
+	}
+}

@@ -1,0 +1,730 @@
+package guard
+
+import (
+	"fmt"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+
+	"gitlab.com/metricgate/metricgate/schema"
+)
+
+// role says what a SELECT is to the query around it.
+type role int
+
+const (
+	roleTop     role = iota // the top-level SELECT (or a branch of it)
+	roleDerived             // a subquery in FROM or a CTE: its rows feed the query
+	roleSublink             // a subquery in an expression (EXISTS, IN, scalar)
+)
+
+// leaf is the analysis of one SELECT that is not a set operation.
+type leaf struct {
+	sel         *pg.SelectStmt
+	sc          *nscope
+	cols        []dcol
+	carriers    []carrier
+	aggregating bool
+	groupBase   map[string]bool // "alias.column" of bare base-column group keys
+	insertAt    int32
+}
+
+// withScope builds the scope of a WITH clause: each CTE analysed as a
+// derived table, in order (a CTE sees the ones before it).
+func (a *analyzer) withScope(w *pg.WithClause, parent *nscope) *nscope {
+	sc := &nscope{parent: parent}
+	if parent != nil {
+		sc.sublink = parent.sublink
+	}
+	if w == nil {
+		return sc
+	}
+	sc.ctes = map[string]*cte{}
+	for _, n := range w.Ctes {
+		ce := n.GetCommonTableExpr()
+		if ce == nil {
+			continue
+		}
+		q := ce.Ctequery.GetSelectStmt()
+		if q == nil {
+			sc.ctes[ce.Ctename] = &cte{invalid: true}
+			continue
+		}
+		cols, hidden := a.derived(q, sc, ce.Location)
+		cols = a.renameCols(cols, ce.Aliascolnames)
+		sc.ctes[ce.Ctename] = &cte{cols: cols, hidden: hidden}
+	}
+	return sc
+}
+
+func (a *analyzer) renameCols(cols []dcol, names []*pg.Node) []dcol {
+	out := append([]dcol(nil), cols...)
+	for i, n := range names {
+		if i < len(out) {
+			out[i].name = str(n)
+		}
+	}
+	return out
+}
+
+// leaves flattens a set operation into its branches.
+func leaves(sel *pg.SelectStmt) []*pg.SelectStmt {
+	if sel == nil {
+		return nil
+	}
+	if sel.Op == pg.SetOperation_SETOP_NONE {
+		return []*pg.SelectStmt{sel}
+	}
+	return append(leaves(sel.Larg), leaves(sel.Rarg)...)
+}
+
+// setOps reports whether a set operation other than UNION ALL combines
+// the branches of sel.
+func distinctSetOp(sel *pg.SelectStmt) (string, bool) {
+	if sel == nil || sel.Op == pg.SetOperation_SETOP_NONE {
+		return "", false
+	}
+	if !(sel.Op == pg.SetOperation_SETOP_UNION && sel.All) {
+		name := strings.TrimPrefix(sel.Op.String(), "SETOP_")
+		if !sel.All {
+			return name, true
+		}
+		return name + " ALL", true
+	}
+	if op, ok := distinctSetOp(sel.Larg); ok {
+		return op, true
+	}
+	return distinctSetOp(sel.Rarg)
+}
+
+// derived analyses a subquery in FROM or a CTE, adds hidden columns that
+// carry its rows' entities, and returns its columns and the hidden ones.
+func (a *analyzer) derived(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol, []hiddenCol) {
+	if sel == nil {
+		return nil, nil
+	}
+	sc := parent
+	if sel.Op != pg.SetOperation_SETOP_NONE {
+		sc = a.withScope(sel.WithClause, parent)
+	}
+	var ls []*leaf
+	for _, l := range leaves(sel) {
+		ls = append(ls, a.leaf(l, sc, roleDerived))
+	}
+	if len(ls) == 0 {
+		return nil, nil
+	}
+	cols := ls[0].cols
+	for _, l := range ls[1:] {
+		for i := range cols {
+			if i < len(l.cols) {
+				cols[i].info = combine(cols[i].info, l.cols[i].info)
+				cols[i].info.bare = cols[i].info.bare && l.cols[i].info.bare
+			}
+		}
+	}
+	// The hidden expressions of every branch.
+	exprs := make([][]carrier, len(ls))
+	n := 0
+	for i, l := range ls {
+		exprs[i] = a.project(l)
+		n = max(n, len(exprs[i]))
+	}
+	if n == 0 {
+		return cols, nil
+	}
+	if op, bad := distinctSetOp(sel); bad {
+		a.c.add(at, RuleEntity, "%s removes or matches rows by value, and metricgate cannot count the people behind them; use UNION ALL, or EXISTS/NOT EXISTS tied to the row's person", op)
+		return cols, nil
+	}
+	hidden := make([]hiddenCol, n)
+	for j := range hidden {
+		hidden[j].name = a.hiddenName()
+		for i := range ls {
+			if j < len(exprs[i]) {
+				hidden[j].list = hidden[j].list || exprs[i][j].list
+				if hidden[j].what == "" {
+					hidden[j].what = exprs[i][j].what
+				}
+			}
+		}
+	}
+	for i, l := range ls {
+		var b strings.Builder
+		for j := range hidden {
+			var e string
+			switch {
+			case j < len(exprs[i]):
+				e = exprs[i][j].expr
+			case len(exprs[i]) > 0:
+				e = exprs[i][len(exprs[i])-1].expr
+			default:
+				e = "NULL::text"
+			}
+			fmt.Fprintf(&b, ", %s AS %s", e, hidden[j].name)
+		}
+		b.WriteByte(' ')
+		a.insert(l.insertAt, b.String())
+	}
+	return cols, hidden
+}
+
+// project returns, for a derived leaf, the expressions of its hidden
+// columns: the carriers of its FROM, passed through a row-preserving
+// SELECT, or collected per group (a comma list of ids) by an aggregating
+// one.
+func (a *analyzer) project(l *leaf) []carrier {
+	var out []carrier
+	for _, c := range l.carriers {
+		switch {
+		case !l.aggregating:
+			e := c.expr
+			if !c.list {
+				e = "(" + e + ")::text"
+			}
+			out = append(out, carrier{expr: e, list: c.list, what: c.what})
+		case !c.list && c.rel != nil && l.groupBase[c.expr]:
+			out = append(out, carrier{expr: "(" + c.expr + ")::text", what: c.what})
+		case c.list:
+			out = append(out, carrier{expr: "string_agg(DISTINCT " + c.expr + ", ',')", list: true, what: c.what})
+		default:
+			out = append(out, carrier{expr: "string_agg(DISTINCT (" + c.expr + ")::text, ',')", list: true, what: c.what})
+		}
+	}
+	return out
+}
+
+// leaf analyses one SELECT that is not a set operation.
+func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
+	if sel.Op != pg.SetOperation_SETOP_NONE {
+		// A nested set operation in a branch: analyse as derived.
+		cols, _ := a.derived(sel, parent, -1)
+		return &leaf{sel: sel, sc: parent, cols: cols, insertAt: -1}
+	}
+	sc := a.withScope(sel.WithClause, parent)
+	l := &leaf{sel: sel, sc: sc, groupBase: map[string]bool{}}
+	if len(sel.ValuesLists) > 0 {
+		for _, row := range sel.ValuesLists {
+			for i, v := range row.GetList().GetItems() {
+				inf := a.expr(v, sc, ctxValue)
+				if restricted(inf.class) {
+					a.restrictedUse(nodeLocation(v), inf, "VALUES")
+				}
+				if i >= len(l.cols) {
+					l.cols = append(l.cols, dcol{name: fmt.Sprintf("column%d", i+1)})
+				}
+				l.cols[i].info = combine(l.cols[i].info, inf)
+			}
+		}
+		return l
+	}
+	for _, f := range sel.FromClause {
+		sc.rels = append(sc.rels, a.fromItem(sc, f)...)
+	}
+	for _, rl := range sc.rels {
+		l.carriers = append(l.carriers, rl.allCarriers()...)
+	}
+	if sel.WhereClause != nil {
+		a.expr(sel.WhereClause, sc, ctxPredicate)
+	}
+	// GROUP BY.
+	for _, g := range sel.GroupClause {
+		if g.GetGroupingSet() != nil {
+			continue // refused by checkTop or below
+		}
+		key := g
+		if ac := g.GetAConst(); ac != nil && ac.GetIval() != nil {
+			pos := int(ac.GetIval().Ival)
+			if pos >= 1 && pos <= len(sel.TargetList) {
+				key = sel.TargetList[pos-1].GetResTarget().GetVal()
+			}
+		} else if ref := g.GetColumnRef(); ref != nil && len(ref.Fields) == 1 && !a.inputHas(sc, str(ref.Fields[0])) {
+			for _, tn := range sel.TargetList {
+				if rt := tn.GetResTarget(); rt != nil && rt.Name == str(ref.Fields[0]) {
+					key = rt.Val
+				}
+			}
+		}
+		if key == nil {
+			continue
+		}
+		inf := a.expr(key, sc, ctxValue)
+		if ref := key.GetColumnRef(); ref != nil {
+			if res, ok := a.resolveQuiet(ref, sc); ok && res.rel != nil && res.rel.table != nil {
+				l.groupBase[quoteIdent(res.rel.alias)+"."+quoteIdent(refNames(ref)[len(refNames(ref))-1])] = true
+			}
+		}
+		switch {
+		case r == roleTop && restricted(inf.class):
+			a.restrictedUse(nodeLocation(g), inf, "GROUP BY")
+		case r == roleTop && inf.rawTime:
+			a.c.add(nodeLocation(g), RuleTimeKey,
+				"GROUP BY %s groups by a raw timestamp, one group per instant: group by date_trunc('day', …) (or week, month) instead", inf.origin)
+		case r != roleTop && inf.class.Sensitive():
+			a.restrictedUse(nodeLocation(g), inf, "GROUP BY")
+		}
+	}
+	if sel.HavingClause != nil {
+		inf := a.expr(sel.HavingClause, sc, ctxPredicate)
+		l.aggregating = l.aggregating || inf.agg
+	}
+	for _, wd := range sel.WindowClause {
+		if w := wd.GetWindowDef(); w != nil {
+			a.window(w, sc)
+		}
+	}
+	for _, tn := range sel.TargetList {
+		rt := tn.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		if ref := rt.Val.GetColumnRef(); ref != nil && isStar(ref) {
+			if r == roleTop {
+				continue // refused by checkTop
+			}
+			l.cols = append(l.cols, a.expandStar(ref, sc)...)
+			continue
+		}
+		inf := a.expr(rt.Val, sc, ctxValue)
+		l.aggregating = l.aggregating || inf.agg
+		if r == roleTop && !inf.agg && restricted(inf.class) {
+			a.restrictedUse(rt.Location, inf, fmt.Sprintf("output column %q", outputName(rt)))
+		}
+		if strings.HasPrefix(rt.Name, "__mg") {
+			a.c.add(rt.Location, RuleIdentifier, "names starting with __mg are reserved for metricgate's hidden columns")
+		}
+		l.cols = append(l.cols, dcol{name: outputName(rt), info: inf})
+	}
+	if len(sel.GroupClause) > 0 {
+		l.aggregating = true
+	}
+	hasDistinct := len(sel.DistinctClause) > 0
+	distinctOn := hasDistinct && sel.DistinctClause[0] != nil && sel.DistinctClause[0].GetNode() != nil
+	if distinctOn {
+		for _, d := range sel.DistinctClause {
+			inf := a.expr(d, sc, ctxValue)
+			if inf.class.Sensitive() {
+				a.restrictedUse(nodeLocation(d), inf, "DISTINCT ON")
+			}
+		}
+	}
+	if r != roleTop {
+		a.orderBy(sel.SortClause, sc, "ORDER BY")
+	}
+	a.expr(sel.LimitCount, sc, ctxValue)
+	a.expr(sel.LimitOffset, sc, ctxValue)
+	if hasDistinct && !distinctOn && r == roleDerived && len(l.carriers) > 0 {
+		a.c.add(a.c.keyword(a.c.selectKeyword(sel, 0), 0, "distinct"), RuleEntity,
+			"SELECT DISTINCT in a subquery merges rows of different people, so metricgate cannot count them; write GROUP BY with the same columns instead")
+	}
+	l.insertAt = a.targetsEnd(sel)
+	return l
+}
+
+// inputHas reports whether a column of the FROM items of s is called name
+// (then GROUP BY name means the input column, as in PostgreSQL).
+func (a *analyzer) inputHas(s *nscope, name string) bool {
+	for _, r := range s.rels {
+		if _, ok := a.lookupColumn(r, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveQuiet resolves a reference without reporting problems: they are
+// reported where the reference itself is analysed.
+func (a *analyzer) resolveQuiet(ref *pg.ColumnRef, s *nscope) (resolved, bool) {
+	was := a.c.mute
+	a.c.mute = true
+	defer func() { a.c.mute = was }()
+	return a.resolve(ref, s)
+}
+
+func (r *rel) allCarriers() []carrier {
+	if r.members != nil {
+		var out []carrier
+		for _, m := range r.members {
+			out = append(out, m.allCarriers()...)
+		}
+		return out
+	}
+	return r.carriers
+}
+
+// expandStar returns the columns * or t.* brings into a derived select list.
+func (a *analyzer) expandStar(ref *pg.ColumnRef, s *nscope) []dcol {
+	parts := refNames(ref)
+	var rels []*rel
+	if len(parts) >= 2 {
+		r := findRel(s, parts[len(parts)-2])
+		if r == nil {
+			a.c.add(ref.Location, RuleColumn, "%s is not a table or alias in scope", parts[len(parts)-2])
+			return nil
+		}
+		rels = []*rel{r}
+	} else {
+		rels = s.rels
+	}
+	var out []dcol
+	var expand func(r *rel)
+	expand = func(r *rel) {
+		switch {
+		case r.members != nil:
+			for _, m := range r.members {
+				expand(m)
+			}
+		case r.table != nil:
+			for _, c := range r.table.Order {
+				inf, _ := a.lookupColumn(r, c)
+				out = append(out, dcol{name: c, info: inf})
+			}
+		default:
+			out = append(out, r.cols...)
+		}
+	}
+	for _, r := range rels {
+		expand(r)
+	}
+	return out
+}
+
+// fromItem returns the relations one FROM entry makes visible, adding them
+// to s as it goes so that LATERAL references resolve.
+func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
+	switch x := n.Node.(type) {
+	case *pg.Node_RangeVar:
+		rv := x.RangeVar
+		alias := rv.Relname
+		if rv.Alias != nil {
+			alias = rv.Alias.Aliasname
+		}
+		if rv.Schemaname == "" {
+			if ct := s.findCTE(rv.Relname); ct != nil {
+				if ct.invalid {
+					return []*rel{{alias: alias, scope: s, sublink: s.sublink}}
+				}
+				r := &rel{alias: alias, cols: ct.cols, scope: s, sublink: s.sublink}
+				if rv.Alias != nil {
+					r.cols = a.renameCols(r.cols, rv.Alias.Colnames)
+				}
+				for _, h := range ct.hidden {
+					r.carriers = append(r.carriers, carrier{expr: quoteIdent(alias) + "." + h.name, list: h.list, what: h.what + " through " + rv.Relname})
+				}
+				return []*rel{r}
+			}
+		}
+		a.c.tables[rv.Relname] = true
+		if rv.Alias != nil && len(rv.Alias.Colnames) > 0 {
+			a.c.add(rv.Location, RuleColumnAliases,
+				"column aliases on table %s (%s AS %s(…)) rename its columns blindly: select the columns in a subquery and alias them there",
+				rv.Relname, rv.Relname, alias)
+		}
+		if rv.Schemaname != "" && !strings.EqualFold(rv.Schemaname, "public") {
+			a.c.add(rv.Location, RuleCatalog, "table %s.%s: only the public schema's catalogued tables may be read", rv.Schemaname, rv.Relname)
+			return []*rel{{alias: alias, scope: s, sublink: s.sublink}}
+		}
+		t := a.cat.Table(rv.Relname)
+		if t == nil {
+			a.c.add(rv.Location, RuleCatalog,
+				"table %s is not in the schema catalog (%s), so it cannot be read: add an entry (metricgate schema draft --source URL %s writes one), which the security owners review",
+				rv.Relname, a.catalogFile(), rv.Relname)
+			return []*rel{{alias: alias, scope: s, sublink: s.sublink}}
+		}
+		r := &rel{alias: alias, table: t, scope: s, sublink: s.sublink}
+		for _, e := range a.entityColumns(t) {
+			r.carriers = append(r.carriers, carrier{
+				expr: quoteIdent(alias) + "." + quoteIdent(e), rel: r, column: e,
+				what: fmt.Sprintf("%s.%s", t.Name, e),
+			})
+		}
+		return []*rel{r}
+	case *pg.Node_RangeSubselect:
+		rs := x.RangeSubselect
+		alias := ""
+		var colnames []*pg.Node
+		if rs.Alias != nil {
+			alias, colnames = rs.Alias.Aliasname, rs.Alias.Colnames
+		}
+		sub := rs.Subquery.GetSelectStmt()
+		cols, hidden := a.derived(sub, s, nodeLocation(rs.Subquery))
+		if len(colnames) > 0 {
+			for _, c := range cols {
+				_ = c
+			}
+			if hasStar(sub) {
+				a.c.add(nodeLocation(rs.Subquery), RuleColumnAliases,
+					"column aliases on a subquery that selects * rename its columns blindly: select the columns by name and alias them there")
+			}
+			cols = a.renameCols(cols, colnames)
+		}
+		r := &rel{alias: alias, cols: cols, scope: s, sublink: s.sublink}
+		for _, h := range hidden {
+			e := h.name
+			if alias != "" {
+				e = quoteIdent(alias) + "." + h.name
+			}
+			r.carriers = append(r.carriers, carrier{expr: e, list: h.list, what: h.what})
+		}
+		return []*rel{r}
+	case *pg.Node_JoinExpr:
+		j := x.JoinExpr
+		left := a.fromItem(s, j.Larg)
+		s.rels = append(s.rels, left...)
+		right := a.fromItem(s, j.Rarg)
+		s.rels = s.rels[:len(s.rels)-len(left)]
+		members := append(left, right...)
+		if len(j.UsingClause) > 0 || j.IsNatural {
+			for _, m := range members {
+				a.using[m] = true
+			}
+		}
+		if j.Quals != nil {
+			tmp := &nscope{parent: s.parent, ctes: s.ctes, rels: append(append([]*rel(nil), s.rels...), members...), sublink: s.sublink}
+			a.expr(j.Quals, tmp, ctxPredicate)
+		}
+		if j.Alias != nil {
+			for _, m := range members {
+				if len(m.allCarriers()) > 0 {
+					a.c.add(nodeLocation(j.Larg), RuleEntity,
+						"an alias on a JOIN hides its tables, and with them the people metricgate counts; drop the alias %s", j.Alias.Aliasname)
+					break
+				}
+			}
+			return []*rel{{alias: j.Alias.Aliasname, members: members, scope: s, sublink: s.sublink}}
+		}
+		return members
+	case *pg.Node_RangeFunction:
+		rf := x.RangeFunction
+		alias := ""
+		var colnames []*pg.Node
+		if rf.Alias != nil {
+			alias, colnames = rf.Alias.Aliasname, rf.Alias.Colnames
+		}
+		var cols []dcol
+		for _, fn := range rf.Functions {
+			items := fn.GetList().GetItems()
+			if len(items) == 0 {
+				continue
+			}
+			inf := a.expr(items[0], s, ctxValue)
+			name := ""
+			if fc := items[0].GetFuncCall(); fc != nil {
+				name, _ = funcName(fc)
+			}
+			if alias == "" {
+				alias = name
+			}
+			inf.bare, inf.agg = false, false
+			cols = append(cols, dcol{name: name, info: inf})
+		}
+		if len(cols) == 1 && alias != "" {
+			cols[0].name = alias
+		}
+		if rf.Ordinality {
+			cols = append(cols, dcol{name: "ordinality", info: info{class: schema.Measure}})
+		}
+		cols = a.renameCols(cols, colnames)
+		return []*rel{{alias: alias, cols: cols, scope: s, sublink: s.sublink}}
+	}
+	// TABLESAMPLE, XMLTABLE, JSON_TABLE: refused elsewhere.
+	return nil
+}
+
+func hasStar(sel *pg.SelectStmt) bool {
+	for _, l := range leaves(sel) {
+		for _, tn := range l.TargetList {
+			if ref := tn.GetResTarget().GetVal().GetColumnRef(); ref != nil && isStar(ref) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// entityColumns are the columns counted for table t: its person keys, or,
+// when the query opted into namespaces, its namespace column for a table
+// without person keys.
+func (a *analyzer) entityColumns(t *schema.Table) []string {
+	if len(t.Entity) > 0 {
+		return t.Entity
+	}
+	if a.namespaces && t.Namespace != "" {
+		return []string{t.Namespace}
+	}
+	return nil
+}
+
+// sublink analyses a subquery used as an expression. Its rows are not
+// counted at the top, so every table in it with people must be tied to a
+// person of the row around it (mb.user_id = m.author_id): then it only
+// tells something about people who are counted already.
+func (a *analyzer) sublink(sl *pg.SubLink, s *nscope, cx ctx) info {
+	sel := sl.Subselect.GetSelectStmt()
+	if sl.SubLinkType == pg.SubLinkType_ARRAY_SUBLINK {
+		a.c.add(sl.Location, RuleCollecting, "ARRAY(SELECT …) collects the rows of a subquery into one value; only aggregates that reduce rows to a number are allowed")
+		return info{}
+	}
+	if sel == nil {
+		return info{}
+	}
+	inner := &nscope{parent: s, sublink: s.sublink + 1}
+	var out info
+	var ls []*leaf
+	scope := inner
+	if sel.Op != pg.SetOperation_SETOP_NONE {
+		scope = a.withScope(sel.WithClause, inner)
+		scope.sublink = inner.sublink
+	}
+	for _, lsel := range leaves(sel) {
+		l := a.leaf(lsel, scope, roleSublink)
+		ls = append(ls, l)
+		a.checkTies(l, sl.Location)
+	}
+	if len(ls) > 0 && len(ls[0].cols) > 0 {
+		out = ls[0].cols[0].info
+		for _, l := range ls[1:] {
+			if len(l.cols) > 0 {
+				out = combine(out, l.cols[0].info)
+			}
+		}
+	}
+	switch sl.SubLinkType {
+	case pg.SubLinkType_EXISTS_SUBLINK:
+		return info{class: schema.Category}
+	case pg.SubLinkType_EXPR_SUBLINK:
+		out.agg = false
+		return out
+	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
+		test := a.expr(sl.Testexpr, s, cx)
+		for _, side := range []info{test, out} {
+			if !restricted(side.class) {
+				continue
+			}
+			switch {
+			case cx != ctxPredicate:
+				a.restrictedUse(sl.Location, side, "IN/ANY (SELECT …) outside WHERE/ON/FILTER/HAVING")
+			case side.class.Sensitive() && !(test.bare && out.bare && test.class == out.class):
+				a.restrictedUse(sl.Location, side, "IN (SELECT …) against a value of another class")
+			}
+		}
+		return info{class: schema.Category, agg: test.agg}
+	}
+	return info{class: schema.Category}
+}
+
+// checkTies reports the tables with people in a subquery expression that
+// are not tied, by an equality in its WHERE or JOIN … ON, to an entity
+// key of a table outside the subquery.
+func (a *analyzer) checkTies(l *leaf, at int32) {
+	if len(l.carriers) == 0 {
+		return
+	}
+	tied := map[string]bool{}
+	var conj func(n *pg.Node, sc *nscope)
+	conj = func(n *pg.Node, sc *nscope) {
+		if n == nil {
+			return
+		}
+		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg.BoolExprType_AND_EXPR {
+			for _, arg := range b.Args {
+				conj(arg, sc)
+			}
+			return
+		}
+		e := n.GetAExpr()
+		if e == nil || e.Kind != pg.A_Expr_Kind_AEXPR_OP || len(e.Name) != 1 || str(e.Name[0]) != "=" {
+			return
+		}
+		lr, rr := e.Lexpr.GetColumnRef(), e.Rexpr.GetColumnRef()
+		if lr == nil || rr == nil {
+			return
+		}
+		li, lok := a.resolveQuiet(lr, sc)
+		ri, rok := a.resolveQuiet(rr, sc)
+		if !lok || !rok || li.info.entity == nil || ri.info.entity == nil {
+			return
+		}
+		for _, pair := range [][2]resolved{{li, ri}, {ri, li}} {
+			in, out := pair[0], pair[1]
+			if in.rel.sublink == l.sc.sublink && out.rel.sublink < l.sc.sublink {
+				tied[in.info.entity.expr] = true
+			}
+		}
+	}
+	conj(l.sel.WhereClause, l.sc)
+	var joins func(n *pg.Node)
+	joins = func(n *pg.Node) {
+		if j := n.GetJoinExpr(); j != nil {
+			if j.Jointype == pg.JoinType_JOIN_INNER {
+				conj(j.Quals, l.sc)
+			}
+			joins(j.Larg)
+			joins(j.Rarg)
+		}
+	}
+	for _, f := range l.sel.FromClause {
+		joins(f)
+	}
+	for _, c := range l.carriers {
+		if c.rel == nil {
+			a.c.add(at, RuleEntity,
+				"a subquery here reads a subquery or CTE with people in it (%s), whom metricgate cannot count from inside an expression: join it in FROM instead", c.what)
+			return
+		}
+		if !tied[c.expr] {
+			a.c.add(at, RuleEntity,
+				"this subquery reads %s, whose rows belong to people (%s), but does not tie %s to the person of the row around it (for example %s = m.author_id): they would not be counted. Tie it, or join the table in FROM so that metricgate counts its people",
+				c.rel.table.Name, c.what, c.expr, c.expr)
+		}
+	}
+}
+
+// analyzeEntities resolves and classifies the whole statement, follows the
+// people behind its rows, and rewrites it to count them (rewrite.go).
+func (c *checker) analyzeEntities(sel *pg.SelectStmt, an *Analysis, o Options, at int32) {
+	a := &analyzer{c: c, cat: c.g.cat, using: map[*rel]bool{}, namespaces: o.Namespaces}
+	var sc *nscope
+	if sel.Op != pg.SetOperation_SETOP_NONE {
+		for _, s := range setOpsOf(sel) {
+			if s.Op != pg.SetOperation_SETOP_UNION {
+				c.add(at, RuleEntity, "%s at the top level compares result rows across branches; load each branch as its own query and combine them in the warehouse",
+					strings.TrimPrefix(s.Op.String(), "SETOP_"))
+				break
+			}
+		}
+		sc = a.withScope(sel.WithClause, nil)
+	}
+	seen := map[string]bool{}
+	for _, lsel := range leaves(sel) {
+		l := a.leaf(lsel, sc, roleTop)
+		if len(l.carriers) == 0 {
+			from := at
+			if len(lsel.FromClause) > 0 {
+				from = nodeLocation(lsel.FromClause[0])
+			}
+			c.add(from, RuleEntity,
+				"no table read here has people behind its rows (entity keys in %s), so metricgate cannot count who stands behind each output row: read a table with people (issues, merge_requests, notes, events, ci_pipelines, …); for data that belongs to namespaces, not people, add the header entity: namespace",
+				a.catalogFile())
+			continue
+		}
+		for _, cr := range l.carriers {
+			if !seen[cr.what] {
+				seen[cr.what] = true
+				an.Entities = append(an.Entities, cr.what)
+			}
+		}
+		a.rewriteTop(l, kMarker)
+	}
+	if a.rewriteFailed && len(c.vs) == 0 {
+		c.add(at, RuleRewrite, "metricgate could not add its entity counts to this query's text; simplify the select list (and tell the metricgate maintainers)")
+	}
+	an.rewritten, an.inserts = a.apply()
+}
+
+func setOpsOf(sel *pg.SelectStmt) []*pg.SelectStmt {
+	if sel == nil || sel.Op == pg.SetOperation_SETOP_NONE {
+		return nil
+	}
+	return append(append([]*pg.SelectStmt{sel}, setOpsOf(sel.Larg)...), setOpsOf(sel.Rarg)...)
+}

@@ -1,0 +1,350 @@
+package guard
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+)
+
+// The rewrite adds to the query text, never changes what is there:
+//
+//   - every subquery in FROM and every CTE whose rows come from tables with
+//     people gets hidden columns (__mg_eN) that carry those people's ids:
+//     passed through a SELECT that keeps rows, collected per group
+//     (string_agg(DISTINCT …)) by one that aggregates;
+//   - the top-level SELECT gets two hidden columns: __mg_entities, the
+//     smallest number of distinct people behind the row among the tables it
+//     aggregates (count(DISTINCT …) of each carrier), and __mg_cells, the
+//     number of its aggregate cells set to NULL;
+//   - every aggregate of the top-level SELECT except a plain count(*) is a
+//     cell of its own: CASE WHEN <the people behind the rows it reads, under
+//     its FILTER and where its argument is not NULL, are at least k> THEN
+//     <the aggregate> END.
+//
+// The runner drops the rows whose __mg_entities is below min_group_size
+// and strips both hidden columns before anything is written. Because the
+// text is only added to, positions in the query file map back exactly.
+
+// HiddenColumns is the number of hidden columns the rewrite appends to the
+// top-level select list: __mg_entities and __mg_cells, in that order.
+const HiddenColumns = 2
+
+type insertion struct {
+	at   int32
+	text string
+	seq  int
+}
+
+func (a *analyzer) insert(at int32, text string) {
+	if at < 0 {
+		a.rewriteFailed = true
+		return
+	}
+	a.inserts = append(a.inserts, insertion{at: at, text: text, seq: len(a.inserts)})
+}
+
+// stopWords end a select list.
+var stopWords = set("from", "where", "group", "having", "window", "order", "limit", "offset",
+	"fetch", "union", "intersect", "except", "for", "into")
+
+// exprEnd returns the offset where the expression starting at from ends:
+// at a comma (when commas end it), a clause keyword or a closing
+// parenthesis at its own level, a semicolon or the end of the text.
+func (a *analyzer) exprEnd(from int32, commas bool) int32 {
+	depth := 0
+	for _, t := range a.c.scan() {
+		if t.Start < from || t.Token == pg.Token_SQL_COMMENT || t.Token == pg.Token_C_COMMENT {
+			continue
+		}
+		w := a.c.src[t.Start:t.End]
+		switch {
+		case w == "(" || w == "[":
+			depth++
+		case w == ")" || w == "]":
+			if depth == 0 {
+				return a.trimBack(t.Start)
+			}
+			depth--
+		case depth == 0 && (w == ";" || commas && w == ","):
+			return a.trimBack(t.Start)
+		case depth == 0 && stopWords[strings.ToLower(w)] && t.KeywordKind != pg.KeywordKind_NO_KEYWORD:
+			return a.trimBack(t.Start)
+		}
+	}
+	return a.trimBack(int32(len(a.c.src)))
+}
+
+// trimBack moves an end offset back over blanks and comments, to the end
+// of the last token before it.
+func (a *analyzer) trimBack(at int32) int32 {
+	end := int32(-1)
+	for _, t := range a.c.scan() {
+		if t.End > at {
+			break
+		}
+		if t.Token == pg.Token_SQL_COMMENT || t.Token == pg.Token_C_COMMENT {
+			continue
+		}
+		end = t.End
+	}
+	if end < 0 {
+		return at
+	}
+	return end
+}
+
+// targetsEnd is where the select list of sel ends.
+func (a *analyzer) targetsEnd(sel *pg.SelectStmt) int32 {
+	if len(sel.TargetList) == 0 {
+		return -1
+	}
+	rt := sel.TargetList[len(sel.TargetList)-1].GetResTarget()
+	if rt == nil || rt.Location < 0 {
+		return -1
+	}
+	return a.exprEnd(rt.Location, false)
+}
+
+// aggSpan returns the text span of an aggregate call: its name, arguments,
+// WITHIN GROUP (…) and FILTER (…).
+func (a *analyzer) aggSpan(f *pg.FuncCall) (int32, int32) {
+	toks := a.c.scan()
+	i := slices.IndexFunc(toks, func(t *pg.ScanToken) bool { return t.Start >= f.Location })
+	if i < 0 {
+		return -1, -1
+	}
+	// The argument list.
+	for i < len(toks) && a.c.src[toks[i].Start:toks[i].End] != "(" {
+		i++
+	}
+	end, next := a.matchParen(toks, i)
+	if end < 0 {
+		return -1, -1
+	}
+	word := func(j int) string {
+		if j >= len(toks) {
+			return ""
+		}
+		return strings.ToLower(a.c.src[toks[j].Start:toks[j].End])
+	}
+	if word(next) == "within" && word(next+1) == "group" {
+		end, next = a.matchParen(toks, next+2)
+	}
+	if word(next) == "filter" {
+		end, _ = a.matchParen(toks, next+1)
+	}
+	return f.Location, end
+}
+
+// matchParen returns the end of the parenthesised group opening at toks[i]
+// and the index of the token after it.
+func (a *analyzer) matchParen(toks []*pg.ScanToken, i int) (int32, int) {
+	if i >= len(toks) || a.c.src[toks[i].Start:toks[i].End] != "(" {
+		return -1, i
+	}
+	depth := 0
+	for j := i; j < len(toks); j++ {
+		switch a.c.src[toks[j].Start:toks[j].End] {
+		case "(":
+			depth++
+		case ")":
+			depth--
+			if depth == 0 {
+				return toks[j].End, j + 1
+			}
+		}
+	}
+	return -1, len(toks)
+}
+
+// deparse renders one expression as SQL.
+func deparse(n *pg.Node) (string, error) {
+	tree := &pg.ParseResult{Version: pgVersion, Stmts: []*pg.RawStmt{{Stmt: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
+		TargetList: []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: n}}}},
+		Op:         pg.SetOperation_SETOP_NONE,
+	}}}}}}
+	s, err := pg.Deparse(tree)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(s, "SELECT "), nil
+}
+
+func isConst(n *pg.Node) bool {
+	switch x := n.GetNode().(type) {
+	case *pg.Node_AConst:
+		return true
+	case *pg.Node_TypeCast:
+		return isConst(x.TypeCast.Arg)
+	}
+	return false
+}
+
+// entityCount is the SQL counting the distinct people of carrier c, under
+// filter (SQL, or "").
+func entityCount(c carrier, filter string) string {
+	f := ""
+	if filter != "" {
+		f = " FILTER (WHERE " + filter + ")"
+	}
+	if !c.list {
+		return "count(DISTINCT " + c.expr + ")" + f
+	}
+	return "(SELECT count(DISTINCT __mg_v) FROM unnest(string_to_array(string_agg(" + c.expr + ", ',')" + f + ", ',')) AS __mg_u(__mg_v))"
+}
+
+// topAggregates returns the aggregate calls of the top level of n, outside
+// subqueries.
+func topAggregates(n *pg.Node, out *[]*pg.FuncCall) {
+	if n == nil {
+		return
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_FuncCall:
+		if isAggregateCall(x.FuncCall) && x.FuncCall.Over == nil {
+			*out = append(*out, x.FuncCall)
+			return
+		}
+	case *pg.Node_SubLink:
+		return
+	}
+	children(inner(n), func(ch *pg.Node) { topAggregates(ch, out) })
+}
+
+// rewriteTop adds the cells and the hidden columns to one top-level SELECT
+// (or branch).
+func (a *analyzer) rewriteTop(l *leaf, kk string) {
+	if len(l.carriers) == 0 {
+		return
+	}
+	var conds []string
+	cell := func(f *pg.FuncCall) {
+		name, _ := funcName(f)
+		if name == "count" && f.AggStar && f.AggFilter == nil {
+			return
+		}
+		var parts []string
+		if f.AggFilter != nil {
+			s, err := deparse(f.AggFilter)
+			if err != nil {
+				a.rewriteFailed = true
+				return
+			}
+			parts = append(parts, "("+s+")")
+		}
+		args := slices.Clone(f.Args)
+		for _, o := range f.AggOrder {
+			if sb := o.GetSortBy(); sb != nil {
+				args = append(args, sb.Node)
+			}
+		}
+		for _, arg := range args {
+			if isConst(arg) {
+				continue
+			}
+			s, err := deparse(arg)
+			if err != nil {
+				a.rewriteFailed = true
+				return
+			}
+			parts = append(parts, "("+s+") IS NOT NULL")
+		}
+		filter := strings.Join(parts, " AND ")
+		var counts []string
+		for _, c := range l.carriers {
+			counts = append(counts, entityCount(c, filter))
+		}
+		cond := "least(" + strings.Join(counts, ", ") + ") >= " + kk
+		start, end := a.aggSpan(f)
+		if start < 0 || end < 0 {
+			a.rewriteFailed = true
+			return
+		}
+		a.insert(start, "CASE WHEN "+cond+" THEN ")
+		a.insert(end, " END")
+		conds = append(conds, cond)
+	}
+	for _, tn := range l.sel.TargetList {
+		rt := tn.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		var aggs []*pg.FuncCall
+		topAggregates(rt.Val, &aggs)
+		for _, f := range aggs {
+			cell(f)
+		}
+		if len(aggs) > 0 && rt.Name == "" {
+			// Keep the name PostgreSQL gives the column: CASE would
+			// rename count(…) to "case".
+			a.insert(a.exprEnd(rt.Location, true), " AS "+quoteIdent(outputName(rt)))
+		}
+	}
+	var having []*pg.FuncCall
+	topAggregates(l.sel.HavingClause, &having)
+	for _, f := range having {
+		cell(f)
+	}
+	var counts []string
+	for _, c := range l.carriers {
+		counts = append(counts, entityCount(c, ""))
+	}
+	cells := "0"
+	if len(conds) > 0 {
+		var b []string
+		for _, c := range conds {
+			b = append(b, "(CASE WHEN "+c+" THEN 0 ELSE 1 END)")
+		}
+		cells = strings.Join(b, " + ")
+	}
+	a.insert(l.insertAt, fmt.Sprintf(", least(%s) AS __mg_entities, %s AS __mg_cells ", strings.Join(counts, ", "), cells))
+}
+
+// apply returns the text with every insertion made, and the insertions in
+// the order of the text.
+func (a *analyzer) apply() (string, []insertion) {
+	ins := slices.Clone(a.inserts)
+	slices.SortStableFunc(ins, func(x, y insertion) int {
+		if x.at != y.at {
+			return int(x.at - y.at)
+		}
+		return x.seq - y.seq
+	})
+	var b strings.Builder
+	prev := int32(0)
+	for _, in := range ins {
+		b.WriteString(a.c.src[prev:in.at])
+		b.WriteString(in.text)
+		prev = in.at
+	}
+	b.WriteString(a.c.src[prev:])
+	return b.String(), ins
+}
+
+// SourceOffset maps a byte offset in the rewritten SQL back to the checked
+// text: an offset inside added text maps to where it was added.
+func (an *Analysis) SourceOffset(off int) int {
+	shift := 0
+	for _, in := range an.inserts {
+		start := int(in.at) + shift
+		if off < start {
+			break
+		}
+		if off < start+len(in.text) {
+			return int(in.at)
+		}
+		shift += len(in.text)
+	}
+	return off - shift
+}
+
+// pgVersion is the parse tree version pg_query_go's deparser expects.
+var pgVersion = func() int32 {
+	tree, err := pg.Parse("SELECT 1")
+	if err != nil {
+		return 0
+	}
+	return tree.Version
+}()
