@@ -20,7 +20,7 @@ import (
 // Header keys, in the order doc.go and suggestions list them.
 var headerKeys = []string{
 	"description", "owner", "group_size", "min_group_size", "source",
-	"schedule", "load", "target", "timeout", "max_cost", "max_rows", "tags",
+	"schedule", "load", "target", "timeout", "max_cost", "max_rows", "tags", "entity",
 }
 
 // Required keys and the example line a missing one's message shows.
@@ -341,6 +341,13 @@ func (p *parser) apply(q *Query, f field) {
 		}
 	case "tags":
 		q.Tags = p.tags(f)
+	case "entity":
+		switch v {
+		case "person", "namespace":
+			q.Entity = v
+		default:
+			bad("entity %s: person (the default: the people behind each row) or namespace (count namespaces for tables whose rows belong to no person)", quote(v))
+		}
 	}
 }
 

@@ -48,6 +48,10 @@ type Query struct {
 	// leave; smaller groups are dropped. Default and floor:
 	// Config.MinGroupSize.
 	MinGroupSize int
+	// Entity is what each row is counted in: "person" (default) or
+	// "namespace", which also counts the namespace of tables whose rows
+	// belong to no person (projects and their settings).
+	Entity string
 	// Source is the name of the source database. Default
 	// Config.DefaultSource ("main").
 	Source string

@@ -39,7 +39,7 @@ GROUP BY 1, 2
 		}
 	}
 	b.Chdir(dir)
-	g, err := guard.New(guard.Config{})
+	g, err := guard.New(guard.Config{Schema: shippedSchema()})
 	if err != nil {
 		b.Fatal(err)
 	}

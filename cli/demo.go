@@ -16,7 +16,6 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/dump"
-	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
@@ -160,7 +159,7 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 		return err
 	}
 	defer func() { err = errors.Join(err, wh.Close()) }()
-	g, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
+	g, err := newGuard(cfg)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/runner"
 )
 
@@ -66,7 +65,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 			all[0], strings.ToUpper(all[0]))
 	}
 	src := cfg.Sources[srcName]
-	g, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
+	g, err := newGuard(cfg)
 	if err != nil {
 		return e.fail(ExitUsage, "plan", "%v", err)
 	}

@@ -69,7 +69,7 @@ func planNote(ctx context.Context, e *env, configPath string, iid int64, base st
 	if err != nil {
 		return e.fail(ExitUsage, "plan", "%v", err)
 	}
-	gd, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
+	gd, err := newGuard(cfg)
 	if err != nil {
 		return e.fail(ExitUsage, "plan", "%v", err)
 	}
@@ -118,7 +118,7 @@ func renderNote(ctx context.Context, cfg *Config, cat *catalog.Catalog, problems
 			}
 		}
 		if q != nil {
-			_, vs := g.Check(q.Text, q.GroupSize)
+			_, vs := g.CheckQuery(q)
 			for _, v := range vs {
 				msgs = append(msgs, fmt.Sprintf("%s:%s", full, v))
 			}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"gitlab.com/metricgate/metricgate/catalog"
-	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/review"
@@ -241,7 +240,7 @@ func openDaily(ctx context.Context, cfg *Config, log *slog.Logger) (_ *daily, er
 	if d.wh, err = openWarehouse(ctx, cfg.Warehouse.URL.Reveal()); err != nil {
 		return nil, err
 	}
-	g, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
+	g, err := newGuard(cfg)
 	if err != nil {
 		return nil, &configError{err.Error()}
 	}

@@ -14,6 +14,7 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v6"
 	"github.com/pganalyze/pg_query_go/v6/parser"
 
+	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/schema"
 )
 
@@ -76,8 +77,8 @@ type Guard struct {
 	cat *schema.Catalog
 }
 
-// New returns a Guard for cfg, or an error naming a bad red-column pattern
-// or a missing schema catalog.
+// New returns a Guard for cfg, or an error naming a bad red-column pattern.
+// A Guard without a schema catalog refuses every query (IsRed works).
 func New(cfg Config) (*Guard, error) {
 	patterns := cfg.RedColumns
 	if patterns == nil {
@@ -86,9 +87,6 @@ func New(cfg Config) (*Guard, error) {
 	red, err := newRedSet(patterns)
 	if err != nil {
 		return nil, fmt.Errorf("guard config: red_columns: %w", err)
-	}
-	if cfg.Schema == nil {
-		return nil, fmt.Errorf("guard config: schema: no schema catalog (guard.schema, default %s)", schema.DefaultFile)
 	}
 	return &Guard{red: red, cat: cfg.Schema}, nil
 }
@@ -203,6 +201,10 @@ func (g *Guard) Check(src, groupSize string) (*Analysis, []Violation) {
 // CheckWith is Check with all of a query's options.
 func (g *Guard) CheckWith(src string, o Options) (*Analysis, []Violation) {
 	c := &checker{g: g, src: src, seen: map[string]bool{}, tables: map[string]bool{}}
+	if g.cat == nil {
+		return &Analysis{}, []Violation{{Line: 1, Col: 1, Rule: RuleCatalog,
+			Message: fmt.Sprintf("no schema catalog is configured (guard.schema, default %s): every table is denied", schema.DefaultFile)}}
+	}
 	an := c.check(o)
 	slices.SortStableFunc(c.vs, func(a, b Violation) int {
 		return cmp.Or(cmp.Compare(a.Offset, b.Offset), strings.Compare(a.Rule, b.Rule))
@@ -451,4 +453,9 @@ func statementKind(n *pg.Node) string {
 		name = "TransactionControl"
 	}
 	return "a " + strings.ToUpper(camel.ReplaceAllString(name, "$1 $2")) + " statement"
+}
+
+// CheckQuery checks a query file's text with its header's options.
+func (g *Guard) CheckQuery(q *catalog.Query) (*Analysis, []Violation) {
+	return g.CheckWith(q.Text, Options{GroupSize: q.GroupSize, Namespaces: q.Entity == "namespace"})
 }

@@ -54,11 +54,24 @@ var stopWords = set("from", "where", "group", "having", "window", "order", "limi
 // parenthesis at its own level, a semicolon or the end of the text.
 func (a *analyzer) exprEnd(from int32, commas bool) int32 {
 	depth := 0
-	for _, t := range a.c.scan() {
+	toks := a.c.scan()
+	nextWord := func(i int) string {
+		for j := i + 1; j < len(toks); j++ {
+			if toks[j].Token != pg.Token_SQL_COMMENT && toks[j].Token != pg.Token_C_COMMENT {
+				return strings.ToLower(a.c.src[toks[j].Start:toks[j].End])
+			}
+		}
+		return ""
+	}
+	for i, t := range toks {
 		if t.Start < from || t.Token == pg.Token_SQL_COMMENT || t.Token == pg.Token_C_COMMENT {
 			continue
 		}
 		w := a.c.src[t.Start:t.End]
+		lw := strings.ToLower(w)
+		if (lw == "group" || lw == "order") && nextWord(i) != "by" {
+			continue // WITHIN GROUP (…)
+		}
 		switch {
 		case w == "(" || w == "[":
 			depth++

@@ -98,3 +98,44 @@ func wholeNumber(v any) (int64, error) {
 	}
 	return 0, fmt.Errorf("unexpected %T", v)
 }
+
+// EntityFilter is the runtime entity filter: it reads the hidden columns
+// the rewrite appends to every row (Analysis.SQL) and keeps a row only when
+// at least Min distinct people stand behind it. It is applied to every row
+// before the row is written anywhere.
+type EntityFilter struct {
+	// Min is the query's min_group_size.
+	Min int64
+	// Kept and Dropped count the rows seen so far.
+	Kept, Dropped int64
+	// Cells counts the aggregate cells of kept rows that were set to NULL
+	// because fewer than Min people stood behind them.
+	Cells int64
+	// Entities is the number of people behind the last row seen.
+	Entities int64
+}
+
+// Keep reports whether a row may be written, from its hidden values
+// (__mg_entities, __mg_cells). A value that is not a whole number is an
+// error.
+func (f *EntityFilter) Keep(hidden []any) (bool, error) {
+	if len(hidden) != HiddenColumns {
+		return false, fmt.Errorf("entity filter: %d hidden values, want %d", len(hidden), HiddenColumns)
+	}
+	n, err := wholeNumber(hidden[0])
+	if err != nil {
+		return false, fmt.Errorf("entity count: %w", err)
+	}
+	cells, err := wholeNumber(hidden[1])
+	if err != nil {
+		return false, fmt.Errorf("suppressed cells: %w", err)
+	}
+	f.Entities = n
+	if n < f.Min {
+		f.Dropped++
+		return false, nil
+	}
+	f.Kept++
+	f.Cells += cells
+	return true, nil
+}

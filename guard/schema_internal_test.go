@@ -10,18 +10,18 @@ import (
 
 var (
 	catalogOnce sync.Once
-	catalog     *schema.Catalog
+	shipped     *schema.Catalog
 	catalogErr  error
 )
 
 // shippedCatalog is the repository's schema.yml.
 func shippedCatalog(tb testing.TB) *schema.Catalog {
 	tb.Helper()
-	catalogOnce.Do(func() { catalog, catalogErr = schema.Load(os.DirFS(".."), schema.DefaultFile) })
+	catalogOnce.Do(func() { shipped, catalogErr = schema.Load(os.DirFS(".."), schema.DefaultFile) })
 	if catalogErr != nil {
 		tb.Fatal(catalogErr)
 	}
-	return catalog
+	return shipped
 }
 
 // testGuard is a Guard on the shipped schema catalog.

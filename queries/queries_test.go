@@ -99,12 +99,12 @@ func TestEmbedsEverySQLFile(t *testing.T) {
 
 func TestGuard(t *testing.T) {
 	t.Parallel()
-	g, err := guard.New(guard.Config{})
+	g, err := guard.New(guard.Config{Schema: shippedSchema()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range loadCatalog(t).Queries {
-		an, vs := g.Check(q.Text, q.GroupSize)
+		an, vs := g.CheckQuery(q)
 		for _, v := range vs {
 			t.Errorf("%s:%v", q.Path, v)
 		}
@@ -134,11 +134,11 @@ func TestREADMETemplate(t *testing.T) {
 	if len(ps) > 0 {
 		t.Fatalf("the template has problems:\n%v", ps)
 	}
-	g, err := guard.New(guard.Config{})
+	g, err := guard.New(guard.Config{Schema: shippedSchema()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, vs := g.Check(q.Text, q.GroupSize); len(vs) > 0 {
+	if _, vs := g.CheckQuery(q); len(vs) > 0 {
 		t.Errorf("the template breaks the guard's rules: %v", vs)
 	}
 }
@@ -193,7 +193,7 @@ var rowChecks = map[string]func(r row) string{
 func TestRun(t *testing.T) {
 	t.Parallel()
 	cat := loadCatalog(t)
-	g, err := guard.New(guard.Config{})
+	g, err := guard.New(guard.Config{Schema: shippedSchema()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestRun(t *testing.T) {
 	for _, q := range cat.Queries {
 		t.Run(q.Name, func(t *testing.T) {
 			t.Parallel()
-			an, vs := g.Check(q.Text, q.GroupSize)
+			an, vs := g.CheckQuery(q)
 			if len(vs) > 0 {
 				t.Fatalf("guard: %v", vs)
 			}
@@ -283,11 +283,13 @@ func runQuery(t *testing.T, dsn string, q *catalog.Query, an *guard.Analysis) {
 	}
 
 	var n, loaded int
+	var direct [][]any
 	for rows.Next() {
 		vals, err := rows.Values()
 		if err != nil {
 			t.Fatal(err)
 		}
+		direct = append(direct, vals)
 		n++
 		r := row{t: t, n: n, cols: fds, vals: vals}
 		gs, ok := vals[r.index(q.GroupSize)].(int64)
@@ -316,6 +318,55 @@ func runQuery(t *testing.T, dsn string, q *catalog.Query, an *guard.Analysis) {
 		t.Errorf("all %d rows have %s < min_group_size %d: nothing would be loaded", n, q.GroupSize, q.MinGroupSize)
 	}
 	t.Logf("%d rows, %d with %s >= %d", n, loaded, q.GroupSize, q.MinGroupSize)
+	checkRewrite(t, tx, q, an, direct)
+}
+
+// checkRewrite runs the guard's rewrite of the query (what the runner
+// runs) and checks that the rows the entity filter keeps are a subset of
+// the query's own rows, cell by cell (a cell the rewrite suppressed is
+// NULL), and that some rows are kept.
+func checkRewrite(t *testing.T, tx pgx.Tx, q *catalog.Query, an *guard.Analysis, direct [][]any) {
+	t.Helper()
+	rows, err := tx.Query(t.Context(), an.SQL(q.MinGroupSize))
+	if err != nil {
+		t.Fatalf("rewritten query: %v", err)
+	}
+	defer rows.Close()
+	if got, want := len(rows.FieldDescriptions()), len(an.Columns)+guard.HiddenColumns; got != want {
+		t.Fatalf("rewritten query has %d columns; want %d", got, want)
+	}
+	filter := &guard.EntityFilter{Min: int64(q.MinGroupSize)}
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		visible := vals[:len(an.Columns)]
+		keep, err := filter.Keep(vals[len(an.Columns):])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !keep {
+			continue
+		}
+		if !slices.ContainsFunc(direct, func(d []any) bool {
+			for i, v := range visible {
+				if v != nil && fmt.Sprint(v) != fmt.Sprint(d[i]) {
+					return false
+				}
+			}
+			return true
+		}) {
+			t.Errorf("kept row %v is not a row of the query run directly", visible)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("rewritten query: %v", err)
+	}
+	if filter.Kept == 0 {
+		t.Errorf("the entity filter keeps none of %d rows (min_group_size %d)", filter.Dropped, q.MinGroupSize)
+	}
+	t.Logf("rewrite: %d rows kept, %d dropped, %d cells suppressed", filter.Kept, filter.Dropped, filter.Cells)
 }
 
 // checkRow asserts what column names promise, for every query: counts are

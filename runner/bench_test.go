@@ -652,7 +652,7 @@ func benchRunner(b *testing.B, sourceDSN string) *runner.Runner {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = wh.Close() })
-	g, err := guard.New(guard.Config{})
+	g, err := guard.New(guard.Config{Schema: shippedSchema()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func checkProvenance(t *testing.T, tb *warehouse.Table, runID int64, sha string)
 // decoding turned into the warehouse's Go types.
 func direct(t *testing.T, conn *pgx.Conn, q *catalog.Query) *warehouse.Table {
 	t.Helper()
-	g, _ := guard.New(guard.Config{})
+	g, _ := guard.New(guard.Config{Schema: shippedSchema()})
 	_, vs := g.Check(q.Text, q.GroupSize)
 	if len(vs) > 0 {
 		t.Fatalf("%s: %v", q.Name, vs)

@@ -56,7 +56,7 @@ var bucketBounds = []int64{1, 2, 5, 10, 100}
 // run would load. It checks the query with g first; a guard violation is an
 // error. It returns no data rows.
 func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query) (*Plan, error) {
-	an, vs := g.Check(q.Text, q.GroupSize)
+	an, vs := g.CheckQuery(q)
 	if len(vs) > 0 {
 		return nil, fmt.Errorf("%s:%s (and %d more problems; run metricgate validate)", q.Path, vs[0], len(vs)-1)
 	}
@@ -71,6 +71,7 @@ func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query
 		return nil, err
 	}
 	defer ex.rollback(ctx)
+	ex.sql = an.SQL(q.MinGroupSize)
 	p := &Plan{MaxCost: q.MaxCost, MinGroupSize: int64(q.MinGroupSize), MaxRows: int64(q.MaxRows)}
 	if p.Cost, err = ex.explain(ctx); err != nil {
 		return nil, err
@@ -106,7 +107,7 @@ func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query
 	// the rows it keeps reach Next, the ones it drops it counts.
 	res.maxRows = 1<<63 - 1
 	for res.Next() {
-		n := res.values[res.filter.Column].(int64)
+		n := res.filter.Entities
 		for i := len(p.Histogram) - 1; i > 0; i-- {
 			if n >= p.Histogram[i].Low {
 				p.Histogram[i].Groups++

@@ -178,6 +178,7 @@ func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job
 		return err
 	}
 	defer ex.rollback(ctx)
+	ex.sql = j.analysis.SQL(q.MinGroupSize)
 
 	cost, err := ex.explain(ctx)
 	if err != nil {
@@ -220,6 +221,16 @@ func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job
 type execution struct {
 	tx pgx.Tx
 	q  *catalog.Query
+	// sql is the guard's rewrite of the query's text (Analysis.SQL), which
+	// counts the people behind every row; what runs.
+	sql string
+}
+
+func (ex *execution) text() string {
+	if ex.sql == "" {
+		panic("runner: query " + ex.q.Name + " has no guard analysis")
+	}
+	return ex.sql
 }
 
 // begin opens the query's READ ONLY REPEATABLE READ transaction on the
@@ -268,7 +279,7 @@ func (ex *execution) rollback(ctx context.Context) {
 // explain returns the query's EXPLAIN total cost.
 func (ex *execution) explain(ctx context.Context) (float64, error) {
 	var plan string
-	if err := ex.tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+ex.q.Text).Scan(&plan); err != nil {
+	if err := ex.tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+ex.text()).Scan(&plan); err != nil {
 		return 0, fmt.Errorf("explain: %w", err)
 	}
 	var p []struct {
@@ -288,12 +299,12 @@ func (ex *execution) explain(ctx context.Context) (float64, error) {
 // When only the type rule fails, the result (with its columns) is returned
 // with the error, for plan to show; the caller closes it.
 func (ex *execution) query(ctx context.Context, an *guard.Analysis) (*result, error) {
-	rows, err := ex.tx.Query(ctx, ex.q.Text, resultFormats())
+	rows, err := ex.tx.Query(ctx, ex.text(), resultFormats())
 	if err != nil {
 		return nil, fmt.Errorf("query: %w", err)
 	}
-	res := &result{rows: rows, filter: &guard.GroupFilter{Column: -1, Min: int64(ex.q.MinGroupSize)},
-		maxRows: int64(ex.q.MaxRows)}
+	res := &result{rows: rows, filter: &guard.EntityFilter{Min: int64(ex.q.MinGroupSize)},
+		maxRows: int64(ex.q.MaxRows), groupSize: -1}
 	fields := rows.FieldDescriptions()
 	if len(fields) == 0 { // the query failed before its first row
 		rows.Close()
@@ -301,10 +312,11 @@ func (ex *execution) query(ctx context.Context, an *guard.Analysis) (*result, er
 			return nil, fmt.Errorf("query: %w", err)
 		}
 	}
-	if len(fields) != len(an.Columns) {
+	if len(fields) != len(an.Columns)+guard.HiddenColumns {
 		res.close()
-		return nil, fmt.Errorf("result has %d columns, the guard saw %d", len(fields), len(an.Columns))
+		return nil, fmt.Errorf("result has %d columns, the guard saw %d and its %d hidden ones", len(fields), len(an.Columns), guard.HiddenColumns)
 	}
+	fields = fields[:len(an.Columns)]
 	typnames := make([]string, len(fields))
 	for i, f := range fields {
 		if f.Name != an.Columns[i].Name {
@@ -318,14 +330,18 @@ func (ex *execution) query(ctx context.Context, an *guard.Analysis) (*result, er
 		res.scanners = append(res.scanners, s)
 		res.targets = append(res.targets, s.target)
 		if f.Name == ex.q.GroupSize {
-			res.filter.Column = i
+			res.groupSize = i
 		}
+	}
+	res.hidden = make([]any, guard.HiddenColumns)
+	for range guard.HiddenColumns {
+		res.targets = append(res.targets, new(int64))
 	}
 	res.values = make([]any, len(fields))
 	if err := guard.CheckResultTypes(an, typnames); err != nil {
 		return res, err
 	}
-	if res.filter.Column < 0 {
+	if res.groupSize < 0 {
 		res.close()
 		return nil, fmt.Errorf("group_size column %q is not in the result", ex.q.GroupSize)
 	}
@@ -350,9 +366,13 @@ type result struct {
 	scanners []scanner
 	targets  []any
 	values   []any
-	filter   *guard.GroupFilter
-	maxRows  int64
-	err      error
+	hidden   []any // the hidden values of the current row
+	filter   *guard.EntityFilter
+	// groupSize is the index of the group_size column, a metric the
+	// author chose (plan's histogram); the filter counts people itself.
+	groupSize int
+	maxRows   int64
+	err       error
 }
 
 var _ warehouse.Rows = (*result)(nil)
@@ -375,7 +395,10 @@ func (r *result) Next() bool {
 			}
 			r.values[i] = v
 		}
-		keep, err := r.filter.Keep(r.values)
+		for i := range r.hidden {
+			r.hidden[i] = *r.targets[len(r.scanners)+i].(*int64)
+		}
+		keep, err := r.filter.Keep(r.hidden)
 		if err != nil {
 			r.err = err
 			return false

@@ -308,7 +308,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 		var an *guard.Analysis
 		if qr.Status == "" {
 			var vs []guard.Violation
-			an, vs = r.guard.Check(q.Text, q.GroupSize)
+			an, vs = r.guard.CheckQuery(q)
 			if len(vs) > 0 {
 				msgs := make([]string, 0, min(len(vs), 3))
 				for _, v := range vs[:min(len(vs), 3)] {

@@ -74,7 +74,7 @@ func (e *env) seed(groups, step int) {
 // warehouse) and cfg's other fields.
 func (e *env) runner(cfg runner.Config, w runner.Writer, approver runner.Approver) *runner.Runner {
 	e.t.Helper()
-	g, err := guard.New(guard.Config{})
+	g, err := guard.New(guard.Config{Schema: shippedSchema()})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ import (
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/queries"
 	"gitlab.com/metricgate/metricgate/runner"
+	"gitlab.com/metricgate/metricgate/schema"
 	"gitlab.com/metricgate/metricgate/warehouse"
 	"gitlab.com/metricgate/metricgate/warehouse/duckdb"
 	"gitlab.com/metricgate/metricgate/warehouse/warehousetest"
@@ -59,6 +60,9 @@ type Options struct {
 	// Faults, when set, are the days' faults in turn (FaultNone, …)
 	// instead of the RNG's draw.
 	Faults []string
+	// Schema is the reviewed schema catalog the guard resolves the example
+	// queries against (the repository's schema.yml). Required.
+	Schema *schema.Catalog
 	// DumpConfig, when set, is a dump.yml: every 4 fake hours the soak
 	// dumps the public projects (full once a day, increments between:
 	// dump.Config.FullEvery) and loads the dump into the warehouse, and
@@ -341,7 +345,7 @@ func (w *world) setUp(ctx context.Context, dir string) (err error) {
 	if w.cat, err = catalog.Load(queries.FS, catalog.Config{}); err != nil {
 		return fmt.Errorf("the example queries: %w", err)
 	}
-	if w.guard, err = guard.New(guard.Config{}); err != nil {
+	if w.guard, err = guard.New(guard.Config{Schema: w.opts.Schema}); err != nil {
 		return err
 	}
 	if w.opts.DumpConfig != nil {

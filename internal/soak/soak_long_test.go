@@ -17,7 +17,7 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Days: 30, Seed: 1, Progress: os.Stdout, DumpConfig: dumpYML}
+	opts := Options{Schema: shippedSchema(), Days: 30, Seed: 1, Progress: os.Stdout, DumpConfig: dumpYML}
 	if v, err := strconv.Atoi(os.Getenv("SOAK_DAYS")); err == nil {
 		opts.Days = v
 	}

@@ -16,7 +16,7 @@ import (
 func TestSoakShort(t *testing.T) {
 	t.Parallel()
 	var progress bytes.Buffer
-	r, err := Run(t.Context(), Options{Days: 4, Progress: &progress,
+	r, err := Run(t.Context(), Options{Schema: shippedSchema(), Days: 4, Progress: &progress,
 		Faults: []string{FaultKill, FaultHistoryDown, FaultSourceRestart, FaultTerminate}})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 -- description: Project features switched on, per project visibility level, as of the snapshot, over projects neither archived nor being deleted. projects, the group size, counts them; issues_enabled, merge_requests_enabled, ci_enabled, wiki_enabled, container_registry_enabled and pages_enabled count those whose project_features access level for the feature is above 0 (disabled); ci_enabled_rate is ci_enabled / projects (0 to 1). Loaded weekly as a time series, one slice per snapshot date.
 -- owner: @gitlab-org/analytics-section
 -- group_size: projects
+-- entity: namespace
 -- schedule: weekly
 -- load: append
 -- timeout: 5m
