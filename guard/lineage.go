@@ -51,6 +51,10 @@ func (a *analyzer) withScope(w *pg.WithClause, parent *nscope) *nscope {
 			continue
 		}
 		cols, hidden := a.derived(q, sc, ce.Location)
+		if len(ce.Aliascolnames) > 0 && hasStar(q) {
+			a.c.add(ce.Location, RuleColumnAliases,
+				"column aliases on CTE %s, which selects *, rename its columns blindly: select the columns by name and alias them there", ce.Ctename)
+		}
 		cols = a.renameCols(cols, ce.Aliascolnames)
 		sc.ctes[ce.Ctename] = &cte{cols: cols, hidden: hidden}
 	}
@@ -308,9 +312,7 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 			}
 		}
 	}
-	if r != roleTop {
-		a.orderBy(sel.SortClause, sc, "ORDER BY")
-	}
+	a.orderBy(sel.SortClause, sc, "ORDER BY")
 	a.expr(sel.LimitCount, sc, ctxValue)
 	a.expr(sel.LimitOffset, sc, ctxValue)
 	if hasDistinct && !distinctOn && r == roleDerived && len(l.carriers) > 0 {
