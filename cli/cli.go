@@ -49,6 +49,7 @@ func commands() []command {
 		{"migrate", migrateArgs, migrateSummary, cmdMigrate},
 		{"dump", dumpArgs, dumpSummary, cmdDump},
 		{"load", loadArgs, loadSummary, cmdLoad},
+		{"schema", schemaArgs, schemaSummary, cmdSchema},
 		{"version", "", "print the version", cmdVersion},
 		{"help", "[COMMAND]", "show help", nil},
 	}

@@ -59,6 +59,8 @@ type Config struct {
 		MinGroupSize int `yaml:"min_group_size"`
 		// RedColumns replaces the default red-column patterns when set.
 		RedColumns []string `yaml:"red_columns"`
+		// Schema is the reviewed schema catalog. Default "schema.yml".
+		Schema string `yaml:"schema"`
 	} `yaml:"guard"`
 	// Schedule of the daily run, 5-field cron in UTC. Default "0 4 * * *".
 	Schedule string `yaml:"schedule"`

@@ -31,7 +31,7 @@ func cmdValidate(ctx context.Context, e *env, args []string) int {
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
 	format := fl.String("format", "text", "report `format`: text (compiler-style, on stderr), json, or codequality (GitLab Code Quality report)")
 	output := fl.String("output", "", "write the json or codequality report to `file` instead of standard output")
-	source := fl.String("source", "", "also check dump.yml's tables and columns against the information_schema of the database at `URL`")
+	source := fl.String("source", "", "also check dump.yml's tables and columns, and schema.yml's drift, against the information_schema of the database at `URL`")
 	if code, done := parseFlags(fl, args); done {
 		return code
 	}
@@ -64,6 +64,9 @@ func cmdValidate(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitProblems, "validate", "%v", err)
 	}
 	if code, err := validateDump(ctx, cfg, *source, rep); err != nil {
+		return e.fail(code, "validate", "%v", err)
+	}
+	if code, err := validateSchema(ctx, cfg, *source, rep); err != nil {
 		return e.fail(code, "validate", "%v", err)
 	}
 	switch {
@@ -167,6 +170,9 @@ type validation struct {
 	// there is none), DumpTables its table count.
 	DumpPath   string
 	DumpTables int
+	// SchemaPath is the schema catalog checked against --source ("" when
+	// not checked).
+	SchemaPath string
 }
 
 // validateDump checks the dump definition (dump.config) when it exists —
@@ -275,6 +281,9 @@ func (v *validation) summary() string {
 	}
 	total := v.Files
 	if v.DumpPath != "" {
+		total++
+	}
+	if v.SchemaPath != "" {
 		total++
 	}
 	return fmt.Sprintf("%d %s in %d of %d %s", len(v.Problems), plural(len(v.Problems), "problem", "problems"),
