@@ -2,6 +2,7 @@ package guard
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -359,6 +360,7 @@ type analyzer struct {
 
 	namespaces    bool // the query counts namespaces for tables without people
 	rewriteFailed bool
+	role          role // of the SELECT being analysed
 }
 
 func (a *analyzer) hiddenName() string {
@@ -612,6 +614,13 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 			rexpr = a.expr(e.Rexpr, s, cx)
 		}
 	}
+	if (e.Kind == pg.A_Expr_Kind_AEXPR_OP && regexOps[op]) || e.Kind == pg.A_Expr_Kind_AEXPR_SIMILAR {
+		pat := e.Rexpr
+		if fc := pat.GetFuncCall(); fc != nil && e.Kind == pg.A_Expr_Kind_AEXPR_SIMILAR && len(fc.Args) > 0 {
+			pat = fc.Args[0] // similar_to_escape(pattern)
+		}
+		a.checkPattern(pat, e.Location)
+	}
 	comparison := false
 	switch e.Kind {
 	case pg.A_Expr_Kind_AEXPR_OP:
@@ -674,6 +683,36 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 	return info{class: schema.Category, agg: agg}
 }
 
+// regexFunctions take a POSIX regular expression as their second argument.
+var regexFunctions = set("regexp_count", "regexp_like", "regexp_replace", "regexp_substr", "substring")
+
+// regexOps match a regular expression.
+var regexOps = set("~", "~*", "!~", "!~*")
+
+var backReference = regexp.MustCompile(`\\[1-9]|\\k`)
+
+// MaxPattern is the longest regular expression a query may use.
+const MaxPattern = 1000
+
+// checkPattern refuses a regular expression that is not a literal, is
+// longer than MaxPattern, or has a back-reference: PostgreSQL matches
+// back-references by backtracking, in time exponential in the text, and
+// statement_timeout is the only other bound.
+func (a *analyzer) checkPattern(n *pg.Node, at int32) {
+	lit := n.GetAConst().GetSval()
+	if tc := n.GetTypeCast(); tc != nil {
+		lit = tc.Arg.GetAConst().GetSval()
+	}
+	switch {
+	case lit == nil:
+		a.c.add(at, RuleRegex, "a regular expression must be a string literal, so that reviewers and metricgate can see it")
+	case len(lit.Sval) > MaxPattern:
+		a.c.add(at, RuleRegex, "a regular expression of %d characters; at most %d", len(lit.Sval), MaxPattern)
+	case backReference.MatchString(lit.Sval):
+		a.c.add(at, RuleRegex, "back-references (\\1, \\k<…>) make a regular expression take time exponential in the text it reads; match without them")
+	}
+}
+
 // dateFunctions coarsen a timestamp.
 var coarsening = set("date_trunc", "date_bin", "to_char", "date_part", "extract", "make_date")
 
@@ -706,6 +745,9 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 	if isAggregateCall(f) {
 		if f.AggFilter != nil {
 			a.expr(f.AggFilter, s, ctxPredicate)
+			if a.role != roleTop {
+				a.derivedFilter(f.AggFilter, s, name)
+			}
 		}
 		if name == "count" {
 			for _, arg := range f.Args {
@@ -744,6 +786,9 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		}
 		return out
 	}
+	if regexFunctions[name] && len(f.Args) >= 2 && (name != "substring" || len(f.Args) == 2) {
+		a.checkPattern(f.Args[1], f.Location)
+	}
 	out := info{}
 	for i, arg := range f.Args {
 		var inf info
@@ -770,6 +815,31 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		return info{}
 	}
 	return out
+}
+
+// derivedFilter refuses, in the FILTER of an aggregate below the top
+// level, ids, text and red columns and subqueries: metricgate counts the
+// people behind a subquery's row, not behind each of its aggregates, so a
+// FILTER there must not single anyone out (at the top level, each FILTERed
+// aggregate is a cell counted on its own).
+func (a *analyzer) derivedFilter(n *pg.Node, s *nscope, agg string) {
+	if n == nil {
+		return
+	}
+	switch x := n.Node.(type) {
+	case *pg.Node_ColumnRef:
+		if r, ok := a.resolveQuiet(x.ColumnRef, s); ok && restricted(r.info.class) {
+			a.c.add(x.ColumnRef.Location, RuleEntity,
+				"%s() FILTER (WHERE …) in a subquery or CTE reads %s (class %s), which could single out one person's rows inside a group metricgate counts as a whole: filter in WHERE, or aggregate with FILTER in the top-level SELECT, where each FILTERed aggregate is counted on its own",
+				agg, r.info.origin, r.info.class)
+		}
+		return
+	case *pg.Node_SubLink:
+		a.c.add(x.SubLink.Location, RuleEntity,
+			"%s() FILTER (WHERE …) in a subquery or CTE may not contain a subquery: filter in WHERE, or aggregate with FILTER in the top-level SELECT", agg)
+		return
+	}
+	children(inner(n), func(ch *pg.Node) { a.derivedFilter(ch, s, agg) })
 }
 
 // window checks PARTITION BY and ORDER BY of a window.

@@ -56,6 +56,7 @@ const (
 	RuleTimeKey           = "guard/time-key"
 	RuleEntity            = "guard/entity"
 	RuleRewrite           = "guard/rewrite"
+	RuleRegex             = "guard/regex"
 )
 
 // Config configures a Guard.

@@ -207,6 +207,9 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 	}
 	sc := a.withScope(sel.WithClause, parent)
 	l := &leaf{sel: sel, sc: sc, groupBase: map[string]bool{}}
+	saved := a.role
+	a.role = r
+	defer func() { a.role = saved }()
 	if len(sel.ValuesLists) > 0 {
 		for _, row := range sel.ValuesLists {
 			for i, v := range row.GetList().GetItems() {

@@ -1,0 +1,171 @@
+package queries_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
+	"gitlab.com/metricgate/metricgate/internal/pgtest"
+)
+
+// TestEntityAttacks runs queries that try to get one person's data out
+// through rows the guard accepts statically, on GitLab-shaped data, the way
+// the runner runs them (the guard's rewrite, the entity filter), and checks
+// that nothing of that person leaves: no row, or the narrowed cell NULL in
+// every row that is kept. A query the guard refuses passes too: it never
+// runs. %[1]d in a query is the id of the most active user.
+func TestEntityAttacks(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dsn := pgtest.New(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if _, err := gitlabfake.Load(ctx, conn, gitlabfake.Options{Scale: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var victim int64
+	if err := conn.QueryRow(ctx, `SELECT author_id FROM events GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&victim); err != nil {
+		t.Fatal(err)
+	}
+	g, err := guard.New(guard.Config{Schema: shippedSchema()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const k = 10
+	// A check returns whether rows leak the victim's data; the test
+	// asserts the query run as written does, and the rewrite does not.
+	noRows := func(cols []string, rows [][]any) bool { return len(rows) > 0 }
+	nullColumn := func(name string) func([]string, [][]any) bool {
+		return func(cols []string, rows [][]any) bool {
+			i := indexOf(cols, name)
+			for _, r := range rows {
+				if r[i] != nil {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	for _, tc := range []struct {
+		name, sql string
+		leaks     func([]string, [][]any) bool
+	}{
+		{"series multiplies one person", `SELECT date_trunc('month', e.created_at)::date AS month, count(DISTINCT g) AS n
+			FROM events e CROSS JOIN generate_series(1, 12) g WHERE e.author_id = %[1]d GROUP BY 1`, noRows},
+		{"join repeats one person's row", `SELECT date_trunc('year', e.created_at)::date AS year, count(*) AS n
+			FROM events e JOIN generate_series(1, 50) g ON true WHERE e.author_id = %[1]d GROUP BY 1`, noRows},
+		{"distinct ids of one author's rows", `SELECT date_trunc('year', n.created_at)::date AS year, count(DISTINCT n.id) AS n
+			FROM notes n WHERE n.author_id = %[1]d GROUP BY 1`, noRows},
+		{"filter narrows a big group", `SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n,
+			sum(e.action) FILTER (WHERE e.author_id = %[1]d) AS leak FROM events e GROUP BY 1`, nullColumn("leak")},
+		{"case narrows a big group", `SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n,
+			max(CASE WHEN e.action = 1 THEN e.created_at END) FILTER (WHERE e.author_id = %[1]d) AS leak FROM events e GROUP BY 1`, nullColumn("leak")},
+		{"having tests one person", `SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n
+			FROM events e GROUP BY 1 HAVING count(*) FILTER (WHERE e.author_id = %[1]d) > 0`, noRows},
+		{"left join to one person's rows", `SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n, max(x.c) AS leak
+			FROM events e LEFT JOIN (SELECT author_id, created_at AS c FROM events WHERE author_id = %[1]d) x ON x.author_id = e.author_id
+			GROUP BY 1`, nullColumn("leak")},
+		{"per-person subquery then one person", `SELECT s.c AS events, count(*) AS n
+			FROM (SELECT e.author_id, count(*) AS c FROM events e GROUP BY e.author_id) s WHERE s.author_id = %[1]d GROUP BY 1`, noRows},
+		{"union branch of one person", `SELECT date_trunc('year', u.t)::date AS year, count(*) AS n FROM (
+			SELECT e.created_at AS t, e.author_id FROM events e WHERE e.author_id = %[1]d
+			UNION ALL SELECT i.created_at, i.author_id FROM issues i WHERE i.author_id = %[1]d) u GROUP BY 1`, noRows},
+		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e WHERE e.author_id = %[1]d GROUP BY 1)
+			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := fmt.Sprintf(tc.sql, victim)
+			an, vs := g.Check(src, "n")
+			if len(vs) > 0 {
+				t.Logf("refused: %v", vs[0])
+				return
+			}
+			cols, rows := runDirect(t, conn, src)
+			if !tc.leaks(cols, rows) {
+				t.Fatalf("the query run as written does not leak (%d rows): the attack tests nothing", len(rows))
+			}
+			cols, rows = runFiltered(t, conn, an, k)
+			if tc.leaks(cols, rows) {
+				t.Errorf("the guard's rewrite and the entity filter let one person's data out: %v", rows)
+			}
+			t.Logf("the rewrite keeps %d rows, none with the person's data", len(rows))
+		})
+	}
+}
+
+// runDirect runs src as written.
+func runDirect(t *testing.T, conn *pgx.Conn, src string) ([]string, [][]any) {
+	t.Helper()
+	rows, err := conn.Query(t.Context(), src)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	defer rows.Close()
+	var cols []string
+	for _, f := range rows.FieldDescriptions() {
+		cols = append(cols, f.Name)
+	}
+	var out [][]any
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cols, out
+}
+
+// runFiltered runs the guard's rewrite and returns the visible columns of
+// the rows the entity filter keeps.
+func runFiltered(t *testing.T, conn *pgx.Conn, an *guard.Analysis, k int) ([]string, [][]any) {
+	t.Helper()
+	rows, err := conn.Query(t.Context(), an.SQL(k))
+	if err != nil {
+		t.Fatalf("run the rewrite: %v", err)
+	}
+	defer rows.Close()
+	var cols []string
+	for _, f := range rows.FieldDescriptions()[:len(an.Columns)] {
+		cols = append(cols, f.Name)
+	}
+	filter := &guard.EntityFilter{Min: int64(k)}
+	var kept [][]any
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep, err := filter.Keep(vals[len(an.Columns):])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keep {
+			kept = append(kept, vals[:len(an.Columns)])
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cols, kept
+}
+
+func indexOf(cols []string, name string) int {
+	for i, c := range cols {
+		if strings.EqualFold(c, name) {
+			return i
+		}
+	}
+	panic("no column " + name)
+}
+
