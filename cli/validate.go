@@ -55,7 +55,7 @@ func cmdValidate(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(ExitUsage, "validate", "%v", err)
 	}
-	g, err := guard.New(guard.Config{RedColumns: cfg.Guard.RedColumns})
+	g, err := newGuard(cfg)
 	if err != nil {
 		return e.fail(ExitUsage, "validate", "%v", err)
 	}
@@ -237,7 +237,7 @@ func validateFiles(qf *queryFiles, cfg catalog.Config, g *guard.Guard) (*validat
 		for range runtime.GOMAXPROCS(0) {
 			wg.Go(func() {
 				for i := int(next.Add(1) - 1); i < len(queries); i = int(next.Add(1) - 1) {
-					_, found[i] = g.Check(queries[i].Text, queries[i].GroupSize)
+					_, found[i] = g.CheckQuery(queries[i])
 				}
 			})
 		}
