@@ -95,13 +95,13 @@ func TestDumpAndLoadCommands(t *testing.T) {
 		t.Errorf("validate --source: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	drifted := strings.Replace(string(dumpYML), "columns: [id, note,", "columns: [id, body, note,", 1)
-	drifted = strings.Replace(drifted, "  label_links:", "  epics:\n    scope: {group: group_id}\n    columns: [id]\n  label_links:", 1)
+	drifted = strings.Replace(drifted, "  label_links:", "  issue_assignees:\n    scope: {issue: issue_id}\n    columns: [issue_id]\n  label_links:", 1)
 	if err := os.WriteFile(filepath.Join(dir, "drifted.yml"), []byte(drifted), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, _, stderr = runCmd(append(environ, "METRICGATE_DUMP_CONFIG="+filepath.Join(dir, "drifted.yml")), "validate", "--config", config, "--source", src, query)
 	if code != ExitProblems || !regexp.MustCompile(`drifted.yml:\d+:\d+: table notes: the source has no column body`).MatchString(stderr) ||
-		!regexp.MustCompile(`drifted.yml:\d+:\d+: table epics: the source has no such table`).MatchString(stderr) {
+		!regexp.MustCompile(`drifted.yml:\d+:\d+: table issue_assignees: the source has no such table`).MatchString(stderr) {
 		t.Errorf("validate --source with drift: exit %d\n%s", code, stderr)
 	}
 }

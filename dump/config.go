@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,7 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"gitlab.com/metricgate/metricgate/catalog"
-	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/schema"
 )
 
 // DefaultGroup is the group dumped when dump.yml names none.
@@ -47,6 +48,10 @@ type Table struct {
 	// Pseudonymize lists the columns of Columns whose values are replaced
 	// by their keyed HMAC.
 	Pseudonymize []string
+	// Public lists the columns of Columns whose free text an anonymous
+	// visitor sees (an issue's title, a note's body): a column of class
+	// Text is exported in clear only when listed here.
+	Public []string
 	// Scope ties the table's rows to the public project set.
 	Scope Scope
 	// Mode is ModeFull (default: every dump exports the whole table) or
@@ -146,31 +151,161 @@ var (
 	groupRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$`)
 )
 
+// Class is how the dump treats a column's values.
+type Class int
+
+// The classes of a column, from the least to the most restricted. A Text
+// or Red column is exported in clear only when dump.yml lists it under
+// public (what an anonymous visitor sees of the rows in the scope: an
+// issue's title, a public group's name); otherwise it must be
+// pseudonymized or left out. A column matching NeverPublic cannot be
+// public, whatever its class.
+const (
+	// Plain values are exported as they are: ids, levels, times, counts.
+	Plain Class = iota
+	// Text is free text and customer content: titles, descriptions, note
+	// bodies, paths, refs, shas.
+	Text
+	// Red is personal data, credentials and secrets, and names that may
+	// be a person's (a namespace's name and path are a user's for a
+	// personal namespace).
+	Red
+)
+
+// Classifier gives the class of a column of a table: CatalogClassifier
+// (the schema catalog, schema.yml) or PatternClassifier (red-column
+// patterns, without a catalog).
+type Classifier func(table, column string) Class
+
+// Options are how ParseWith classifies columns.
+type Options struct {
+	// Classify classifies every exported column. Nil classes every
+	// column Plain: only NeverPublic is refused in clear.
+	Classify Classifier
+}
+
+// NeverPublic are column patterns no anonymous visitor of GitLab ever
+// sees, whatever a classifier says: e-mail addresses, passwords and their
+// digests, secrets, tokens, encrypted attributes, IP addresses, user
+// agents, keys and fingerprints, URLs (import_url carries the user and
+// password of the imported repository; any *_url may), CI variables and
+// the service desk's reply address. A pattern is a glob (path.Match) on
+// the lower-cased column name. Such a column must be pseudonymized or
+// left out; public cannot list it.
+var NeverPublic = []string{"*email*", "*password*", "*secret*", "*salt*", "*_digest", "*token*", "encrypted_*", "*_encrypted",
+	"*_ip", "ip_address", "*_ip_address", "*user_agent*", "*private_key*", "otp_*", "*fingerprint*",
+	"import_url", "*_url", "yaml_variables", "service_desk_reply_to"}
+
+// neverPublic reports whether column matches NeverPublic.
+func neverPublic(column string) bool {
+	c := strings.ToLower(column)
+	for _, p := range NeverPublic {
+		if ok, _ := path.Match(p, c); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// CatalogClassifier classifies by the schema catalog: its text class is
+// Text, its red class Red, every other class Plain; a table or column the
+// catalog does not list is Red (what nobody reviewed is not exported in
+// clear).
+func CatalogClassifier(c *schema.Catalog) Classifier {
+	return func(table, column string) Class {
+		t := c.Table(table)
+		if t == nil {
+			return Red
+		}
+		switch class, ok := t.Column(column); {
+		case !ok || class == schema.Red:
+			return Red
+		case class == schema.Text:
+			return Text
+		}
+		return Plain
+	}
+}
+
+// PatternClassifier classes a column Red when it matches one of
+// patterns (the syntax of guard.red_columns: a case-insensitive glob on
+// the column, or on table.column when the pattern has a dot), and Plain
+// otherwise: the classification without a schema catalog. It has no Text
+// class. NeverPublic, which ParseWith applies whatever the classifier,
+// covers the guard's default red columns.
+func PatternClassifier(patterns []string) (Classifier, error) {
+	for _, p := range patterns {
+		if _, err := path.Match(strings.ToLower(p), ""); err != nil || p == "" {
+			return nil, fmt.Errorf("red column pattern %q: want a glob such as *email* or users.name", p)
+		}
+	}
+	return func(table, column string) Class {
+		for _, p := range patterns {
+			name := column
+			if strings.Contains(p, ".") {
+				name = table + "." + column
+			}
+			if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(name)); ok {
+				return Red
+			}
+		}
+		return Plain
+	}, nil
+}
+
 // ParseConfig reads dump.yml at name in fsys and checks it: known keys,
-// identifiers, a scope on every table, pseudonymized columns among the
-// exported ones, and every column matching a red-column pattern
-// (redColumns; guard.DefaultRedColumns when nil) pseudonymized or left out.
-// It returns every problem at once as Problems, positioned at the
-// offending key or value.
+// identifiers, a scope on every table that fits the table (tableScopes),
+// pseudonymized columns among the exported ones, and the columns by their
+// class: with the schema catalog schema.yml beside dump.yml in fsys,
+// CatalogClassifier (a text or red column marked public, pseudonymized or
+// left out), and PatternClassifier(redColumns) (redColumns being
+// guard.red_columns: Red as well). A NeverPublic column is never public. It returns
+// every problem at once as Problems, positioned at the offending key or
+// value; a catalog that does not parse is an error.
 func ParseConfig(fsys fs.FS, name string, redColumns []string) (*Definition, error) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("read dump definition: %w", err)
 	}
-	return Parse(name, data, redColumns)
+	patterns, err := PatternClassifier(redColumns)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := schema.Load(fsys, schema.DefaultFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return ParseWith(name, data, Options{Classify: patterns})
+	case err != nil:
+		return nil, fmt.Errorf("classify the dump's columns: %w", err)
+	}
+	byCatalog := CatalogClassifier(cat)
+	return ParseWith(name, data, Options{Classify: func(table, column string) Class {
+		return max(byCatalog(table, column), patterns(table, column))
+	}})
 }
 
-// Parse is ParseConfig on the file's bytes; path names it in problems.
+// Parse is ParseWith classifying by PatternClassifier(redColumns) (the
+// configuration's guard.red_columns, nil for none beyond NeverPublic);
+// path names the file in problems.
 func Parse(path string, data []byte, redColumns []string) (*Definition, error) {
+	classify, err := PatternClassifier(redColumns)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWith(path, data, Options{Classify: classify})
+}
+
+// ParseWith parses dump.yml's bytes (path names the file in problems)
+// with the columns classified by opts.Classify: a Text or Red column must
+// be marked public, pseudonymized or left out, a NeverPublic column
+// pseudonymized or left out.
+func ParseWith(path string, data []byte, opts Options) (*Definition, error) {
 	sum := sha256.Sum256(data)
 	def := &Definition{Path: path, Group: DefaultGroup, Schema: "public", SHA256: hex.EncodeToString(sum[:])}
 	p := &parser{path: path}
-	if redColumns == nil {
-		redColumns = guard.DefaultRedColumns
-	}
-	red, err := guard.New(guard.Config{RedColumns: redColumns})
-	if err != nil {
-		return nil, err
+	classify := opts.Classify
+	if classify == nil {
+		classify = func(string, string) Class { return Plain }
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -240,7 +375,7 @@ func Parse(path string, data []byte, redColumns []string) (*Definition, error) {
 			continue
 		}
 		seen[name] = true
-		if t := p.table(name, k, v, red); t != nil {
+		if t := p.table(name, k, v, classify); t != nil {
 			def.Tables = append(def.Tables, t)
 		}
 	}
@@ -285,14 +420,14 @@ func pairs(n *yaml.Node) func(func(k, v *yaml.Node) bool) {
 }
 
 // table parses one table's entry.
-func (p *parser) table(name string, k, v *yaml.Node, red *guard.Guard) *Table {
+func (p *parser) table(name string, k, v *yaml.Node, classify Classifier) *Table {
 	t := &Table{Name: name, Line: k.Line, Col: k.Column, Mode: ModeFull, Key: "id", Source: MainRole}
 	before := len(p.problems)
 	if v.Kind != yaml.MappingNode {
 		p.at(v, fmt.Sprintf("table %s: want columns, scope and optionally pseudonymize", name))
 		return nil
 	}
-	var colsNode, pseudoNode, scopeNode, keyNode, updatedNode, modeNode, sourceNode *yaml.Node
+	var colsNode, pseudoNode, publicNode, scopeNode, keyNode, updatedNode, modeNode, sourceNode *yaml.Node
 	ident := func(kk, vv *yaml.Node, what string) string {
 		if vv.Kind != yaml.ScalarNode || !identRE.MatchString(vv.Value) {
 			p.at(vv, fmt.Sprintf("table %s: %s: want %s", name, kk.Value, what))
@@ -306,6 +441,8 @@ func (p *parser) table(name string, k, v *yaml.Node, red *guard.Guard) *Table {
 			colsNode = vv
 		case "pseudonymize":
 			pseudoNode = vv
+		case "public":
+			publicNode = vv
 		case "scope":
 			scopeNode = vv
 		case "mode":
@@ -326,7 +463,7 @@ func (p *parser) table(name string, k, v *yaml.Node, red *guard.Guard) *Table {
 			sourceNode = vv
 			t.Source = cmp.Or(ident(kk, vv, "the role of the database holding the table (main, ci, …)"), t.Source)
 		default:
-			p.unknown(kk, []string{"columns", "pseudonymize", "scope", "mode", "updated_at", "key", "source"})
+			p.unknown(kk, []string{"columns", "pseudonymize", "public", "scope", "mode", "updated_at", "key", "source"})
 		}
 	}
 	colPos := map[string]*yaml.Node{}
@@ -347,9 +484,31 @@ func (p *parser) table(name string, k, v *yaml.Node, red *guard.Guard) *Table {
 			}
 		}
 	}
+	publicPos := map[string]*yaml.Node{}
+	if publicNode != nil {
+		t.Public = p.identList(name, "public", publicNode, publicPos)
+		for _, c := range t.Public {
+			switch {
+			case colPos[c] == nil && colsNode != nil:
+				p.at(publicPos[c], fmt.Sprintf("table %s: public column %s is not among its columns", name, c))
+			case t.Pseudonymized(c):
+				p.at(publicPos[c], fmt.Sprintf("table %s: column %s is both public and pseudonymized: want one", name, c))
+			case neverPublic(c):
+				p.at(publicPos[c], fmt.Sprintf("table %s: column %s cannot be public: no anonymous visitor sees it (dump.NeverPublic): pseudonymize it or leave it out", name, c))
+			}
+		}
+	}
 	for _, c := range t.Columns {
-		if red.IsRed(name, c) && !t.Pseudonymized(c) {
-			p.at(colPos[c], fmt.Sprintf("table %s: column %s is a red column (guard.red_columns): pseudonymize it or leave it out", name, c))
+		if t.Pseudonymized(c) || colPos[c] == nil {
+			continue
+		}
+		switch class := classify(name, c); {
+		case neverPublic(c):
+			p.at(colPos[c], fmt.Sprintf("table %s: column %s is a red column no anonymous visitor sees (dump.NeverPublic): pseudonymize it or leave it out", name, c))
+		case class == Red && !slices.Contains(t.Public, c):
+			p.at(colPos[c], fmt.Sprintf("table %s: column %s is a red column (schema.yml class red, or guard.red_columns): pseudonymize it, leave it out, or mark it public (public: [%s]) if an anonymous visitor sees it", name, c, c))
+		case class == Text && !slices.Contains(t.Public, c):
+			p.at(colPos[c], fmt.Sprintf("table %s: column %s is free text (schema.yml class text): mark it public (public: [%s]) if an anonymous visitor sees it, else pseudonymize it or leave it out", name, c, c))
 		}
 	}
 	if t.Mode == ModeIncremental {
@@ -372,10 +531,16 @@ func (p *parser) table(name string, k, v *yaml.Node, red *guard.Guard) *Table {
 	if scopeNode == nil {
 		p.at(k, fmt.Sprintf("table %s: no scope: every table must say how its rows belong to the public projects (scope: {%s: COLUMN})", name, "project"))
 	} else {
+		scopeProblems := len(p.problems)
 		t.Scope = p.scope(name, scopeNode)
 		if t.Source != MainRole && t.Scope.Kind != "" && !slices.Contains(remoteKinds, t.Scope.Kind) {
 			p.at(sourceNode, fmt.Sprintf("table %s: source %s: a table outside the main database can be scoped by %s only (scope %s reads main tables)",
 				name, t.Source, strings.Join(remoteKinds, ", "), t.Scope.Kind))
+		}
+		if len(p.problems) == scopeProblems {
+			if msg := scopeFit(name, t.Scope); msg != "" {
+				p.at(scopeNode, msg)
+			}
 		}
 	}
 	if len(p.problems) > before {

@@ -8,12 +8,37 @@
 // [ParseConfig] reads the reviewed definition: the group (default
 // gitlab-org, subgroups included), the source schema (default public) and,
 // for every exported table, an explicit column allowlist, the columns to
-// pseudonymize and the table's scope. A table or column that is not listed
-// is never exported; the users table can never be listed; a column matching
-// a red-column pattern of the guard (guard.DefaultRedColumns or
-// guard.red_columns: emails, tokens, encrypted_*, IP addresses, …) must be
-// pseudonymized or left out; a table without a scope is refused. Every
-// problem is reported at once, as file:line:col.
+// pseudonymize, the columns public in clear and the table's scope. A table
+// or column that is not listed is never exported; the users table can
+// never be listed; a table without a scope is refused. Every problem is
+// reported at once, as file:line:col.
+//
+// Scopes are checked against the table: tableScopes (fit.go) is the one
+// table of the scopes that fit each table the dump knows (issues by
+// {issue: id}, issue_metrics by {issue: issue_id}, notes by {note: id},
+// merge requests by {merge_request: id}, label links and routes by target,
+// events by event, pipelines by {pipeline: id}, releases by project with
+// the releases and repository features, …). Any other scope is a problem
+// at the scope naming the scopes that fit: {project: project_id} on issues
+// or notes would export confidential issues and internal notes. A table
+// the dump does not know is refused whatever its scope: nothing says what
+// its rows hang off (a confidential flag, an internal flag, a feature, two
+// objects at once as in merge_requests_closing_issues), so no kind, not
+// even the strictest, can be vouched for. Adding a table means adding it
+// to tableScopes, which security reviews (CODEOWNERS dump/).
+//
+// Columns are checked by their class ([Classifier]). With the schema
+// catalog (schema.yml beside dump.yml; [CatalogClassifier]), a column of
+// class text or red, or one the catalog does not list, is exported in
+// clear only when the table lists it under public: (what an anonymous
+// visitor sees of the rows in the scope: an issue's title, a public
+// group's name); otherwise it must be pseudonymized or left out. Without a
+// catalog ([PatternClassifier]) the configuration's guard.red_columns are
+// red. Whatever the class, a column of [NeverPublic] (emails, passwords,
+// secrets, tokens, encrypted_*, IP addresses, user agents, keys, *_url
+// and import_url, yaml_variables, service_desk_reply_to) must be
+// pseudonymized or left out, and public cannot list it. The dump package
+// takes the classification as a function and does not import the guard.
 //
 // # Scope: what an anonymous visitor sees
 //
