@@ -69,7 +69,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(ExitUsage, "plan", "%v", err)
 	}
-	p, err := runner.PlanQuery(ctx, runner.Source{URL: src.URL.Reveal()}, g, q)
+	p, err := runner.PlanQuery(ctx, runner.Source{Name: srcName, URL: src.URL.Reveal()}, g, q)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return e.fail(ExitProblems, "plan", "interrupted")

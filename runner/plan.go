@@ -61,17 +61,18 @@ func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query
 		return nil, fmt.Errorf("%s:%s (and %d more problems; run metricgate validate)", q.Path, vs[0], len(vs)-1)
 	}
 	cfg := Config{Sources: map[string]Source{"plan": src}}.withDefaults()
-	conn, err := connect(ctx, src.URL, cfg.ApplicationName+" plan "+q.Name)
+	src = cfg.Sources["plan"]
+	conn, err := connect(ctx, src, cfg.ApplicationName+" plan "+q.Name)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
-	ex, err := begin(ctx, conn, "", cfg, q, cfg.ApplicationName+" plan "+q.Name)
+	ex, err := begin(ctx, conn, "", cfg, src, q, cfg.ApplicationName+" plan "+q.Name)
 	if err != nil {
 		return nil, err
 	}
 	defer ex.rollback(ctx)
-	ex.sql = an.SQL(q.MinGroupSize)
+	ex.sql, ex.toFile = an.SQL(q.MinGroupSize), fileOffsets(an, q.MinGroupSize)
 	p := &Plan{MaxCost: q.MaxCost, MinGroupSize: int64(q.MinGroupSize), MaxRows: int64(q.MaxRows)}
 	if p.Cost, err = ex.explain(ctx); err != nil {
 		return nil, err

@@ -18,9 +18,9 @@ import (
 )
 
 // connect opens a connection to a source with an application_name that
-// shows in pg_stat_activity.
-func connect(ctx context.Context, url, appName string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(url)
+// shows in pg_stat_activity. Its errors are sealed (SourceError).
+func connect(ctx context.Context, src Source, appName string) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(src.URL)
 	if err != nil {
 		// pgx's parse errors can quote the connection string.
 		return nil, errors.New("parse the source URL: malformed connection string")
@@ -30,7 +30,7 @@ func connect(ctx context.Context, url, appName string) (*pgx.Conn, error) {
 	defer cancel()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect to the source: %w", err)
+		return nil, newSealer(src).seal(ctx, "connect", err, nil)
 	}
 	return conn, nil
 }
@@ -48,24 +48,25 @@ type snapshot struct {
 // the source's as-of time inside it and exports its snapshot. idle bounds
 // how long the transaction may sit idle (it waits for the whole run).
 func openSnapshot(ctx context.Context, src Source, appName string, idle time.Duration) (*snapshot, error) {
-	conn, err := connect(ctx, src.URL, appName)
+	conn, err := connect(ctx, src, appName)
 	if err != nil {
 		return nil, err
 	}
+	sl := newSealer(src)
 	s := &snapshot{conn: conn}
 	s.tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		s.close(ctx)
-		return nil, fmt.Errorf("begin snapshot transaction: %w", err)
+		return nil, fmt.Errorf("begin snapshot transaction: %w", sl.seal(ctx, "begin", err, nil))
 	}
 	if _, err := s.tx.Exec(ctx, fmt.Sprintf("SET LOCAL idle_in_transaction_session_timeout = %d", idle.Milliseconds())); err != nil {
 		s.close(ctx)
-		return nil, fmt.Errorf("set idle timeout: %w", err)
+		return nil, fmt.Errorf("set idle timeout: %w", sl.seal(ctx, "settings", err, nil))
 	}
 	var asOf *time.Time
 	if err := s.tx.QueryRow(ctx, "SELECT ("+src.AsOf+")::timestamptz").Scan(&asOf); err != nil {
 		s.close(ctx)
-		return nil, fmt.Errorf("read as_of (%s): %w", src.AsOf, err)
+		return nil, fmt.Errorf("read as_of (%s): %w", src.AsOf, sl.seal(ctx, "as_of", err, nil))
 	}
 	if asOf == nil {
 		s.close(ctx)
@@ -74,7 +75,7 @@ func openSnapshot(ctx context.Context, src Source, appName string, idle time.Dur
 	s.asOf = asOf.UTC()
 	if err := s.tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&s.id); err != nil {
 		s.close(ctx)
-		return nil, fmt.Errorf("export snapshot: %w", err)
+		return nil, fmt.Errorf("export snapshot: %w", sl.seal(ctx, "snapshot", err, nil))
 	}
 	return s, nil
 }
@@ -162,7 +163,7 @@ func (w *worker) run(ctx context.Context, log *slog.Logger, runID int64, source 
 func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job) error {
 	q := j.query
 	if w.conn == nil || w.conn.IsClosed() {
-		conn, err := connect(ctx, w.src.URL, w.appName)
+		conn, err := connect(ctx, w.src, w.appName)
 		if err != nil {
 			return err
 		}
@@ -173,12 +174,12 @@ func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job
 	ctx, cancel := context.WithTimeoutCause(ctx, q.Timeout+30*time.Second,
 		fmt.Errorf("query %s: no answer within its timeout %s", q.Name, q.Timeout))
 	defer cancel()
-	ex, err := begin(ctx, w.conn, w.snap.id, w.r.cfg, q, fmt.Sprintf("%s %s", w.appName, q.Name))
+	ex, err := begin(ctx, w.conn, w.snap.id, w.r.cfg, w.src, q, fmt.Sprintf("%s %s", w.appName, q.Name))
 	if err != nil {
 		return err
 	}
 	defer ex.rollback(ctx)
-	ex.sql = j.analysis.SQL(q.MinGroupSize)
+	ex.sql, ex.toFile = j.analysis.SQL(q.MinGroupSize), fileOffsets(j.analysis, q.MinGroupSize)
 
 	cost, err := ex.explain(ctx)
 	if err != nil {
@@ -224,6 +225,11 @@ type execution struct {
 	// sql is the guard's rewrite of the query's text (Analysis.SQL), which
 	// counts the people behind every row; what runs.
 	sql string
+	// toFile maps a byte offset in sql back to the query file's text
+	// (fileOffsets), for the position of a source error.
+	toFile func(int) int
+	// seal seals the source's errors (SourceError).
+	seal sealer
 }
 
 func (ex *execution) text() string {
@@ -235,20 +241,22 @@ func (ex *execution) text() string {
 
 // begin opens the query's READ ONLY REPEATABLE READ transaction on the
 // run's snapshot with its timeouts and application_name.
-func begin(ctx context.Context, conn *pgx.Conn, snapshotID string, cfg Config, q *catalog.Query, appName string) (*execution, error) {
+func begin(ctx context.Context, conn *pgx.Conn, snapshotID string, cfg Config, src Source, q *catalog.Query, appName string) (*execution, error) {
+	sl := newSealer(src)
+	sl.q, sl.cfg = q, cfg
 	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, sl.seal(ctx, "begin", err, nil)
 	}
-	ex := &execution{tx: tx, q: q}
+	ex := &execution{tx: tx, q: q, seal: sl}
 	if snapshotID != "" {
 		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshotID+"'"); err != nil {
 			ex.rollback(ctx)
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "22023" { // invalid_parameter_value: no such snapshot
-				return nil, &snapshotLostError{err: err}
+				return nil, &snapshotLostError{err: sl.seal(ctx, "snapshot", err, nil)}
 			}
-			return nil, fmt.Errorf("attach to the run's snapshot: %w", err)
+			return nil, fmt.Errorf("attach to the run's snapshot: %w", sl.seal(ctx, "snapshot", err, nil))
 		}
 	}
 	_, err = tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
@@ -257,7 +265,7 @@ func begin(ctx context.Context, conn *pgx.Conn, snapshotID string, cfg Config, q
 		fmt.Sprint(cfg.IdleTimeout.Milliseconds()), truncate(appName, 63))
 	if err != nil {
 		ex.rollback(ctx)
-		return nil, fmt.Errorf("set timeouts: %w", err)
+		return nil, sl.seal(ctx, "settings", err, nil)
 	}
 	return ex, nil
 }
@@ -279,8 +287,10 @@ func (ex *execution) rollback(ctx context.Context) {
 // explain returns the query's EXPLAIN total cost.
 func (ex *execution) explain(ctx context.Context) (float64, error) {
 	var plan string
-	if err := ex.tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+ex.text()).Scan(&plan); err != nil {
-		return 0, fmt.Errorf("explain: %w", err)
+	const prefix = "EXPLAIN (FORMAT JSON) "
+	st := &statement{sent: prefix + ex.text(), prefix: len(prefix), toFile: ex.toFile}
+	if err := ex.tx.QueryRow(ctx, st.sent).Scan(&plan); err != nil {
+		return 0, ex.seal.seal(ctx, "explain", err, st)
 	}
 	var p []struct {
 		Plan struct {
@@ -288,7 +298,7 @@ func (ex *execution) explain(ctx context.Context) (float64, error) {
 		} `json:"Plan"`
 	}
 	if err := json.Unmarshal([]byte(plan), &p); err != nil || len(p) == 0 {
-		return 0, fmt.Errorf("explain: unexpected plan %.80q", plan)
+		return 0, fmt.Errorf("explain: unexpected plan (%d bytes)", len(plan))
 	}
 	return p[0].Plan.TotalCost, nil
 }
@@ -299,17 +309,19 @@ func (ex *execution) explain(ctx context.Context) (float64, error) {
 // When only the type rule fails, the result (with its columns) is returned
 // with the error, for plan to show; the caller closes it.
 func (ex *execution) query(ctx context.Context, an *guard.Analysis) (*result, error) {
-	rows, err := ex.tx.Query(ctx, ex.text(), resultFormats())
+	st := &statement{sent: ex.text(), toFile: ex.toFile}
+	seal := func(stage string, err error) error { return ex.seal.seal(ctx, stage, err, st) }
+	rows, err := ex.tx.Query(ctx, st.sent, resultFormats())
 	if err != nil {
-		return nil, fmt.Errorf("query: %w", err)
+		return nil, seal("query", err)
 	}
 	res := &result{rows: rows, filter: &guard.EntityFilter{Min: int64(ex.q.MinGroupSize)},
-		maxRows: int64(ex.q.MaxRows), groupSize: -1}
+		maxRows: int64(ex.q.MaxRows), groupSize: -1, seal: seal}
 	fields := rows.FieldDescriptions()
 	if len(fields) == 0 { // the query failed before its first row
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("query: %w", err)
+			return nil, seal("query", err)
 		}
 	}
 	if len(fields) != len(an.Columns)+guard.HiddenColumns {
@@ -372,7 +384,9 @@ type result struct {
 	// author chose (plan's histogram); the filter counts people itself.
 	groupSize int
 	maxRows   int64
-	err       error
+	// seal seals the source's errors (SourceError).
+	seal func(stage string, err error) error
+	err  error
 }
 
 var _ warehouse.Rows = (*result)(nil)
@@ -384,7 +398,7 @@ func (r *result) Next() bool {
 	}
 	for r.rows.Next() {
 		if err := r.rows.Scan(r.targets...); err != nil {
-			r.err = fmt.Errorf("read row: %w", err)
+			r.err = r.seal("read", err)
 			return false
 		}
 		for i, s := range r.scanners {
@@ -413,7 +427,7 @@ func (r *result) Next() bool {
 		return true
 	}
 	if err := r.rows.Err(); err != nil {
-		r.err = fmt.Errorf("query: %w", err)
+		r.err = r.seal("query", err)
 	}
 	return false
 }

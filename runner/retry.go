@@ -18,6 +18,10 @@ func transient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
+	var sealed *SourceError
+	if errors.As(err, &sealed) { // classified when it was sealed
+		return sealed.Transient
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		if strings.HasPrefix(pgErr.Code, "08") { // connection_exception

@@ -41,6 +41,9 @@ type Approver interface {
 
 // Source is one source database.
 type Source struct {
+	// Name is the source's name, for messages. Default: its key in
+	// Config.Sources.
+	Name string
 	// URL is the connection string of a read-only role.
 	URL string
 	// Role is what the source is (main, ci, …), as queries' source headers
@@ -98,6 +101,7 @@ func (c Config) withDefaults() Config {
 		s.AsOf = cmp.Or(strings.TrimSpace(s.AsOf), "now()")
 		s.MaxAge = cmp.Or(s.MaxAge, 26*time.Hour)
 		s.Role = cmp.Or(s.Role, name)
+		s.Name = cmp.Or(s.Name, name)
 		sources[name] = s
 	}
 	c.Sources = sources

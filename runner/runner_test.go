@@ -310,7 +310,7 @@ func TestTimeoutAndCostFailAloneWhileOthersLoad(t *testing.T) {
 			t.Errorf("%s: %s %q, %d rows", name, q[name].Status, q[name].Error, q[name].RowsLoaded)
 		}
 	}
-	if s := q["too_slow"]; s.Status != history.QueryFailed || !strings.Contains(s.Error, "statement timeout") || s.Attempts != 1 {
+	if s := q["too_slow"]; s.Status != history.QueryFailed || !strings.Contains(s.Error, "query ran over its timeout 1s (SQLSTATE 57014 query_canceled)") || s.Attempts != 1 {
 		t.Errorf("too_slow: %s after %d attempts: %q", s.Status, s.Attempts, s.Error)
 	}
 	if s := q["too_dear"]; s.Status != history.QueryFailed || !strings.Contains(s.Error, "above max_cost 5") || s.Cost <= 5 {

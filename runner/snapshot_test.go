@@ -78,7 +78,7 @@ func TestLostSnapshotIsOpenedAgainOnce(t *testing.T) {
 				case wantOK && q.Query == "a" && q.Attempts != 2:
 					t.Errorf("a: %d attempts, want 2 (the dead snapshot's and the fresh one's)", q.Attempts)
 				case !wantOK && (q.Status != history.QueryFailed || !res.Transient[i] ||
-					!strings.Contains(q.Error, "invalid snapshot identifier")):
+					!strings.Contains(q.Error, "SQLSTATE 22023 invalid_parameter_value")):
 					t.Errorf("%s after the second loss: %s (transient %v): %s", q.Query, q.Status, res.Transient[i], q.Error)
 				}
 			}
