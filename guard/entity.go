@@ -91,6 +91,7 @@ type rel struct {
 	members  []*rel        // the tables of a JOIN with an alias
 	scope    *nscope       // the scope it is visible in
 	sublink  int           // the sublink depth it belongs to
+	unknown  bool          // refused already (not catalogued): its columns are not reported again
 }
 
 // cte is a WITH query: its columns and its hidden carrier columns.
@@ -135,6 +136,8 @@ type resolved struct {
 // lookupColumn finds column name in r: found reports whether r has it.
 func (a *analyzer) lookupColumn(r *rel, name string) (info, bool) {
 	switch {
+	case r.unknown:
+		return info{}, true
 	case r.table != nil:
 		cl, ok := r.table.Column(name)
 		if !ok {
@@ -244,7 +247,10 @@ func (a *analyzer) resolve(ref *pg.ColumnRef, s *nscope) (resolved, bool) {
 		}
 		inf, ok := a.lookupColumn(r, col)
 		if !ok {
-			if r.table != nil {
+			if r.table != nil && fieldFunctions[col] {
+				a.c.add(loc, RuleWholeRow, "%s has no column %s: PostgreSQL would read %s.%s as %s(%s), the whole row; name the columns you need",
+					r.table.Name, col, relName, col, col, relName)
+			} else if r.table != nil {
 				a.c.add(loc, RuleCatalog, "column %s.%s is not in the schema catalog (%s): add it to %s with its class; the security owners review it%s",
 					r.table.Name, col, a.catalogFile(), a.catalogFile(), a.didYouMean(r, col))
 			} else {

@@ -90,6 +90,7 @@ var refusedWhy = map[string]string{
 	"random":              "results must be reproducible",
 	"repeat":              "it can build unbounded strings",
 	"any_value":           "it returns one row's value, not an aggregate",
+	"median":              "PostgreSQL has no median(); write percentile_cont(0.5) WITHIN GROUP (ORDER BY …)",
 	"row_to_json":         "it outputs whole rows",
 	"to_json":             "it outputs whole values of rows",
 	"to_jsonb":            "it outputs whole values of rows",

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
@@ -407,7 +408,7 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 		if rv.Schemaname == "" {
 			if ct := s.findCTE(rv.Relname); ct != nil {
 				if ct.invalid {
-					return []*rel{{alias: alias, scope: s, sublink: s.sublink}}
+					return []*rel{{alias: alias, scope: s, sublink: s.sublink, unknown: true}}
 				}
 				r := &rel{alias: alias, cols: ct.cols, scope: s, sublink: s.sublink}
 				if rv.Alias != nil {
@@ -427,14 +428,14 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 		}
 		if rv.Schemaname != "" && !strings.EqualFold(rv.Schemaname, "public") {
 			a.c.add(rv.Location, RuleCatalog, "table %s.%s: only the public schema's catalogued tables may be read", rv.Schemaname, rv.Relname)
-			return []*rel{{alias: alias, scope: s, sublink: s.sublink}}
+			return []*rel{{alias: alias, scope: s, sublink: s.sublink, unknown: true}}
 		}
 		t := a.cat.Table(rv.Relname)
 		if t == nil {
 			a.c.add(rv.Location, RuleCatalog,
 				"table %s is not in the schema catalog (%s), so it cannot be read: add an entry (metricgate schema draft --source URL %s writes one), which the security owners review",
 				rv.Relname, a.catalogFile(), rv.Relname)
-			return []*rel{{alias: alias, scope: s, sublink: s.sublink}}
+			return []*rel{{alias: alias, scope: s, sublink: s.sublink, unknown: true}}
 		}
 		r := &rel{alias: alias, table: t, scope: s, sublink: s.sublink}
 		for _, e := range a.entityColumns(t) {
@@ -679,7 +680,7 @@ func (a *analyzer) checkTies(l *leaf, at int32) {
 		}
 		if !tied[c.expr] {
 			a.c.add(at, RuleEntity,
-				"this subquery reads %s, whose rows belong to people (%s), but does not tie %s to the person of the row around it (for example %s = m.author_id): they would not be counted. Tie it, or join the table in FROM so that metricgate counts its people",
+				"this subquery reads %s, whose rows belong to people (%s), but does not tie %s to the person of the row around it (%s = <outer alias>.author_id, for example): they would not be counted. Tie it, or join the table in FROM so that metricgate counts its people",
 				c.rel.table.Name, c.what, c.expr, c.expr)
 		}
 	}
@@ -703,7 +704,7 @@ func (c *checker) analyzeEntities(sel *pg.SelectStmt, an *Analysis, o Options, a
 	seen := map[string]bool{}
 	for _, lsel := range leaves(sel) {
 		l := a.leaf(lsel, sc, roleTop)
-		if len(l.carriers) == 0 {
+		if len(l.carriers) == 0 && !slices.ContainsFunc(l.sc.rels, func(r *rel) bool { return r.unknown }) {
 			from := at
 			if len(lsel.FromClause) > 0 {
 				from = nodeLocation(lsel.FromClause[0])

@@ -71,3 +71,17 @@ func figureName(n *pg.Node) string {
 	}
 	return "?column?"
 }
+// fieldFunctions are PostgreSQL's built-in functions of one argument that
+// accept any row (record, anyelement, "any"), and so can be called in field
+// notation: users.concat is concat(users), the whole row as text;
+// u.json_agg is json_agg(u), every row. (SELECT proname FROM pg_proc WHERE
+// pronargs = 1 AND proargtypes[0] IN ('record'::regtype, 'anyelement'::regtype,
+// '"any"'::regtype, 'anycompatible'::regtype, 'anynonarray'::regtype), PostgreSQL 17.)
+var fieldFunctions = set(
+	"any_out", "anycompatible_out", "anyelement_out", "anynonarray_out", "array_agg", "concat", "count",
+	"cume_dist", "dense_rank", "first_value", "hash_record", "json_agg", "json_build_array",
+	"json_build_object", "jsonb_agg", "jsonb_build_array", "jsonb_build_object", "lag", "last_value",
+	"lead", "mode", "num_nonnulls", "num_nulls", "percent_rank", "pg_collation_for",
+	"pg_column_compression", "pg_column_size", "pg_typeof", "quote_literal", "quote_nullable", "rank",
+	"record_out", "record_send", "row_to_json", "to_json", "to_jsonb",
+)

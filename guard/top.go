@@ -190,11 +190,11 @@ func ungrouped(n *pg.Node, keys *keySet) *pg.ColumnRef {
 	case *pg.Node_ColumnRef:
 		return x.ColumnRef
 	case *pg.Node_FuncCall:
-		if isAggregateCall(x.FuncCall) {
-			return nil
+		if name, _ := funcName(x.FuncCall); isAggregateCall(x.FuncCall) || !aggregates[name] && !scalars[name] && !windowOnly[name] {
+			return nil // an aggregate, or a function refused already: no follow-on error
 		}
 	case *pg.Node_SubLink:
-		return nil // rejected or inside an aggregate; see checkTopExpr
+		return nil // judged by what it reads; see entity.go
 	case *pg.Node_JsonArrayAgg, *pg.Node_JsonObjectAgg:
 		return nil // rejected as collecting
 	}
