@@ -39,9 +39,17 @@ const minQueries = 10
 // and fails t on any problem.
 func loadCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
-	cat, err := catalog.Load(queries.FS, catalog.Config{})
+	return loadQueries(t, queries.FS, "queries")
+}
+
+// loadQueries loads the query files of fsys, which is the directory dir
+// (for messages), with the default configuration and fails t on any
+// problem.
+func loadQueries(t *testing.T, fsys fs.FS, dir string) *catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.Load(fsys, catalog.Config{})
 	if ps, ok := errors.AsType[catalog.Problems](err); ok {
-		t.Fatalf("the examples have problems:\n%v", ps.WithDir("queries"))
+		t.Fatalf("the query files of %s have problems:\n%v", dir, ps.WithDir(dir))
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +89,8 @@ func TestEmbedsEverySQLFile(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && path != "." && strings.HasPrefix(d.Name(), ".") {
-			return fs.SkipDir
+		if d.IsDir() && path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+			return fs.SkipDir // testdata holds the test corpus (corpus_test.go), not examples
 		}
 		if d.IsDir() || !strings.HasSuffix(path, ".sql") {
 			return nil
@@ -197,20 +205,7 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dsn := pgtest.New(t)
-	conn, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats, err := gitlabfake.Load(t.Context(), conn, gitlabfake.Options{Scale: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.Close(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("loaded %d rows of GitLab-shaped data in %v", stats.Total(), stats.Duration.Round(time.Millisecond))
-
+	dsn := fakeSource(t, 1)
 	for _, q := range cat.Queries {
 		t.Run(q.Name, func(t *testing.T) {
 			t.Parallel()
@@ -221,6 +216,26 @@ func TestRun(t *testing.T) {
 			runQuery(t, dsn, q, an)
 		})
 	}
+}
+
+// fakeSource starts a throwaway PostgreSQL cluster, loads GitLab-shaped
+// data at the given scale into it and returns its DSN.
+func fakeSource(t *testing.T, scale int) string {
+	t.Helper()
+	dsn := pgtest.New(t)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := gitlabfake.Load(t.Context(), conn, gitlabfake.Options{Scale: scale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("loaded %d rows of GitLab-shaped data (scale %d) in %v", stats.Total(), scale, stats.Duration.Round(time.Millisecond))
+	return dsn
 }
 
 func runQuery(t *testing.T, dsn string, q *catalog.Query, an *guard.Analysis) {
