@@ -54,57 +54,90 @@
 //     the groups in the warehouse instead.
 //   - No DISTINCT ON at the top (it outputs one row's values); allowed in
 //     subqueries. Plain DISTINCT is allowed.
-//   - No subquery in the select list outside an aggregate: a scalar subquery
-//     yields a value no group stands behind. Subqueries in FROM, WHERE,
-//     HAVING, FILTER and inside aggregate arguments are allowed.
+//   - Subqueries in the select list are allowed, as group keys (an EXISTS
+//     on a label, a scalar subquery picking a severity:: label), judged by
+//     what they read like any other expression.
 //   - HAVING and FILTER (WHERE …) are predicates and allowed.
 //   - The group_size column is count(*) or count(DISTINCT …) (FILTER
 //     allowed), written bare in the select list; not a literal, a cast, a
-//     sum or count(col).
+//     sum or count(col). It is the author's metric; what protects people
+//     is the entity count below.
 //   - Output names become warehouse columns: lower-case letters, digits and
 //     _, unique, not starting with _ (reserved for provenance columns). A
 //     column PostgreSQL cannot name (?column?, as for avg(x) + 1) needs AS;
 //     one it names after a function or column (date_trunc) is accepted, but
 //     AS makes the table readable.
 //
-// # Red columns
+// # The schema catalog and column classes
 //
-// Red columns (Config.RedColumns, DefaultRedColumns by default: e-mails,
-// encrypted_*, tokens, passwords, secrets, digests, IP addresses, user
-// agents, private and SSH/GPG keys) may appear only as the argument of count
-// or count(DISTINCT …), or in a predicate: WHERE, JOIN … ON, HAVING, FILTER
-// (WHERE …), EXISTS. Anywhere else their value is red: in an output column,
-// a GROUP BY key or ORDER BY, inside min/max/mode/percentile_disc (which
-// return one person's value) or any other aggregate, in a CASE WHEN
-// condition or a comparison in the select list (write count(*) FILTER
-// (WHERE email LIKE '%@example.com') instead of grouping by the comparison).
+// Every table and column is resolved against the reviewed schema catalog
+// (package schema, schema.yml) as PostgreSQL resolves it: a qualified name
+// in the relation of that alias; an unqualified one in the innermost FROM
+// with a relation that has the column, then outward (so a name a subquery's
+// own tables lack binds to the outer query, and keeps its class); an
+// ambiguous or unknown name is an error. A table or column the catalog does
+// not list cannot be read (guard/catalog, guard/column); system columns
+// (xmin, ctid, tableoid, …) neither (guard/system-column); whole-row
+// references (u, u.*, (u).x, u.concat read as concat(u)) neither
+// (guard/whole-row).
 //
-// Red data is tracked through aliases, subqueries in FROM, LATERAL
-// subqueries and functions, CTEs, set operations, scalar subqueries, field
-// selection ((u).email), `*`, whole-row references and functions of the
-// whole row in field notation (u.concat is concat(u), u.to_json is
-// to_json(u), u.json_agg is json_agg(u)): a red column that
-// reaches an output under another name is still red, and the message says
-// which derived column carried it. A column is matched by name against the
-// patterns, and `table.column` patterns against the base table an alias
-// resolves to; a harmless column that happens to carry a red name (s.email)
-// is treated as red: rename it.
+// Every expression has the class of what it is made of, the most restricted
+// winning: constant < measure < time < category < key < text < red.
 //
-// A JSON key or path that names a red column (details->>'ip_address',
-// data #>> '{author,email}') is red as well.
+//   - key (ids): joined, compared in WHERE/ON/FILTER/HAVING, counted
+//     (count, count(DISTINCT …)), passed through a subquery's select list,
+//     grouped by inside a subquery, partitioned by in a window. Never an
+//     output or a top-level group key, never computed with (guard/key-column).
+//   - text and red: as key, but in predicates only compared with a literal
+//     (=, <>, IN (…), LIKE/ILIKE with a literal pattern, IS [NOT] NULL) or
+//     joined by equality with a column of the same class; never under a
+//     function, operator, cast, CASE or subscript (a JSON field of a text
+//     column is text), never in ORDER BY, PARTITION BY or DISTINCT ON
+//     (guard/red-column).
+//   - time: a top-level group key only coarsened (date_trunc, extract,
+//     ::date, …), not raw (guard/time-key).
+//   - category, measure: free.
+//
+// A comparison outside WHERE/ON/FILTER/HAVING (in CASE WHEN, the select
+// list, GROUP BY) may not read keys, text or red columns: it would put a
+// person's id or value into a group key or an aggregate's argument.
+//
+// # Entities: the people behind every row
+//
+// The catalog lists, per table, the entity keys: the columns that identify
+// the person behind a row (issues.author_id, members.user_id, users.id). The
+// guard follows them from the base tables of the top-level FROM through
+// joins, subqueries and CTEs (carried in hidden columns: passed through a
+// SELECT that keeps rows, collected per group by one that aggregates, kept
+// apart per table so that a join cannot hide a narrow side behind a wide
+// one), and rewrites the query (rewrite.go; text is only added) to output,
+// per row, the smallest number of distinct people among those tables
+// (__mg_entities), and to set every aggregate cell whose own rows (under its
+// FILTER, where its argument is not NULL) have fewer than k people to NULL.
+// The runner drops the rows under min_group_size (EntityFilter), whatever
+// the query says its group size is. A query whose rows have no countable
+// entity is refused (guard/entity); header entity: namespace counts
+// namespaces for tables that hold no person's rows (projects).
+//
+// Subqueries in expressions (EXISTS, IN, scalar) are not counted: every
+// table with people in them must be tied by equality to an entity key of
+// the row around them (mb.user_id = m.author_id), so that they only tell
+// something about people who are counted; otherwise guard/entity. Below the
+// top level, SELECT DISTINCT, UNION, INTERSECT and EXCEPT over tables with
+// people are refused (they merge rows of different people; use GROUP BY,
+// UNION ALL), as are FILTERs that read keys, text or red columns (the
+// subquery's row is counted as a whole). Window functions are limited to
+// ranking and count(…) OVER: others carry another row's value.
+//
+// Regular expressions are literals without back-references (guard/regex):
+// PostgreSQL matches back-references by backtracking.
 //
 // # What the guard does not do
 //
-// The group size counts the rows of a whole group; an aggregate over a
-// FILTER (WHERE …) or a CASE inside the aggregate can cover fewer rows than
-// that, down to one: max(created_at) FILTER (WHERE username = 'alice') is
-// one person's value in a group of thousands. The guard cannot tell a
-// legitimate subset (count(*) FILTER (WHERE merged)) from an isolating one;
-// reviewers check every FILTER and CASE (queries/README.md).
-//
-// It cannot stop differencing across queries (one query counts everyone,
-// another everyone but one group); reviewers look for that (see
-// queries/README.md). It cannot know whether a name in FROM is a view that
-// exposes red data under other names; GitLab's schema has no such views, and
-// the read-only role of the source should not be granted any.
+// An aggregate over k people can still be dominated by one of them: max
+// and min return one person's value; a CASE inside an aggregate can weight
+// a few rows (sum(CASE WHEN state_id = 4 THEN x ELSE 0 END)). Two queries,
+// or two rows, can be differenced (everyone, and everyone but one group).
+// Reviewers look for both (queries/README.md, checklist); SECURITY.md lists
+// these residual risks.
 package guard

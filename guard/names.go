@@ -71,6 +71,7 @@ func figureName(n *pg.Node) string {
 	}
 	return "?column?"
 }
+
 // fieldFunctions are PostgreSQL's built-in functions of one argument that
 // accept any row (record, anyelement, "any"), and so can be called in field
 // notation: users.concat is concat(users), the whole row as text;
