@@ -64,11 +64,17 @@
 //   - project: COLUMN is a public project, and every feature listed in
 //     features has access level ≥ 20.
 //   - issue: COLUMN is an issue of a public project with
-//     issues_access_level ≥ 20 that is not confidential. Rows attached to a
-//     confidential issue (metrics, notes, label links, events) are out.
+//     issues_access_level ≥ 20 that is not confidential and whose author is
+//     not banned. Rows attached to a confidential issue or to a banned
+//     user's (metrics, notes, label links, events) are out.
 //   - merge_request: COLUMN is a merge request whose target project is
 //     public with merge_requests_access_level ≥ 20 and
-//     repository_access_level ≥ 20.
+//     repository_access_level ≥ 20, and whose author is not banned.
+//   - banned: a user in banned_users, or with users.state 'banned'. GitLab
+//     hides a banned user's issues and merge requests from everyone but
+//     admins (Issue.without_hidden, MergeRequest.without_hidden); their
+//     notes on other objects and their events without such a target stay,
+//     as GitLab shows them. A NULL author is not banned.
 //   - note: COLUMN is a note that is not internal (internal = false,
 //     confidential not true) on a public issue or merge request; notes on
 //     anything else (commits, snippets, designs, …) are out.
@@ -160,11 +166,8 @@
 // exported whole in increments too.
 //
 // Every dump writes, for each incremental table, <table>.keys.csv.gz: the
-// sorted keys of the rows in the scope at its snapshot, and, on
-// PostgreSQL 14 or later, <table>.buckets.csv.gz: every key of the table
-// (in the scope or not) summarized by bucket of 1024 keys (row count and
-// bit_xor of hashint8extended; why equal summaries mean equal keys is
-// argued at bucketShift in buckets.go). An increment of the table holds:
+// sorted keys of the rows in the scope at its snapshot. Nothing else of
+// the table is kept between dumps. An increment of the table holds:
 //
 //   - upserts (<table>.csv.gz): the rows in the scope whose updated_at is
 //     after the base's snapshot time less Config.Overlap (default 1h: a
@@ -181,19 +184,46 @@
 // that entered or left the scope (a note's issue, an event's target, a
 // pipeline's merge request), can have entered or left. The objects that
 // did are worked out first, kind by kind, in the main snapshot: those
-// changed since the window's start (updated_at) whose status differs from
-// the base's keys of their table (every changed one, when their table is
-// not incremental). The candidates are then checked against the scope
-// (and the upserts then read by key, without the scope's predicate again),
-// and the rows deleted are the base's keys missing from the table: the
-// table's buckets are summarized in the snapshot and compared with the
-// base's, and only the keys of the buckets that differ are read (all of
-// them without the base's buckets). A keys or buckets file that did not
-// change is copied from the base. When the groups or projects changed, or the table is in
-// another database than main, every key in the scope is read and compared
-// with the base's. An increment reads the changed rows by updated_at: an
-// index on it makes that a range scan (GitLab has one on issues; README:
-// incremental mode).
+// changed since the window's start (updated_at), and the issues and merge
+// requests of the users banned since then (banned_users.created_at, or
+// users.updated_at of a user whose state is banned: a ban changes neither),
+// whose status differs from the base's keys of their table (every changed
+// one, when their table is not incremental). The candidates are then
+// checked against the scope (and the upserts then read by key, without the
+// scope's predicate again), and the rows deleted are the base's keys
+// missing from the table: every key of the table, in the scope or not, is
+// read (one scan of the key's index) and compared with the base's, in the
+// exporting process, and never written anywhere. A keys file that did not
+// change is copied from the base. When the groups or projects changed, or
+// the table is in another database than main, every key in the scope is
+// read and compared with the base's. An increment reads the changed rows
+// by updated_at: an index on it makes that a range scan (GitLab has one on
+// issues; README: incremental mode). An unban is not a change an
+// increment sees: the unbanned user's issues and merge requests come back
+// with the next full dump (the reconcile), at the latest after
+// Config.FullEvery — late, never early.
+//
+// Nothing in a dump counts rows out of the scope. Earlier versions kept,
+// beside the keys, a summary of every key of the table (in the scope or
+// not) by bucket of 1024 keys, so that an increment read only the keys of
+// the buckets that changed; its row counts and digests told the warehouse
+// side how many private, confidential or internal rows each bucket held,
+// and when one was added or deleted. The two sound ways out were a
+// summary of the rows in the scope only, or the summary kept on the
+// production side (the history database). A summary of the rows in the
+// scope is the keys file itself and cannot find the deleted rows without
+// the scope evaluated over the whole table, which is what the summary
+// saved; keeping the whole table's summary in the history database would
+// add a table there written by every dump, kept in step with storage's
+// retention, of megabytes a dump at GitLab.com's size. Reading every key
+// in the increment, as before the summaries, is the simpler of the sound
+// ways: one index-only scan per incremental table, in memory, on the
+// production side; its cost is in the README (incremental mode). The
+// manifest's per-table rows are the rows of its files; its scope digest
+// covers the public groups and projects only; its started_at and
+// finished_at are wall-clock times (see SECURITY.md, known limits).
+// TestNothingCountsRowsOutOfTheScope dumps two sources that differ only
+// out of the scope and finds every file byte-identical.
 //
 // The watermark of each incremental table (the snapshot time of the dump
 // that read it) is kept in the history database and advanced only after

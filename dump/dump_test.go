@@ -128,10 +128,14 @@ CREATE TEMP VIEW v_projects AS
 SELECT p.id, f.issues_access_level il, f.merge_requests_access_level ml, f.repository_access_level rl, f.builds_access_level bl, p.public_builds pb
 FROM projects p JOIN project_features f ON f.project_id = p.id
 WHERE p.visibility_level = 20 AND NOT p.pending_delete AND p.namespace_id IN (SELECT id FROM v_groups);
+CREATE TEMP VIEW v_banned AS
+SELECT id FROM users WHERE state = 'banned' UNION SELECT user_id FROM banned_users;
 CREATE TEMP VIEW v_issues AS
-SELECT i.id FROM issues i JOIN v_projects p ON p.id = i.project_id WHERE p.il >= 20 AND NOT i.confidential;
+SELECT i.id FROM issues i JOIN v_projects p ON p.id = i.project_id WHERE p.il >= 20 AND NOT i.confidential
+  AND i.author_id NOT IN (SELECT id FROM v_banned);
 CREATE TEMP VIEW v_mrs AS
-SELECT m.id FROM merge_requests m JOIN v_projects p ON p.id = m.target_project_id WHERE p.ml >= 20 AND p.rl >= 20;
+SELECT m.id FROM merge_requests m JOIN v_projects p ON p.id = m.target_project_id WHERE p.ml >= 20 AND p.rl >= 20
+  AND m.author_id NOT IN (SELECT id FROM v_banned);
 CREATE TEMP VIEW v_notes AS
 SELECT n.id FROM notes n WHERE NOT n.internal AND NOT coalesce(n.confidential, false)
   AND ((n.noteable_type = 'Issue' AND n.noteable_id IN (SELECT id FROM v_issues))

@@ -547,9 +547,6 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 			if base != nil {
 				bt := base.Tables[slices.IndexFunc(base.Tables, func(bt ManifestTable) bool { return bt.Name == t.Name })]
 				jobs[i].prevKeys = &LoadFile{Name: base.Location + bt.Keys.Path, Bytes: bt.Keys.Bytes, Rows: bt.Keys.Rows, sha256: bt.Keys.SHA256, bucket: e.bucket}
-				if kb := bt.KeyBuckets; kb != nil {
-					jobs[i].prevBuckets = &LoadFile{Name: base.Location + kb.Path, Bytes: kb.Bytes, Rows: kb.Rows, sha256: kb.SHA256, bucket: e.bucket}
-				}
 				jobs[i].from = base.snapshotOf(t).Add(-e.cfg.Overlap)
 				jobs[i].to = sources[role].asOf.UTC()
 				// The same groups and projects in the scope as at the base:
@@ -613,7 +610,7 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 				}
 				done.Add(1)
 				log.Info("table exported", slog.String("table", j.table.Name), slog.String("mode", j.mode()), slog.Int64("rows", j.sink.rows),
-					slog.Int64("deletes", j.deletes), slog.Int("files", len(j.sink.files)), slog.Int("buckets_fetched", j.bucketsFetched), slog.Duration("keys_duration", j.keysTime), slog.Duration("duration", time.Since(start)), slog.Group("keys_phases", j.phases...))
+					slog.Int64("deletes", j.deletes), slog.Int("files", len(j.sink.files)), slog.Duration("keys_duration", j.keysTime), slog.Duration("duration", time.Since(start)), slog.Group("keys_phases", j.phases...))
 			}
 		})
 	}
@@ -623,7 +620,7 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 		return nil, err
 	}
 	for _, j := range jobs {
-		mt := ManifestTable{Name: j.table.Name, Rows: j.sink.rows, Columns: j.columns, Files: j.sink.files, Keys: j.keysFile, KeyBuckets: j.bucketsFile}
+		mt := ManifestTable{Name: j.table.Name, Rows: j.sink.rows, Columns: j.columns, Files: j.sink.files, Keys: j.keysFile}
 		if j.prevKeys != nil {
 			mt.Mode, mt.Key, mt.Deletes, mt.DeleteFiles = ModeIncremental, j.table.Key, j.deletes, j.deleteFiles
 			mt.Window = &Window{From: j.from.UTC(), To: j.to}
@@ -729,13 +726,7 @@ type tableJob struct {
 	// exported as changes since from.
 	prevKeys *LoadFile
 	baseKeys *keyCache
-	// prevBuckets is the base's summary of the table's keys, and
-	// bucketsFile this dump's (see bucketShift); bucketsFetched counts
-	// the buckets whose keys an increment read.
-	prevBuckets    *LoadFile
-	bucketsFile    *ManifestFile
-	bucketsFetched int
-	from, to       time.Time
+	from, to time.Time
 	// fast: find the changes among the candidates (candidatesSQL) instead
 	// of comparing every key of the scope; changed are the objects that
 	// entered or left the scope, by kind (changedEntities).
@@ -843,44 +834,17 @@ func (j *tableJob) candidates(ctx context.Context, conn *pgx.Conn, cfg Config) (
 		return nil, err
 	}
 	lap("read_prev")
-	// The keys that may be gone: every key of the table (all), or, with
-	// the key buckets (see bucketShift), the keys of the buckets whose
-	// summary changed since the base (differ); the base's keys in any
-	// other bucket are all still there.
+	// The keys that may be gone: every key of the table, in the scope or
+	// not, read here and never written anywhere (a summary of them in the
+	// dump would count the rows out of the scope; see # Increments in the
+	// package documentation).
 	var all keySink
-	var differ []int64
-	checkAll := true
-	if hasBuckets(conn) {
-		now, err := j.queryBuckets(ctx, conn)
-		if err != nil {
-			return nil, err
-		}
-		var base []keyBucket
-		if j.prevBuckets != nil {
-			if base, err = readBuckets(ctx, j.prevBuckets); err != nil {
-				return nil, err
-			}
-			differ, checkAll = diffBuckets(base, now), false
-		}
-		lap("buckets")
-		if err := j.writeBuckets(ctx, now, base); err != nil {
-			return nil, err
-		}
-	}
-	keysSQL := j.def.allKeysSQL(j.table)
-	if !checkAll {
-		keysSQL = "SELECT 1 WHERE FALSE"
-		if len(differ) > 0 {
-			keysSQL = j.def.bucketKeysSQL(j.table, differ)
-		}
-	}
-	if _, err := conn.PgConn().CopyTo(ctx, &all, "COPY ("+keysSQL+") TO STDOUT (FORMAT csv)"); err != nil {
+	if _, err := conn.PgConn().CopyTo(ctx, &all, "COPY ("+j.def.allKeysSQL(j.table)+") TO STDOUT (FORMAT csv)"); err != nil {
 		return nil, fmt.Errorf("copy keys: %w", err)
 	}
 	lap("all_keys")
 	slices.Sort(all.keys)
 	lap("sort")
-	j.bucketsFetched = len(differ)
 	var cs keySink
 	cs.flag = true
 	if _, err := conn.PgConn().CopyTo(ctx, &cs, "COPY ("+j.def.candidatesSQL(j.table, j.from, j.changed)+") TO STDOUT (FORMAT csv)"); err != nil {
@@ -905,20 +869,12 @@ func (j *tableJob) candidates(ctx context.Context, conn *pgx.Conn, cfg Config) (
 	}
 	upserts = slices.Compact(upserts)
 	kept, left := make([]int64, 0, len(prev)), []int64(nil)
-	ai, ci, di := 0, 0, 0
+	ai, ci := 0, 0
 	for _, k := range prev {
 		for ai < len(all.keys) && all.keys[ai] < k {
 			ai++
 		}
 		exists := ai < len(all.keys) && all.keys[ai] == k
-		if !checkAll {
-			for di < len(differ) && differ[di] < k>>bucketShift {
-				di++
-			}
-			if di == len(differ) || differ[di] != k>>bucketShift {
-				exists = true // its bucket is as at the base
-			}
-		}
 		for ci < len(cands) && cands[ci].key < k {
 			ci++
 		}
@@ -1114,15 +1070,6 @@ func (j *tableJob) exportKeys(ctx context.Context, conn *pgx.Conn, cfg Config) (
 		return nil, err
 	}
 	j.keysFile = &files[0]
-	if hasBuckets(conn) {
-		now, err := j.queryBuckets(ctx, conn)
-		if err != nil {
-			return nil, err
-		}
-		if err := j.writeBuckets(ctx, now, nil); err != nil {
-			return nil, err
-		}
-	}
 	return ks.keys, nil
 }
 

@@ -73,7 +73,7 @@ func BenchmarkIncrement(b *testing.B) {
 		}
 		// As on a restored backup, which is vacuumed: the visibility map is
 		// set again after the updates, so the scans of the keys' indexes
-		// (the key buckets, the candidates) are index-only, and the
+		// (every key of the table, the candidates) are index-only, and the
 		// planner's estimates are fresh.
 		if _, err := conn.Exec(ctx, "VACUUM ANALYZE"); err != nil {
 			b.Fatal(err)

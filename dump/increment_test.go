@@ -193,16 +193,30 @@ func TestIncrementsEqualFullDump(t *testing.T) {
 		`INSERT INTO notes (id, note, noteable_type, noteable_id, project_id, namespace_id, author_id, system, internal, discussion_id, created_at, updated_at)
 		 SELECT (SELECT max(id) + 1 FROM notes), 'added', noteable_type, noteable_id, project_id, namespace_id, author_id, false, false, discussion_id, `+utcNow+`, `+utcNow+
 			` FROM notes WHERE id = (SELECT min(id) FROM notes WHERE noteable_type = 'Issue' AND noteable_id = `+fmt.Sprint(sc.issue)+`)`)
-	// A public note deleted and another inserted in the same bucket of
-	// keys (at the id of the note deleted before increment 1): the
-	// bucket's row count is unchanged, only its digest tells the delete.
-	// (A note no event points at: events of a deleted note stay until the
-	// next full dump.)
+	// A user banned: their issues and merge requests leave the scope
+	// without a change of their own, and with them the notes, label
+	// links, metrics and events hanging off them (GitLab hides them).
+	var banned, bannedIssue int64
+	if err := src.QueryRow(ctx, fmt.Sprintf(`SELECT i.author_id, i.id FROM issues i JOIN users u ON u.id = i.author_id
+		JOIN routes r ON r.source_type = 'Project' AND r.source_id = i.project_id
+		WHERE r.path = 'gitlab-org/gitlab' AND NOT i.confidential AND u.state = 'active'
+		AND i.author_id NOT IN (SELECT author_id FROM issues WHERE id IN (%d, %d))
+		AND EXISTS (SELECT FROM notes n WHERE n.noteable_type = 'Issue' AND n.noteable_id = i.id AND NOT n.internal)
+		ORDER BY i.id LIMIT 1`, sc.issue, sc.confidential)).Scan(&banned, &bannedIssue); err != nil {
+		t.Fatalf("pick an author to ban: %v", err)
+	}
+	run(t, src,
+		fmt.Sprintf(`INSERT INTO banned_users (user_id, created_at, updated_at) VALUES (%d, now(), now())`, banned),
+		fmt.Sprintf(`UPDATE users SET state = 'banned', updated_at = %s WHERE id = %d`, utcNow, banned))
+	// A public note deleted and another inserted near it (at the id of
+	// the note deleted before increment 1): the table's row count is
+	// unchanged, only its keys tell the delete. (A note no event points
+	// at: events of a deleted note stay until the next full dump.)
 	var moved int64
 	if err := src.QueryRow(ctx, fmt.Sprintf(`SELECT min(x.id) FROM notes x WHERE x.id >> 10 = %d >> 10 AND x.id <> %d AND x.noteable_type = 'Issue'
 		AND NOT x.internal AND x.confidential IS NOT TRUE
-		AND NOT EXISTS (SELECT FROM events e WHERE e.target_type = 'Note' AND e.target_id = x.id) AND x.noteable_id IN (SELECT id FROM issues WHERE NOT confidential AND project_id = (SELECT project_id FROM issues WHERE id = %d))`,
-		sc.note, sc.note, sc.issue)).Scan(&moved); err != nil {
+		AND NOT EXISTS (SELECT FROM events e WHERE e.target_type = 'Note' AND e.target_id = x.id) AND x.noteable_id IN (SELECT id FROM issues WHERE NOT confidential AND project_id = (SELECT project_id FROM issues WHERE id = %d) AND author_id <> %d)`,
+		sc.note, sc.note, sc.issue, banned)).Scan(&moved); err != nil {
 		t.Fatalf("pick a public note in the bucket of note %d: %v", sc.note, err)
 	}
 	run(t, src,
@@ -215,6 +229,9 @@ func TestIncrementsEqualFullDump(t *testing.T) {
 	}
 	if notes := table(t, inc3, "notes"); notes.Deletes == 0 || notes.Rows == 0 {
 		t.Errorf("increment 3 notes: %d upserts, %d deletes; want the notes of the issues made confidential and public", notes.Rows, notes.Deletes)
+	}
+	if !inc3.Incremental() || inc3.ScopeSHA256 != full.ScopeSHA256 {
+		t.Errorf("increment 3: kind %s, scope digest %s; want an increment on the same scope (the ban found among the changes)", inc3.Kind, inc3.ScopeSHA256)
 	}
 
 	// A fresh full dump of the same source, loaded beside.
@@ -268,6 +285,17 @@ func TestIncrementsEqualFullDump(t *testing.T) {
 	var note string
 	if err := whConn.QueryRow(ctx, fmt.Sprintf(`SELECT note FROM gitlab_public.notes WHERE id = %d`, sc.note)).Scan(&note); err != nil || note != "in the bucket" {
 		t.Errorf("note %d, deleted and inserted again: %q (%v), want the new one", sc.note, note, err)
+	}
+	for _, q := range []string{
+		fmt.Sprintf(`SELECT count(*) FROM gitlab_public.issues WHERE id = %d`, bannedIssue),
+		fmt.Sprintf(`SELECT count(*) FROM gitlab_public.issue_metrics WHERE issue_id = %d`, bannedIssue),
+		fmt.Sprintf(`SELECT count(*) FROM gitlab_public.notes WHERE noteable_type = 'Issue' AND noteable_id = %d`, bannedIssue),
+		fmt.Sprintf(`SELECT count(*) FROM gitlab_public.label_links WHERE target_type = 'Issue' AND target_id = %d`, bannedIssue),
+		fmt.Sprintf(`SELECT count(*) FROM fresh.issues WHERE id = %d`, bannedIssue),
+	} {
+		if err := whConn.QueryRow(ctx, q).Scan(&n); err != nil || n != 0 {
+			t.Errorf("issue %d of the banned user %d: %s: %d (%v), want 0", bannedIssue, banned, q, n, err)
+		}
 	}
 	// The watermarks are the last increment's.
 	marks, err := store.DumpWatermarks(ctx, def.Group)

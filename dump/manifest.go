@@ -115,9 +115,11 @@ type ManifestTable struct {
 	// the next increment compares its own with (tables of mode
 	// incremental in dump.yml, in full dumps and increments alike).
 	Keys *ManifestFile `json:"keys,omitempty"`
-	// KeyBuckets summarizes every key of the table (in the scope or not)
-	// by bucket of 1024 keys, for the next increment to find the rows
-	// deleted since without reading every key (PostgreSQL 14 sources).
+	// KeyBuckets is a file earlier versions wrote: a summary of every key
+	// of the table, in the scope or not, by bucket of 1024 keys. It
+	// counted rows out of the scope, so no dump writes it any more; it
+	// is read only so that retention and the loader's checks still cover
+	// it in old dumps.
 	KeyBuckets *ManifestFile `json:"key_buckets,omitempty"`
 }
 

@@ -80,7 +80,9 @@ func TestLoadPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	flip(t, filepath.Join(bucketDir, m2.Location, "notes.csv.gz"))
-	if _, err := loader.Load(ctx); err == nil || !strings.Contains(err.Error(), "notes.csv.gz is corrupt") {
+	// Refused by the checksum, or before it by COPY when the flipped byte
+	// breaks the CSV first: either names the file.
+	if _, err := loader.Load(ctx); err == nil || !strings.Contains(err.Error(), "notes.csv.gz") {
 		t.Errorf("load of a corrupt dump: %v", err)
 	}
 	for _, tb := range m.Tables {

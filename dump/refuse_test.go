@@ -186,11 +186,11 @@ func TestS3(t *testing.T) {
 			files++ // the keys of an incremental table
 		}
 		if tb.KeyBuckets != nil {
-			files++ // and their buckets
+			t.Errorf("%s: a key-bucket summary (it counts rows out of the scope)", tb.Name)
 		}
 	}
 	if len(objects.Contents) != files+1 {
-		t.Errorf("%d objects in the S3 bucket, want %d files (data, keys and key buckets) and the manifest", len(objects.Contents), files)
+		t.Errorf("%d objects in the S3 bucket, want %d files (data and keys) and the manifest", len(objects.Contents), files)
 	}
 	whPath := filepath.Join(t.TempDir(), "w.duckdb")
 	wh := openDuck(t, whPath)

@@ -128,9 +128,9 @@ func (s *scopeSQL) entity(kind, x string) string {
 	case "project":
 		return fmt.Sprintf("%s.id IN (SELECT id FROM mg_projects)", x)
 	case "issue":
-		return fmt.Sprintf("%[1]s.confidential IS FALSE AND %[1]s.project_id IN (SELECT id FROM mg_projects WHERE issues >= %d)", x, minLevel)
+		return fmt.Sprintf("%[1]s.confidential IS FALSE AND %[1]s.project_id IN (SELECT id FROM mg_projects WHERE issues >= %d) AND %s", x, minLevel, s.notBanned(x))
 	case "merge_request":
-		return fmt.Sprintf("%[1]s.target_project_id IN (SELECT id FROM mg_projects WHERE merge_requests >= %[2]d AND repository >= %[2]d)", x, minLevel)
+		return fmt.Sprintf("%[1]s.target_project_id IN (SELECT id FROM mg_projects WHERE merge_requests >= %[2]d AND repository >= %[2]d) AND %s", x, minLevel, s.notBanned(x))
 	case "note":
 		return fmt.Sprintf(`%[1]s.internal IS FALSE AND %[1]s.confidential IS NOT TRUE AND (
       (%[1]s.noteable_type = 'Issue' AND EXISTS (SELECT FROM %[2]s i WHERE i.id = %[1]s.noteable_id AND %[3]s))
@@ -148,6 +148,25 @@ func (s *scopeSQL) entity(kind, x string) string {
 			x, minLevel, s.rel("merge_requests"), s.entity("merge_request", "m"))
 	}
 	panic("dump: no entity predicate for scope kind " + kind)
+}
+
+// notBanned is the predicate that the author of row alias x (an issue or
+// a merge request) is not banned: GitLab hides a banned user's issues and
+// merge requests from everyone but admins (Issue.without_hidden,
+// MergeRequest.without_hidden read banned_users; users.state 'banned' is
+// read as well, should the two ever disagree). A NULL author (a deleted
+// user's rows before they move to the ghost user) is not banned.
+func (s *scopeSQL) notBanned(x string) string {
+	return fmt.Sprintf(`NOT EXISTS (SELECT FROM %[2]s b WHERE b.user_id = %[1]s.author_id)
+    AND NOT EXISTS (SELECT FROM %[3]s u WHERE u.id = %[1]s.author_id AND u.state = 'banned')`, x, s.rel("banned_users"), s.rel("users"))
+}
+
+// bannedSinceSQL selects the users banned since from (a timestamptz
+// literal): their issues and merge requests left the scope without a
+// change of their own.
+func (s *scopeSQL) bannedSinceSQL(from string) string {
+	return fmt.Sprintf(`SELECT b.user_id FROM %s b WHERE b.created_at > %[3]s
+    UNION SELECT u.id FROM %[2]s u WHERE u.state = 'banned' AND u.updated_at > %[3]s`, s.rel("banned_users"), s.rel("users"), from)
 }
 
 // entityTable is the table of each kind of object a scope can point at.
@@ -245,14 +264,20 @@ func scopeColumns(def *Definition, role string) map[string][]string {
 	if len(def.incrementalTables()) > 0 {
 		changed = []string{"updated_at"}
 	}
+	banned := func() {
+		add("banned_users", "user_id", "created_at")
+		add("users", "id", "state", "updated_at")
+	}
 	var kind func(k string, local bool)
 	kind = func(k string, local bool) {
 		switch k {
 		case "issue":
-			add("issues", append([]string{"id", "confidential", "project_id"}, changed...)...)
+			add("issues", append([]string{"id", "confidential", "project_id", "author_id"}, changed...)...)
+			banned()
 		case "merge_request":
 			if inMain {
-				add("merge_requests", append([]string{"id", "target_project_id"}, changed...)...)
+				add("merge_requests", append([]string{"id", "target_project_id", "author_id"}, changed...)...)
+				banned()
 			}
 		case "note":
 			add("notes", append([]string{"id", "internal", "confidential", "noteable_type", "noteable_id"}, changed...)...)
@@ -413,6 +438,9 @@ func (def *Definition) changedEntitySQL(kind string, from time.Time, changed map
 		}
 	}
 	switch kind {
+	case "issue", "merge_request":
+		// A ban changes neither the issue nor the merge request.
+		arms = append(arms, fmt.Sprintf("SELECT x.id FROM %s x WHERE x.author_id IN (%s)", rel, s.bannedSinceSQL(f)))
 	case "note":
 		dep("x.noteable_type = 'Issue' AND ", "noteable_id", "issue")
 		dep("x.noteable_type = 'MergeRequest' AND ", "noteable_id", "merge_request")

@@ -44,7 +44,11 @@ func checksums(t *testing.T, conn *pgx.Conn) map[string]string {
 	sums := map[string]string{}
 	for _, name := range gitlabfake.Tables() {
 		var sum string
-		q := fmt.Sprintf(`SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM %s t`, name)
+		key := "id"
+		if name == "banned_users" {
+			key = "user_id"
+		}
+		q := fmt.Sprintf(`SELECT md5(string_agg(t::text, ',' ORDER BY %s)) FROM %s t`, key, name)
 		if err := conn.QueryRow(t.Context(), q).Scan(&sum); err != nil {
 			t.Fatalf("checksum %s: %v", name, err)
 		}
@@ -312,10 +316,12 @@ WHERE p.visibility_level = 20 AND NOT p.pending_delete
   AND NOT EXISTS (SELECT FROM namespaces a WHERE a.id = ANY (n.traversal_ids) AND a.visibility_level < 20);
 CREATE TEMP VIEW public_issues AS
 SELECT i.id FROM issues i JOIN public_projects pp ON pp.id = i.project_id JOIN project_features f ON f.project_id = i.project_id
-WHERE f.issues_access_level >= 20 AND NOT i.confidential;
+WHERE f.issues_access_level >= 20 AND NOT i.confidential
+  AND NOT EXISTS (SELECT FROM banned_users b WHERE b.user_id = i.author_id);
 CREATE TEMP VIEW public_merge_requests AS
 SELECT m.id FROM merge_requests m JOIN public_projects pp ON pp.id = m.target_project_id JOIN project_features f ON f.project_id = m.target_project_id
-WHERE f.merge_requests_access_level >= 20 AND f.repository_access_level >= 20;
+WHERE f.merge_requests_access_level >= 20 AND f.repository_access_level >= 20
+  AND NOT EXISTS (SELECT FROM banned_users b WHERE b.user_id = m.author_id);
 CREATE TEMP VIEW public_notes AS
 SELECT n.id FROM notes n
 WHERE NOT n.internal AND ((n.noteable_type = 'Issue' AND n.noteable_id IN (SELECT id FROM public_issues))
@@ -431,6 +437,17 @@ func testCanaries(t *testing.T, conn *pgx.Conn, stats *gitlabfake.Stats) {
 		{"public issues in gitlab-org", `SELECT count(*) FROM public_issues i JOIN issues USING (id) JOIN projects p ON p.id = issues.project_id JOIN routes r ON r.source_type = 'Project' AND r.source_id = p.id WHERE r.path LIKE 'gitlab-org/%'`,
 			func(n int64) bool { return n >= 1000 }},
 		{"notes on confidential issues with a canary", `SELECT count(*) FROM notes n JOIN issues i ON n.noteable_type = 'Issue' AND i.id = n.noteable_id WHERE i.confidential AND strpos(n.note, 'CANARY-') > 0`, positive},
+		{"banned users without a ban record, or the reverse", `SELECT count(*) FROM users u FULL JOIN banned_users b ON b.user_id = u.id
+			WHERE (u.state = 'banned') IS DISTINCT FROM (b.user_id IS NOT NULL)`, zero},
+		{"banned authors of public-looking issues and merge requests in gitlab-org", `SELECT count(DISTINCT b.user_id) FROM banned_users b
+			WHERE EXISTS (SELECT FROM issues i JOIN projects p ON p.id = i.project_id JOIN routes r ON r.source_type = 'Project' AND r.source_id = p.id
+			              JOIN project_features f ON f.project_id = p.id
+			              WHERE i.author_id = b.user_id AND r.path LIKE 'gitlab-org/%' AND p.id IN (SELECT id FROM public_projects) AND f.issues_access_level >= 20 AND NOT i.confidential)
+			  AND EXISTS (SELECT FROM merge_requests m JOIN projects p ON p.id = m.target_project_id JOIN routes r ON r.source_type = 'Project' AND r.source_id = p.id
+			              JOIN project_features f ON f.project_id = p.id
+			              WHERE m.author_id = b.user_id AND r.path LIKE 'gitlab-org/%' AND p.id IN (SELECT id FROM public_projects) AND f.merge_requests_access_level >= 20 AND f.repository_access_level >= 20)`,
+			func(n int64) bool { return n >= 3 }},
+		{"issues of banned users with a canary in the title", `SELECT count(*) FROM issues i JOIN banned_users b ON b.user_id = i.author_id WHERE strpos(i.title, 'CANARY-') > 0`, positive},
 		{"users without a canary email", `SELECT count(*) FROM users WHERE strpos(email, 'CANARY-') = 0 OR strpos(encrypted_password, 'CANARY-') = 0`, zero},
 	} {
 		if n := queryInt(t, conn, c.sql); !c.want(n) {

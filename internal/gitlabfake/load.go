@@ -134,6 +134,9 @@ func Load(ctx context.Context, conn *pgx.Conn, opts Options) (*Stats, error) {
 	}
 	var setval strings.Builder
 	for _, name := range names {
+		if name == "banned_users" {
+			continue // keyed by user_id, no sequence
+		}
 		fmt.Fprintf(&setval, "SELECT setval(pg_get_serial_sequence('%s', 'id'), greatest(max(id), 1)) FROM %s;\n", name, name)
 	}
 	if _, err := tx.Exec(ctx, setval.String()); err != nil {

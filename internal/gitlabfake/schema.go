@@ -87,6 +87,12 @@ CREATE TABLE users (
     user_type smallint DEFAULT 0
 );
 
+CREATE TABLE banned_users (
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    user_id bigint NOT NULL
+);
+
 CREATE TABLE projects (
     id serial NOT NULL,
     name character varying,
@@ -417,6 +423,7 @@ const constraintsDDL = `
 ALTER TABLE namespaces ADD CONSTRAINT namespaces_pkey PRIMARY KEY (id);
 ALTER TABLE routes ADD CONSTRAINT routes_pkey PRIMARY KEY (id);
 ALTER TABLE users ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+ALTER TABLE banned_users ADD CONSTRAINT banned_users_pkey PRIMARY KEY (user_id);
 ALTER TABLE projects ADD CONSTRAINT projects_pkey PRIMARY KEY (id);
 ALTER TABLE project_features ADD CONSTRAINT project_features_pkey PRIMARY KEY (id);
 ALTER TABLE members ADD CONSTRAINT members_pkey PRIMARY KEY (id);
@@ -497,6 +504,7 @@ CREATE INDEX index_deployments_on_project_id_and_status_and_created_at ON deploy
 
 ALTER TABLE namespaces ADD CONSTRAINT fk_namespaces_parent_id FOREIGN KEY (parent_id) REFERENCES namespaces(id) ON DELETE CASCADE;
 ALTER TABLE namespaces ADD CONSTRAINT fk_namespaces_owner_id FOREIGN KEY (owner_id) REFERENCES users(id) ON DELETE CASCADE;
+ALTER TABLE banned_users ADD CONSTRAINT fk_banned_users_user_id FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE;
 ALTER TABLE routes ADD CONSTRAINT fk_routes_namespace_id FOREIGN KEY (namespace_id) REFERENCES namespaces(id) ON DELETE CASCADE;
 ALTER TABLE projects ADD CONSTRAINT fk_projects_namespace_id FOREIGN KEY (namespace_id) REFERENCES namespaces(id) ON DELETE RESTRICT;
 ALTER TABLE projects ADD CONSTRAINT fk_projects_project_namespace_id FOREIGN KEY (project_namespace_id) REFERENCES namespaces(id) ON DELETE CASCADE;

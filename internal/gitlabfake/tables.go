@@ -97,6 +97,7 @@ func (g *gen) tables() []table {
 			"encrypted_otp_secret", "encrypted_otp_secret_iv", "encrypted_otp_secret_salt", "otp_required_for_login",
 			"public_email", "external", "incoming_email_token", "last_activity_on", "preferred_language",
 			"feed_token", "private_profile", "commit_email", "static_object_token", "user_type"}, g.userRows},
+		{"banned_users", []string{"created_at", "updated_at", "user_id"}, g.bannedUserRows},
 		{"namespaces", []string{"id", "name", "path", "owner_id", "created_at", "updated_at", "type", "description",
 			"visibility_level", "parent_id", "traversal_ids", "request_access_enabled"}, g.namespaceRows},
 		{"routes", []string{"id", "source_id", "source_type", "path", "created_at", "updated_at", "name", "namespace_id"}, g.routeRows},
@@ -196,11 +197,21 @@ func (g *gen) userRows(emit emitFunc) {
 		}
 		if !emit(u.id, email, password, resetToken, resetSent,
 			signIns, ts(current), ts(last), currentIP, lastIP,
-			u.createdAt, maxTime(u.createdAt, current), u.name, u.admin, 100000, u.username, u.state,
+			u.createdAt, maxTime(u.createdAt, current, u.bannedAt), u.name, u.admin, 100000, u.username, u.state,
 			g.mark("users", "confirmation_token", u.id, reason), confirmed, confirmed, g.mark("users", "notification_email", u.id, reason)+"@example.com",
 			otp, otpIV, otpSalt, otpRequired,
 			publicEmail, u.external, g.mark("users", "incoming_email_token", u.id, reason), lastActivity, lang,
 			g.mark("users", "feed_token", u.id, reason), r.Float64() < 0.05, commitEmail, staticToken, u.userType) {
+			return
+		}
+	}
+}
+
+// bannedUserRows are GitLab's record of each ban (Users::BannedUser),
+// kept beside users.state = 'banned'.
+func (g *gen) bannedUserRows(emit emitFunc) {
+	for _, u := range g.users {
+		if u.state == "banned" && !emit(u.bannedAt, u.bannedAt, u.id) {
 			return
 		}
 	}
@@ -347,6 +358,8 @@ func issueReason(is *issue) string {
 		return "issue of a project whose issues are not public"
 	case is.confidential:
 		return "confidential issue"
+	case is.author.state == "banned":
+		return "issue of a banned user"
 	}
 	return ""
 }
@@ -357,6 +370,8 @@ func mrReason(mr *mergeRequest) string {
 		return "merge request of a project not visible to anonymous users"
 	case mr.p.mrsHidden:
 		return "merge request of a project whose merge requests or repository are not public"
+	case mr.author.state == "banned":
+		return "merge request of a banned user"
 	}
 	return ""
 }

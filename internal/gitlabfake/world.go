@@ -95,6 +95,7 @@ type user struct {
 	external  bool
 	bot       bool
 	createdAt time.Time
+	bannedAt  time.Time // state banned: when (banned_users.created_at)
 }
 
 type group struct {
@@ -418,6 +419,7 @@ func newGen(opts Options, record bool) *gen {
 	g.planIssues()
 	g.planMergeRequests()
 	g.planScheduledPipelines()
+	g.planBans()
 	for _, is := range g.issues {
 		is.p.lastActivity = maxTime(is.p.lastActivity, is.updatedAt())
 	}
@@ -470,6 +472,67 @@ func (g *gen) planUsers() {
 		u.external = g.r.Float64() < 0.05
 		u.admin = g.r.Float64() < 0.01
 		g.humans = append(g.humans, u)
+	}
+}
+
+// bannedAuthors is how many banned users, per unit of scale, author
+// issues and merge requests in gitlab-org's public projects (GitLab hides
+// both from everyone but admins).
+const bannedAuthors = 3
+
+// planBans bans, besides the users drawn banned, the active humans with
+// the fewest public issues and merge requests in gitlab-org until
+// bannedAuthors of them author both there, and sets every banned user's
+// ban time. It draws nothing from the generator, so the rest of the data
+// is as without it.
+func (g *gen) planBans() {
+	type count struct{ issues, mrs int }
+	counts := map[*user]*count{}
+	at := func(u *user) *count {
+		if counts[u] == nil {
+			counts[u] = &count{}
+		}
+		return counts[u]
+	}
+	inOrg := func(p *project) bool { return p.group != nil && p.group.root().path == RootGroup }
+	for _, is := range g.issues {
+		if inOrg(is.p) && issueReason(is) == "" {
+			at(is.author).issues++
+		}
+	}
+	for _, mr := range g.mrs {
+		if inOrg(mr.p) && mrReason(mr) == "" {
+			at(mr.author).mrs++
+		}
+	}
+	authors, candidates := 0, []*user{}
+	for _, u := range g.humans {
+		c := counts[u]
+		if c == nil || c.issues == 0 || c.mrs == 0 {
+			continue
+		}
+		if u.state == "banned" {
+			authors++
+		} else if u.state == "active" && !u.admin {
+			candidates = append(candidates, u)
+		}
+	}
+	sort.SliceStable(candidates, func(i, j int) bool {
+		a, b := counts[candidates[i]], counts[candidates[j]]
+		return a.issues+a.mrs < b.issues+b.mrs
+	})
+	for _, u := range candidates {
+		if authors >= bannedAuthors*g.opts.Scale {
+			break
+		}
+		u.state = "banned"
+		authors++
+	}
+	for _, u := range g.users {
+		if u.state == "banned" {
+			// A week to three months before Now, after the account was made.
+			u.bannedAt = micro(maxTime(u.createdAt.Add(24*time.Hour), g.now.Add(-time.Duration(7+u.id%84)*24*time.Hour).Add(time.Duration(u.id%24)*time.Hour)))
+		}
 	}
 }
 
