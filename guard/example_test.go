@@ -25,10 +25,14 @@ GROUP BY 1`, "authors")
 	for _, c := range an.Columns {
 		fmt.Printf("%s: %s\n", c.Name, c.Kind)
 	}
+	// an.SQL(k) is the text to run: it also counts these people behind
+	// every row, in guard.HiddenColumns hidden columns.
+	fmt.Println("people counted:", an.Entities)
 	// Output:
 	// 0 violations
 	// month: group key
 	// authors: aggregate
+	// people counted: [issues.author_id]
 }
 
 func ExampleGuard_Check_rejected() {
@@ -40,14 +44,14 @@ func ExampleGuard_Check_rejected() {
 	if err != nil {
 		panic(err)
 	}
+	// users.email is red in schema.yml; renamed by a subquery, it is still.
+	// The GROUP BY key is refused too; the first violation is shown.
 	_, violations := g.Check(`SELECT e, count(*) AS n
 FROM (SELECT email AS e FROM users) s
 GROUP BY e`, "n")
-	for _, v := range violations {
-		fmt.Println(v.Rule)
-		fmt.Println(v)
-	}
+	fmt.Println(violations[0].Rule)
+	fmt.Println(violations[0])
 	// Output:
 	// guard/red-column
-	// 1:8: red column users.email through s.e reaches output column "e"; red columns may only be counted (count(…), count(DISTINCT …)) or used in WHERE, JOIN … ON, HAVING and FILTER (WHERE …)
+	// 1:8: users.email is red (personal data or a secret, class red in the schema catalog) used in output column "e": it may only be counted, compared with a literal (=, <>, IN, LIKE) or joined by equality in WHERE/ON/FILTER/HAVING
 }

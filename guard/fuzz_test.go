@@ -12,13 +12,19 @@ import (
 
 // FuzzCheck feeds arbitrary text to the guard: it must never panic, every
 // violation must be located inside the text, and an accepted text must be
-// exactly one plain SELECT whose group-size column is a count.
+// exactly one plain SELECT whose group-size column is a count, that counts
+// the people behind its rows, and whose rewrite (Analysis.SQL) only adds to
+// it.
 func FuzzCheck(f *testing.F) {
-	for _, tc := range corpus {
-		// The corpus's 50 KB operator chains are TestCorpus's to run: as
-		// seeds, mutating and minimizing them starves the fuzzer.
-		if len(tc.sql) <= 4<<10 {
-			f.Add(tc.sql)
+	// The corpus's accepted queries on the catalogued tables first, then
+	// its rejected ones. The corpus's 50 KB operator chains are
+	// TestCorpus's to run: as seeds, mutating and minimizing them starves
+	// the fuzzer.
+	for _, accepted := range []bool{true, false} {
+		for _, tc := range corpus {
+			if (tc.want == nil) == accepted && len(tc.sql) <= 4<<10 {
+				f.Add(tc.sql)
+			}
 		}
 	}
 	// The small hostile files too (testdata/hostile): whole files, headers
@@ -72,6 +78,12 @@ func FuzzCheck(f *testing.F) {
 		}
 		if !found {
 			t.Fatalf("accepted without an aggregate group-size column n: %q (%+v)", src, an.Columns)
+		}
+		if len(an.Entities) == 0 {
+			t.Fatalf("accepted without counting anyone: %q", src)
+		}
+		if p := rewriteProblem(an, src); p != "" {
+			t.Fatalf("accepted %q, but its rewrite is wrong: %s\n%s", src, p, an.SQL(7))
 		}
 	})
 }

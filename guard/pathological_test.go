@@ -11,12 +11,12 @@ import (
 // thousands of GROUP BY keys, long expressions compared node by node with a
 // key, and thousands of violations on one long line.
 var pathological = map[string]string{
-	"many targets and keys": "SELECT " + strings.Repeat("x, ", 2000) + "count(*) AS n FROM t GROUP BY " + strings.Repeat("y, ", 2000) + "z",
-	"long expression key":   "SELECT " + strings.Repeat("a+", 2000) + "a AS k, count(*) AS n FROM t GROUP BY " + strings.Repeat("b+", 2000) + "b",
-	"many bad functions":    "SELECT count(*) AS n FROM t WHERE " + strings.Repeat("foo(x) AND ", 5000) + "true",
-	"many unions":           strings.Repeat("SELECT count(*) AS n FROM t UNION ALL ", 1000) + "SELECT count(*) FROM t",
-	"long case":             "SELECT count(*) AS n, sum(CASE " + strings.Repeat("WHEN x THEN 1 ", 5000) + "END) AS s FROM t",
-	"long in list":          "SELECT count(*) AS n FROM t WHERE x IN (" + strings.Repeat("1,", 20000) + "1)",
+	"many targets and keys": "SELECT " + strings.Repeat("weight, ", 2000) + "count(*) AS n FROM issues GROUP BY " + strings.Repeat("state_id, ", 2000) + "health_status",
+	"long expression key":   "SELECT " + strings.Repeat("weight+", 2000) + "weight AS k, count(*) AS n FROM issues GROUP BY " + strings.Repeat("upvotes_count+", 2000) + "upvotes_count",
+	"many bad functions":    "SELECT count(*) AS n FROM issues WHERE " + strings.Repeat("foo(weight) AND ", 5000) + "true",
+	"many unions":           strings.Repeat("SELECT count(*) AS n FROM issues UNION ALL ", 1000) + "SELECT count(*) FROM issues",
+	"long case":             "SELECT count(*) AS n, sum(CASE " + strings.Repeat("WHEN confidential THEN 1 ", 5000) + "END) AS s FROM issues",
+	"long in list":          "SELECT count(*) AS n FROM issues WHERE weight IN (" + strings.Repeat("1,", 20000) + "1)",
 }
 
 func TestViolationCap(t *testing.T) {
@@ -47,20 +47,20 @@ func TestKeyLookupLinear(t *testing.T) {
 	}
 	// And the hash does not make different keys equal: each output that is
 	// a key still matches.
-	an, vs := g.Check("SELECT a + b AS s, b + a AS t, count(*) AS n FROM x GROUP BY a + b, b + a", "n")
+	an, vs := g.Check("SELECT weight + upvotes_count AS s, upvotes_count + weight AS t, count(*) AS n FROM issues GROUP BY weight + upvotes_count, upvotes_count + weight", "n")
 	if len(vs) > 0 || an.Columns[0].Kind != GroupKey || an.Columns[1].Kind != GroupKey {
 		t.Errorf("keys not matched: %v %+v", vs, an.Columns)
 	}
-	_, vs = g.Check("SELECT a - b AS s, count(*) AS n FROM x GROUP BY a + b", "n")
+	_, vs = g.Check("SELECT weight - upvotes_count AS s, count(*) AS n FROM issues GROUP BY weight + upvotes_count", "n")
 	if len(vs) != 1 || vs[0].Rule != RuleNotAggregate {
-		t.Errorf("a - b matched the key a + b: %v", vs)
+		t.Errorf("weight - upvotes_count matched the key weight + upvotes_count: %v", vs)
 	}
 }
 
 func TestPositionColumnsCountCharacters(t *testing.T) {
 	t.Parallel()
 	g := testGuard(t)
-	src := "-- description: Größe ✓\nSELECT 'ü' AS x, pg_sleep(1) AS y, count(*) AS n FROM t GROUP BY 1, 2"
+	src := "-- description: Größe ✓\nSELECT 'ü' AS x, pg_sleep(1) AS y, count(*) AS n FROM issues GROUP BY 1, 2"
 	_, vs := g.Check(src, "n")
 	if len(vs) != 1 || fmt.Sprintf("%d:%d", vs[0].Line, vs[0].Col) != "2:18" {
 		t.Errorf("got %v, want one violation at 2:18", vs)
