@@ -33,7 +33,6 @@ const (
 	RuleWindow            = "guard/window"
 	RuleGroupingSets      = "guard/grouping-sets"
 	RuleDistinctOn        = "guard/distinct-on"
-	RuleSubquery          = "guard/scalar-subquery"
 	RuleRedColumn         = "guard/red-column"
 	RuleGroupSize         = "guard/group-size"
 	RuleOutputName        = "guard/output-name"

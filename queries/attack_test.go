@@ -168,4 +168,3 @@ func indexOf(cols []string, name string) int {
 	}
 	panic("no column " + name)
 }
-
