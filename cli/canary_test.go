@@ -328,6 +328,7 @@ func TestCanaryScan(t *testing.T) {
 	for where, found := range dumpFiles.found {
 		t.Errorf("dump file %s shows %q", where, found)
 	}
+	testBannedAndMisScoped(t, canaries, dumpDir, warehousePath, config, environ)
 	t.Logf("%d markers; %d queries loaded %d rows; dump %s: %d rows; scanned %d warehouse tables (%d values), %d dump files (%d bytes), %d log bytes",
 		len(canaries), len(one.Queries), loaded, dumps[0].Location, dumps[0].Rows, len(wh.rows), wh.values,
 		dumpFiles.gz+dumpFiles.manifests, dumpFiles.bytes, len(logs.String()))
@@ -366,6 +367,71 @@ func TestCanaryScan(t *testing.T) {
 		t.Errorf("the API scan does not find an IP address planted in the history: %s", body)
 	} else {
 		t.Logf("planted canaries found in the warehouse, a dump file, the logs and %s", runPath)
+	}
+}
+
+// testBannedAndMisScoped (issue 15): the title of a banned user's issue
+// in a public project (public but for the ban) is in no dump file and no
+// warehouse table; a dump.yml that scopes issues by project, which would
+// export confidential issues, is refused by validate, located, and by
+// dump before anything is written.
+func testBannedAndMisScoped(t *testing.T, canaries []gitlabfake.Canary, dumpDir, warehousePath, config string, environ []string) {
+	t.Helper()
+	ctx := t.Context()
+	var banned, confidential []string
+	for _, c := range canaries {
+		switch {
+		case c.Table == "issues" && c.Column == "title" && c.Reason == "issue of a banned user":
+			banned = append(banned, c.Marker)
+		case c.Table == "issues" && c.Column == "title" && c.Reason == "confidential issue":
+			confidential = append(confidential, c.Marker)
+		}
+	}
+	if len(banned) < 3 || len(confidential) == 0 {
+		t.Fatalf("%d titles of banned users' issues, %d of confidential issues: gitlabfake should plant both", len(banned), len(confidential))
+	}
+	for where, found := range scanFiles(t, dumpDir, &redScanner{secrets: banned}).found {
+		t.Errorf("dump file %s holds a banned user's issue title: %s", where, found)
+	}
+	db, err := sql.Open("duckdb", warehousePath+"?access_mode=READ_ONLY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	for _, m := range banned {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM gitlab_public.issues WHERE contains(title, ?)`, m).Scan(&n); err != nil || n != 0 {
+			t.Errorf("warehouse: %d issues titled %s (%v)", n, m, err)
+		}
+	}
+
+	repo, err := os.ReadFile(filepath.Join("..", "dump.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	misScoped := strings.Replace(string(repo), "scope: {issue: id}", "scope: {project: project_id}", 1)
+	if misScoped == string(repo) {
+		t.Fatal("dump.yml has no scope: {issue: id} to change")
+	}
+	path := filepath.Join(t.TempDir(), "dump.yml")
+	if err := os.WriteFile(path, []byte(misScoped), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := 1 + strings.Count(string(repo)[:strings.Index(string(repo), "scope: {issue: id}")], "\n")
+	mis := append(slices.Clone(environ), "METRICGATE_DUMP_CONFIG="+path)
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"validate", "--config", config}, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, environ: mis})
+	want := fmt.Sprintf("%s:%d:12: table issues: scope {project: project_id} does not fit the table: want scope: {issue: id}", path, line)
+	if code != ExitProblems || !strings.Contains(stderr.String(), want) {
+		t.Errorf("validate of a dump.yml scoping issues by project: exit %d, want %d and\n%s\n%s%s", code, ExitProblems, want, stdout.String(), stderr.String())
+	}
+	before := scanFiles(t, dumpDir, &redScanner{secrets: confidential})
+	stdout.Reset()
+	stderr.Reset()
+	code = run(ctx, []string{"dump", "--config", config}, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, environ: mis})
+	after := scanFiles(t, dumpDir, &redScanner{secrets: confidential})
+	if code == ExitOK || !strings.Contains(stderr.String(), "does not fit the table") || after.gz != before.gz || after.manifests != before.manifests || len(after.found) > 0 {
+		t.Errorf("dump with a dump.yml scoping issues by project: exit %d, %d files before and %d after\n%s%s", code, before.gz, after.gz, stdout.String(), stderr.String())
 	}
 }
 
