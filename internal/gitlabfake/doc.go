@@ -10,7 +10,7 @@
 //
 // Table and column names, types and enum values follow GitLab's
 // db/structure.sql (a subset of the columns): namespaces (Group, User and
-// Project namespaces with traversal_ids), routes, users, projects,
+// Project namespaces with traversal_ids), routes, users, banned_users, projects,
 // project_features, members, labels, label_links, milestones, issues,
 // issue_metrics, merge_requests, merge_request_metrics,
 // merge_requests_closing_issues, notes, events, ci_pipelines, ci_builds,
@@ -106,7 +106,14 @@
 //     comments on gitlab-org issues), and 200 humans per unit of scale,
 //     mostly active, some blocked, deactivated, banned or pending approval,
 //     some external or with 2FA. Every user has an email, password digest,
-//     tokens and sign-in IPs (text, as GitLab stores them).
+//     tokens and sign-in IPs (text, as GitLab stores them). Every banned
+//     user (users.state 'banned') has GitLab's ban record in banned_users
+//     (user_id, created_at: a week to three months before Now); besides
+//     those drawn banned, the active humans with the fewest public issues
+//     and merge requests in gitlab-org are banned until 3 per unit of scale
+//     author both there (drawing nothing from the generator: the rest of
+//     the data is as without them). GitLab hides a banned user's issues and
+//     merge requests from everyone but admins.
 //   - Group members with every access level, direct project members,
 //     pending invitations.
 //   - Group labels (type::bug, type::feature, type::maintenance,
@@ -143,12 +150,12 @@
 // them. No public row contains one, so a leak test can simply search an
 // export for CanaryPrefix. The markers are in:
 //
-//   - issues.title and issues.description of confidential issues, and of
-//     every issue of a project that is not public or whose issues feature
-//     is not public (private, disabled);
+//   - issues.title and issues.description of confidential issues, of
+//     issues of banned users, and of every issue of a project that is not
+//     public or whose issues feature is not public (private, disabled);
 //   - merge_requests.title and .description of every merge request of a
-//     project that is not public or whose merge requests or repository
-//     feature is not public;
+//     banned user, and of a project that is not public or whose merge
+//     requests or repository feature is not public;
 //   - notes.note of every internal note and of every note (system notes
 //     included) on such an issue or merge request;
 //   - projects.name and .description of every project that is not public:
@@ -172,9 +179,10 @@
 // visibility_level 20 whose namespace and every ancestor in traversal_ids
 // are public, and which is not pending deletion (GitLab hides those);
 // archived public projects stay public. Within it, issues need
-// issues_access_level ≥ 20 and confidential = false; merge requests need
-// merge_requests_access_level ≥ 20 and repository_access_level ≥ 20; notes
-// need a public noteable and internal = false.
+// issues_access_level ≥ 20, confidential = false and an author who is not
+// banned; merge requests need merge_requests_access_level ≥ 20,
+// repository_access_level ≥ 20 and an author who is not banned; notes need
+// a public noteable and internal = false.
 //
 // The list grows with the data: about 76,000 markers at scale 1, most of
 // them build tokens, and 3.5 million at scale 50 (several hundred MB as a
@@ -188,6 +196,7 @@
 //
 //	table                          scale 1     scale 50
 //	users                              205       10,005
+//	banned_users                         4          243
 //	namespaces                         278       11,853
 //	routes                             278       11,853
 //	projects                            63        1,838
@@ -207,7 +216,7 @@
 //	ci_builds                       62,390    2,753,131
 //	environments                        10           10
 //	deployments                      2,096      101,670
-//	total                          160,313    7,587,066
+//	total                          160,317    7,587,309
 //	Load time                         1.3s          47s
 //
 // About a third of the time is keys and indexes, built after the rows are
