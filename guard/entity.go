@@ -26,6 +26,7 @@ type info struct {
 	rawTime bool         // an uncoarsened timestamp
 	agg     bool         // contains an aggregate of this level
 	entity  *carrier     // a bare reference to an entity key column: its carrier
+	person  bool         // a bare reference to a column that identifies a person
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -74,6 +75,9 @@ type carrier struct {
 	// and column, to match GROUP BY keys and ties.
 	rel    *rel
 	column string
+	// owner is the owning table of an owner carrier (a lookup of the
+	// owner's entity through column); "" for an entity key.
+	owner string
 }
 
 // dcol is an output column of a derived table, a CTE or a function.
@@ -99,6 +103,7 @@ type cte struct {
 	cols    []dcol
 	hidden  []hiddenCol
 	invalid bool
+	star    bool // its columns come from a *
 }
 
 // hiddenCol is a hidden output column added to a derived SELECT.
@@ -129,8 +134,9 @@ var systemColumns = set("xmin", "xmax", "cmin", "cmax", "ctid", "tableoid", "oid
 
 // resolved is a column reference resolved to a relation.
 type resolved struct {
-	rel  *rel
-	info info
+	rel    *rel
+	column string
+	info   info
 }
 
 // lookupColumn finds column name in r: found reports whether r has it.
@@ -143,7 +149,7 @@ func (a *analyzer) lookupColumn(r *rel, name string) (info, bool) {
 		if !ok {
 			return info{}, false
 		}
-		inf := info{class: cl, bare: true, origin: r.table.Name + "." + name, rawTime: cl == schema.Time}
+		inf := info{class: cl, bare: true, origin: r.table.Name + "." + name, rawTime: cl == schema.Time, person: r.table.IsPerson(name)}
 		if slices.Contains(r.table.Entity, name) {
 			for i := range r.carriers {
 				if r.carriers[i].column == name {
@@ -211,7 +217,7 @@ func (a *analyzer) resolve(ref *pg.ColumnRef, s *nscope) (resolved, bool) {
 			var hits []resolved
 			for _, r := range sc.rels {
 				if inf, ok := a.lookupColumn(r, col); ok {
-					hits = append(hits, resolved{rel: r, info: inf})
+					hits = append(hits, resolved{rel: r, column: col, info: inf})
 				}
 			}
 			switch {
@@ -258,7 +264,7 @@ func (a *analyzer) resolve(ref *pg.ColumnRef, s *nscope) (resolved, bool) {
 			}
 			return resolved{}, false
 		}
-		return resolved{rel: r, info: inf}, true
+		return resolved{rel: r, column: col, info: inf}, true
 	}
 }
 
@@ -665,6 +671,18 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		return info{class: schema.Category, agg: agg}
 	}
 	for i, side := range []info{lexpr, rexpr} {
+		other := rexpr
+		if i == 1 {
+			other = lexpr
+		}
+		if side.person && !(e.Kind == pg.A_Expr_Kind_AEXPR_OP && other.bare && other.class == schema.Key) {
+			a.c.add(e.Location, RuleKeyColumn,
+				"%s identifies a person: compare it only with another id column (a join), never with a literal, a list or an expression, which would single a person out; join users and filter on its categories (user_type, state) instead",
+				side.origin)
+			return info{class: schema.Category, agg: agg}
+		}
+	}
+	for i, side := range []info{lexpr, rexpr} {
 		if !side.class.Sensitive() {
 			continue
 		}
@@ -794,6 +812,15 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 	}
 	if regexFunctions[name] && len(f.Args) >= 2 && (name != "substring" || len(f.Args) == 2) {
 		a.checkPattern(f.Args[1], f.Location)
+	}
+	if (name == "cardinality" || name == "array_length" || name == "array_ndims") && len(f.Args) > 0 {
+		inf := a.expr(f.Args[0], s, ctxValue)
+		if inf.class == schema.Key {
+			for _, arg := range f.Args[1:] {
+				a.valueOperand(arg, s, name+"()")
+			}
+			return info{class: schema.Measure} // how many ids, not which
+		}
 	}
 	out := info{}
 	for i, arg := range f.Args {

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -168,15 +167,16 @@ type Analysis struct {
 }
 
 // kMarker stands for min_group_size in the rewritten text; a NUL byte
-// cannot be in a checked query.
-const kMarker = "\x00k\x00"
+// cannot be in a checked query. It is as long as the number SQL writes for
+// k (ten digits, leading zeros), so offsets are the same for every k.
+const kMarker = "\x00kkkkkkkk\x00"
 
 // SQL returns the text to run: the checked text with the hidden columns
 // that count the people behind every row and cell, for a query whose
 // min_group_size is k. The result has HiddenColumns more columns than
 // Columns, last.
 func (an *Analysis) SQL(k int) string {
-	return strings.ReplaceAll(an.rewritten, kMarker, strconv.Itoa(k))
+	return strings.ReplaceAll(an.rewritten, kMarker, fmt.Sprintf("%010d", k))
 }
 
 // Options are a query's settings the guard needs.

@@ -57,7 +57,7 @@ func (a *analyzer) withScope(w *pg.WithClause, parent *nscope) *nscope {
 				"column aliases on CTE %s, which selects *, rename its columns blindly: select the columns by name and alias them there", ce.Ctename)
 		}
 		cols = a.renameCols(cols, ce.Aliascolnames)
-		sc.ctes[ce.Ctename] = &cte{cols: cols, hidden: hidden}
+		sc.ctes[ce.Ctename] = &cte{cols: cols, hidden: hidden, star: hasStar(q)}
 	}
 	return sc
 }
@@ -123,8 +123,10 @@ func (a *analyzer) derived(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol
 	for _, l := range ls[1:] {
 		for i := range cols {
 			if i < len(l.cols) {
+				bare := cols[i].info.bare && l.cols[i].info.bare
+				person := cols[i].info.person || l.cols[i].info.person
 				cols[i].info = combine(cols[i].info, l.cols[i].info)
-				cols[i].info.bare = cols[i].info.bare && l.cols[i].info.bare
+				cols[i].info.bare, cols[i].info.person = bare, person
 			}
 		}
 	}
@@ -412,6 +414,10 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 				}
 				r := &rel{alias: alias, cols: ct.cols, scope: s, sublink: s.sublink}
 				if rv.Alias != nil {
+					if len(rv.Alias.Colnames) > 0 && ct.star {
+						a.c.add(rv.Location, RuleColumnAliases,
+							"column aliases on %s, which selects *, rename its columns blindly: select the columns by name and alias them there", rv.Relname)
+					}
 					r.cols = a.renameCols(r.cols, rv.Alias.Colnames)
 				}
 				for _, h := range ct.hidden {
@@ -438,6 +444,18 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 			return []*rel{{alias: alias, scope: s, sublink: s.sublink, unknown: true}}
 		}
 		r := &rel{alias: alias, table: t, scope: s, sublink: s.sublink}
+		if o := a.ownerOf(t); o != nil {
+			// The rows belong to the owner's rows: look up its people.
+			for _, e := range o.Entity {
+				r.carriers = append(r.carriers, carrier{
+					expr: fmt.Sprintf("(SELECT __mg_o.%s FROM %s AS __mg_o WHERE __mg_o.id = %s.%s)",
+						quoteIdent(e), quoteIdent(o.Name), quoteIdent(alias), quoteIdent(t.Owner.Column)),
+					rel: r, column: t.Owner.Column, owner: o.Name,
+					what: fmt.Sprintf("%s.%s through %s.%s", o.Name, e, t.Name, t.Owner.Column),
+				})
+			}
+			return []*rel{r}
+		}
 		for _, e := range a.entityColumns(t) {
 			r.carriers = append(r.carriers, carrier{
 				expr: quoteIdent(alias) + "." + quoteIdent(e), rel: r, column: e,
@@ -488,6 +506,10 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 		if j.Quals != nil {
 			tmp := &nscope{parent: s.parent, ctes: s.ctes, rels: append(append([]*rel(nil), s.rels...), members...), sublink: s.sublink}
 			a.expr(j.Quals, tmp, ctxPredicate)
+		}
+		if j.Alias != nil && len(j.Alias.Colnames) > 0 {
+			a.c.add(nodeLocation(j.Larg), RuleColumnAliases,
+				"column aliases on a JOIN (… AS %s(…)) rename its columns blindly: select the columns by name and alias them there", j.Alias.Aliasname)
 		}
 		if j.Alias != nil {
 			for _, m := range members {
@@ -548,6 +570,15 @@ func hasStar(sel *pg.SelectStmt) bool {
 	return false
 }
 
+// ownerOf returns the owning table of t when t's rows belong to another
+// table's rows and have no people of their own.
+func (a *analyzer) ownerOf(t *schema.Table) *schema.Table {
+	if len(t.Entity) > 0 || t.Owner == nil {
+		return nil
+	}
+	return a.cat.Table(t.Owner.Table)
+}
+
 // entityColumns are the columns counted for table t: its person keys, or,
 // when the query opted into namespaces, its namespace column for a table
 // without person keys.
@@ -585,7 +616,16 @@ func (a *analyzer) sublink(sl *pg.SubLink, s *nscope, cx ctx) info {
 	for _, lsel := range leaves(sel) {
 		l := a.leaf(lsel, scope, roleSublink)
 		ls = append(ls, l)
-		a.checkTies(l, sl.Location)
+		var extra [][2]*pg.ColumnRef
+		// x IN (SELECT y …) ties y to x like y = x in its WHERE.
+		if sl.SubLinkType == pg.SubLinkType_ANY_SUBLINK && len(lsel.TargetList) == 1 {
+			test := sl.Testexpr.GetColumnRef()
+			out := lsel.TargetList[0].GetResTarget().GetVal().GetColumnRef()
+			if test != nil && out != nil && (len(sl.OperName) == 0 || str(sl.OperName[len(sl.OperName)-1]) == "=") {
+				extra = append(extra, [2]*pg.ColumnRef{out, test})
+			}
+		}
+		a.checkTies(l, sl.Location, extra)
 	}
 	if len(ls) > 0 && len(ls[0].cols) > 0 {
 		out = ls[0].cols[0].info
@@ -622,55 +662,52 @@ func (a *analyzer) sublink(sl *pg.SubLink, s *nscope, cx ctx) info {
 // checkTies reports the tables with people in a subquery expression that
 // are not tied, by an equality in its WHERE or JOIN … ON, to an entity
 // key of a table outside the subquery.
-func (a *analyzer) checkTies(l *leaf, at int32) {
+func (a *analyzer) checkTies(l *leaf, at int32, extra [][2]*pg.ColumnRef) {
 	if len(l.carriers) == 0 {
 		return
 	}
+	depth := l.sc.sublink
+	// counted reports whether r.column is counted outside the subquery: an
+	// entity key (or namespace) of an outer relation.
+	counted := func(r resolved) bool {
+		if r.rel == nil || r.rel.sublink >= depth {
+			return false
+		}
+		for _, c := range r.rel.carriers {
+			if c.owner == "" && c.rel == r.rel && c.column == r.column {
+				return true
+			}
+		}
+		return false
+	}
 	tied := map[string]bool{}
-	var conj func(n *pg.Node, sc *nscope)
-	conj = func(n *pg.Node, sc *nscope) {
-		if n == nil {
+	pair := func(lr, rr *pg.ColumnRef, rs *nscope) {
+		li, lok := a.resolveQuiet(lr, l.sc)
+		ri, rok := a.resolveQuiet(rr, rs)
+		if !lok || !rok {
 			return
 		}
-		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg.BoolExprType_AND_EXPR {
-			for _, arg := range b.Args {
-				conj(arg, sc)
-			}
-			return
-		}
-		e := n.GetAExpr()
-		if e == nil || e.Kind != pg.A_Expr_Kind_AEXPR_OP || len(e.Name) != 1 || str(e.Name[0]) != "=" {
-			return
-		}
-		lr, rr := e.Lexpr.GetColumnRef(), e.Rexpr.GetColumnRef()
-		if lr == nil || rr == nil {
-			return
-		}
-		li, lok := a.resolveQuiet(lr, sc)
-		ri, rok := a.resolveQuiet(rr, sc)
-		if !lok || !rok || li.info.entity == nil || ri.info.entity == nil {
-			return
-		}
-		for _, pair := range [][2]resolved{{li, ri}, {ri, li}} {
-			in, out := pair[0], pair[1]
-			if in.rel.sublink == l.sc.sublink && out.rel.sublink < l.sc.sublink {
-				tied[in.info.entity.expr] = true
+		for _, p := range [][2]resolved{{li, ri}, {ri, li}} {
+			in, out := p[0], p[1]
+			for _, c := range l.carriers {
+				if c.rel != in.rel || c.column != in.column {
+					continue
+				}
+				switch {
+				case c.owner == "" && counted(out):
+					tied[c.expr] = true
+				case c.owner != "" && out.rel != nil && out.rel.sublink < depth && out.rel.table != nil &&
+					out.rel.table.Name == c.owner && out.column == "id" && len(out.rel.carriers) > 0:
+					tied[c.expr] = true // the owner's row is counted outside
+				}
 			}
 		}
 	}
-	conj(l.sel.WhereClause, l.sc)
-	var joins func(n *pg.Node)
-	joins = func(n *pg.Node) {
-		if j := n.GetJoinExpr(); j != nil {
-			if j.Jointype == pg.JoinType_JOIN_INNER {
-				conj(j.Quals, l.sc)
-			}
-			joins(j.Larg)
-			joins(j.Rarg)
-		}
+	for _, p := range equalities(l.sel) {
+		pair(p[0], p[1], l.sc)
 	}
-	for _, f := range l.sel.FromClause {
-		joins(f)
+	for _, p := range extra {
+		pair(p[0], p[1], l.sc.parent) // the left side of IN is outside
 	}
 	for _, c := range l.carriers {
 		if c.rel == nil {
@@ -678,12 +715,59 @@ func (a *analyzer) checkTies(l *leaf, at int32) {
 				"a subquery here reads a subquery or CTE with people in it (%s), whom metricgate cannot count from inside an expression: join it in FROM instead", c.what)
 			return
 		}
-		if !tied[c.expr] {
+		if tied[c.expr] {
+			continue
+		}
+		if c.owner != "" {
 			a.c.add(at, RuleEntity,
-				"this subquery reads %s, whose rows belong to people (%s), but does not tie %s to the person of the row around it (%s = <outer alias>.author_id, for example): they would not be counted. Tie it, or join the table in FROM so that metricgate counts its people",
-				c.rel.table.Name, c.what, c.expr, c.expr)
+				"this subquery reads %s, whose rows belong to %s rows and so to people (%s), but does not tie %s.%s to a %s row around it (%s.%s = <outer alias>.id, for example): they would not be counted. Tie it, or join the table in FROM so that metricgate counts its people",
+				c.rel.table.Name, c.owner, c.what, c.rel.alias, c.column, c.owner, c.rel.alias, c.column)
+			continue
+		}
+		a.c.add(at, RuleEntity,
+			"this subquery reads %s, whose rows belong to people (%s), but does not tie %s to the person of the row around it (%s = <outer alias>.author_id, for example): they would not be counted. Tie it, or join the table in FROM so that metricgate counts its people",
+			c.rel.table.Name, c.what, c.expr, c.expr)
+	}
+}
+
+// equalities returns the column = column conjuncts of a SELECT's WHERE and
+// of the ON of its joins.
+func equalities(sel *pg.SelectStmt) [][2]*pg.ColumnRef {
+	var out [][2]*pg.ColumnRef
+	var conj func(n *pg.Node)
+	conj = func(n *pg.Node) {
+		if n == nil {
+			return
+		}
+		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg.BoolExprType_AND_EXPR {
+			for _, arg := range b.Args {
+				conj(arg)
+			}
+			return
+		}
+		e := n.GetAExpr()
+		if e == nil || e.Kind != pg.A_Expr_Kind_AEXPR_OP || len(e.Name) != 1 || str(e.Name[0]) != "=" {
+			return
+		}
+		if lr, rr := e.Lexpr.GetColumnRef(), e.Rexpr.GetColumnRef(); lr != nil && rr != nil {
+			out = append(out, [2]*pg.ColumnRef{lr, rr})
 		}
 	}
+	conj(sel.WhereClause)
+	var joins func(n *pg.Node, inner bool)
+	joins = func(n *pg.Node, inner bool) {
+		if j := n.GetJoinExpr(); j != nil {
+			if !inner || j.Jointype == pg.JoinType_JOIN_INNER {
+				conj(j.Quals)
+			}
+			joins(j.Larg, inner)
+			joins(j.Rarg, inner)
+		}
+	}
+	for _, f := range sel.FromClause {
+		joins(f, true)
+	}
+	return out
 }
 
 // analyzeEntities resolves and classifies the whole statement, follows the

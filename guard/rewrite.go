@@ -270,6 +270,18 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 			counts = append(counts, entityCount(c, filter))
 		}
 		cond := "least(" + strings.Join(counts, ", ") + ") >= " + kk
+		if f.AggFilter != nil {
+			// The rows the FILTER leaves out are a cell too: with the
+			// row's other aggregates, a cell of everyone but one person
+			// tells that person's share. Either nobody is left out, or
+			// at least k people are.
+			s, _ := deparse(f.AggFilter)
+			out := "NOT (" + s + ") OR (" + s + ") IS NULL"
+			for _, c := range l.carriers {
+				n := entityCount(c, out)
+				cond += " AND (" + n + " = 0 OR " + n + " >= " + kk + ")"
+			}
+		}
 		start, end := a.aggSpan(f)
 		if start < 0 || end < 0 {
 			a.rewriteFailed = true
@@ -336,8 +348,9 @@ func (a *analyzer) apply() (string, []insertion) {
 	return b.String(), ins
 }
 
-// SourceOffset maps a byte offset in the rewritten SQL back to the checked
-// text: an offset inside added text maps to where it was added.
+// SourceOffset maps a byte offset in the rewritten SQL (SQL(k), for any k)
+// back to the checked text: an offset inside added text maps to where it
+// was added.
 func (an *Analysis) SourceOffset(off int) int {
 	shift := 0
 	for _, in := range an.inserts {

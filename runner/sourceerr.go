@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"gitlab.com/metricgate/metricgate/catalog"
-	"gitlab.com/metricgate/metricgate/guard"
 )
 
 // SourceError is an error raised by a source database while metricgate
@@ -336,36 +334,4 @@ func formatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
-}
-
-// fileOffsets maps a byte offset of an.SQL(k), the text the runner sends,
-// back to the query file's text. Analysis.SourceOffset maps offsets of the
-// rewrite as the guard holds it, where min_group_size is a 3-byte
-// placeholder that SQL(k) replaces with k's digits: every placeholder
-// before an offset shifts it by len(k)-3. The placeholders are where
-// SQL(111) and SQL(222) differ.
-func fileOffsets(an *guard.Analysis, k int) func(int) int {
-	a, b := an.SQL(111), an.SQL(222)
-	var marks []int // the placeholders' offsets, in the guard's text
-	for i := 0; i < len(a) && i < len(b); i++ {
-		if a[i] != b[i] {
-			marks = append(marks, i)
-			i += 2
-		}
-	}
-	digits := len(strconv.Itoa(k))
-	return func(off int) int {
-		delta := 0
-		for _, m := range marks {
-			start := m + delta // where the placeholder's k is in the text sent
-			if off < start {
-				break
-			}
-			if off < start+digits {
-				return an.SourceOffset(m)
-			}
-			delta += digits - 3
-		}
-		return an.SourceOffset(off - delta)
-	}
 }

@@ -88,6 +88,16 @@ type Table struct {
 	// belongs to, for tables whose rows belong to no person: a query that
 	// opts in (header entity: namespace) counts namespaces there.
 	Namespace string
+	// People are the other columns that identify a person (merged_by_id,
+	// assignee_id, creator_id): ids of people who are not the row's
+	// entity. Like entity keys, they may be joined and counted, never
+	// compared with a literal.
+	People []string
+	// Owner, for a table whose rows belong to another table's rows
+	// (merge_request_metrics to merge_requests), names the column that
+	// points at the owning row (its id) and the owning table: the people
+	// behind a row are the owner's entity.
+	Owner *Owner
 	// Columns map each catalogued column to its class.
 	Columns map[string]Class
 	// Order lists the columns as the file lists them.
@@ -101,6 +111,21 @@ type Table struct {
 
 // Pos is a 1-based line and column in the catalog file.
 type Pos struct{ Line, Col int }
+
+// Owner is the table a row belongs to, through one of its columns.
+type Owner struct {
+	// Column is this table's column holding the owner's id.
+	Column string `yaml:"column"`
+	// Table is the owning table; its entity keys are the people behind
+	// this table's rows.
+	Table string `yaml:"table"`
+}
+
+// IsPerson reports whether the column identifies a person: an entity key
+// or one of People.
+func (t *Table) IsPerson(col string) bool {
+	return slices.Contains(t.Entity, col) || slices.Contains(t.People, col)
+}
 
 // Column returns the class of a column and whether the table lists it.
 func (t *Table) Column(name string) (Class, bool) {
@@ -241,6 +266,21 @@ func Parse(file string, data []byte) (*Catalog, error) {
 				}
 			case "namespace":
 				t.Namespace = tv.Value
+			case "people":
+				if tv.Kind != yaml.SequenceNode {
+					bad(tv, "table %s: people is a list of columns", k.Value)
+					continue
+				}
+				for _, e := range tv.Content {
+					t.People = append(t.People, e.Value)
+				}
+			case "owner":
+				var o Owner
+				if err := tv.Decode(&o); err != nil || o.Column == "" || o.Table == "" {
+					bad(tv, "table %s: owner is {column: <this table's column>, table: <the owning table>}", k.Value)
+					continue
+				}
+				t.Owner = &o
 			case "columns":
 				if tv.Kind != yaml.MappingNode {
 					bad(tv, "table %s: columns is a mapping of column name to class", k.Value)
@@ -266,7 +306,7 @@ func Parse(file string, data []byte) (*Catalog, error) {
 					t.ColumnPos[ck.Value] = Pos{Line: ck.Line, Col: ck.Column}
 				}
 			default:
-				bad(tk, "table %s: unknown key %q (a table has entity, namespace and columns)", k.Value, tk.Value)
+				bad(tk, "table %s: unknown key %q (a table has entity, people, owner, namespace and columns)", k.Value, tk.Value)
 			}
 		}
 		if !hasEntity {
@@ -275,6 +315,19 @@ func Parse(file string, data []byte) (*Catalog, error) {
 		if t.Namespace != "" {
 			if cl, ok := t.Columns[t.Namespace]; !ok || cl != Key {
 				bad(k, "table %s: namespace column %s must be one of its columns, of class key", k.Value, t.Namespace)
+			}
+		}
+		for _, c := range t.People {
+			if cl, ok := t.Columns[c]; !ok || cl != Key {
+				bad(k, "table %s: people column %s must be one of its columns, of class key", k.Value, c)
+			}
+		}
+		if t.Owner != nil {
+			if cl, ok := t.Columns[t.Owner.Column]; !ok || cl != Key {
+				bad(k, "table %s: owner column %s must be one of its columns, of class key", k.Value, t.Owner.Column)
+			}
+			if len(t.Entity) > 0 {
+				bad(k, "table %s: a table with entity keys has no owner", k.Value)
 			}
 		}
 		for idx, e := range t.Entity {
@@ -287,6 +340,19 @@ func Parse(file string, data []byte) (*Catalog, error) {
 			}
 		}
 		c.tables[t.Name] = t
+	}
+	for _, t := range c.tables {
+		if t.Owner == nil {
+			continue
+		}
+		switch o := c.tables[t.Owner.Table]; {
+		case o == nil:
+			ps = append(ps, Problem{File: file, Line: t.Line, Col: 3, Message: fmt.Sprintf("table %s: owner table %s is not in the catalog", t.Name, t.Owner.Table)})
+		case len(o.Entity) == 0:
+			ps = append(ps, Problem{File: file, Line: t.Line, Col: 3, Message: fmt.Sprintf("table %s: owner table %s has no entity keys", t.Name, t.Owner.Table)})
+		case o.Columns["id"] != Key:
+			ps = append(ps, Problem{File: file, Line: t.Line, Col: 3, Message: fmt.Sprintf("table %s: owner table %s has no id column", t.Name, t.Owner.Table)})
+		}
 	}
 	if len(ps) > 0 {
 		return nil, ps
