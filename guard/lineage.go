@@ -234,6 +234,7 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 	for _, rl := range sc.rels {
 		l.carriers = append(l.carriers, rl.allCarriers()...)
 	}
+	l.carriers = a.dropJoinedOwners(sel, sc, l.carriers)
 	if sel.WhereClause != nil {
 		a.expr(sel.WhereClause, sc, ctxPredicate)
 	}
@@ -327,6 +328,45 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 	}
 	l.insertAt = a.targetsEnd(sel)
 	return l
+}
+
+// dropJoinedOwners drops the owner carriers of relations joined to their
+// owner's row in this SELECT (an inner join or WHERE on owner.id =
+// column): the owner's people are counted already, and the lookup would
+// only cost time.
+func (a *analyzer) dropJoinedOwners(sel *pg.SelectStmt, sc *nscope, cs []carrier) []carrier {
+	if !slices.ContainsFunc(cs, func(c carrier) bool { return c.owner != "" }) {
+		return cs
+	}
+	joined := map[*rel]bool{}
+	for _, p := range equalities(sel) {
+		x, xok := a.resolveQuiet(p[0], sc)
+		y, yok := a.resolveQuiet(p[1], sc)
+		if !xok || !yok {
+			continue
+		}
+		for _, q := range [][2]resolved{{x, y}, {y, x}} {
+			in, out := q[0], q[1]
+			if in.rel == nil || out.rel == nil || out.rel.table == nil || out.column != "id" || !slices.Contains(sc.rels, out.rel) && !inMembers(sc.rels, out.rel) {
+				continue
+			}
+			for _, c := range cs {
+				if c.owner != "" && c.rel == in.rel && c.column == in.column && c.owner == out.rel.table.Name && len(out.rel.carriers) > 0 {
+					joined[in.rel] = true
+				}
+			}
+		}
+	}
+	return slices.DeleteFunc(cs, func(c carrier) bool { return c.owner != "" && joined[c.rel] })
+}
+
+func inMembers(rels []*rel, r *rel) bool {
+	for _, x := range rels {
+		if x == r || inMembers(x.members, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // inputHas reports whether a column of the FROM items of s is called name

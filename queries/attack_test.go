@@ -17,7 +17,8 @@ import (
 // the runner runs them (the guard's rewrite, the entity filter), and checks
 // that nothing of that person leaves: no row, or the narrowed cell NULL in
 // every row that is kept. A query the guard refuses passes too: it never
-// runs. %[1]d in a query is the id of the most active user.
+// runs. In a query, %[1]d is the id of the most active user, %[2]s their
+// username, %[3]d one of their merged merge requests.
 func TestEntityAttacks(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -30,8 +31,14 @@ func TestEntityAttacks(t *testing.T) {
 	if _, err := gitlabfake.Load(ctx, conn, gitlabfake.Options{Scale: 1}); err != nil {
 		t.Fatal(err)
 	}
-	var victim int64
+	var victim, mr int64
+	var username string
 	if err := conn.QueryRow(ctx, `SELECT author_id FROM events GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&victim); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT u.username, max(mm.merge_request_id) FROM users u
+		JOIN merge_requests m ON m.author_id = u.id JOIN merge_request_metrics mm ON mm.merge_request_id = m.id AND mm.merged_at IS NOT NULL
+		WHERE u.id = $1 GROUP BY 1`, victim).Scan(&username, &mr); err != nil {
 		t.Fatal(err)
 	}
 	g, err := guard.New(guard.Config{Schema: shippedSchema()})
@@ -53,35 +60,52 @@ func TestEntityAttacks(t *testing.T) {
 			return false
 		}
 	}
+	differs := func(total, part string) func([]string, [][]any) bool {
+		return func(cols []string, rows [][]any) bool {
+			ti, pi := indexOf(cols, total), indexOf(cols, part)
+			for _, r := range rows {
+				if r[ti] != nil && r[pi] != nil && fmt.Sprint(r[ti]) != fmt.Sprint(r[pi]) {
+					return true
+				}
+			}
+			return false
+		}
+	}
 	for _, tc := range []struct {
 		name, sql string
 		leaks     func([]string, [][]any) bool
 	}{
 		{"series multiplies one person", `SELECT date_trunc('month', e.created_at)::date AS month, count(DISTINCT g) AS n
-			FROM events e CROSS JOIN generate_series(1, 12) g WHERE e.author_id = %[1]d GROUP BY 1`, noRows},
+			FROM events e JOIN users u ON u.id = e.author_id AND u.username = '%[2]s' CROSS JOIN generate_series(1, 12) g GROUP BY 1`, noRows},
 		{"join repeats one person's row", `SELECT date_trunc('year', e.created_at)::date AS year, count(*) AS n
-			FROM events e JOIN generate_series(1, 50) g ON true WHERE e.author_id = %[1]d GROUP BY 1`, noRows},
+			FROM events e JOIN users u ON u.id = e.author_id AND u.username = '%[2]s' JOIN generate_series(1, 50) g ON true GROUP BY 1`, noRows},
 		{"distinct ids of one author's rows", `SELECT date_trunc('year', n.created_at)::date AS year, count(DISTINCT n.id) AS n
-			FROM notes n WHERE n.author_id = %[1]d GROUP BY 1`, noRows},
+			FROM notes n JOIN users u ON u.id = n.author_id AND u.username = '%[2]s' GROUP BY 1`, noRows},
 		{"filter narrows a big group", `SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n,
-			sum(e.action) FILTER (WHERE e.author_id = %[1]d) AS leak FROM events e GROUP BY 1`, nullColumn("leak")},
+			sum(e.action) FILTER (WHERE u.username = '%[2]s') AS leak FROM events e JOIN users u ON u.id = e.author_id GROUP BY 1`, nullColumn("leak")},
 		{"case narrows a big group", `SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n,
-			max(CASE WHEN e.action = 1 THEN e.created_at END) FILTER (WHERE e.author_id = %[1]d) AS leak FROM events e GROUP BY 1`, nullColumn("leak")},
+			max(CASE WHEN e.action = 1 THEN e.created_at END) FILTER (WHERE u.username = '%[2]s') AS leak FROM events e JOIN users u ON u.id = e.author_id GROUP BY 1`, nullColumn("leak")},
 		{"having tests one person", `SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n
-			FROM events e GROUP BY 1 HAVING count(*) FILTER (WHERE e.author_id = %[1]d) > 0`, noRows},
+			FROM events e JOIN users u ON u.id = e.author_id GROUP BY 1 HAVING count(*) FILTER (WHERE u.username = '%[2]s') > 0`, noRows},
 		{"left join to one person's rows", `SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n, max(x.c) AS leak
-			FROM events e LEFT JOIN (SELECT author_id, created_at AS c FROM events WHERE author_id = %[1]d) x ON x.author_id = e.author_id
+			FROM events e LEFT JOIN (SELECT ev.author_id, ev.created_at AS c FROM events ev JOIN users u ON u.id = ev.author_id WHERE u.username = '%[2]s') x ON x.author_id = e.author_id
 			GROUP BY 1`, nullColumn("leak")},
 		{"per-person subquery then one person", `SELECT s.c AS events, count(*) AS n
-			FROM (SELECT e.author_id, count(*) AS c FROM events e GROUP BY e.author_id) s WHERE s.author_id = %[1]d GROUP BY 1`, noRows},
-		{"union branch of one person", `SELECT date_trunc('year', u.t)::date AS year, count(*) AS n FROM (
-			SELECT e.created_at AS t, e.author_id FROM events e WHERE e.author_id = %[1]d
-			UNION ALL SELECT i.created_at, i.author_id FROM issues i WHERE i.author_id = %[1]d) u GROUP BY 1`, noRows},
-		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e WHERE e.author_id = %[1]d GROUP BY 1)
+			FROM (SELECT e.author_id, count(*) AS c FROM events e GROUP BY e.author_id) s JOIN users u ON u.id = s.author_id WHERE u.username = '%[2]s' GROUP BY 1`, noRows},
+		{"union branch of one person", `SELECT date_trunc('year', x.t)::date AS year, count(*) AS n FROM (
+			SELECT e.created_at AS t FROM events e JOIN users u ON u.id = e.author_id AND u.username = '%[2]s'
+			UNION ALL SELECT i.created_at FROM issues i JOIN users u ON u.id = i.author_id AND u.username = '%[2]s') x GROUP BY 1`, noRows},
+		{"everyone but one person, differenced", `SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n,
+			count(*) FILTER (WHERE u.username <> '%[2]s') AS others FROM events e JOIN users u ON u.id = e.author_id GROUP BY 1`, differs("n", "others")},
+		{"a table without people joined by a constant", `SELECT count(*) AS n, max(mm.merged_at) AS leak
+			FROM issues i JOIN merge_request_metrics mm ON mm.merge_request_id = %[3]d`, nullColumn("leak")},
+		{"a table without people cross joined", `SELECT count(*) AS n, max(mm.merged_at) FILTER (WHERE mm.merge_request_id = %[3]d) AS leak
+			FROM (SELECT dp.user_id FROM deployments dp ORDER BY dp.id LIMIT 40) d CROSS JOIN merge_request_metrics mm`, nullColumn("leak")},
+		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e JOIN users u ON u.id = e.author_id AND u.username = '%[2]s' GROUP BY 1)
 			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := fmt.Sprintf(tc.sql, victim)
+			src := fmt.Sprintf(tc.sql, victim, username, mr)
 			an, vs := g.Check(src, "n")
 			if len(vs) > 0 {
 				t.Logf("refused: %v", vs[0])
