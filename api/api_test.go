@@ -204,10 +204,10 @@ func (w *world) record(started time.Time, outcomes map[string]history.QueryStatu
 			continue
 		}
 		qr := history.QueryRun{RunID: id, Query: name, Target: name, Source: "main", Status: st, Attempts: 1,
-			RowsLoaded: 120, RowsSuppressed: 7, Approval: "none", StartedAt: started, FinishedAt: started.Add(90 * time.Second),
+			RowsLoaded: 120, RowsSuppressed: "1-9", CellsSuppressed: "10-99", Approval: "none", StartedAt: started, FinishedAt: started.Add(90 * time.Second),
 			Duration: 90 * time.Second, SHA256: "abc"}
 		if st == history.QueryFailed {
-			qr.RowsLoaded, qr.RowsSuppressed = 0, 0
+			qr.RowsLoaded, qr.RowsSuppressed, qr.CellsSuppressed = 0, "0", "0"
 			qr.Error = `query: ERROR: column "x" does not exist (SQLSTATE 42703)`
 			status = history.RunPartial
 		}
@@ -654,7 +654,8 @@ func TestMetrics(t *testing.T) {
 		`metricgate_query_last_success_timestamp_seconds{query="fresh_one"} `,
 		`metricgate_query_last_duration_seconds{query="fresh_one"} 90`,
 		`metricgate_query_last_rows_loaded{query="fresh_one"} 120`,
-		`metricgate_query_last_rows_suppressed{query="fresh_one"} 7`,
+		`metricgate_query_last_rows_suppressed{query="fresh_one"} 1`,
+		`metricgate_query_last_cells_suppressed{query="fresh_one"} 10`,
 		`metricgate_query_consecutive_failures{query="failing_one"} 2`,
 		`metricgate_query_stale{query="stale_one"} 1`,
 		`metricgate_query_stale{query="fresh_one"} 0`,

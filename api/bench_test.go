@@ -59,8 +59,8 @@ func BenchmarkStatusUnderLoad(b *testing.B) {
 		                        attempts, sha256, approval, snapshot_time, started_at, finished_at, duration_us)
 		SELECT r.id, 'q' || lpad(q::text, 2, '0'), 'q' || q, 'main',
 		       CASE WHEN (r.id + q) %% 37 = 0 AND r.id < %[1]d THEN 'failed' ELSE 'succeeded' END,
-		       CASE WHEN (r.id + q) %% 37 = 0 AND r.id < %[1]d THEN 'query: ERROR: canceling statement due to statement timeout' ELSE '' END,
-		       100 + (r.id * q) %% 900, (r.id + q) %% 50, 1, md5(q::text), 'none',
+		       CASE WHEN (r.id + q) %% 37 = 0 AND r.id < %[1]d THEN 'query ran over its timeout 15m (SQLSTATE 57014 query_canceled)' ELSE '' END,
+		       100 + (r.id * q) %% 900, CASE WHEN (r.id + q) %% 50 = 0 THEN '0' WHEN (r.id + q) %% 50 < 10 THEN '1-9' ELSE '10-99' END, 1, md5(q::text), 'none',
 		       r.started_at, r.started_at, r.started_at + q * interval '3 seconds', q * 3000000
 		FROM runs r, generate_series(1, %[2]d) q;
 		ANALYZE runs; ANALYZE query_runs;`, benchRuns, benchQueries)); err != nil {

@@ -29,7 +29,8 @@ var (
 	descQueryStale      = prometheus.NewDesc("metricgate_query_stale", "1 when the query's data is stale.", []string{"query"}, nil)
 	descQueryDuration   = prometheus.NewDesc("metricgate_query_last_duration_seconds", "Duration of the query's newest finished run.", []string{"query"}, nil)
 	descQueryRows       = prometheus.NewDesc("metricgate_query_last_rows_loaded", "Rows the query's newest finished run loaded into the warehouse.", []string{"query"}, nil)
-	descQuerySuppressed = prometheus.NewDesc("metricgate_query_last_rows_suppressed", "Rows the query's newest finished run dropped for being under min_group_size.", []string{"query"}, nil)
+	descQuerySuppressed = prometheus.NewDesc("metricgate_query_last_rows_suppressed", "Rows the query's newest finished run dropped for being under min_group_size, as the lowest value of their decade (0, 1, 10, 100, …): the exact number is never published.", []string{"query"}, nil)
+	descQueryCells      = prometheus.NewDesc("metricgate_query_last_cells_suppressed", "Aggregate cells the query's newest finished run set to NULL for being backed by fewer than min_group_size people, as the lowest value of their decade (0, 1, 10, 100, …).", []string{"query"}, nil)
 	descQueryFailures   = prometheus.NewDesc("metricgate_query_consecutive_failures", "Failed runs of the query since its last success (among its newest 30).", []string{"query"}, nil)
 	descQueryStatus     = prometheus.NewDesc("metricgate_query_last_status", "1 for the status of the query's newest run.", []string{"query", "status"}, nil)
 	descRunStatus       = prometheus.NewDesc("metricgate_run_last_status", "1 for the status of the newest run.", []string{"status"}, nil)
@@ -52,7 +53,7 @@ var (
 type collector struct{ a *API }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descStale, descFailing, descApprovalNone, descQueryLastOK, descQueryAge, descQueryMaxAge, descQueryStale, descQueryDuration, descQueryRows, descQuerySuppressed, descQueryFailures, descQueryStatus, descRunStatus, descRunStart, descRunDuration, descRunNext, descRunning, descDumpLastOK, descDumpAge, descDumpStale, descDumpFailing, descDumpRows, descDumpBytes, descDumpTables, descScrapeError, descTickError} {
+	for _, d := range []*prometheus.Desc{descUp, descStale, descFailing, descApprovalNone, descQueryLastOK, descQueryAge, descQueryMaxAge, descQueryStale, descQueryDuration, descQueryRows, descQuerySuppressed, descQueryCells, descQueryFailures, descQueryStatus, descRunStatus, descRunStart, descRunDuration, descRunNext, descRunning, descDumpLastOK, descDumpAge, descDumpStale, descDumpFailing, descDumpRows, descDumpBytes, descDumpTables, descScrapeError, descTickError} {
 		ch <- d
 	}
 }
@@ -115,7 +116,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			gauge(descQueryDuration, r.Duration.Seconds(), q.Name)
 			gauge(descQueryRows, float64(r.RowsLoaded), q.Name)
-			gauge(descQuerySuppressed, float64(r.RowsSuppressed), q.Name)
+			gauge(descQuerySuppressed, float64(r.RowsSuppressed.Low()), q.Name)
+			gauge(descQueryCells, float64(r.CellsSuppressed.Low()), q.Name)
 			break
 		}
 	}

@@ -90,13 +90,17 @@ func (a *API) page(w http.ResponseWriter, r *http.Request) {
 			row.LastStatus = string(hist[0].Status)
 			if hist[0].Status != history.QueryRunning {
 				// The newest run's rows from every source it ran on.
-				var rows, suppressed int64
+				// Suppressed rows are decades, which do not add up: one
+				// per source ("1-9 + 0").
+				var rows int64
+				var suppressed []string
 				for _, h := range hist {
 					if h.RunID == hist[0].RunID {
-						rows, suppressed = rows+h.RowsLoaded, suppressed+h.RowsSuppressed
+						rows += h.RowsLoaded
+						suppressed = append(suppressed, h.RowsSuppressed.String())
 					}
 				}
-				row.Rows, row.Suppressed = count(rows), count(suppressed)
+				row.Rows, row.Suppressed = count(rows), strings.Join(suppressed, " + ")
 				row.Duration = seconds(hist[0].Duration)
 			}
 		}

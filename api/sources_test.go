@@ -47,7 +47,7 @@ func TestStatusPerSource(t *testing.T) {
 		}
 		for _, o := range outcomes {
 			qr := history.QueryRun{RunID: id, Query: o.query, Target: o.query, Source: o.source, Status: o.status, Attempts: 1,
-				RowsLoaded: 100, RowsSuppressed: 3, Approval: "none", StartedAt: started, FinishedAt: started.Add(time.Minute),
+				RowsLoaded: 100, RowsSuppressed: "1-9", Approval: "none", StartedAt: started, FinishedAt: started.Add(time.Minute),
 				SnapshotTime: started.Add(-2 * time.Hour), Duration: time.Minute, SHA256: "abc"}
 			if o.status == history.QueryFailed {
 				qr.RowsLoaded, qr.Error = 0, "source "+o.source+": connect to the source: connection refused"

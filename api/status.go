@@ -48,7 +48,8 @@ type QueryRun struct {
 	Status          string     `json:"status"`
 	Error           string     `json:"error,omitempty"`
 	RowsLoaded      int64      `json:"rows_loaded"`
-	RowsSuppressed  int64      `json:"rows_suppressed"`
+	RowsSuppressed  string     `json:"rows_suppressed"`  // a decade: "0", "1-9", "10-99", …
+	CellsSuppressed string     `json:"cells_suppressed"` // a decade, as RowsSuppressed
 	Attempts        int        `json:"attempts"`
 	Cost            float64    `json:"cost"`
 	SHA256          string     `json:"sha256"`
@@ -62,7 +63,8 @@ type QueryRun struct {
 
 func queryRunOf(q history.QueryRun) QueryRun {
 	return QueryRun{ID: q.ID, RunID: q.RunID, Query: q.Query, Target: q.Target, Source: q.Source,
-		Status: string(q.Status), Error: q.Error, RowsLoaded: q.RowsLoaded, RowsSuppressed: q.RowsSuppressed,
+		Status: string(q.Status), Error: q.Error, RowsLoaded: q.RowsLoaded,
+		RowsSuppressed: q.RowsSuppressed.String(), CellsSuppressed: q.CellsSuppressed.String(),
 		Attempts: q.Attempts, Cost: q.Cost, SHA256: q.SHA256, Commit: q.Commit, Approval: q.Approval,
 		SnapshotTime: timePtr(q.SnapshotTime), StartedAt: timePtr(q.StartedAt), FinishedAt: timePtr(q.FinishedAt),
 		DurationSeconds: q.Duration.Seconds()}

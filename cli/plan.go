@@ -126,9 +126,9 @@ func writePlan(w io.Writer, name, source string, p *runner.Plan) {
 	}
 	fmt.Fprintf(w, "\nEXPLAIN cost  %.0f (%s)\n", p.Cost, limit)
 	if p.Histogram != nil {
-		fmt.Fprintf(w, "groups        %d in %s\n", p.Groups, p.Duration.Round(time.Millisecond))
+		fmt.Fprintf(w, "ran in        %s\n", p.Duration.Round(time.Millisecond))
 		fmt.Fprintf(w, "would load    %d rows (max_rows %d)\n", p.Kept, p.MaxRows)
-		fmt.Fprintf(w, "suppressed    %d rows with fewer than %d entities\n\n", p.Suppressed, p.MinGroupSize)
+		fmt.Fprintf(w, "suppressed    %s rows with fewer than %d entities, %s cells\n\n", p.Suppressed, p.MinGroupSize, p.SuppressedCells)
 		fmt.Fprintln(w, "group size histogram")
 		var most int64 = 1
 		for _, b := range p.Histogram {
@@ -139,12 +139,12 @@ func writePlan(w io.Writer, name, source string, p *runner.Plan) {
 			if b.High == 0 {
 				label = fmt.Sprintf("%d+", b.Low)
 			}
-			note := ""
-			if i == 0 {
-				note = "  suppressed"
+			if i == 0 { // the suppressed groups: a decade, no bar
+				fmt.Fprintf(w, "  %-12s %8s  suppressed\n", label, p.Suppressed)
+				continue
 			}
 			bar := strings.Repeat("█", int((b.Groups*30+most-1)/most))
-			fmt.Fprintf(w, "  %-12s %8d  %s%s\n", label, b.Groups, bar, note)
+			fmt.Fprintf(w, "  %-12s %8d  %s\n", label, b.Groups, bar)
 		}
 	}
 	if len(p.Problems) > 0 {

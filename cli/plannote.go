@@ -179,8 +179,8 @@ func writeNotePlan(b *strings.Builder, q *catalog.Query, source string, p *runne
 	}
 	fmt.Fprintf(b, "\n- EXPLAIN cost: **%.0f** (%s)\n", p.Cost, limit)
 	if p.Histogram != nil {
-		fmt.Fprintf(b, "- groups: **%d**; would load **%d** rows (`max_rows` %d)\n", p.Groups, p.Kept, p.MaxRows)
-		fmt.Fprintf(b, "- suppressed: **%d** rows with fewer than %d entities\n\n", p.Suppressed, p.MinGroupSize)
+		fmt.Fprintf(b, "- would load **%d** rows (`max_rows` %d)\n", p.Kept, p.MaxRows)
+		fmt.Fprintf(b, "- suppressed: **%s** rows with fewer than %d entities, **%s** cells\n\n", p.Suppressed, p.MinGroupSize, p.SuppressedCells)
 		b.WriteString("| group size | groups |\n|---|---:|\n")
 		for i, bk := range p.Histogram {
 			label := fmt.Sprintf("%d–%d", bk.Low, bk.High)
@@ -188,7 +188,8 @@ func writeNotePlan(b *strings.Builder, q *catalog.Query, source string, p *runne
 				label = fmt.Sprintf("%d+", bk.Low)
 			}
 			if i == 0 {
-				label += " (suppressed)"
+				fmt.Fprintf(b, "| %s (suppressed) | %s |\n", label, p.Suppressed)
+				continue
 			}
 			fmt.Fprintf(b, "| %s | %d |\n", label, bk.Groups)
 		}

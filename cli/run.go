@@ -394,7 +394,7 @@ func didYouMean(name string, cat *catalog.Catalog) string {
 // source of its role) and a summary line.
 func writeRunTable(w io.Writer, res *runner.Result) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "query\tsource\tstatus\trows\tsuppressed\tduration\tnote")
+	fmt.Fprintln(tw, "query\tsource\tstatus\trows\tsuppressed\tcells\tduration\tnote")
 	var counts = map[history.QueryStatus]int{}
 	for _, q := range res.Queries {
 		counts[q.Status]++
@@ -402,8 +402,8 @@ func writeRunTable(w io.Writer, res *runner.Result) {
 		if q.Attempts > 1 {
 			note = strings.TrimSpace(fmt.Sprintf("%d attempts; %s", q.Attempts, note))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", q.Query, q.Source, q.Status, q.RowsLoaded, q.RowsSuppressed,
-			q.Duration.Round(time.Millisecond), oneLine(note, 160))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", q.Query, q.Source, q.Status, q.RowsLoaded, q.RowsSuppressed,
+			q.CellsSuppressed, q.Duration.Round(time.Millisecond), oneLine(note, 160))
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\nrun %d %s: %d succeeded, %d failed, %d skipped", res.RunID, res.Status,

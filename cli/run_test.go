@@ -90,9 +90,9 @@ func TestRunCommand(t *testing.T) {
 	if code != ExitProblems {
 		t.Fatalf("run --once with a failing query: exit %d, want %d\n%s%s", code, ExitProblems, out, errOut)
 	}
-	if !regexp.MustCompile(`(?m)^actors\s+main\s+succeeded\s+11\s+9\s+\S+\s*$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^top_text\s+main\s+failed\s+0\s+0\s+\S+\s+aggregate columns must be numeric`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^typo\s+main\s+failed\s+0\s+0\s+\S+\s+invalid query file: \S+/queries/c/typo.sql:1:1: missing required header key "owner"`).MatchString(out) ||
+	if !regexp.MustCompile(`(?m)^actors\s+main\s+succeeded\s+11\s+1-9\s+0\s+\S+\s*$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^top_text\s+main\s+failed\s+0\s+0\s+0\s+\S+\s+aggregate columns must be numeric`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^typo\s+main\s+failed\s+0\s+0\s+0\s+\S+\s+invalid query file: \S+/queries/c/typo.sql:1:1: missing required header key "owner"`).MatchString(out) ||
 		!strings.Contains(out, "run 1 partial: 1 succeeded, 2 failed, 0 skipped") {
 		t.Errorf("run table:\n%s", out)
 	}
@@ -202,10 +202,10 @@ func TestPlanCommand(t *testing.T) {
 		regexp.MustCompile(`(?m)^k\s+int4\s+group key$`),
 		regexp.MustCompile(`(?m)^actors\s+int8\s+aggregate$`),
 		regexp.MustCompile(`(?m)^EXPLAIN cost  \d+ \(no max_cost\)$`),
-		regexp.MustCompile(`(?m)^groups        20 in `),
+		regexp.MustCompile(`(?m)^ran in        \d+m?s$`),
 		regexp.MustCompile(`(?m)^would load    11 rows \(max_rows 100000\)$`),
-		regexp.MustCompile(`(?m)^suppressed    9 rows with fewer than 10 entities$`),
-		regexp.MustCompile(`(?m)^  0–9 +9  █+  suppressed$`),
+		regexp.MustCompile(`(?m)^suppressed    1-9 rows with fewer than 10 entities, 0 cells$`),
+		regexp.MustCompile(`(?m)^  0–9 +1-9  suppressed$`),
 		regexp.MustCompile(`(?m)^  10–19 +10  █+$`),
 		regexp.MustCompile(`(?m)^  20–49 +1  █+$`),
 	} {

@@ -101,7 +101,7 @@ func TestSourceErrorTextLeavesNothing(t *testing.T) {
 
 	out := cmd(ExitProblems, "run", "--once", "--verbose")
 	leaks("metricgate run (table and logs)", out, true)
-	if !regexp.MustCompile(`(?m)^cast\s+main\s+failed\s+0\s+0\s+\S+\s+query: ` + sealed + ` in leak/cast.sql$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^cast\s+main\s+failed\s+0\s+0\s+0\s+\S+\s+query: ` + sealed + ` in leak/cast.sql$`).MatchString(out) {
 		t.Errorf("run table:\n%s", out)
 	}
 	leaks("metricgate plan", cmd(ExitProblems, "plan", "cast"), true)

@@ -3,9 +3,12 @@ package history
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	"gitlab.com/metricgate/metricgate/internal/coarse"
 )
 
 // tables returns the history tables present in the public schema.
@@ -133,4 +136,64 @@ func TestMigrateConcurrent(t *testing.T) {
 		t.Errorf("migration 1 recorded %d times, want once", applied)
 	}
 	checkStatus(t, b, true)
+}
+
+// TestMigrateCountsToDecades: 00005 turns the exact numbers of suppressed
+// rows already in the history into decades, and back down into each
+// decade's lowest value (the exact numbers are gone).
+func TestMigrateCountsToDecades(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, _ := newStore(t, true)
+	for { // down to 00004, whatever came after 00005
+		st, err := s.MigrateStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		newest := int64(0)
+		for _, m := range st {
+			if m.Applied {
+				newest = m.Version
+			}
+		}
+		if newest <= 4 {
+			break
+		}
+		if err := s.MigrateDown(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := mustStartRun(t, s, Run{Trigger: "manual", StartedAt: time.Now()})
+	exact := []int64{0, 1, 9, 10, 17, 99, 100, 999, 1000, 123456}
+	for _, n := range exact {
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO query_runs (run_id, query, status, rows_suppressed) VALUES ($1, $2, 'succeeded', $3)`,
+			id, fmt.Sprint("q", n), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := s.QueryRuns(ctx, id)
+	if err != nil || len(qs) != len(exact) {
+		t.Fatalf("%d query runs, %v", len(qs), err)
+	}
+	for i, q := range qs {
+		if want := coarse.Of(exact[i]); q.RowsSuppressed != want || q.CellsSuppressed != "0" {
+			t.Errorf("%d suppressed rows became %q (cells %q), want %q", exact[i], q.RowsSuppressed, q.CellsSuppressed, want)
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE query_runs SET rows_suppressed = '17' WHERE run_id = $1`, id); err == nil {
+		t.Error("the history takes an exact count")
+	}
+	if err := s.MigrateDown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	if err := s.db.QueryRowContext(ctx, `SELECT sum(rows_suppressed) FROM query_runs WHERE run_id = $1`, id).Scan(&sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum != 0+1+1+10+10+10+100+100+1000+100000 {
+		t.Errorf("down: the decades' lowest values sum to %d", sum)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"gitlab.com/metricgate/metricgate/history/internal/db"
+	"gitlab.com/metricgate/metricgate/internal/coarse"
 	"gitlab.com/metricgate/metricgate/internal/redact"
 )
 
@@ -148,24 +149,25 @@ func (s *Store) StartQueryRun(ctx context.Context, q QueryRun) (int64, error) {
 		return 0, fmt.Errorf("start query run %q: %w", q.Query, err)
 	}
 	id, err := s.q.InsertQueryRun(ctx, s.db, db.InsertQueryRunParams{
-		RunID:          q.RunID,
-		Query:          q.Query,
-		Target:         q.Target,
-		Source:         q.Source,
-		Status:         string(q.Status),
-		Error:          redact.String(q.Error),
-		RowsLoaded:     q.RowsLoaded,
-		RowsSuppressed: q.RowsSuppressed,
-		Attempts:       attempts,
-		Cost:           q.Cost,
-		Sha256:         q.SHA256,
-		Commit:         q.Commit,
-		Approval:       q.Approval,
-		SnapshotTime:   nullTime(q.SnapshotTime),
-		StartedAt:      nullTime(q.StartedAt),
-		FinishedAt:     nullTime(q.FinishedAt),
-		DurationUs:     q.Duration.Microseconds(),
-		MrIid:          nullInt64(q.MRIID),
+		RunID:           q.RunID,
+		Query:           q.Query,
+		Target:          q.Target,
+		Source:          q.Source,
+		Status:          string(q.Status),
+		Error:           redact.String(q.Error),
+		RowsLoaded:      q.RowsLoaded,
+		RowsSuppressed:  q.RowsSuppressed.String(),
+		CellsSuppressed: q.CellsSuppressed.String(),
+		Attempts:        attempts,
+		Cost:            q.Cost,
+		Sha256:          q.SHA256,
+		Commit:          q.Commit,
+		Approval:        q.Approval,
+		SnapshotTime:    nullTime(q.SnapshotTime),
+		StartedAt:       nullTime(q.StartedAt),
+		FinishedAt:      nullTime(q.FinishedAt),
+		DurationUs:      q.Duration.Microseconds(),
+		MrIid:           nullInt64(q.MRIID),
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start query run %q: %w", q.Query, err)
@@ -181,23 +183,24 @@ func (s *Store) FinishQueryRun(ctx context.Context, q QueryRun) error {
 	if err == nil {
 		var n int64
 		n, err = s.q.UpdateQueryRun(ctx, s.db, db.UpdateQueryRunParams{
-			ID:             q.ID,
-			Target:         q.Target,
-			Source:         q.Source,
-			Status:         string(q.Status),
-			Error:          redact.String(q.Error),
-			RowsLoaded:     q.RowsLoaded,
-			RowsSuppressed: q.RowsSuppressed,
-			Attempts:       attempts,
-			Cost:           q.Cost,
-			Sha256:         q.SHA256,
-			Commit:         q.Commit,
-			Approval:       q.Approval,
-			SnapshotTime:   nullTime(q.SnapshotTime),
-			StartedAt:      nullTime(q.StartedAt),
-			FinishedAt:     nullTime(q.FinishedAt),
-			DurationUs:     q.Duration.Microseconds(),
-			MrIid:          nullInt64(q.MRIID),
+			ID:              q.ID,
+			Target:          q.Target,
+			Source:          q.Source,
+			Status:          string(q.Status),
+			Error:           redact.String(q.Error),
+			RowsLoaded:      q.RowsLoaded,
+			RowsSuppressed:  q.RowsSuppressed.String(),
+			CellsSuppressed: q.CellsSuppressed.String(),
+			Attempts:        attempts,
+			Cost:            q.Cost,
+			Sha256:          q.SHA256,
+			Commit:          q.Commit,
+			Approval:        q.Approval,
+			SnapshotTime:    nullTime(q.SnapshotTime),
+			StartedAt:       nullTime(q.StartedAt),
+			FinishedAt:      nullTime(q.FinishedAt),
+			DurationUs:      q.Duration.Microseconds(),
+			MrIid:           nullInt64(q.MRIID),
 		})
 		if err == nil && n == 0 {
 			err = ErrNotFound
@@ -335,25 +338,26 @@ func queryRunsOf(rows []db.QueryRun) []QueryRun {
 
 func queryRunOf(r db.QueryRun) QueryRun {
 	return QueryRun{
-		ID:             r.ID,
-		RunID:          r.RunID,
-		Query:          r.Query,
-		Target:         r.Target,
-		Source:         r.Source,
-		Status:         QueryStatus(r.Status),
-		Error:          redact.String(r.Error),
-		RowsLoaded:     r.RowsLoaded,
-		RowsSuppressed: r.RowsSuppressed,
-		Attempts:       int(r.Attempts),
-		Cost:           r.Cost,
-		SHA256:         r.Sha256,
-		Commit:         r.Commit,
-		Approval:       r.Approval,
-		SnapshotTime:   timeOf(r.SnapshotTime),
-		StartedAt:      timeOf(r.StartedAt),
-		FinishedAt:     timeOf(r.FinishedAt),
-		Duration:       time.Duration(r.DurationUs) * time.Microsecond,
-		MRIID:          r.MrIid.Int64,
+		ID:              r.ID,
+		RunID:           r.RunID,
+		Query:           r.Query,
+		Target:          r.Target,
+		Source:          r.Source,
+		Status:          QueryStatus(r.Status),
+		Error:           redact.String(r.Error),
+		RowsLoaded:      r.RowsLoaded,
+		RowsSuppressed:  coarse.Count(r.RowsSuppressed),
+		CellsSuppressed: coarse.Count(r.CellsSuppressed),
+		Attempts:        int(r.Attempts),
+		Cost:            r.Cost,
+		SHA256:          r.Sha256,
+		Commit:          r.Commit,
+		Approval:        r.Approval,
+		SnapshotTime:    timeOf(r.SnapshotTime),
+		StartedAt:       timeOf(r.StartedAt),
+		FinishedAt:      timeOf(r.FinishedAt),
+		Duration:        time.Duration(r.DurationUs) * time.Microsecond,
+		MRIID:           r.MrIid.Int64,
 	}
 }
 

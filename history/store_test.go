@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gitlab.com/metricgate/metricgate/internal/coarse"
 )
 
 // berlin checks that times come back in UTC whatever zone they went in.
@@ -125,6 +127,7 @@ func TestQueryRunRoundTrip(t *testing.T) {
 	want := in
 	want.ID = id
 	want.SnapshotTime = in.SnapshotTime.UTC()
+	want.RowsSuppressed, want.CellsSuppressed = "0", "0" // counts not taken read as none
 	qs, err := s.QueryRuns(ctx, runID)
 	if err != nil {
 		t.Fatal(err)
@@ -132,25 +135,26 @@ func TestQueryRunRoundTrip(t *testing.T) {
 	equal(t, "started query run", qs, []QueryRun{want})
 
 	done := QueryRun{
-		ID:             id,
-		RunID:          runID,
-		Query:          "mr_merge_time",
-		Target:         "analytics_mr_merge_time_v2",
-		Source:         "ci",
-		Status:         QueryFailed,
-		Error:          "load: column median_hours changed type from float8 to text",
-		RowsLoaded:     1 << 40,
-		RowsSuppressed: 17,
-		Attempts:       3,
-		Cost:           0.0001234,
-		SHA256:         strings.Repeat("cd", 32),
-		Commit:         "fedcba9876543210fedcba9876543210fedcba98",
-		Approval:       "gitlab !4711 by @a",
-		MRIID:          4711,
-		SnapshotTime:   base.Add(-time.Hour + 7*time.Microsecond),
-		StartedAt:      base.Add(2 * time.Second),
-		FinishedAt:     base.Add(time.Hour + 2*time.Second + 3*time.Microsecond),
-		Duration:       time.Hour + 2*time.Minute + 3*time.Second + 456789*time.Microsecond,
+		ID:              id,
+		RunID:           runID,
+		Query:           "mr_merge_time",
+		Target:          "analytics_mr_merge_time_v2",
+		Source:          "ci",
+		Status:          QueryFailed,
+		Error:           "load: column median_hours changed type from float8 to text",
+		RowsLoaded:      1 << 40,
+		RowsSuppressed:  coarse.Of(17),
+		CellsSuppressed: coarse.Of(3),
+		Attempts:        3,
+		Cost:            0.0001234,
+		SHA256:          strings.Repeat("cd", 32),
+		Commit:          "fedcba9876543210fedcba9876543210fedcba98",
+		Approval:        "gitlab !4711 by @a",
+		MRIID:           4711,
+		SnapshotTime:    base.Add(-time.Hour + 7*time.Microsecond),
+		StartedAt:       base.Add(2 * time.Second),
+		FinishedAt:      base.Add(time.Hour + 2*time.Second + 3*time.Microsecond),
+		Duration:        time.Hour + 2*time.Minute + 3*time.Second + 456789*time.Microsecond,
 	}
 	// done sets every field, so that a field added to QueryRun but not
 	// stored fails this test.
@@ -177,6 +181,9 @@ func TestQueryRunRoundTrip(t *testing.T) {
 		StartedAt: base.Add(1500), Duration: 2*time.Microsecond + 999}
 	fine.ID = mustStartQueryRun(t, s, fine)
 	fine.StartedAt, fine.Duration = base.Add(time.Microsecond), 2*time.Microsecond
+	for _, q := range []*QueryRun{&skipped, &fine} {
+		q.RowsSuppressed, q.CellsSuppressed = "0", "0"
+	}
 	qs, err = s.QueryRuns(ctx, runID)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package history
 import (
 	"errors"
 	"time"
+
+	"gitlab.com/metricgate/metricgate/internal/coarse"
 )
 
 // ErrNotFound is returned when a run or query run does not exist.
@@ -60,9 +62,15 @@ type QueryRun struct {
 	// Error is the failure or skip reason, "" on success. Never holds data
 	// rows or secrets.
 	Error string
-	// RowsLoaded went to the warehouse; RowsSuppressed were dropped by the
-	// group-size filter.
-	RowsLoaded, RowsSuppressed int64
+	// RowsLoaded went to the warehouse: exact, since those rows are
+	// published anyway.
+	RowsLoaded int64
+	// RowsSuppressed were dropped by the group-size filter, and
+	// CellsSuppressed are the aggregate cells of kept rows set to NULL for
+	// being backed by fewer than min_group_size people: both only as a
+	// decade ("0", "1-9", "10-99", …; see package coarse), since they are
+	// read off hidden rows. The zero value reads as "0".
+	RowsSuppressed, CellsSuppressed coarse.Count
 	// Attempts is how many times the query was tried (retries of transient
 	// errors).
 	Attempts int

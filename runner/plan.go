@@ -7,6 +7,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/internal/coarse"
 )
 
 // Plan is what a query would load, without a row of its data: for authors
@@ -16,10 +17,16 @@ type Plan struct {
 	Columns []PlanColumn
 	// Cost is the EXPLAIN total cost; MaxCost the query's limit (0: none).
 	Cost, MaxCost float64
-	// Groups is the number of result rows (one per group); Kept would be
-	// loaded and Suppressed dropped for being under MinGroupSize.
-	Groups, Kept, Suppressed int64
-	MinGroupSize             int64
+	// Kept is the number of rows (one per group) that would be loaded.
+	Kept int64
+	// Suppressed is the number of rows that would be dropped for being
+	// backed by fewer than MinGroupSize people, and SuppressedCells the
+	// number of aggregate cells of kept rows that would be set to NULL for
+	// the same reason: only as decades (package coarse), like every count
+	// of hidden rows. The total number of groups is not given, since it
+	// would tell Suppressed exactly.
+	Suppressed, SuppressedCells coarse.Count
+	MinGroupSize                int64
 	// MaxRows is the query's max_rows.
 	MaxRows int64
 	// Histogram counts the groups by group size.
@@ -42,7 +49,8 @@ type PlanColumn struct {
 
 // Bucket counts the groups whose size is in [Low, High]; High is 0 for no
 // upper bound. The first bucket, [0, min_group_size-1], is what the run
-// suppresses.
+// suppresses: its Groups is 0, and Plan.Suppressed says how many, as a
+// decade.
 type Bucket struct {
 	Low, High int64
 	Groups    int64
@@ -72,7 +80,7 @@ func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query
 		return nil, err
 	}
 	defer ex.rollback(ctx)
-	ex.sql, ex.toFile = an.SQL(q.MinGroupSize), fileOffsets(an, q.MinGroupSize)
+	ex.sql, ex.toFile = an.SQL(q.MinGroupSize), an.SourceOffset
 	p := &Plan{MaxCost: q.MaxCost, MinGroupSize: int64(q.MinGroupSize), MaxRows: int64(q.MaxRows)}
 	if p.Cost, err = ex.explain(ctx); err != nil {
 		return nil, err
@@ -116,13 +124,12 @@ func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query
 			}
 		}
 	}
-	p.Histogram[0].Groups = res.filter.Dropped
 	if res.err != nil {
 		return nil, res.err
 	}
 	p.Duration = time.Since(start)
-	p.Kept, p.Suppressed = res.filter.Kept, res.filter.Dropped
-	p.Groups = p.Kept + p.Suppressed
+	p.Kept = res.filter.Kept
+	p.Suppressed, p.SuppressedCells = coarse.Of(res.filter.Dropped), coarse.Of(res.filter.Cells)
 	if p.Kept > p.MaxRows {
 		p.Problems = append(p.Problems, fmt.Sprintf("%d rows are more than max_rows (%d): the run would fail", p.Kept, p.MaxRows))
 	}

@@ -14,6 +14,7 @@ import (
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/internal/coarse"
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
@@ -179,7 +180,7 @@ func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job
 		return err
 	}
 	defer ex.rollback(ctx)
-	ex.sql, ex.toFile = j.analysis.SQL(q.MinGroupSize), fileOffsets(j.analysis, q.MinGroupSize)
+	ex.sql, ex.toFile = j.analysis.SQL(q.MinGroupSize), j.analysis.SourceOffset
 
 	cost, err := ex.explain(ctx)
 	if err != nil {
@@ -201,7 +202,9 @@ func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job
 		Provenance: warehouse.Provenance{SnapshotDate: w.snap.asOf, RunID: runID, QuerySHA256: q.SHA256,
 			Commit: j.qr.Commit, LoadedAt: w.r.now(), MRIID: j.qr.MRIID, Source: source}}
 	n, werr := w.r.writer.Write(ctx, load, res)
-	j.qr.RowsLoaded, j.qr.RowsSuppressed = res.filter.Kept, res.filter.Dropped
+	// What the filter hid is published only as a decade (package coarse).
+	j.qr.RowsLoaded = res.filter.Kept
+	j.qr.RowsSuppressed, j.qr.CellsSuppressed = coarse.Of(res.filter.Dropped), coarse.Of(res.filter.Cells)
 	if res.err != nil || werr != nil {
 		// Drop the connection rather than drain what the source still sends.
 		w.close(ctx)
@@ -226,7 +229,7 @@ type execution struct {
 	// counts the people behind every row; what runs.
 	sql string
 	// toFile maps a byte offset in sql back to the query file's text
-	// (fileOffsets), for the position of a source error.
+	// (Analysis.SourceOffset), for the position of a source error.
 	toFile func(int) int
 	// seal seals the source's errors (SourceError).
 	seal sealer

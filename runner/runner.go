@@ -494,7 +494,8 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, qr history.QueryR
 		}
 		log.LogAttrs(ctx, level, "query "+string(qr.Status),
 			slog.String("query", qr.Query), slog.String("source", qr.Source),
-			slog.Int64("rows", qr.RowsLoaded), slog.Int64("suppressed", qr.RowsSuppressed),
+			slog.Int64("rows", qr.RowsLoaded), slog.String("suppressed", qr.RowsSuppressed.String()),
+			slog.String("cells_suppressed", qr.CellsSuppressed.String()),
 			slog.Int("attempts", qr.Attempts), slog.Duration("duration", qr.Duration),
 			slog.String("error", qr.Error))
 	}

@@ -172,3 +172,72 @@ func TestCondition(t *testing.T) {
 		}
 	}
 }
+
+// TestSuppressedCountsAreDecades: a query whose number of suppressed
+// groups is a secret N (N groups of one person each, all below
+// min_group_size) publishes N only as its decade. Two sources that differ
+// only in N within a decade publish the same numbers in the result, the
+// history, the log and plan; the exact N appears in none of them.
+func TestSuppressedCountsAreDecades(t *testing.T) {
+	t.Parallel()
+	type published struct {
+		loaded            int64
+		run, stored, plan string
+		histogram         string
+	}
+	publish := func(t *testing.T, secret int) published {
+		e := newEnv(t)
+		e.exec(`CREATE TABLE labels (id int PRIMARY KEY, title text NOT NULL)`)
+		e.exec(`CREATE TABLE events (id bigserial PRIMARY KEY, author_id int NOT NULL, label_id int NOT NULL, k int NOT NULL)`)
+		// Group 0: 15 people, kept. Groups 1..secret: one person each.
+		e.exec(`INSERT INTO events (author_id, label_id, k) SELECT 1000 + a, 1, 0 FROM generate_series(1, 15) a`)
+		e.exec(`INSERT INTO events (author_id, label_id, k) SELECT k, 1, k FROM generate_series(1, $1::int) k`, secret)
+		var log bytes.Buffer
+		r := e.sealedRunner(runner.Config{}, &log)
+		qs := buildQueries(t, map[string]string{"secret": query("SELECT e.k, count(DISTINCT e.author_id) AS actors FROM events e GROUP BY e.k")})
+		res, err := r.Run(t.Context(), runner.Options{Queries: qs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qr := res.Queries[0]
+		if qr.Status != history.QuerySucceeded {
+			t.Fatalf("%s: %s", qr.Status, qr.Error)
+		}
+		stored, err := e.store.QueryRuns(t.Context(), res.RunID)
+		if err != nil || len(stored) != 1 {
+			t.Fatalf("history: %v %v", stored, err)
+		}
+		g, err := guard.New(guard.Config{Schema: sealedSchema()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := runner.PlanQuery(t.Context(), runner.Source{Name: "main", URL: e.sourceDSN}, g, qs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for where, text := range map[string]string{"the log": log.String(), "the result": fmt.Sprintf("%+v", res.Queries),
+			"the history": fmt.Sprintf("%+v", stored), "the plan": fmt.Sprintf("%+v", *p)} {
+			for _, exact := range []string{fmt.Sprintf(`"suppressed":%d`, secret), fmt.Sprintf("Suppressed:%d", secret),
+				fmt.Sprintf("Groups:%d", secret), fmt.Sprintf("Groups:%d", secret+1)} {
+				if strings.Contains(text, exact) {
+					t.Errorf("%s publishes the secret %d (%s):\n%s", where, secret, exact, text)
+				}
+			}
+		}
+		if !strings.Contains(log.String(), `"suppressed":"10-99"`) {
+			t.Errorf("the log does not say suppressed 10-99:\n%s", log.String())
+		}
+		return published{loaded: qr.RowsLoaded, run: qr.RowsSuppressed.String(), stored: stored[0].RowsSuppressed.String(),
+			plan: p.Suppressed.String(), histogram: fmt.Sprint(p.Kept, p.Histogram)}
+	}
+	var got [2]published
+	for i, secret := range []int{12, 87} {
+		t.Run(fmt.Sprint("secret_", secret), func(t *testing.T) { got[i] = publish(t, secret) })
+	}
+	want := published{loaded: 1, run: "10-99", stored: "10-99", plan: "10-99", histogram: got[0].histogram}
+	for i, secret := range []int{12, 87} {
+		if got[i] != want {
+			t.Errorf("secret %d publishes %+v, want %+v (the same for every secret of the decade)", secret, got[i], want)
+		}
+	}
+}

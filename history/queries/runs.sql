@@ -50,11 +50,11 @@ WHERE status = 'running';
 -- name: InsertQueryRun :one
 INSERT INTO query_runs (
     run_id, query, target, source, status, error, rows_loaded, rows_suppressed,
-    attempts, cost, sha256, commit, approval, snapshot_time, started_at,
+    cells_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at,
     finished_at, duration_us, mr_iid
 ) VALUES (
     @run_id, @query, @target, @source, @status, @error, @rows_loaded, @rows_suppressed,
-    @attempts, @cost, @sha256, @commit, @approval, sqlc.narg(snapshot_time), sqlc.narg(started_at),
+    @cells_suppressed, @attempts, @cost, @sha256, @commit, @approval, sqlc.narg(snapshot_time), sqlc.narg(started_at),
     sqlc.narg(finished_at), @duration_us, sqlc.narg(mr_iid)
 )
 RETURNING id;
@@ -68,6 +68,7 @@ SET target = @target,
     error = @error,
     rows_loaded = @rows_loaded,
     rows_suppressed = @rows_suppressed,
+    cells_suppressed = @cells_suppressed,
     attempts = @attempts,
     cost = @cost,
     sha256 = @sha256,

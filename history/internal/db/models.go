@@ -66,15 +66,16 @@ type DumpWatermark struct {
 
 // metricgate query runs: one per query executed, skipped or refused in a run
 type QueryRun struct {
-	ID             int64
-	RunID          int64
-	Query          string
-	Target         string
-	Source         string
-	Status         string
-	Error          string
-	RowsLoaded     int64
-	RowsSuppressed int64
+	ID         int64
+	RunID      int64
+	Query      string
+	Target     string
+	Source     string
+	Status     string
+	Error      string
+	RowsLoaded int64
+	// rows dropped by the group-size filter, as a decade: 0, 1-9, 10-99, …
+	RowsSuppressed string
 	Attempts       int32
 	Cost           float64
 	Sha256         string
@@ -86,6 +87,8 @@ type QueryRun struct {
 	// duration in microseconds
 	DurationUs int64
 	MrIid      sql.NullInt64
+	// aggregate cells of kept rows set to NULL, as a decade: 0, 1-9, 10-99, …
+	CellsSuppressed string
 }
 
 // metricgate runs: one per schedule tick, manual or API trigger

@@ -126,35 +126,36 @@ func (q *Queries) GetRun(ctx context.Context, db DBTX, id int64) (GetRunRow, err
 const insertQueryRun = `-- name: InsertQueryRun :one
 INSERT INTO query_runs (
     run_id, query, target, source, status, error, rows_loaded, rows_suppressed,
-    attempts, cost, sha256, commit, approval, snapshot_time, started_at,
+    cells_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at,
     finished_at, duration_us, mr_iid
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11, $12, $13, $14, $15,
-    $16, $17, $18
+    $9, $10, $11, $12, $13, $14, $15, $16,
+    $17, $18, $19
 )
 RETURNING id
 `
 
 type InsertQueryRunParams struct {
-	RunID          int64
-	Query          string
-	Target         string
-	Source         string
-	Status         string
-	Error          string
-	RowsLoaded     int64
-	RowsSuppressed int64
-	Attempts       int32
-	Cost           float64
-	Sha256         string
-	Commit         string
-	Approval       string
-	SnapshotTime   sql.NullTime
-	StartedAt      sql.NullTime
-	FinishedAt     sql.NullTime
-	DurationUs     int64
-	MrIid          sql.NullInt64
+	RunID           int64
+	Query           string
+	Target          string
+	Source          string
+	Status          string
+	Error           string
+	RowsLoaded      int64
+	RowsSuppressed  string
+	CellsSuppressed string
+	Attempts        int32
+	Cost            float64
+	Sha256          string
+	Commit          string
+	Approval        string
+	SnapshotTime    sql.NullTime
+	StartedAt       sql.NullTime
+	FinishedAt      sql.NullTime
+	DurationUs      int64
+	MrIid           sql.NullInt64
 }
 
 func (q *Queries) InsertQueryRun(ctx context.Context, db DBTX, arg InsertQueryRunParams) (int64, error) {
@@ -167,6 +168,7 @@ func (q *Queries) InsertQueryRun(ctx context.Context, db DBTX, arg InsertQueryRu
 		arg.Error,
 		arg.RowsLoaded,
 		arg.RowsSuppressed,
+		arg.CellsSuppressed,
 		arg.Attempts,
 		arg.Cost,
 		arg.Sha256,
@@ -217,7 +219,7 @@ func (q *Queries) InsertRun(ctx context.Context, db DBTX, arg InsertRunParams) (
 }
 
 const lastSuccess = `-- name: LastSuccess :one
-SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid FROM query_runs
+SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid, cells_suppressed FROM query_runs
 WHERE query = $1 AND status = 'succeeded'
 ORDER BY id DESC
 LIMIT 1
@@ -246,12 +248,13 @@ func (q *Queries) LastSuccess(ctx context.Context, db DBTX, query string) (Query
 		&i.FinishedAt,
 		&i.DurationUs,
 		&i.MrIid,
+		&i.CellsSuppressed,
 	)
 	return i, err
 }
 
 const latestQueryRuns = `-- name: LatestQueryRuns :many
-SELECT DISTINCT ON (query) id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid FROM query_runs
+SELECT DISTINCT ON (query) id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid, cells_suppressed FROM query_runs
 ORDER BY query, id DESC
 `
 
@@ -285,6 +288,7 @@ func (q *Queries) LatestQueryRuns(ctx context.Context, db DBTX) ([]QueryRun, err
 			&i.FinishedAt,
 			&i.DurationUs,
 			&i.MrIid,
+			&i.CellsSuppressed,
 		); err != nil {
 			return nil, err
 		}
@@ -300,7 +304,7 @@ func (q *Queries) LatestQueryRuns(ctx context.Context, db DBTX) ([]QueryRun, err
 }
 
 const listQueryRuns = `-- name: ListQueryRuns :many
-SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid FROM query_runs
+SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid, cells_suppressed FROM query_runs
 WHERE run_id = $1
 ORDER BY id
 `
@@ -334,6 +338,7 @@ func (q *Queries) ListQueryRuns(ctx context.Context, db DBTX, runID int64) ([]Qu
 			&i.FinishedAt,
 			&i.DurationUs,
 			&i.MrIid,
+			&i.CellsSuppressed,
 		); err != nil {
 			return nil, err
 		}
@@ -415,7 +420,7 @@ func (q *Queries) ListRuns(ctx context.Context, db DBTX, maxRuns sql.NullInt32) 
 }
 
 const queryHistory = `-- name: QueryHistory :many
-SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid FROM query_runs
+SELECT id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid, cells_suppressed FROM query_runs
 WHERE query = $1
 ORDER BY id DESC
 LIMIT $2
@@ -456,6 +461,7 @@ func (q *Queries) QueryHistory(ctx context.Context, db DBTX, arg QueryHistoryPar
 			&i.FinishedAt,
 			&i.DurationUs,
 			&i.MrIid,
+			&i.CellsSuppressed,
 		); err != nil {
 			return nil, err
 		}
@@ -478,37 +484,39 @@ SET target = $1,
     error = $4,
     rows_loaded = $5,
     rows_suppressed = $6,
-    attempts = $7,
-    cost = $8,
-    sha256 = $9,
-    commit = $10,
-    approval = $11,
-    snapshot_time = $12,
-    started_at = $13,
-    finished_at = $14,
-    duration_us = $15,
-    mr_iid = $16
-WHERE id = $17
+    cells_suppressed = $7,
+    attempts = $8,
+    cost = $9,
+    sha256 = $10,
+    commit = $11,
+    approval = $12,
+    snapshot_time = $13,
+    started_at = $14,
+    finished_at = $15,
+    duration_us = $16,
+    mr_iid = $17
+WHERE id = $18
 `
 
 type UpdateQueryRunParams struct {
-	Target         string
-	Source         string
-	Status         string
-	Error          string
-	RowsLoaded     int64
-	RowsSuppressed int64
-	Attempts       int32
-	Cost           float64
-	Sha256         string
-	Commit         string
-	Approval       string
-	SnapshotTime   sql.NullTime
-	StartedAt      sql.NullTime
-	FinishedAt     sql.NullTime
-	DurationUs     int64
-	MrIid          sql.NullInt64
-	ID             int64
+	Target          string
+	Source          string
+	Status          string
+	Error           string
+	RowsLoaded      int64
+	RowsSuppressed  string
+	CellsSuppressed string
+	Attempts        int32
+	Cost            float64
+	Sha256          string
+	Commit          string
+	Approval        string
+	SnapshotTime    sql.NullTime
+	StartedAt       sql.NullTime
+	FinishedAt      sql.NullTime
+	DurationUs      int64
+	MrIid           sql.NullInt64
+	ID              int64
 }
 
 // Every field but the identity (id, run_id, query).
@@ -520,6 +528,7 @@ func (q *Queries) UpdateQueryRun(ctx context.Context, db DBTX, arg UpdateQueryRu
 		arg.Error,
 		arg.RowsLoaded,
 		arg.RowsSuppressed,
+		arg.CellsSuppressed,
 		arg.Attempts,
 		arg.Cost,
 		arg.Sha256,
