@@ -27,6 +27,7 @@ type info struct {
 	agg     bool         // contains an aggregate of this level
 	entity  *carrier     // a bare reference to an entity key column: its carrier
 	person  bool         // a bare reference to a column that identifies a person
+	notNull bool         // never NULL: a count, a literal, arithmetic of those
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -419,15 +420,17 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			return info{}
 		}
 		return r.info
-	case *pg.Node_AConst, *pg.Node_SqlvalueFunction:
-		return info{}
+	case *pg.Node_AConst:
+		return info{notNull: !x.AConst.Isnull}
+	case *pg.Node_SqlvalueFunction:
+		return info{notNull: true}
 	case *pg.Node_TypeCast:
 		inf := a.expr(x.TypeCast.Arg, s, ctxValue)
 		if restricted(inf.class) {
 			a.restrictedUse(x.TypeCast.Location, inf, "a cast")
 			return info{}
 		}
-		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg}
+		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull}
 		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
 			if t := strings.ToLower(str(tn.Names[len(tn.Names)-1])); t == "date" {
 				out.rawTime = false
@@ -655,6 +658,7 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		}
 		out := combine(lexpr, rexpr)
 		out.bare = false
+		out.notNull = lexpr.notNull && rexpr.notNull && e.Kind == pg.A_Expr_Kind_AEXPR_OP
 		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" {
 			out.class, out.rawTime = schema.Measure, false
 		}
@@ -780,7 +784,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 					a.restrictedUse(nodeLocation(arg), inf, "count() of an expression")
 				}
 			}
-			return info{class: schema.Measure, agg: true}
+			return info{class: schema.Measure, agg: true, notNull: true}
 		}
 		out := info{agg: true}
 		for _, arg := range f.Args {
@@ -837,6 +841,14 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		out = combine(out, inf)
 	}
 	out.bare = false
+	if notNullFunctions[name] {
+		out.notNull = true
+		for _, arg := range f.Args {
+			if !a.muted(func() info { return a.expr(arg, s, ctxValue) }).notNull {
+				out.notNull = false
+			}
+		}
+	}
 	switch {
 	case name == "date_trunc" || name == "date_bin":
 		out.class, out.rawTime = schema.Time, false
@@ -873,6 +885,18 @@ func (a *analyzer) derivedFilter(n *pg.Node, s *nscope, agg string) {
 		return
 	}
 	children(inner(n), func(ch *pg.Node) { a.derivedFilter(ch, s, agg) })
+}
+
+// notNullFunctions return a value when their arguments have one.
+var notNullFunctions = set("abs", "ceil", "ceiling", "floor", "round", "trunc", "sign", "greatest", "least")
+
+// muted runs fn without reporting problems (they are reported where the
+// expression itself is analysed).
+func (a *analyzer) muted(fn func() info) info {
+	was := a.c.mute
+	a.c.mute = true
+	defer func() { a.c.mute = was }()
+	return fn()
 }
 
 // window checks PARTITION BY and ORDER BY of a window.

@@ -52,6 +52,9 @@ func (a *analyzer) withScope(w *pg.WithClause, parent *nscope) *nscope {
 			continue
 		}
 		cols, hidden := a.derived(q, sc, ce.Location)
+		if len(hidden) > 0 && ce.Ctematerialized == pg.CTEMaterialize_CTEMaterializeDefault && targetsHaveSublink(q) {
+			a.materialize(ce)
+		}
 		if len(ce.Aliascolnames) > 0 && hasStar(q) {
 			a.c.add(ce.Location, RuleColumnAliases,
 				"column aliases on CTE %s, which selects *, rename its columns blindly: select the columns by name and alias them there", ce.Ctename)
@@ -60,6 +63,56 @@ func (a *analyzer) withScope(w *pg.WithClause, parent *nscope) *nscope {
 		sc.ctes[ce.Ctename] = &cte{cols: cols, hidden: hidden, star: hasStar(q)}
 	}
 	return sc
+}
+
+// targetsHaveSublink reports whether a select list of sel computes a
+// subquery per row.
+func targetsHaveSublink(sel *pg.SelectStmt) bool {
+	for _, l := range leaves(sel) {
+		for _, tn := range l.TargetList {
+			found := false
+			var walk func(n *pg.Node)
+			walk = func(n *pg.Node) {
+				if n == nil || found {
+					return
+				}
+				if n.GetSubLink() != nil {
+					found = true
+					return
+				}
+				children(inner(n), walk)
+			}
+			walk(tn)
+			if found {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// materialize makes a CTE MATERIALIZED: its subquery columns are computed
+// once per row, not again in every cell and count of the rewrite that
+// reads them (PostgreSQL inlines a CTE read once, expression and all).
+// What it returns does not change.
+func (a *analyzer) materialize(ce *pg.CommonTableExpr) {
+	toks := a.c.scan()
+	depth := 0
+	for _, t := range toks {
+		if t.Start < ce.Location {
+			continue
+		}
+		w := strings.ToLower(a.c.src[t.Start:t.End])
+		switch {
+		case w == "(":
+			depth++
+		case w == ")":
+			depth--
+		case w == "as" && depth == 0:
+			a.insert(t.End, " MATERIALIZED")
+			return
+		}
+	}
 }
 
 func (a *analyzer) renameCols(cols []dcol, names []*pg.Node) []dcol {
@@ -134,7 +187,7 @@ func (a *analyzer) derived(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol
 	exprs := make([][]carrier, len(ls))
 	n := 0
 	for i, l := range ls {
-		exprs[i] = a.project(l)
+		exprs[i] = a.project(l, len(ls) > 1)
 		n = max(n, len(exprs[i]))
 	}
 	if n == 0 {
@@ -180,18 +233,24 @@ func (a *analyzer) derived(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol
 // columns: the carriers of its FROM, passed through a row-preserving
 // SELECT, or collected per group (a comma list of ids) by an aggregating
 // one.
-func (a *analyzer) project(l *leaf) []carrier {
+func (a *analyzer) project(l *leaf, text bool) []carrier {
 	var out []carrier
+	scalar := func(e string) string {
+		if text {
+			return "(" + e + ")::text" // set operations need one type
+		}
+		return e
+	}
 	for _, c := range l.carriers {
 		switch {
 		case !l.aggregating:
 			e := c.expr
 			if !c.list {
-				e = "(" + e + ")::text"
+				e = scalar(e)
 			}
 			out = append(out, carrier{expr: e, list: c.list, what: c.what})
 		case !c.list && c.rel != nil && l.groupBase[c.expr]:
-			out = append(out, carrier{expr: "(" + c.expr + ")::text", what: c.what})
+			out = append(out, carrier{expr: scalar(c.expr), what: c.what})
 		case c.list:
 			out = append(out, carrier{expr: "string_agg(DISTINCT " + c.expr + ", ',')", list: true, what: c.what})
 		default:
@@ -339,9 +398,37 @@ func (a *analyzer) dropJoinedOwners(sel *pg.SelectStmt, sc *nscope, cs []carrier
 		return cs
 	}
 	joined := map[*rel]bool{}
+	type eq struct {
+		p        [2]*pg.ColumnRef
+		nullable map[string]bool // for a LEFT JOIN's ON: the aliases of its right side
+	}
+	var eqs []eq
 	for _, p := range equalities(sel) {
-		x, xok := a.resolveQuiet(p[0], sc)
-		y, yok := a.resolveQuiet(p[1], sc)
+		eqs = append(eqs, eq{p: p})
+	}
+	// A LEFT JOIN's ON ties each row of its right side to a row of its
+	// left side: the owner may be on the left.
+	var lefts func(n *pg.Node)
+	lefts = func(n *pg.Node) {
+		j := n.GetJoinExpr()
+		if j == nil {
+			return
+		}
+		if j.Jointype == pg.JoinType_JOIN_LEFT {
+			right := aliasesOf(j.Rarg)
+			for _, p := range equalitiesOf(j.Quals) {
+				eqs = append(eqs, eq{p: p, nullable: right})
+			}
+		}
+		lefts(j.Larg)
+		lefts(j.Rarg)
+	}
+	for _, f := range sel.FromClause {
+		lefts(f)
+	}
+	for _, e := range eqs {
+		x, xok := a.resolveQuiet(e.p[0], sc)
+		y, yok := a.resolveQuiet(e.p[1], sc)
 		if !xok || !yok {
 			continue
 		}
@@ -349,6 +436,9 @@ func (a *analyzer) dropJoinedOwners(sel *pg.SelectStmt, sc *nscope, cs []carrier
 			in, out := q[0], q[1]
 			if in.rel == nil || out.rel == nil || out.rel.table == nil || out.column != "id" || !slices.Contains(sc.rels, out.rel) && !inMembers(sc.rels, out.rel) {
 				continue
+			}
+			if e.nullable != nil && (!e.nullable[in.rel.alias] || e.nullable[out.rel.alias]) {
+				continue // the owner must be on the preserved side
 			}
 			for _, c := range cs {
 				if c.owner != "" && c.rel == in.rel && c.column == in.column && c.owner == out.rel.table.Name && len(out.rel.carriers) > 0 {
@@ -773,6 +863,50 @@ func (a *analyzer) checkTies(l *leaf, at int32, extra [][2]*pg.ColumnRef) {
 // equalities returns the column = column conjuncts of a SELECT's WHERE and
 // of the ON of its joins.
 func equalities(sel *pg.SelectStmt) [][2]*pg.ColumnRef {
+	out := equalitiesOf(sel.WhereClause)
+	var joins func(n *pg.Node)
+	joins = func(n *pg.Node) {
+		if j := n.GetJoinExpr(); j != nil {
+			if j.Jointype == pg.JoinType_JOIN_INNER {
+				out = append(out, equalitiesOf(j.Quals)...)
+			}
+			joins(j.Larg)
+			joins(j.Rarg)
+		}
+	}
+	for _, f := range sel.FromClause {
+		joins(f)
+	}
+	return out
+}
+
+// aliasesOf returns the names of the relations of a FROM item.
+func aliasesOf(n *pg.Node) map[string]bool {
+	out := map[string]bool{}
+	var walk func(n *pg.Node)
+	walk = func(n *pg.Node) {
+		switch x := n.GetNode().(type) {
+		case *pg.Node_RangeVar:
+			name := x.RangeVar.Relname
+			if x.RangeVar.Alias != nil {
+				name = x.RangeVar.Alias.Aliasname
+			}
+			out[name] = true
+		case *pg.Node_RangeSubselect:
+			if x.RangeSubselect.Alias != nil {
+				out[x.RangeSubselect.Alias.Aliasname] = true
+			}
+		case *pg.Node_JoinExpr:
+			walk(x.JoinExpr.Larg)
+			walk(x.JoinExpr.Rarg)
+		}
+	}
+	walk(n)
+	return out
+}
+
+// equalitiesOf returns the column = column conjuncts of a predicate.
+func equalitiesOf(pred *pg.Node) [][2]*pg.ColumnRef {
 	var out [][2]*pg.ColumnRef
 	var conj func(n *pg.Node)
 	conj = func(n *pg.Node) {
@@ -793,20 +927,7 @@ func equalities(sel *pg.SelectStmt) [][2]*pg.ColumnRef {
 			out = append(out, [2]*pg.ColumnRef{lr, rr})
 		}
 	}
-	conj(sel.WhereClause)
-	var joins func(n *pg.Node, inner bool)
-	joins = func(n *pg.Node, inner bool) {
-		if j := n.GetJoinExpr(); j != nil {
-			if !inner || j.Jointype == pg.JoinType_JOIN_INNER {
-				conj(j.Quals)
-			}
-			joins(j.Larg, inner)
-			joins(j.Rarg, inner)
-		}
-	}
-	for _, f := range sel.FromClause {
-		joins(f, true)
-	}
+	conj(pred)
 	return out
 }
 

@@ -234,10 +234,6 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 	}
 	var conds []string
 	cell := func(f *pg.FuncCall) {
-		name, _ := funcName(f)
-		if name == "count" && f.AggStar && f.AggFilter == nil {
-			return
-		}
 		var parts []string
 		if f.AggFilter != nil {
 			s, err := deparse(f.AggFilter)
@@ -254,8 +250,8 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 			}
 		}
 		for _, arg := range args {
-			if isConst(arg) {
-				continue
+			if isConst(arg) || a.muted(func() info { return a.expr(arg, l.sc, ctxValue) }).notNull {
+				continue // never NULL: narrows nothing
 			}
 			s, err := deparse(arg)
 			if err != nil {
@@ -263,6 +259,9 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 				return
 			}
 			parts = append(parts, "("+s+") IS NOT NULL")
+		}
+		if len(parts) == 0 {
+			return // the cell's rows are the row's: counted there
 		}
 		filter := strings.Join(parts, " AND ")
 		var counts []string

@@ -37,7 +37,7 @@ const minQueries = 10
 
 // loadCatalog loads the embedded examples with the default configuration
 // and fails t on any problem.
-func loadCatalog(t *testing.T) *catalog.Catalog {
+func loadCatalog(t testing.TB) *catalog.Catalog {
 	t.Helper()
 	return loadQueries(t, queries.FS, "queries")
 }
@@ -45,7 +45,7 @@ func loadCatalog(t *testing.T) *catalog.Catalog {
 // loadQueries loads the query files of fsys, which is the directory dir
 // (for messages), with the default configuration and fails t on any
 // problem.
-func loadQueries(t *testing.T, fsys fs.FS, dir string) *catalog.Catalog {
+func loadQueries(t testing.TB, fsys fs.FS, dir string) *catalog.Catalog {
 	t.Helper()
 	cat, err := catalog.Load(fsys, catalog.Config{})
 	if ps, ok := errors.AsType[catalog.Problems](err); ok {
