@@ -321,7 +321,9 @@ func validateSchema(ctx context.Context, cfg *Config, source string, rep *valida
 		if err != nil {
 			return ExitProblems, fmt.Errorf("check %s against the source: %w", path, err)
 		}
-		ps = cat.DriftProblems(src.columns)
+		for _, p := range cat.DriftProblems(src.columns) {
+			rep.Drift = append(rep.Drift, catalog.Problem{Path: path, Line: p.Line, Col: p.Col, Rule: "schema/drift", Message: p.Message})
+		}
 	}
 	for _, p := range ps {
 		rep.Problems = append(rep.Problems, catalog.Problem{Path: path, Line: p.Line, Col: p.Col, Rule: "schema", Message: p.Message})

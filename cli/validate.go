@@ -173,6 +173,11 @@ type validation struct {
 	// SchemaPath is the schema catalog checked against --source ("" when
 	// not checked).
 	SchemaPath string
+	// Drift are the differences between the schema catalog and the
+	// source's columns: warnings, not problems (an uncatalogued column is
+	// denied anyway; a catalogued column the source lacks fails only the
+	// queries that read it, and the catalog spans GitLab versions).
+	Drift []catalog.Problem
 }
 
 // validateDump checks the dump definition (dump.config) when it exists —
@@ -299,6 +304,9 @@ func plural(n int, one, many string) string {
 
 // writeText prints problems compiler-style on stderr and the summary.
 func (v *validation) writeText(stdout, stderr io.Writer) {
+	for _, p := range v.Drift {
+		fmt.Fprintf(stderr, "%s:%d:%d: warning: %s\n", p.Path, p.Line, p.Col, p.Message)
+	}
 	for _, p := range v.Problems {
 		fmt.Fprintln(stderr, p.String())
 	}
@@ -348,9 +356,13 @@ func (v *validation) writeJSON(w io.Writer) error {
 	out := struct {
 		Files    int           `json:"files"`
 		Problems []jsonProblem `json:"problems"`
+		Drift    []jsonProblem `json:"drift,omitempty"`
 	}{Files: v.Files, Problems: []jsonProblem{}}
 	for _, p := range v.Problems {
 		out.Problems = append(out.Problems, jsonProblem{p.Path, p.Line, p.Col, p.Rule, p.Message})
+	}
+	for _, p := range v.Drift {
+		out.Drift = append(out.Drift, jsonProblem{p.Path, p.Line, p.Col, p.Rule, p.Message})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
