@@ -41,6 +41,7 @@ func commands() []command {
 		{"validate", "[--config FILE] [--format text|json|codequality] [--output FILE] [--source URL] [DIR|FILE...]",
 			"check query files: headers and the SQL guard, every problem at once", cmdValidate},
 		{"demo", demoArgs, demoSummary, cmdDemo},
+		{"sample", sampleArgs, sampleSummary, cmdSample},
 		{"run", runArgs, runSummary, cmdRun},
 		{"serve", serveArgs, serveSummary, cmdServe},
 		{"plan", planArgs, planSummary, cmdPlan},

@@ -577,3 +577,39 @@ func dropDatabase(ctx context.Context, adminDSN, name string) error {
 	}
 	return nil
 }
+
+// Detach ends the reaper without stopping the server, so that a cluster
+// kept in Options.Dir outlives this process (metricgate sample). Stop it
+// later with [StopDir]. After Detach, Stop does nothing.
+func (c *Cluster) Detach() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return
+	}
+	c.stopped = true
+	c.finishReaper(true)
+}
+
+// StopDir stops the server of a cluster kept in dir (see Options.Dir), as
+// pg_ctl stop -m fast, and reports whether one was running.
+func StopDir(ctx context.Context, dir string) (bool, error) {
+	dataDir := filepath.Join(dir, "data")
+	if _, err := os.Stat(filepath.Join(dataDir, "postmaster.pid")); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	binDir, err := findBinDir("", os.Getenv("PATH"), "/usr/lib/postgresql/*/bin")
+	if err != nil {
+		return false, err
+	}
+	c := &Cluster{binDir: binDir, dir: dir, dataDir: dataDir, logf: func(string, ...any) {}}
+	if os.Geteuid() == 0 {
+		if c.cred, err = postgresCredential(); err != nil {
+			return false, err
+		}
+	}
+	if err := c.run(ctx, "pg_ctl", "stop", "-w", "-t", "60", "-s", "-m", "fast", "-D", dataDir); err != nil {
+		return false, fmt.Errorf("stop the cluster in %s: %w", dir, err)
+	}
+	return true, nil
+}
