@@ -28,9 +28,11 @@ type Config struct {
 	// operator's guard.min_group_size. Default 10.
 	MinGroupSize int
 	// DefaultTimeout is the timeout of a query without a timeout key.
-	// Default 15m.
+	// Default 15m, or MaxTimeout when that is less.
 	DefaultTimeout time.Duration
-	// MaxTimeout is the largest timeout a query may declare. Default 6h.
+	// MaxTimeout is the largest timeout a query may declare: a header
+	// asking for more is a problem located at its value. It is the
+	// operator's guard.max_timeout. Default 30m.
 	MaxTimeout time.Duration
 	// DefaultMaxRows is the max_rows of a query without a max_rows key.
 	// Default 100000; at most MaxRowsLimit.
@@ -48,7 +50,7 @@ type Config struct {
 const (
 	DefaultMinGroupSize = 10
 	DefaultTimeout      = 15 * time.Minute
-	DefaultMaxTimeout   = 6 * time.Hour
+	DefaultMaxTimeout   = 30 * time.Minute
 	DefaultMaxRows      = 100_000
 	DefaultSource       = "main"
 )
@@ -56,8 +58,13 @@ const (
 // withDefaults returns c with every zero field set to its default.
 func (c Config) withDefaults() Config {
 	c.MinGroupSize = cmp.Or(c.MinGroupSize, DefaultMinGroupSize)
-	c.DefaultTimeout = cmp.Or(c.DefaultTimeout, DefaultTimeout)
 	c.MaxTimeout = cmp.Or(c.MaxTimeout, DefaultMaxTimeout)
+	if c.DefaultTimeout == 0 {
+		c.DefaultTimeout = DefaultTimeout
+		if c.MaxTimeout > 0 {
+			c.DefaultTimeout = min(DefaultTimeout, c.MaxTimeout)
+		}
+	}
 	c.DefaultMaxRows = cmp.Or(c.DefaultMaxRows, DefaultMaxRows)
 	if len(c.Sources) == 0 {
 		c.Sources = []string{DefaultSource}

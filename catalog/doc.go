@@ -64,7 +64,8 @@
 //   - target: the warehouse table, [a-z][a-z0-9_]*, at most 63 bytes.
 //     Default: the query's name. Two queries cannot write one table.
 //   - timeout: the statement timeout, a Go duration such as 90s, 10m or
-//     1h30m; more than zero and at most Config.MaxTimeout (default 6h).
+//     1h30m; more than zero and at most Config.MaxTimeout (the operator's
+//     guard.max_timeout, default 30m).
 //     Default Config.DefaultTimeout (15m).
 //   - max_cost: the largest EXPLAIN total cost the query may have; a
 //     positive number. Default: no limit.

@@ -316,7 +316,7 @@ func (p *parser) apply(q *Query, f field) {
 		case d <= 0:
 			bad("timeout %s must be positive", quote(v))
 		case d > p.cfg.MaxTimeout:
-			bad("timeout %s is above the limit of %s", quote(v), formatDuration(p.cfg.MaxTimeout))
+			bad("timeout %s is above the limit of %s (the operator's guard.max_timeout)", quote(v), formatDuration(p.cfg.MaxTimeout))
 		default:
 			q.Timeout = d
 		}

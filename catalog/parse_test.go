@@ -46,7 +46,7 @@ func TestParseValid(t *testing.T) {
 		"-- A free comment, then a block comment.\r\n" +
 		"/* one /* nested */ comment */\r\n" +
 		"  SELECT 1\r\n"
-	cfg := Config{Sources: []string{"main", "replica"}}
+	cfg := Config{Sources: []string{"main", "replica"}, MaxTimeout: 2 * time.Hour}
 	q, ps := Parse("code_review/mr_merge_time.sql", []byte(src), cfg)
 	if len(ps) > 0 {
 		t.Fatalf("Parse: unexpected problems:\n%v", ps)
@@ -178,9 +178,9 @@ func TestParseProblems(t *testing.T) {
 		{name: "unknown key, prefix", src: head + "-- desc: x\n" + body,
 			want: []string{`header/unknown-key a/q.sql:4:4: unknown header key "desc" (did you mean "description"?)`}},
 		{name: "unknown key, ambiguous prefix", src: head + "-- max: 3\n" + body,
-			want: []string{`header/unknown-key a/q.sql:4:4: unknown header key "max" (known keys: description, owner, group_size, min_group_size, source, schedule, load, target, timeout, max_cost, max_rows, tags)`}},
+			want: []string{`header/unknown-key a/q.sql:4:4: unknown header key "max" (known keys: description, owner, group_size, min_group_size, source, schedule, load, target, timeout, max_cost, max_rows, tags, entity)`}},
 		{name: "unknown key without suggestion", src: head + "-- reviewer: @x\n" + body,
-			want: []string{`header/unknown-key a/q.sql:4:4: unknown header key "reviewer" (known keys: description, owner, group_size, min_group_size, source, schedule, load, target, timeout, max_cost, max_rows, tags)`}},
+			want: []string{`header/unknown-key a/q.sql:4:4: unknown header key "reviewer" (known keys: description, owner, group_size, min_group_size, source, schedule, load, target, timeout, max_cost, max_rows, tags, entity)`}},
 		{name: "duplicate key", src: head + "--\n-- owner: @other\n" + body,
 			want: []string{`header/duplicate-key a/q.sql:5:4: duplicate header key "owner" (first on line 2)`}},
 		{name: "missing description", src: "-- owner: @some-pm\n-- group_size: n\n" + body,
@@ -271,7 +271,9 @@ func TestParseProblems(t *testing.T) {
 		{name: "timeout zero", src: head + "-- timeout: 0s\n" + body,
 			want: []string{`value/timeout a/q.sql:4:13: timeout "0s" must be positive`}},
 		{name: "timeout too long", src: head + "-- timeout: 7h\n" + body,
-			want: []string{`value/timeout a/q.sql:4:13: timeout "7h" is above the limit of 6h`}},
+			want: []string{`value/timeout a/q.sql:4:13: timeout "7h" is above the limit of 30m (the operator's guard.max_timeout)`}},
+		{name: "timeout just over the default max_timeout", src: head + "-- timeout: 30m1s\n" + body,
+			want: []string{`value/timeout a/q.sql:4:13: timeout "30m1s" is above the limit of 30m (the operator's guard.max_timeout)`}},
 		{name: "max_cost negative", src: head + "-- max_cost: -1\n" + body,
 			want: []string{`value/max_cost a/q.sql:4:14: max_cost "-1" is not a positive number (the largest EXPLAIN total cost allowed, such as 100000)`}},
 		{name: "max_cost infinite", src: head + "-- max_cost: Inf\n" + body,
@@ -427,5 +429,44 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(tc.in, headerKeys); got != tc.want {
 			t.Errorf("suggest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestMaxTimeout: the operator's guard.max_timeout caps a header's
+// timeout (a problem at the value's line and column) and, when below 15m,
+// is also the default timeout.
+func TestMaxTimeout(t *testing.T) {
+	t.Parallel()
+	head := "-- description: d\n-- owner: @pm\n-- group_size: n\n"
+	for _, tc := range []struct {
+		name    string
+		max     time.Duration
+		header  string
+		want    time.Duration
+		problem string
+	}{
+		{name: "default cap", header: "-- timeout: 30m\n", want: 30 * time.Minute},
+		{name: "over the default cap", header: "-- timeout: 45m\n",
+			problem: `value/timeout a/q.sql:4:13: timeout "45m" is above the limit of 30m (the operator's guard.max_timeout)`},
+		{name: "configured cap", max: 2 * time.Hour, header: "-- timeout: 2h\n", want: 2 * time.Hour},
+		{name: "over a configured cap", max: 10 * time.Minute, header: "--   timeout:  11m\n",
+			problem: `value/timeout a/q.sql:4:16: timeout "11m" is above the limit of 10m (the operator's guard.max_timeout)`},
+		{name: "default timeout under a low cap", max: 10 * time.Minute, want: 10 * time.Minute},
+		{name: "default timeout", want: DefaultTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			q, ps := Parse("a/q.sql", []byte(head+tc.header+"SELECT count(*) AS n FROM t\n"), Config{MaxTimeout: tc.max})
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.Rule+" "+p.String())
+			}
+			switch {
+			case tc.problem != "" && (len(got) != 1 || got[0] != tc.problem):
+				t.Errorf("problems %q, want %q", got, tc.problem)
+			case tc.problem == "" && (len(got) > 0 || q.Timeout != tc.want):
+				t.Errorf("timeout %s, problems %q; want %s", q.Timeout, got, tc.want)
+			}
+		})
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/review"
+	"gitlab.com/metricgate/metricgate/runner"
 )
 
 // DefaultConfigFile is read when --config is not given; it may be absent.
@@ -61,6 +64,9 @@ type Config struct {
 		RedColumns []string `yaml:"red_columns"`
 		// Schema is the reviewed schema catalog. Default "schema.yml".
 		Schema string `yaml:"schema"`
+		// MaxTimeout is the largest timeout a query header may ask for: a
+		// header asking for more fails validate, at its value. Default 30m.
+		MaxTimeout Duration `yaml:"max_timeout"`
 	} `yaml:"guard"`
 	// Schedule of the daily run, 5-field cron in UTC. Default "0 4 * * *".
 	Schedule string `yaml:"schedule"`
@@ -145,6 +151,27 @@ type SourceConfig struct {
 	// Cell is the cell the database belongs to, when the instance is
 	// split into cells. Default: none.
 	Cell string `yaml:"cell"`
+	// MaxCost is the largest EXPLAIN total cost a query may have on the
+	// source; a query's max_cost header may lower it, not raise it (a
+	// header asking for more fails at run). Default 1e9.
+	MaxCost float64 `yaml:"max_cost"`
+	// WorkMem is each query's work_mem (SET LOCAL). Default "64MB".
+	WorkMem string `yaml:"work_mem"`
+	// TempFileLimit is each query's temp_file_limit (SET LOCAL), "-1" for
+	// none. Only a superuser may set it per query; for another role set
+	// it on the role (ALTER ROLE … SET temp_file_limit), and the run says
+	// so once. Default "1GB".
+	TempFileLimit string `yaml:"temp_file_limit"`
+}
+
+// memoryRE is a PostgreSQL memory setting: a number with an optional unit.
+var memoryRE = regexp.MustCompile(`^-?[0-9]+\s*(B|kB|MB|GB|TB)?$`)
+
+// runnerSource is source name as the runner takes it.
+func (c *Config) runnerSource(name string) runner.Source {
+	s := c.Sources[name]
+	return runner.Source{Name: name, URL: s.URL.Reveal(), AsOf: s.AsOf, MaxAge: time.Duration(s.MaxAge),
+		Role: s.Role, Cell: s.Cell, MaxCost: s.MaxCost, WorkMem: s.WorkMem, TempFileLimit: s.TempFileLimit}
 }
 
 // roles returns the roles of the configured sources, sorted, each once.
@@ -218,6 +245,7 @@ func (c *Config) withDefaults() {
 	if c.Guard.MinGroupSize == 0 {
 		c.Guard.MinGroupSize = catalog.DefaultMinGroupSize
 	}
+	c.Guard.MaxTimeout = cmp.Or(c.Guard.MaxTimeout, Duration(catalog.DefaultMaxTimeout))
 	if c.Schedule == "" {
 		c.Schedule = "0 4 * * *"
 	}
@@ -259,6 +287,9 @@ func (c *Config) withDefaults() {
 		if s.Role == "" {
 			s.Role = name
 		}
+		s.MaxCost = cmp.Or(s.MaxCost, runner.DefaultMaxCost)
+		s.WorkMem = cmp.Or(s.WorkMem, runner.DefaultWorkMem)
+		s.TempFileLimit = cmp.Or(s.TempFileLimit, runner.DefaultTempFileLimit)
 		c.Sources[name] = s
 	}
 }
@@ -275,6 +306,9 @@ func (c *Config) validate() error {
 	}
 	if c.Guard.MinGroupSize < 2 {
 		return fmt.Errorf("guard.min_group_size %d: must be at least 2", c.Guard.MinGroupSize)
+	}
+	if c.Guard.MaxTimeout <= 0 {
+		return fmt.Errorf("guard.max_timeout %s: must be positive", time.Duration(c.Guard.MaxTimeout))
 	}
 	if c.Dump.Keep < 1 {
 		return fmt.Errorf("dump.keep %d: must be at least 1", c.Dump.Keep)
@@ -298,6 +332,15 @@ func (c *Config) validate() error {
 		if s.MaxAge < 0 {
 			return fmt.Errorf("sources.%s.max_age: must be positive", name)
 		}
+		if s.MaxCost <= 0 || math.IsInf(s.MaxCost, 0) || math.IsNaN(s.MaxCost) {
+			return fmt.Errorf("sources.%s.max_cost %v: must be a positive number of EXPLAIN cost units", name, s.MaxCost)
+		}
+		if !memoryRE.MatchString(s.WorkMem) || strings.HasPrefix(s.WorkMem, "-") {
+			return fmt.Errorf("sources.%s.work_mem %q: must be a size such as 64MB", name, s.WorkMem)
+		}
+		if !memoryRE.MatchString(s.TempFileLimit) {
+			return fmt.Errorf("sources.%s.temp_file_limit %q: must be a size such as 1GB, or -1 for none", name, s.TempFileLimit)
+		}
 		if !isIdent(s.Role) {
 			return fmt.Errorf("sources.%s.role %q: roles must be lower-case letters, digits and _", name, s.Role)
 		}
@@ -316,7 +359,8 @@ func (c *Config) catalogConfig() catalog.Config {
 	if !slices.Contains(sources, catalog.DefaultSource) && len(sources) > 0 {
 		def = sources[0]
 	}
-	return catalog.Config{MinGroupSize: c.Guard.MinGroupSize, Sources: sources, DefaultSource: def}
+	return catalog.Config{MinGroupSize: c.Guard.MinGroupSize, Sources: sources, DefaultSource: def,
+		MaxTimeout: time.Duration(c.Guard.MaxTimeout)}
 }
 
 // loadConfig reads path (DefaultConfigFile when empty, which may then be
@@ -419,7 +463,7 @@ func applyEnv(cfg *Config, env map[string]string) error {
 		return err
 	}
 	// sources.<name>.<key>: METRICGATE_SOURCES_<NAME>_<KEY>
-	keys := []string{"URL", "AS_OF", "MAX_AGE", "ROLE", "CELL"}
+	keys := []string{"URL", "AS_OF", "MAX_AGE", "ROLE", "CELL", "MAX_COST", "WORK_MEM", "TEMP_FILE_LIMIT"}
 	for k, v := range env {
 		rest, ok := strings.CutPrefix(k, "METRICGATE_SOURCES_")
 		if !ok {
@@ -444,6 +488,16 @@ func applyEnv(cfg *Config, env map[string]string) error {
 				s.Role = v
 			case "CELL":
 				s.Cell = v
+			case "WORK_MEM":
+				s.WorkMem = v
+			case "TEMP_FILE_LIMIT":
+				s.TempFileLimit = v
+			case "MAX_COST":
+				c, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					return fmt.Errorf("%s: %q is not a number", k, v)
+				}
+				s.MaxCost = c
 			case "MAX_AGE":
 				if err := s.MaxAge.UnmarshalText([]byte(v)); err != nil {
 					return fmt.Errorf("%s: %w", k, err)

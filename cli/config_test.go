@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gitlab.com/metricgate/metricgate/runner"
 )
 
 func writeConfig(t *testing.T, src string) string {
@@ -27,6 +29,8 @@ sources:
   main:
     url: postgres://reader:${DB_PASSWORD}@backup/gitlab
     max_age: 30h
+    max_cost: 5e8
+    work_mem: 32MB
 queries:
   dir: sql
 guard:
@@ -43,6 +47,9 @@ dump:
 		"METRICGATE_SOURCES_CI_URL=postgres://reader@backup-ci/gitlab",
 		"METRICGATE_SOURCES_CI_MAX_AGE=2h",
 		"METRICGATE_QUERIES_WORKERS=4",
+		"METRICGATE_GUARD_MAX_TIMEOUT=45m",
+		"METRICGATE_SOURCES_CI_MAX_COST=2e9",
+		"METRICGATE_SOURCES_CI_TEMP_FILE_LIMIT=-1",
 	}
 	cfg, err := loadConfig(p, environ)
 	if err != nil {
@@ -66,6 +73,16 @@ dump:
 		{"dump.pseudonym_key", cfg.Dump.PseudonymKey.Reveal(), "literal$dollar"},
 		{"schedule default", cfg.Schedule, "0 4 * * *"},
 		{"dump.group default", cfg.Dump.Group, "gitlab-org"},
+		{"guard.max_timeout", time.Duration(cfg.Guard.MaxTimeout), 45 * time.Minute},
+		{"sources.main.max_cost", cfg.Sources["main"].MaxCost, 5e8},
+		{"sources.main.work_mem", cfg.Sources["main"].WorkMem, "32MB"},
+		{"sources.main.temp_file_limit default", cfg.Sources["main"].TempFileLimit, "1GB"},
+		{"sources.ci.max_cost", cfg.Sources["ci"].MaxCost, 2e9},
+		{"sources.ci.work_mem default", cfg.Sources["ci"].WorkMem, "64MB"},
+		{"sources.ci.temp_file_limit", cfg.Sources["ci"].TempFileLimit, "-1"},
+		{"runner source ci", fmt.Sprintf("%+v", cfg.runnerSource("ci")), fmt.Sprintf("%+v", runner.Source{Name: "ci",
+			URL: "postgres://reader@backup-ci/gitlab", AsOf: "now()", MaxAge: 2 * time.Hour, Role: "ci", MaxCost: 2e9,
+			WorkMem: "64MB", TempFileLimit: "-1"})},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -73,7 +90,7 @@ dump:
 		}
 	}
 	cc := cfg.catalogConfig()
-	if !slices.Equal(cc.Sources, []string{"ci", "main"}) || cc.MinGroupSize != 15 {
+	if !slices.Equal(cc.Sources, []string{"ci", "main"}) || cc.MinGroupSize != 15 || cc.MaxTimeout != 45*time.Minute {
 		t.Errorf("catalog config %+v", cc)
 	}
 	// Secrets never print: not with %v, not in JSON.
@@ -106,6 +123,11 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad env number", "", []string{"METRICGATE_QUERIES_WORKERS=two"}, `METRICGATE_QUERIES_WORKERS: "two" is not a whole number`},
 		{"bad env duration", "", []string{"METRICGATE_SOURCES_MAIN_MAX_AGE=soon"}, "METRICGATE_SOURCES_MAIN_MAX_AGE"},
 		{"bad source name", "sources:\n  Main:\n    url: x\n", nil, "sources.Main: source names must be"},
+		{"bad max_timeout", "", []string{"METRICGATE_GUARD_MAX_TIMEOUT=-5m"}, "guard.max_timeout -5m0s: must be positive"},
+		{"bad max_cost", "sources:\n  main:\n    max_cost: -1\n", nil, "sources.main.max_cost -1: must be a positive number"},
+		{"bad env max_cost", "", []string{"METRICGATE_SOURCES_MAIN_MAX_COST=lots"}, `METRICGATE_SOURCES_MAIN_MAX_COST: "lots" is not a number`},
+		{"bad work_mem", "sources:\n  main:\n    work_mem: lots\n", nil, `sources.main.work_mem "lots": must be a size such as 64MB`},
+		{"bad temp_file_limit", "sources:\n  main:\n    temp_file_limit: 1 GiB\n", nil, `sources.main.temp_file_limit "1 GiB"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,12 +64,11 @@ func cmdPlan(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitUsage, "plan", "sources.%s.url is not set: set it in the config file or METRICGATE_SOURCES_%s_URL",
 			all[0], strings.ToUpper(all[0]))
 	}
-	src := cfg.Sources[srcName]
 	g, err := newGuard(cfg)
 	if err != nil {
 		return e.fail(ExitUsage, "plan", "%v", err)
 	}
-	p, err := runner.PlanQuery(ctx, runner.Source{Name: srcName, URL: src.URL.Reveal()}, g, q)
+	p, err := runner.PlanQuery(ctx, cfg.runnerSource(srcName), g, q)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return e.fail(ExitProblems, "plan", "interrupted")

@@ -142,10 +142,9 @@ func renderNote(ctx context.Context, cfg *Config, cat *catalog.Catalog, problems
 				name, q.Source, strings.ToUpper(name))
 			continue
 		}
-		src := cfg.Sources[srcName]
 		planCtx, cancel := context.WithTimeoutCause(ctx, q.Timeout+time.Minute,
 			fmt.Errorf("plan %s: no answer within its timeout %s", q.Name, q.Timeout))
-		p, err := runner.PlanQuery(planCtx, runner.Source{Name: srcName, URL: src.URL.Reveal()}, g, q)
+		p, err := runner.PlanQuery(planCtx, cfg.runnerSource(srcName), g, q)
 		cancel()
 		if err != nil {
 			refused++

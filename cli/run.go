@@ -264,9 +264,8 @@ func openDaily(ctx context.Context, cfg *Config, log *slog.Logger) (_ *daily, er
 // runnerConfig is the runner's part of the configuration.
 func (c *Config) runnerConfig() runner.Config {
 	sources := map[string]runner.Source{}
-	for name, s := range c.Sources {
-		sources[name] = runner.Source{URL: s.URL.Reveal(), AsOf: s.AsOf, MaxAge: time.Duration(s.MaxAge),
-			Role: s.Role, Cell: s.Cell}
+	for name := range c.Sources {
+		sources[name] = c.runnerSource(name)
 	}
 	return runner.Config{Sources: sources, Workers: c.Queries.Workers, Approval: c.Queries.Approval}
 }

@@ -15,7 +15,9 @@ import (
 type Plan struct {
 	// Columns are the output columns with their source types and kinds.
 	Columns []PlanColumn
-	// Cost is the EXPLAIN total cost; MaxCost the query's limit (0: none).
+	// Cost is the EXPLAIN total cost, to two significant digits
+	// (coarse.Cost); MaxCost the limit that applies: the header's
+	// max_cost, else the source's.
 	Cost, MaxCost float64
 	// Kept is the number of rows (one per group) that would be loaded.
 	Kept int64
@@ -81,12 +83,19 @@ func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query
 	}
 	defer ex.rollback(ctx)
 	ex.sql, ex.toFile = an.SQL(q.MinGroupSize), an.SourceOffset
-	p := &Plan{MaxCost: q.MaxCost, MinGroupSize: int64(q.MinGroupSize), MaxRows: int64(q.MaxRows)}
-	if p.Cost, err = ex.explain(ctx); err != nil {
+	p := &Plan{MinGroupSize: int64(q.MinGroupSize), MaxRows: int64(q.MaxRows)}
+	if p.MaxCost, err = maxCost(src, q); err != nil {
+		p.MaxCost = src.MaxCost
+		p.Problems = append(p.Problems, err.Error())
+	}
+	cost, err := ex.explain(ctx)
+	if err != nil {
 		return nil, err
 	}
-	if q.MaxCost > 0 && p.Cost > q.MaxCost {
-		p.Problems = append(p.Problems, fmt.Sprintf("EXPLAIN cost %.0f is above max_cost %.0f: the run would not execute it", p.Cost, q.MaxCost))
+	// Shown to two significant digits (coarse.Cost), checked exactly.
+	p.Cost = coarse.Cost(cost)
+	if cost > p.MaxCost {
+		p.Problems = append(p.Problems, fmt.Sprintf("EXPLAIN cost %.0f is above max_cost %s: the run would not execute it", p.Cost, formatCost(p.MaxCost)))
 	}
 	start := time.Now()
 	res, err := ex.query(ctx, an)

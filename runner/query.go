@@ -163,6 +163,10 @@ func (w *worker) run(ctx context.Context, log *slog.Logger, runID int64, source 
 // group is never merged with another source's before it is filtered.
 func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job) error {
 	q := j.query
+	limit, err := maxCost(w.src, q)
+	if err != nil {
+		return err
+	}
 	if w.conn == nil || w.conn.IsClosed() {
 		conn, err := connect(ctx, w.src, w.appName)
 		if err != nil {
@@ -180,15 +184,20 @@ func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job
 		return err
 	}
 	defer ex.rollback(ctx)
+	if ex.tempFileLimitDenied {
+		w.r.warnTempFileLimit(w.src)
+	}
 	ex.sql, ex.toFile = j.analysis.SQL(q.MinGroupSize), j.analysis.SourceOffset
 
 	cost, err := ex.explain(ctx)
 	if err != nil {
 		return err
 	}
-	j.qr.Cost = cost
-	if q.MaxCost > 0 && cost > q.MaxCost {
-		return fmt.Errorf("EXPLAIN cost %.0f is above max_cost %.0f: not run", cost, q.MaxCost)
+	// The cost is published to two significant digits (coarse.Cost); the
+	// limit is checked on the exact one.
+	j.qr.Cost = coarse.Cost(cost)
+	if cost > limit {
+		return fmt.Errorf("EXPLAIN cost %.0f is above max_cost %s: not run", coarse.Cost(cost), formatCost(limit))
 	}
 	res, err := ex.query(ctx, j.analysis)
 	if err != nil {
@@ -233,6 +242,8 @@ type execution struct {
 	toFile func(int) int
 	// seal seals the source's errors (SourceError).
 	seal sealer
+	// tempFileLimitDenied: the role may not set temp_file_limit.
+	tempFileLimitDenied bool
 }
 
 func (ex *execution) text() string {
@@ -269,6 +280,13 @@ func begin(ctx context.Context, conn *pgx.Conn, snapshotID string, cfg Config, s
 	if err != nil {
 		ex.rollback(ctx)
 		return nil, sl.seal(ctx, "settings", err, nil)
+	}
+	if ex.tempFileLimitDenied, err = setResources(ctx, tx, src); err != nil {
+		ex.rollback(ctx)
+		return nil, sl.seal(ctx, "settings", err, nil)
+	}
+	if !ex.tempFileLimitDenied {
+		ex.seal.tempFileLimit = src.TempFileLimit
 	}
 	return ex, nil
 }

@@ -59,6 +59,18 @@ type Source struct {
 	AsOf string
 	// MaxAge refuses a run on a source whose as-of time is older. Default 26h.
 	MaxAge time.Duration
+	// MaxCost is the largest EXPLAIN total cost a query may have on the
+	// source; a query's max_cost header may lower it, not raise it.
+	// Default DefaultMaxCost (1e9).
+	MaxCost float64
+	// WorkMem is every query's work_mem (SET LOCAL), such as "64MB".
+	// Default DefaultWorkMem.
+	WorkMem string
+	// TempFileLimit is every query's temp_file_limit (SET LOCAL), such as
+	// "1GB", "-1" for none. Only a superuser may set it: when the source's
+	// role may not, the role's own setting applies and the run logs, once,
+	// how to set it on the role. Default DefaultTempFileLimit.
+	TempFileLimit string
 }
 
 // Config configures a Runner. Zero values mean the documented defaults.
@@ -102,6 +114,9 @@ func (c Config) withDefaults() Config {
 		s.MaxAge = cmp.Or(s.MaxAge, 26*time.Hour)
 		s.Role = cmp.Or(s.Role, name)
 		s.Name = cmp.Or(s.Name, name)
+		s.MaxCost = cmp.Or(s.MaxCost, DefaultMaxCost)
+		s.WorkMem = cmp.Or(strings.TrimSpace(s.WorkMem), DefaultWorkMem)
+		s.TempFileLimit = cmp.Or(strings.TrimSpace(s.TempFileLimit), DefaultTempFileLimit)
 		sources[name] = s
 	}
 	c.Sources = sources
@@ -125,6 +140,9 @@ func (c Config) validate() error {
 		if s.MaxAge < 0 {
 			return fmt.Errorf("sources.%s.max_age: must be positive", name)
 		}
+		if s.MaxCost < 0 {
+			return fmt.Errorf("sources.%s.max_cost: must be positive", name)
+		}
 	}
 	return nil
 }
@@ -139,6 +157,9 @@ type Runner struct {
 	approver Approver
 	log      *slog.Logger
 	now      func() time.Time
+	// tempWarned holds the names of the sources whose role was found
+	// unable to set temp_file_limit, to say so once.
+	tempWarned sync.Map
 }
 
 // Deps are what a Runner works with.

@@ -154,6 +154,9 @@ type sealer struct {
 	port uint16
 	q    *catalog.Query // nil outside a query's transaction
 	cfg  Config
+	// tempFileLimit is the temp_file_limit the query's transaction set,
+	// "" when it set none (the role's applies).
+	tempFileLimit string
 }
 
 func newSealer(src Source) sealer {
@@ -256,7 +259,10 @@ func (s sealer) bound(pgErr *pgconn.PgError) string {
 	case pgErr.Code == "25P04":
 		return "transaction_timeout"
 	case pgErr.Code == "53400" && strings.Contains(msg, "temp_file_limit"):
-		return "temp_file_limit"
+		if s.tempFileLimit != "" {
+			return "temp_file_limit " + s.tempFileLimit
+		}
+		return "temp_file_limit (the role's)"
 	}
 	return ""
 }

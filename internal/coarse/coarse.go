@@ -60,3 +60,17 @@ func (c Count) String() string {
 	}
 	return string(c)
 }
+
+// Cost rounds an EXPLAIN total cost to two significant digits (18234.56
+// is published as 18000) for what is shown and stored: the planner's
+// estimates come from the source's statistics (row counts, most common
+// values, histogram bounds, which are values of rows), so an exact cost
+// of a query with literal comparisons is a narrow channel to them. The
+// runner compares the exact cost with max_cost.
+func Cost(c float64) float64 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(c, 'g', 2, 64), 64)
+	if err != nil {
+		return c
+	}
+	return r
+}

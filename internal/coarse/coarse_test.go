@@ -51,3 +51,12 @@ func TestDecadesHideTheValue(t *testing.T) {
 		}
 	}
 }
+
+func TestCost(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[float64]float64{0: 0, 0.0001234: 0.00012, 8.5: 8.5, 63.2: 63, 18234.56: 18000, 1e9 + 7: 1e9, 987654321: 990000000} {
+		if got := coarse.Cost(in); got != want {
+			t.Errorf("Cost(%v) = %v, want %v", in, got, want)
+		}
+	}
+}
