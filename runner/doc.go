@@ -27,8 +27,10 @@
 //     TRANSACTION SNAPSHOT), on Workers connections, so all of them see
 //     the same data, as of the same instant.
 //  5. Each query: statement_timeout (its timeout), lock_timeout,
-//     idle_in_transaction_session_timeout and an application_name naming
-//     the run and the query; EXPLAIN (FORMAT JSON) and its max_cost; the
+//     idle_in_transaction_session_timeout, the source's work_mem and
+//     temp_file_limit (when the role may set it) and an application_name
+//     naming the run and the query; EXPLAIN (FORMAT JSON) against its
+//     max_cost (the source's, or the header's when lower); the
 //     query itself, whose result columns are checked against the guard's
 //     analysis and the type rule before the first row is read; then rows
 //     stream straight to the warehouse writer — converted, filtered by
@@ -36,7 +38,14 @@
 //     limited by max_rows. Memory does not grow with the result. The
 //     filter sees one source's rows: a group is never merged with another
 //     source's before it is filtered, so a group small in every source is
-//     dropped in every source, whatever their sum.
+//     dropped in every source, whatever their sum. What the filter
+//     dropped is recorded only as a decade (package coarse).
+//
+//     An error the source raises is sealed where the runner receives it
+//     ([SourceError]): SQLSTATE, condition name, the position in the
+//     query file, the bound that fired or the configured address of a
+//     failed connection; never the server's or the driver's text, which
+//     can quote the values that failed.
 //  6. Transient errors (a lost connection, a server restart, a
 //     serialization failure) are retried with exponential backoff, on a
 //     new connection attached to the same snapshot; guard, SQL, timeout
