@@ -7,15 +7,12 @@
 //
 //  1. The run is recorded (history) before anything else happens; a run
 //     that cannot be recorded does not start.
-//
 //  2. Approval: the Approver (review.None, review.Git, review.GitLab)
 //     decides which files may run. The others are recorded as skipped,
 //     with the reason.
-//
 //  3. The guard checks every query's text again: CI may not have run, or
 //     may have run an older guard. A refused query fails without touching
 //     the source.
-//
 //  4. A query's source header names a role (main, ci, …); the query runs
 //     on every configured source of that role (Config.Sources), one query
 //     run each, and each source's rows go into the query's one table with
@@ -29,7 +26,6 @@
 //     ONLY REPEATABLE READ transaction attached to that snapshot (SET
 //     TRANSACTION SNAPSHOT), on Workers connections, so all of them see
 //     the same data, as of the same instant.
-//
 //  5. Each query: statement_timeout (its timeout), lock_timeout,
 //     idle_in_transaction_session_timeout, the source's work_mem and
 //     temp_file_limit (when the role may set it) and an application_name
@@ -43,14 +39,12 @@
 //     filter sees one source's rows: a group is never merged with another
 //     source's before it is filtered, so a group small in every source is
 //     dropped in every source, whatever their sum. What the filter
-//     dropped is recorded only as a decade (package coarse).
-//
-//     An error the source raises is sealed where the runner receives it
+//     dropped is recorded only as a decade (package coarse). An error
+//     the source raises is sealed where the runner receives it
 //     ([SourceError]): SQLSTATE, condition name, the position in the
 //     query file, the bound that fired or the configured address of a
 //     failed connection; never the server's or the driver's text, which
 //     can quote the values that failed.
-//
 //  6. Transient errors (a lost connection, a server restart, a
 //     serialization failure) are retried with exponential backoff, on a
 //     new connection attached to the same snapshot; guard, SQL, timeout
@@ -60,7 +54,6 @@
 //     fresh snapshot is opened, once per source and run, for the queries
 //     not done yet; their query runs record its time. [Result.Transient]
 //     says which failures may pass, for the scheduler's reruns.
-//
 //  7. The run is succeeded when no query run failed, partial when some
 //     failed and some succeeded (a source down while others load), failed
 //     when none succeeded.
