@@ -371,7 +371,8 @@ type analyzer struct {
 	hidden  int // hidden column counter
 	inserts []insertion
 
-	namespaces    bool // the query counts namespaces for tables without people
+	nonNull       map[*rel]map[string]bool // columns a SELECT's WHERE or inner join makes non-NULL
+	namespaces    bool                     // the query counts namespaces for tables without people
 	rewriteFailed bool
 	role          role // of the SELECT being analysed
 }
@@ -418,6 +419,9 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		r, ok := a.resolve(x.ColumnRef, s)
 		if !ok {
 			return info{}
+		}
+		if a.nonNull[r.rel][r.column] {
+			r.info.notNull = true
 		}
 		return r.info
 	case *pg.Node_AConst:

@@ -297,6 +297,7 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 	if sel.WhereClause != nil {
 		a.expr(sel.WhereClause, sc, ctxPredicate)
 	}
+	a.markNonNull(sel, sc)
 	// GROUP BY.
 	for _, g := range sel.GroupClause {
 		if g.GetGroupingSet() != nil {
@@ -457,6 +458,66 @@ func inMembers(rels []*rel, r *rel) bool {
 		}
 	}
 	return false
+}
+
+// markNonNull records the columns that the WHERE of sel, or the ON of its
+// inner joins, compare or test with IS NOT NULL: in the rows that reach the
+// select list they are not NULL, so an aggregate of them narrows nothing.
+func (a *analyzer) markNonNull(sel *pg.SelectStmt, sc *nscope) {
+	mark := func(n *pg.Node) {
+		ref := n.GetColumnRef()
+		if ref == nil {
+			return
+		}
+		r, ok := a.resolveQuiet(ref, sc)
+		if !ok || r.rel == nil || !slices.Contains(sc.rels, r.rel) && !inMembers(sc.rels, r.rel) {
+			return
+		}
+		if a.nonNull == nil {
+			a.nonNull = map[*rel]map[string]bool{}
+		}
+		if a.nonNull[r.rel] == nil {
+			a.nonNull[r.rel] = map[string]bool{}
+		}
+		a.nonNull[r.rel][r.column] = true
+	}
+	var conj func(n *pg.Node)
+	conj = func(n *pg.Node) {
+		switch x := n.GetNode().(type) {
+		case *pg.Node_BoolExpr:
+			if x.BoolExpr.Boolop == pg.BoolExprType_AND_EXPR {
+				for _, arg := range x.BoolExpr.Args {
+					conj(arg)
+				}
+			}
+		case *pg.Node_NullTest:
+			if x.NullTest.Nulltesttype == pg.NullTestType_IS_NOT_NULL {
+				mark(x.NullTest.Arg)
+			}
+		case *pg.Node_AExpr:
+			switch x.AExpr.Kind {
+			case pg.A_Expr_Kind_AEXPR_OP, pg.A_Expr_Kind_AEXPR_IN, pg.A_Expr_Kind_AEXPR_LIKE, pg.A_Expr_Kind_AEXPR_ILIKE,
+				pg.A_Expr_Kind_AEXPR_BETWEEN, pg.A_Expr_Kind_AEXPR_OP_ANY:
+				// Strict: true only when its operands are not NULL.
+				mark(x.AExpr.Lexpr)
+				mark(x.AExpr.Rexpr)
+			}
+		}
+	}
+	conj(sel.WhereClause)
+	var joins func(n *pg.Node)
+	joins = func(n *pg.Node) {
+		if j := n.GetJoinExpr(); j != nil {
+			if j.Jointype == pg.JoinType_JOIN_INNER {
+				conj(j.Quals)
+			}
+			joins(j.Larg)
+			joins(j.Rarg)
+		}
+	}
+	for _, f := range sel.FromClause {
+		joins(f)
+	}
 }
 
 // inputHas reports whether a column of the FROM items of s is called name
