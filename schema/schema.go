@@ -341,7 +341,7 @@ func Parse(file string, data []byte) (*Catalog, error) {
 		}
 		c.tables[t.Name] = t
 	}
-	for _, t := range c.tables {
+	for _, t := range c.Tables() {
 		if t.Owner == nil {
 			continue
 		}
