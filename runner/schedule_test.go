@@ -387,7 +387,9 @@ func newRunnerOn(t *testing.T, e *env, rec runner.Recorder, log *slog.Logger) *r
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := runner.New(runner.Config{Sources: map[string]runner.Source{"main": {URL: e.sourceDSN}}, Workers: 1},
+	// MaxCost: the shutdown test's query is a cartesian join meant to run
+	// until it is cancelled, far above the default max_cost.
+	r, err := runner.New(runner.Config{Sources: map[string]runner.Source{"main": {URL: e.sourceDSN, MaxCost: 1e18}}, Workers: 1},
 		runner.Deps{Guard: g, Writer: e.wh, Recorder: rec, Logger: log})
 	if err != nil {
 		t.Fatal(err)
