@@ -299,7 +299,11 @@ func TestServeSIGTERMDuringARun(t *testing.T) {
 	w := newRunWorld(t, map[string]string{"a/a_slow.sql": slow, "b/actors.sql": goodQuery})
 	withAPI(t, w, "  allow_unauthenticated_runs: true\n")
 	b, _ := os.ReadFile(w.config)
-	if err := os.WriteFile(w.config, []byte(strings.Replace(string(b), "  approval: none\n", "  approval: none\n  workers: 1\n", 1)), 0o600); err != nil {
+	// One worker; and a max_cost above the cartesian join, which is meant
+	// to run until it is cancelled (the default 1e9 would refuse it).
+	conf := strings.Replace(string(b), "  approval: none\n", "  approval: none\n  workers: 1\n", 1)
+	conf = strings.Replace(conf, "\nhistory:\n", "\n    max_cost: 1e18\nhistory:\n", 1)
+	if err := os.WriteFile(w.config, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s := startServe(t, w.config, "--shutdown-timeout", "300ms")
