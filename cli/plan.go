@@ -127,8 +127,13 @@ func writePlan(w io.Writer, name, source string, p *runner.Plan) {
 	if p.Histogram != nil {
 		fmt.Fprintf(w, "ran in        %s\n", p.Duration.Round(time.Millisecond))
 		fmt.Fprintf(w, "would load    %d rows (max_rows %d)\n", p.Kept, p.MaxRows)
-		fmt.Fprintf(w, "suppressed    %s rows with fewer than %d entities, %s cells\n\n", p.Suppressed, p.MinGroupSize, p.SuppressedCells)
-		fmt.Fprintln(w, "group size histogram")
+		fmt.Fprintf(w, "suppressed    %s rows with fewer than %d people, %s cells\n", p.Suppressed, p.MinGroupSize, p.SuppressedCells)
+		fmt.Fprintf(w, "counted in    %s (each row needs %d distinct values of each)\n", strings.Join(p.Entities, ", "), p.MinGroupSize)
+		if len(p.FineKeys) > 0 {
+			fmt.Fprintf(w, "fine groups   most rows have fewer than %d people: check that the group keys (%s) are not close to unique\n",
+				2*p.MinGroupSize, strings.Join(p.FineKeys, ", "))
+		}
+		fmt.Fprintln(w, "\npeople per row")
 		var most int64 = 1
 		for _, b := range p.Histogram {
 			most = max(most, b.Groups)

@@ -179,8 +179,13 @@ func writeNotePlan(b *strings.Builder, q *catalog.Query, source string, p *runne
 	fmt.Fprintf(b, "\n- EXPLAIN cost: **%.0f** (%s)\n", p.Cost, limit)
 	if p.Histogram != nil {
 		fmt.Fprintf(b, "- would load **%d** rows (`max_rows` %d)\n", p.Kept, p.MaxRows)
-		fmt.Fprintf(b, "- suppressed: **%s** rows with fewer than %d entities, **%s** cells\n\n", p.Suppressed, p.MinGroupSize, p.SuppressedCells)
-		b.WriteString("| group size | groups |\n|---|---:|\n")
+		fmt.Fprintf(b, "- suppressed: **%s** rows with fewer than %d people, **%s** cells\n", p.Suppressed, p.MinGroupSize, p.SuppressedCells)
+		fmt.Fprintf(b, "- each row counted in: %s (at least %d distinct of each)\n", "`"+strings.Join(p.Entities, "`, `")+"`", p.MinGroupSize)
+		if len(p.FineKeys) > 0 {
+			fmt.Fprintf(b, "- :warning: most rows have fewer than %d people: check that the group keys (`%s`) are not close to unique\n",
+				2*p.MinGroupSize, strings.Join(p.FineKeys, "`, `"))
+		}
+		b.WriteString("\n| people per row | rows |\n|---|---:|\n")
 		for i, bk := range p.Histogram {
 			label := fmt.Sprintf("%d–%d", bk.Low, bk.High)
 			if bk.High == 0 {

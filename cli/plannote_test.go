@@ -50,8 +50,8 @@ func TestCIPlanNote(t *testing.T) {
 	// 7001..7030 (which must not appear in the note).
 	src := withPassword(t, pgtest.New(t))
 	conn := pgtest.Connect(t, src)
-	if _, err := conn.Exec(t.Context(), `CREATE TABLE issues (id serial, project_id int, author_id int);
-		INSERT INTO issues (project_id, author_id) SELECT 7000 + p, a FROM generate_series(1, 30) p, generate_series(1, p) a`); err != nil {
+	if _, err := conn.Exec(t.Context(), `CREATE TABLE issues (id serial, project_id int, author_id int, state_id int);
+		INSERT INTO issues (project_id, author_id, state_id) SELECT 7000 + p, a, p % 3 FROM generate_series(1, 30) p, generate_series(1, p) a`); err != nil {
 		t.Fatal(err)
 	}
 
@@ -91,7 +91,7 @@ func TestCIPlanNote(t *testing.T) {
 	write("queries/plan/same.sql", header+"SELECT count(DISTINCT author_id) AS authors FROM issues\n")
 	write("queries/plan/gone.sql", header+"SELECT count(DISTINCT author_id) AS authors FROM issues WHERE true\n")
 	base := commit("base")
-	write("queries/plan/good.sql", header+"SELECT project_id % 3 AS bucket, count(DISTINCT author_id) AS authors, count(*) AS issues FROM issues GROUP BY 1\n")
+	write("queries/plan/good.sql", header+"SELECT state_id AS bucket, count(DISTINCT author_id) AS authors, count(*) AS issues FROM issues GROUP BY 1\n")
 	write("queries/plan/bad.sql", header+"SELECT title, count(*) AS authors FROM issues\n")
 	if _, err := wt.Remove("queries/plan/gone.sql"); err != nil {
 		t.Fatal(err)
@@ -159,7 +159,8 @@ func TestCIPlanNote(t *testing.T) {
 		"| `issues` | `int8` | aggregate |",
 		"- EXPLAIN cost: **",
 		"- would load **3** rows",
-		"- suppressed: **0** rows with fewer than 10 entities, **0** cells",
+		"- suppressed: **0** rows with fewer than 10 people, **0** cells",
+		"- each row counted in: `issues.author_id` (at least 10 distinct of each)",
 		"| 0–9 (suppressed) | 0 |",
 		"#### `queries/plan/bad.sql`: fails validate",
 		"queries/plan/bad.sql:4:",

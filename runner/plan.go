@@ -31,8 +31,18 @@ type Plan struct {
 	MinGroupSize                int64
 	// MaxRows is the query's max_rows.
 	MaxRows int64
-	// Histogram counts the groups by group size.
+	// Entities are what each row is counted in: the entity keys whose
+	// distinct people every row (and cell) must have at least MinGroupSize
+	// of ("merge_requests.author_id").
+	Entities []string
+	// Histogram counts the kept rows by the number of people behind them
+	// (the smallest count among Entities); its first bucket is the
+	// suppressed rows.
 	Histogram []Bucket
+	// FineKeys names the group-key columns when most kept rows have fewer
+	// than twice MinGroupSize people: the groups are close to the limit,
+	// and a reviewer should check the keys are not near-unique.
+	FineKeys []string
 	// Problems are the reasons the run would refuse the query (the type
 	// rule, max_cost, max_rows); empty when it would load.
 	Problems []string
@@ -124,8 +134,12 @@ func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query
 	// Read every group's size through the filter, keeping nothing else:
 	// the rows it keeps reach Next, the ones it drops it counts.
 	res.maxRows = 1<<63 - 1
+	var small int64
 	for res.Next() {
 		n := res.filter.Entities
+		if n < 2*min {
+			small++
+		}
 		for i := len(p.Histogram) - 1; i > 0; i-- {
 			if n >= p.Histogram[i].Low {
 				p.Histogram[i].Groups++
@@ -139,6 +153,14 @@ func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query
 	p.Duration = time.Since(start)
 	p.Kept = res.filter.Kept
 	p.Suppressed, p.SuppressedCells = coarse.Of(res.filter.Dropped), coarse.Of(res.filter.Cells)
+	p.Entities = an.Entities
+	if p.Kept > 0 && 2*small > p.Kept {
+		for _, c := range an.Columns {
+			if c.Kind == guard.GroupKey {
+				p.FineKeys = append(p.FineKeys, c.Name)
+			}
+		}
+	}
 	if p.Kept > p.MaxRows {
 		p.Problems = append(p.Problems, fmt.Sprintf("%d rows are more than max_rows (%d): the run would fail", p.Kept, p.MaxRows))
 	}
