@@ -10,7 +10,7 @@ import (
 
 const (
 	loadArgs    = "[--config FILE] [--schema NAME] [--force] [--verbose]"
-	loadSummary = "load the newest complete dump into the warehouse: a full dump swaps every table in, increments are applied in order on what the warehouse holds, each in one transaction (warehouse side)"
+	loadSummary = "load the newest complete dump into the warehouse: a full dump swaps every table in, increments are applied in order on what the warehouse holds, each in one transaction with its entry in the warehouse's ledger (warehouse side: needs only dump.storage_url and warehouse.url)"
 )
 
 func cmdLoad(ctx context.Context, e *env, args []string) int {
@@ -29,32 +29,37 @@ func cmdLoad(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(ExitUsage, "load", "%v", err)
 	}
-	switch {
-	case cfg.History.URL == "":
-		return e.fail(ExitUsage, "load", "history.url is not set: every load is recorded (METRICGATE_HISTORY_URL)")
-	case cfg.Dump.StorageURL == "":
+	if cfg.Dump.StorageURL == "" {
 		return e.fail(ExitUsage, "load", "dump.storage_url is not set (METRICGATE_DUMP_STORAGE_URL)")
 	}
-	store, err := openMigratedHistory(ctx, cfg.History.URL.Reveal())
-	if err != nil {
-		return e.fail(ExitProblems, "load", "%v", err)
-	}
-	defer func() { _ = store.Close() }()
 	wh, err := openWarehouse(ctx, cfg.Warehouse.URL.Reveal())
 	if err != nil {
 		return e.fail(ExitUsage, "load", "%v", err)
 	}
 	defer func() { _ = wh.Close() }()
-	res, err := runLoad(ctx, e, cfg.Dump.StorageURL, dump.LoadConfig{Schema: *schema, Force: *force}, wh, store, *verbose)
-	if err != nil {
+	// The warehouse's ledger decides what to load. The history database,
+	// on the production side, is not needed: when history.url is set each
+	// load is copied there for the status API, and a history that is down
+	// or not migrated costs a warning only.
+	var rec dump.LoadRecorder
+	if cfg.History.URL != "" {
+		store, err := openHistory(ctx, cfg.History.URL.Reveal())
+		if err != nil {
+			fmt.Fprintf(e.stderr, "metricgate load: warning: %v: the load is not copied to the history (the warehouse's ledger records it)\n", err)
+		} else {
+			defer func() { _ = store.Close() }()
+			rec = store
+		}
+	}
+	if _, err := runLoad(ctx, e, cfg.Dump.StorageURL, dump.LoadConfig{Schema: *schema, Force: *force, Tool: "metricgate " + Version()}, wh, rec, *verbose); err != nil {
 		return e.fail(ExitProblems, "load", "%v", err)
 	}
-	_ = res
 	return ExitOK
 }
 
 // runLoad loads the newest complete dump from storageURL into wh and
-// prints what it did.
+// prints what it did. store may be nil: what the warehouse holds is in its
+// ledger.
 func runLoad(ctx context.Context, e *env, storageURL string, cfg dump.LoadConfig, wh warehouseWriter, store dump.LoadRecorder, verbose bool) (*dump.LoadResult, error) {
 	dwh, ok := wh.(dump.Warehouse)
 	if !ok {
@@ -72,8 +77,12 @@ func runLoad(ctx context.Context, e *env, storageURL string, cfg dump.LoadConfig
 	m := res.Manifest
 	switch res.Status {
 	case history.DumpSkipped:
-		fmt.Fprintf(e.stdout, "dump %s (snapshot %s) is already loaded: nothing to do\n", m.Location, m.SnapshotTime.Format("2006-01-02 15:04:05Z07:00"))
+		fmt.Fprintf(e.stdout, "dump %s (snapshot %s) is already loaded (the warehouse's ledger, %s.%s): nothing to do\n",
+			m.Location, m.SnapshotTime.Format("2006-01-02 15:04:05Z07:00"), cfgSchema(cfg), dump.LedgerTable)
 	default:
+		if res.Held == "" {
+			fmt.Fprintf(e.stdout, "the warehouse holds no dump (no ledger in schema %s): loading the newest full dump and the increments on it\n", cfgSchema(cfg))
+		}
 		for _, l := range res.Loaded {
 			what := "full dump"
 			if l.Incremental() {

@@ -349,8 +349,11 @@ func TestCanaries(t *testing.T) {
 			t.Errorf("warehouse %s: %d rows hold a canary", table, canaries[table])
 		}
 	}
-	if len(rows) != len(want) {
-		t.Errorf("warehouse has tables %v, want exactly %d", rows, len(want))
+	if rows[dump.LedgerTable] != 1 {
+		t.Errorf("the warehouse's ledger has %d entries, want 1", rows[dump.LedgerTable])
+	}
+	if len(rows) != len(want)+1 {
+		t.Errorf("warehouse has tables %v, want exactly %d and the ledger", rows, len(want))
 	}
 	n, bad := filesWithCanaries(t, filepath.Join(dir, "bucket"), string(testKey))
 	if n < len(def.Tables)+1 || len(bad) > 0 {

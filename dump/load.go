@@ -23,16 +23,23 @@ import (
 )
 
 // Warehouse is what the loader needs of a warehouse: load every table of
-// a dump into staging and swap them all in at once, or change nothing.
+// a dump into staging and swap them all in at once, or change nothing;
+// and say, from its own ledger, which dumps it holds.
 // warehouse/duckdb, warehouse/postgres and warehouse/snowflake implement
 // it.
 type Warehouse interface {
 	// LoadDump replaces the tables of schema with tables, together: after
 	// it returns nil, readers see every new table; after an error, every
 	// previous one. Tables of schema that tables does not list are
-	// dropped (the schema belongs to the dump). Each table's row count
-	// must equal LoadTable.Rows, or the load fails.
-	LoadDump(ctx context.Context, schema string, tables []LoadTable) error
+	// dropped (the schema belongs to the dump), except the ledger
+	// (LedgerTable), to which entry is added in the same transaction (or
+	// swap): the tables and the ledger change together or not at all.
+	// Each table's row count must equal LoadTable.Rows, or the load fails.
+	LoadDump(ctx context.Context, schema string, tables []LoadTable, entry LedgerEntry) error
+	// Ledger returns the entries of schema's ledger in the order they were
+	// written (by Seq); none, and no error, when the schema or its ledger
+	// does not exist (a new warehouse).
+	Ledger(ctx context.Context, schema string) ([]LedgerEntry, error)
 }
 
 // IncrementWarehouse is a Warehouse that also applies increments.
@@ -41,13 +48,56 @@ type Warehouse interface {
 type IncrementWarehouse interface {
 	Warehouse
 	// ApplyIncrement applies one increment to the tables of schema, all
-	// tables in one transaction: after it returns nil readers see every
-	// table changed, after an error none. A table of Mode ModeFull
-	// replaces the table's rows; a table of ModeIncremental deletes the
-	// rows whose Key is among its Deletes or its upserts (Files) and
-	// inserts the upserts. Tables the increment does not list stay as
-	// they are. Row counts must equal Rows and DeleteRows.
-	ApplyIncrement(ctx context.Context, schema string, tables []LoadTable) error
+	// tables and the ledger entry in one transaction: after it returns nil
+	// readers see every table changed and entry in the ledger, after an
+	// error none of it. A table of Mode ModeFull replaces the table's
+	// rows; a table of ModeIncremental deletes the rows whose Key is among
+	// its Deletes or its upserts (Files) and inserts the upserts. Tables
+	// the increment does not list stay as they are. Row counts must equal
+	// Rows and DeleteRows.
+	ApplyIncrement(ctx context.Context, schema string, tables []LoadTable, entry LedgerEntry) error
+}
+
+// LedgerTable is the table, in the dump's schema, in which a warehouse
+// records every dump it loaded: the warehouse's own account of what it
+// holds, which the loader reads to decide what to load. It is written in
+// the transaction that loads the dump, so it cannot disagree with the
+// tables, and it goes with the warehouse: a new or restored warehouse
+// holds the ledger of its own tables, or none.
+const LedgerTable = "metricgate_ledger"
+
+// LedgerEntry is one row of a warehouse's ledger: one dump, full or
+// increment, that it loaded. Its columns, in every warehouse: seq,
+// location, kind, base (NULL for a full dump), snapshot_time, table_count,
+// row_count, loaded_at, tool.
+type LedgerEntry struct {
+	// Seq numbers the entries 1, 2, … in the order they were written; the
+	// warehouse assigns it (max + 1 in the same transaction).
+	Seq int64
+	// Location is the dump's directory in storage (dumps/<date>/<run>/).
+	Location string
+	// Kind is KindFull or KindIncremental.
+	Kind string
+	// Base is an increment's base location; "" for a full dump.
+	Base string
+	// SnapshotTime is the dump's snapshot time (the source's as-of time).
+	SnapshotTime time.Time
+	// Tables and Rows are what was loaded: tables, and rows plus deleted
+	// keys.
+	Tables, Rows int64
+	// LoadedAt is when the load started.
+	LoadedAt time.Time
+	// Tool is the loading binary: "metricgate <version>".
+	Tool string
+}
+
+// Held is the location of the dump the warehouse holds according to
+// ledger: the last entry's; "" when there is none.
+func Held(ledger []LedgerEntry) string {
+	if len(ledger) == 0 {
+		return ""
+	}
+	return ledger[len(ledger)-1].Location
 }
 
 // LoadTable is one table of a dump to load.
@@ -211,11 +261,13 @@ func (c *csvReader) Read(p []byte) (int, error) {
 
 func (c *csvReader) Close() error { return errors.Join(c.gz.Close(), c.v.Close()) }
 
-// LoadRecorder records loads in the history database (*history.Store).
+// LoadRecorder records loads in the history database (*history.Store),
+// for the status API. It is optional: the loader decides what to load
+// from the warehouse's ledger alone, and a recorder that fails costs a
+// warning, never the load.
 type LoadRecorder interface {
 	StartDumpLoad(ctx context.Context, l history.DumpLoad) (int64, error)
 	FinishDumpLoad(ctx context.Context, l history.DumpLoad) error
-	LastDumpLoad(ctx context.Context) (history.DumpLoad, error)
 }
 
 // LoadConfig configures a Loader. Zero values mean the defaults.
@@ -227,6 +279,9 @@ type LoadConfig struct {
 	Schema string
 	// Force loads the newest complete dump even when it is already loaded.
 	Force bool
+	// Tool is written to the ledger with every load: "metricgate
+	// <version>". Default "metricgate".
+	Tool string
 }
 
 // Loader loads the newest complete dump into the warehouse.
@@ -238,10 +293,13 @@ type Loader struct {
 	log    *slog.Logger
 }
 
-// NewLoader returns a Loader; rec may be nil (no history, never skips).
+// NewLoader returns a Loader. rec may be nil: the loader needs only the
+// bucket and the warehouse, whose ledger says what it holds; a recorder
+// only copies each load into the history for the status API.
 func NewLoader(cfg LoadConfig, b *blob.Bucket, wh Warehouse, rec LoadRecorder, log *slog.Logger) *Loader {
 	cfg.Prefix = cmp.Or(cfg.Prefix, "dumps/")
 	cfg.Schema = cmp.Or(cfg.Schema, "gitlab_public")
+	cfg.Tool = cmp.Or(cfg.Tool, "metricgate")
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -260,9 +318,12 @@ type LoadResult struct {
 	Loaded []*Manifest
 	// Incomplete are dumps newer than the loaded one without a manifest.
 	Incomplete []string
-	Tables     int
-	Rows       int64
-	Duration   time.Duration
+	// Held is what the warehouse held before, by its ledger: the location
+	// of the last dump it loaded, "" for a new warehouse.
+	Held     string
+	Tables   int
+	Rows     int64
+	Duration time.Duration
 }
 
 // GapError is an increment whose base is not what the warehouse holds
@@ -285,10 +346,14 @@ func (e *GapError) Error() string {
 // full dump replaces every table; an increment applies on its base,
 // which the warehouse must hold, so Load applies the increments after
 // what the warehouse holds in order, or, when it holds none of the
-// chain, the chain's full dump first. Each dump is loaded in one
-// warehouse transaction and recorded on its own. A missing, truncated or
-// corrupt file, or a gap in the chain, refuses the dump: the warehouse
-// keeps what it had (after the last dump that loaded).
+// chain, the chain's full dump first. What the warehouse holds is what
+// its ledger says (the last entry); a new warehouse, or one restored
+// without its dump schema, has no ledger and gets the newest full dump
+// and its increments. Each dump is loaded in one warehouse transaction
+// together with its ledger entry. A missing, truncated or corrupt file,
+// or a gap in the chain, refuses the dump: the warehouse keeps what it
+// had (after the last dump that loaded). Load reads only the bucket and
+// the warehouse; the history, when there is one, only gets a copy.
 func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 	start := time.Now()
 	res := &LoadResult{Status: history.DumpFailed}
@@ -316,16 +381,14 @@ func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 		l.record(ctx, history.DumpLoad{Status: history.DumpFailed, Error: err.Error(), StartedAt: start, FinishedAt: time.Now()})
 		return res, err
 	}
-	held := ""
-	if l.rec != nil {
-		last, err := l.rec.LastDumpLoad(ctx)
-		switch {
-		case err == nil:
-			held = last.Location
-		case !errors.Is(err, history.ErrNotFound):
-			return res, err
-		}
+	ledger, err := l.wh.Ledger(ctx, l.cfg.Schema)
+	if err != nil {
+		err = fmt.Errorf("read the warehouse's ledger (%s.%s): %w", l.cfg.Schema, LedgerTable, err)
+		l.record(ctx, history.DumpLoad{Location: newest.location, Status: history.DumpFailed, Error: err.Error(), StartedAt: start, FinishedAt: time.Now()})
+		return res, err
 	}
+	held := Held(ledger)
+	res.Held = held
 	if held == newest.location && !l.cfg.Force {
 		m, err := readManifest(ctx, l.bucket, newest.location)
 		if err != nil {
@@ -333,7 +396,7 @@ func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 			return res, err
 		}
 		res.Manifest, res.Status = m, history.DumpSkipped
-		why := "already loaded"
+		why := "already loaded (the warehouse's ledger)"
 		if len(res.Incomplete) > 0 {
 			why += "; newer dumps without a manifest are not loaded: " + strings.Join(res.Incomplete, ", ")
 		}
@@ -390,27 +453,37 @@ func kindOf(m *Manifest) history.DumpKind {
 	return history.DumpFull
 }
 
-// loadOne loads one dump, full or increment, and records it.
+// loadOne loads one dump, full or increment, with its ledger entry, and
+// records it in the history when there is one.
 func (l *Loader) loadOne(ctx context.Context, m *Manifest) (int, int64, error) {
 	rec := history.DumpLoad{Location: m.Location, Status: history.DumpRunning, SnapshotTime: m.SnapshotTime, StartedAt: time.Now(), Kind: kindOf(m)}
-	var err error
 	if l.rec != nil {
-		if rec.ID, err = l.rec.StartDumpLoad(ctx, rec); err != nil {
-			return 0, 0, err
+		id, err := l.rec.StartDumpLoad(ctx, rec)
+		if err != nil {
+			l.log.Warn("record dump load in the history (optional; the warehouse's ledger records it)", slog.String("location", m.Location), slog.String("error", err.Error()))
 		}
+		rec.ID = id
 	}
 	tables, err := l.check(ctx, m)
 	if err == nil {
+		entry := LedgerEntry{Location: m.Location, Kind: cmp.Or(m.Kind, KindFull), SnapshotTime: m.SnapshotTime, LoadedAt: rec.StartedAt, Tool: l.cfg.Tool}
+		if m.Incremental() {
+			entry.Base = m.Base
+		}
+		for _, t := range tables {
+			entry.Tables++
+			entry.Rows += t.Rows + t.DeleteRows
+		}
 		l.log.Info("loading dump", slog.String("location", m.Location), slog.String("kind", string(rec.Kind)), slog.Int("tables", len(tables)), slog.String("schema", l.cfg.Schema))
 		if m.Incremental() {
 			iw, ok := l.wh.(IncrementWarehouse)
 			if !ok {
 				err = fmt.Errorf("this warehouse cannot apply increments")
 			} else {
-				err = iw.ApplyIncrement(ctx, l.cfg.Schema, tables)
+				err = iw.ApplyIncrement(ctx, l.cfg.Schema, tables, entry)
 			}
 		} else {
-			err = l.wh.LoadDump(ctx, l.cfg.Schema, tables)
+			err = l.wh.LoadDump(ctx, l.cfg.Schema, tables, entry)
 		}
 	}
 	rec.FinishedAt = time.Now()
@@ -423,9 +496,9 @@ func (l *Loader) loadOne(ctx context.Context, m *Manifest) (int, int64, error) {
 			rec.Rows += t.Rows + t.DeleteRows
 		}
 	}
-	if l.rec != nil {
-		if ferr := l.rec.FinishDumpLoad(context.WithoutCancel(ctx), rec); ferr != nil && err == nil {
-			err = ferr
+	if l.rec != nil && rec.ID != 0 {
+		if ferr := l.rec.FinishDumpLoad(context.WithoutCancel(ctx), rec); ferr != nil {
+			l.log.Warn("record dump load in the history (optional; the warehouse's ledger records it)", slog.String("location", m.Location), slog.String("error", ferr.Error()))
 		}
 	}
 	return rec.Tables, rec.Rows, err
@@ -436,7 +509,7 @@ func (l *Loader) record(ctx context.Context, r history.DumpLoad) {
 		return
 	}
 	if _, err := l.rec.StartDumpLoad(context.WithoutCancel(ctx), r); err != nil {
-		l.log.Warn("record dump load", slog.String("error", err.Error()))
+		l.log.Warn("record dump load in the history (optional)", slog.String("error", err.Error()))
 	}
 }
 
@@ -471,6 +544,10 @@ func (l *Loader) check(ctx context.Context, m *Manifest) ([]LoadTable, error) {
 		return out, nil
 	}
 	for _, t := range m.Tables {
+		if t.Name == LedgerTable {
+			problems = append(problems, fmt.Sprintf("table %s: the name of the warehouse's ledger, which a dump cannot replace", t.Name))
+			continue
+		}
 		lt := LoadTable{Name: t.Name, Columns: t.WarehouseColumns(), Rows: t.Rows, Mode: cmp.Or(t.Mode, ModeFull), Key: t.Key, DeleteRows: t.Deletes}
 		var err error
 		if lt.Files, err = files(t.Files, t.Rows, "", t); err != nil {

@@ -27,10 +27,11 @@ var _ dump.IncrementWarehouse = (*Writer)(nil)
 // created with CREATE OR REPLACE TABLE … AS SELECT … FROM read_csv(its
 // files) — DuckDB's own parallel CSV reader, reading the gzip files as
 // they are — its row count is checked against the manifest, and tables of
-// schema the dump does not have are dropped. Arrays, which dumps carry as
-// JSON, are cast from JSON to lists. Memory is bounded as the package
-// documentation says (# Memory).
-func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable) error {
+// schema the dump does not have are dropped, except the ledger, to which
+// entry is added before the commit. Arrays, which dumps carry as JSON, are
+// cast from JSON to lists. Memory is bounded as the package documentation
+// says (# Memory).
+func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) error {
 	if !isIdent(schema) || schema == "main" {
 		return fmt.Errorf("load dump: schema %q: want a lower-case identifier other than main", schema)
 	}
@@ -46,7 +47,13 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 		}
 	}
 	return w.loadTx(ctx, "load dump", func(tx *sql.Tx, widen func(columns int) error) error {
-		return loadDump(ctx, tx, widen, schema, tables, paths)
+		if err := loadDump(ctx, tx, widen, schema, tables, paths); err != nil {
+			return err
+		}
+		if err := writeLedger(ctx, tx, schema, entry); err != nil {
+			return fmt.Errorf("load dump: %w", err)
+		}
+		return nil
 	})
 }
 
@@ -82,7 +89,7 @@ func loadDump(ctx context.Context, tx *sql.Tx, widen func(columns int) error, sc
 			_ = rows.Close() // the scan error is the one to report
 			return fmt.Errorf("load dump: list tables of %s: %w", schema, err)
 		}
-		if !slices.ContainsFunc(tables, func(t dump.LoadTable) bool { return t.Name == name }) {
+		if name != dump.LedgerTable && !slices.ContainsFunc(tables, func(t dump.LoadTable) bool { return t.Name == name }) {
 			stale = append(stale, name)
 		}
 	}
@@ -247,9 +254,10 @@ func readFilesSQL(columns []warehouse.Column, paths []string) string {
 // replaced (CREATE OR REPLACE TABLE … AS SELECT), and for a table of
 // ModeIncremental the upserts and the deleted keys are read into
 // temporary tables, their counts checked, the rows whose key is in
-// either deleted and the upserts inserted. A failure rolls everything
-// back: readers see the previous state or the next one.
-func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable) error {
+// either deleted and the upserts inserted; last, entry is added to the
+// ledger. A failure rolls everything back: readers see the previous state
+// or the next one.
+func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) error {
 	if !isIdent(schema) || schema == "main" {
 		return fmt.Errorf("apply increment: schema %q: want a lower-case identifier other than main", schema)
 	}
@@ -269,7 +277,13 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 		}
 	}
 	return w.loadTx(ctx, "apply increment", func(tx *sql.Tx, widen func(columns int) error) error {
-		return applyIncrement(ctx, tx, widen, schema, tables, paths, dels)
+		if err := applyIncrement(ctx, tx, widen, schema, tables, paths, dels); err != nil {
+			return err
+		}
+		if err := writeLedger(ctx, tx, schema, entry); err != nil {
+			return fmt.Errorf("apply increment: %w", err)
+		}
+		return nil
 	})
 }
 

@@ -5,6 +5,10 @@ package duckdb
 import (
 	"path/filepath"
 	"testing"
+	"time"
+
+	"gitlab.com/metricgate/metricgate/dump"
+	"gitlab.com/metricgate/metricgate/warehouse/warehousetest"
 )
 
 // TestLoadDumpRestoresSettings checks that the settings a load lowers
@@ -28,7 +32,7 @@ func TestLoadDumpRestoresSettings(t *testing.T) {
 		return vals
 	}
 	before := read()
-	if err := w.LoadDump(ctx, "dumped", nil); err != nil {
+	if err := w.LoadDump(ctx, "dumped", nil, dump.LedgerEntry{Location: "dumps/x/", Kind: dump.KindFull, LoadedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	after := read()
@@ -37,4 +41,16 @@ func TestLoadDumpRestoresSettings(t *testing.T) {
 			t.Errorf("%s after a load: %s, want %s", n, after[i], before[i])
 		}
 	}
+}
+
+func TestLedger(t *testing.T) {
+	t.Parallel()
+	warehousetest.ExerciseLedger(t.Context(), t, func(t *testing.T) dump.IncrementWarehouse {
+		w, err := Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = w.Close() })
+		return w
+	})
 }

@@ -25,9 +25,11 @@ var _ dump.IncrementWarehouse = (*Writer)(nil)
 // staging schema dropped. Readers see the previous tables until the
 // commit and the new ones after it; a failure — a corrupt file, a wrong
 // count, a lost connection — rolls everything back. Tables of schema the
-// dump does not have are dropped. Views on dump tables block the DROP:
-// the load then fails and names them (PostgreSQL's dependency error).
-func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable) (err error) {
+// dump does not have are dropped, except the ledger (dump.LedgerTable),
+// to which entry is added in the same transaction. Views on dump tables
+// block the DROP: the load then fails and names them (PostgreSQL's
+// dependency error).
+func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) (err error) {
 	if schema == w.schema {
 		return fmt.Errorf("load dump: schema %s is the warehouse's query schema: pick another", schema)
 	}
@@ -66,7 +68,7 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 		return fmt.Errorf("load dump: list tables of %s: %w", schema, err)
 	}
 	for _, name := range existing {
-		if !slices.ContainsFunc(tables, func(t dump.LoadTable) bool { return t.Name == name }) {
+		if name != dump.LedgerTable && !slices.ContainsFunc(tables, func(t dump.LoadTable) bool { return t.Name == name }) {
 			if _, err := tx.Exec(ctx, "DROP TABLE "+target+"."+pgx.Identifier{name}.Sanitize()); err != nil {
 				return fmt.Errorf("load dump: drop table %s no longer dumped: %w", name, err)
 			}
@@ -83,6 +85,9 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 	}
 	if _, err := tx.Exec(ctx, "DROP SCHEMA "+stage+" CASCADE"); err != nil {
 		return fmt.Errorf("load dump: drop %s: %w", staging, err)
+	}
+	if err := writeLedger(ctx, tx, schema, entry); err != nil {
+		return fmt.Errorf("load dump: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("load dump: commit: %w", err)
@@ -153,8 +158,9 @@ func stagingSQL(stage string) []string {
 // counted; a table of ModeFull then replaces its rows (DELETE, INSERT …
 // SELECT, so that views on it stay), and an incremental one deletes the
 // rows whose key is among the deleted keys or the upserts and inserts
-// the upserts. A failure rolls everything back.
-func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable) (err error) {
+// the upserts; last, entry is added to the ledger. A failure rolls
+// everything back.
+func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) (err error) {
 	if schema == w.schema {
 		return fmt.Errorf("apply increment: schema %s is the warehouse's query schema: pick another", schema)
 	}
@@ -200,6 +206,9 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 	}
 	if _, err := tx.Exec(ctx, "DROP SCHEMA "+stage+" CASCADE"); err != nil {
 		return fmt.Errorf("apply increment: drop %s: %w", staging, err)
+	}
+	if err := writeLedger(ctx, tx, schema, entry); err != nil {
+		return fmt.Errorf("apply increment: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("apply increment: commit: %w", err)

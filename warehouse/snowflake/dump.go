@@ -24,10 +24,13 @@ var _ dump.IncrementWarehouse = (*Writer)(nil)
 // conversions FROM @stage), checks every row count against the manifest,
 // and then swaps the two schemas with ALTER SCHEMA … SWAP WITH, which
 // Snowflake does atomically; the previous tables, now in the staging
-// schema, are dropped with it. A failure before the swap leaves schema as
-// it was. The schema belongs to the dump: tables the dump does not have
-// disappear with the swap.
-func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable) error {
+// schema, are dropped with it. The ledger (dump.LedgerTable) goes with the
+// swap: before it, the staging schema gets a copy of schema's ledger plus
+// entry, so the new tables and the ledger that says so appear together,
+// and a failure before the swap leaves both as they were. The schema
+// belongs to the dump: tables the dump does not have disappear with the
+// swap.
+func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) error {
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("load dump: %w", err)
@@ -50,7 +53,7 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 		return fmt.Errorf("load dump: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(dir) }() // temporary copies only
-	for _, q := range []string{createStageSQL(stage), createSchemaSQL(staging, true), createSchemaSQL(schema, false)} {
+	for _, q := range []string{createStageSQL(stage), createSchemaSQL(staging, true), createSchemaSQL(schema, false), createLedgerSQL(schema)} {
 		if err := exec(q); err != nil {
 			return err
 		}
@@ -58,6 +61,11 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 	st := stager{conn: conn, exec: exec, op: "load dump", dir: dir, stage: stage, staging: staging}
 	for _, t := range tables {
 		if err := st.table(ctx, t); err != nil {
+			return err
+		}
+	}
+	for _, q := range ledgerSwapSQL(schema, staging, entry) {
+		if err := exec(q); err != nil {
 			return err
 		}
 	}
@@ -133,6 +141,12 @@ func dumpConvertSQL(expr string, t warehouse.Type) string {
 	}
 }
 
+// ledgerSwapSQL gives the staging schema other the ledger of schema plus
+// entry, before other is swapped in.
+func ledgerSwapSQL(schema, other string, entry dump.LedgerEntry) []string {
+	return []string{createLedgerSQL(other), copyLedgerSQL(schema, other), insertLedgerSQL(other, entry)}
+}
+
 func swapSchemaSQL(schema, other string) string {
 	return "ALTER SCHEMA " + quote(schema) + " SWAP WITH " + quote(other)
 }
@@ -144,9 +158,10 @@ func swapSchemaSQL(schema, other string) string {
 // Snowflake's DML is transactional, its DDL is not, so every CREATE comes
 // before it), each table of ModeFull has its rows replaced and each
 // incremental one has the rows whose key is among the upserts or the
-// deletes deleted and the upserts inserted. A failure before COMMIT rolls
-// the transaction back: readers see the previous tables.
-func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable) error {
+// deletes deleted and the upserts inserted; last, entry is added to the
+// ledger (created, when missing, before BEGIN). A failure before COMMIT
+// rolls the transaction back: readers see the previous tables and ledger.
+func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) error {
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("apply increment: %w", err)
@@ -170,7 +185,7 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 		return fmt.Errorf("apply increment: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(dir) }() // temporary copies only
-	for _, q := range []string{createStageSQL(stage), createSchemaSQL(staging, true)} {
+	for _, q := range []string{createStageSQL(stage), createSchemaSQL(staging, true), createLedgerSQL(schema)} {
 		if err := exec(q); err != nil {
 			return err
 		}
@@ -189,15 +204,23 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 	if err := exec("BEGIN"); err != nil {
 		return err
 	}
-	for _, t := range tables {
-		for _, q := range mergeDumpSQL(schema, staging, t) {
-			if err := exec(q); err != nil {
-				_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") // the statement's error is the one to report
-				return err
-			}
+	for _, q := range incrementTxSQL(schema, staging, tables, entry) {
+		if err := exec(q); err != nil {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") // the statement's error is the one to report
+			return err
 		}
 	}
 	return exec("COMMIT")
+}
+
+// incrementTxSQL are the statements of an increment's transaction,
+// between BEGIN and COMMIT: every table's merge, then the ledger entry.
+func incrementTxSQL(schema, staging string, tables []dump.LoadTable, entry dump.LedgerEntry) []string {
+	var out []string
+	for _, t := range tables {
+		out = append(out, mergeDumpSQL(schema, staging, t)...)
+	}
+	return append(out, insertLedgerSQL(schema, entry))
 }
 
 // stager stages the tables of a dump or an increment in the staging
