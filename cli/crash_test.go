@@ -27,6 +27,7 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2" // database/sql driver "duckdb", to fingerprint the dump's schema
 
+	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
@@ -451,7 +452,9 @@ func TestFaultReplicaKilledHoldingTheLock(t *testing.T) {
 
 // dumpFingerprints returns, per table of the schema gitlab_public of the
 // DuckDB file at path, its row count and an order-independent hash of its
-// rows ("" for a missing table).
+// rows ("" for a missing table); for the ledger (metricgate_ledger), the
+// dump it says the schema holds (its last entry's location: every load
+// adds an entry, so its rows differ from load to load).
 func dumpFingerprints(t *testing.T, path string) map[string]string {
 	t.Helper()
 	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
@@ -476,6 +479,14 @@ func dumpFingerprints(t *testing.T, path string) map[string]string {
 	}
 	out := map[string]string{}
 	for _, name := range tables {
+		if name == dump.LedgerTable {
+			var held string
+			if err := db.QueryRowContext(t.Context(), `SELECT location FROM gitlab_public.metricgate_ledger ORDER BY seq DESC LIMIT 1`).Scan(&held); err != nil {
+				t.Fatal(err)
+			}
+			out[name] = "holds " + held
+			continue
+		}
 		var n int64
 		var sum sql.NullString
 		if err := db.QueryRowContext(t.Context(), fmt.Sprintf(`SELECT count(*), sum(hash(t))::VARCHAR FROM gitlab_public.%q t`, name)).Scan(&n, &sum); err != nil {
@@ -490,7 +501,9 @@ func dumpFingerprints(t *testing.T, path string) map[string]string {
 // points (seeded) of the load of a new dump over a loaded one (five
 // tables of dump.yml, namespaces … issues): after each
 // kill the schema holds the previous dump or the new one, all its tables
-// together, never a mix; after a rerun of the load, the new one.
+// and its ledger entry together, never a mix (never the new tables with a
+// ledger that says the previous dump, nor the reverse); after a rerun of
+// the load, the new one.
 func TestFaultLoadKilled(t *testing.T) {
 	t.Parallel()
 	src := pgtest.New(t)
@@ -535,12 +548,12 @@ func TestFaultLoadKilled(t *testing.T) {
 	ref := wh + ".ref"
 	copyFile(t, base, ref)
 	start := time.Now()
-	// --force: every load below loads the new dump, though the history
+	// --force: every load below loads the new dump, though the ledger
 	// says it is loaded once one of them finished.
 	cmd([]string{"METRICGATE_WAREHOUSE_URL=duckdb://" + ref}, "load", "--force")
 	loadTime := time.Since(start)
 	next := dumpFingerprints(t, ref)
-	if fmt.Sprint(prev) == fmt.Sprint(next) || len(next) != 5 {
+	if fmt.Sprint(prev) == fmt.Sprint(next) || len(next) != 6 || prev[dump.LedgerTable] == next[dump.LedgerTable] {
 		t.Fatalf("the dumps do not differ, or hold few tables:\n%v\n%v", prev, next)
 	}
 

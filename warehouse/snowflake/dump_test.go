@@ -5,6 +5,7 @@ package snowflake
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/warehouse"
@@ -66,5 +67,46 @@ func TestApplyIncrementSQL(t *testing.T) {
 	}
 	if got := createDumpTableSQL("gitlab_public_staging", d); got != `CREATE TABLE "gitlab_public_staging"."notes__deletes" ("id" NUMBER(38,0))` {
 		t.Errorf("deletes staging table: %s", got)
+	}
+}
+
+// TestLedgerSQL: a dump's ledger entry is written into the staging schema
+// (a copy of the live ledger plus the entry) so that the swap brings the
+// tables and the ledger in together; an increment's entry is the last
+// statement of its transaction; values are escaped literals.
+func TestLedgerSQL(t *testing.T) {
+	e := dump.LedgerEntry{Location: "dumps/2026-01-02/x'y/", Kind: dump.KindIncremental, Base: "dumps/2026-01-01/a/",
+		SnapshotTime: time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("", 3600)), Tables: 3, Rows: 42,
+		LoadedAt: time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC), Tool: "metricgate v1.2.3"}
+	cols := `"seq", "location", "kind", "base", "snapshot_time", "table_count", "row_count", "loaded_at", "tool"`
+	insert := `INSERT INTO "gitlab_public"."metricgate_ledger" (` + cols + `) SELECT COALESCE(MAX("seq"), 0) + 1, 'dumps/2026-01-02/x\'y/', 'incremental', 'dumps/2026-01-01/a/', ` +
+		`TO_TIMESTAMP_TZ('2026-01-02 02:04:05.000000600 +00:00', 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM'), 3, 42, ` +
+		`TO_TIMESTAMP_TZ('2026-01-02 04:00:00.000000000 +00:00', 'YYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM'), 'metricgate v1.2.3' FROM "gitlab_public"."metricgate_ledger"`
+	if got := insertLedgerSQL("gitlab_public", e); got != insert {
+		t.Errorf("insert:\n%s\nwant\n%s", got, insert)
+	}
+	full := e
+	full.Kind, full.Base = dump.KindFull, ""
+	if got := insertLedgerSQL("s", full); !strings.Contains(got, `'full', NULL, TO_TIMESTAMP_TZ(`) {
+		t.Errorf("a full dump's base is NULL: %s", got)
+	}
+	create := `CREATE TABLE IF NOT EXISTS "gitlab_public_staging"."metricgate_ledger" ("seq" NUMBER(38,0) NOT NULL, "location" VARCHAR NOT NULL, "kind" VARCHAR NOT NULL,` +
+		` "base" VARCHAR, "snapshot_time" TIMESTAMP_TZ, "table_count" NUMBER(38,0), "row_count" NUMBER(38,0), "loaded_at" TIMESTAMP_TZ NOT NULL, "tool" VARCHAR)`
+	swap := ledgerSwapSQL("gitlab_public", "gitlab_public_staging", e)
+	want := []string{
+		create,
+		`INSERT INTO "gitlab_public_staging"."metricgate_ledger" (` + cols + `) SELECT ` + cols + ` FROM "gitlab_public"."metricgate_ledger"`,
+		strings.ReplaceAll(insert, `"gitlab_public"."metricgate_ledger"`, `"gitlab_public_staging"."metricgate_ledger"`),
+	}
+	if strings.Join(swap, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ledger before the swap:\n%s\nwant\n%s", strings.Join(swap, "\n"), strings.Join(want, "\n"))
+	}
+	tb := dump.LoadTable{Name: "notes", Mode: dump.ModeIncremental, Key: "id", Columns: []warehouse.Column{{Name: "id", Type: warehouse.Type{Kind: warehouse.KindInt}}}}
+	tx := incrementTxSQL("gitlab_public", "gitlab_public_staging", []dump.LoadTable{tb}, e)
+	if len(tx) != 3 || !strings.HasPrefix(tx[0], `DELETE FROM "gitlab_public"."notes"`) || tx[2] != insert {
+		t.Errorf("increment transaction: the ledger entry must be its last statement:\n%s", strings.Join(tx, "\n"))
+	}
+	if got := selectLedgerSQL("gitlab_public"); got != `SELECT `+cols+` FROM "gitlab_public"."metricgate_ledger" ORDER BY "seq"` {
+		t.Errorf("select: %s", got)
 	}
 }
