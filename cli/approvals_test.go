@@ -60,6 +60,7 @@ func newGitLabWorld(t *testing.T) *gitlabWorld {
 		"history:\n  url: "+withPassword(t, pgtest.New(t))+"\n"+
 		"warehouse:\n  url: duckdb://"+filepath.Join(dir, "w.duckdb")+"\n"+
 		"queries:\n  dir: "+queries+"\n  approval: gitlab\n"+
+		"guard:\n  schema: "+syntheticSchema(t)+"\n"+
 		"gitlab:\n  url: "+url+"\n  project: analytics/queries\n  token: ${GITLAB_TOKEN}\n  queries_path: queries\n")
 	return &gitlabWorld{t: t, config: cfg, srv: srv}
 }

@@ -128,6 +128,7 @@ func newFaultWorld(t *testing.T, files map[string]string, o worldOptions) *fault
 		"history:\n  url: "+withPassword(t, w.histDSN)+"\n"+
 		"warehouse:\n  url: duckdb://"+w.wh+"\n"+
 		"queries:\n  dir: "+w.queries+"\n  approval: none\n  workers: 1\n"+
+		"guard:\n  schema: "+syntheticSchema(t)+"\n"+
 		"api:\n  listen: 127.0.0.1:0\n  allow_unauthenticated_runs: true\n"+o.extra)
 	return w
 }

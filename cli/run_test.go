@@ -60,7 +60,8 @@ func newRunWorld(t *testing.T, files map[string]string) *runWorld {
 	w.config = writeConfig(t, "sources:\n  main:\n    url: "+withPassword(t, src)+"\n"+
 		"history:\n  url: "+withPassword(t, w.history)+"\n"+
 		"warehouse:\n  url: duckdb://"+w.wh+"\n"+
-		"queries:\n  dir: "+w.queries+"\n  approval: none\n")
+		"queries:\n  dir: "+w.queries+"\n  approval: none\n"+
+		"guard:\n  schema: "+syntheticSchema(t)+"\n")
 	return w
 }
 
@@ -204,7 +205,7 @@ func TestPlanCommand(t *testing.T) {
 		regexp.MustCompile(`(?m)^EXPLAIN cost  \d+ \(no max_cost\)$`),
 		regexp.MustCompile(`(?m)^ran in        \d+m?s$`),
 		regexp.MustCompile(`(?m)^would load    11 rows \(max_rows 100000\)$`),
-		regexp.MustCompile(`(?m)^suppressed    1-9 rows with fewer than 10 entities, 0 cells$`),
+		regexp.MustCompile(`(?m)^suppressed    1-9 rows with fewer than 10 people, 0 cells$`),
 		regexp.MustCompile(`(?m)^  0–9 +1-9  suppressed$`),
 		regexp.MustCompile(`(?m)^  10–19 +10  █+$`),
 		regexp.MustCompile(`(?m)^  20–49 +1  █+$`),
