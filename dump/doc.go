@@ -1,7 +1,8 @@
 // Package dump exports, every day, exactly what an anonymous visitor of the
 // public projects of one GitLab group can see, table by table, to object
 // storage; and loads the newest complete export into the warehouse,
-// replacing the previous one atomically.
+// replacing the previous one atomically and recording it in the
+// warehouse's own ledger.
 //
 // # dump.yml
 //
@@ -139,14 +140,25 @@
 //
 // # Load
 //
-// [Loader.Load] runs on the warehouse side with no access to the source:
-// it takes the newest dump with a manifest, skips it when the history
-// says it is the one loaded last, checks that every listed file exists
-// with its size (all problems at once), and hands the tables to the
+// [Loader.Load] runs on the warehouse side and reads only the bucket and
+// the warehouse: no source, no history database. What the warehouse holds
+// is in the warehouse itself, in its ledger ([LedgerTable] in the dump's
+// schema; one [LedgerEntry] per dump or increment loaded: location, kind,
+// base, snapshot time, tables, rows, when and by which tool), which the
+// [Warehouse] writes in the transaction that loads the tables (Snowflake:
+// into the staging schema that the swap brings in). Load takes the newest
+// dump with a manifest, skips it when the ledger's last entry is that
+// dump, checks that every listed file exists with its size (all problems
+// at once), and hands the tables with their ledger entry to the
 // [Warehouse], which verifies each file's SHA-256 as it streams and loads
 // every table into staging and swaps them in together. A missing,
 // truncated or corrupt file refuses the whole dump; the warehouse keeps
-// the previous one. The load is recorded in the history database.
+// the previous one, and its ledger says so. A new warehouse, or one
+// restored without the dump's schema, has no ledger and is loaded from
+// the newest full dump; a warehouse's ledger is lost only with its tables.
+// With a [LoadRecorder] (the history database, for the status API) every
+// load is also copied there, best effort: it never decides what to load,
+// and its failures are warnings.
 //
 // # Increments
 //
@@ -234,14 +246,15 @@
 //
 // [Loader.Load] brings the warehouse to the newest complete dump: it
 // follows the bases from the newest dump back to the one the warehouse
-// holds (the last load recorded in the history) or to a full dump, and
-// loads them in order, each in one warehouse transaction
+// holds (its ledger's last entry) or to a full dump, and loads them in
+// order, each in one warehouse transaction with its ledger entry
 // ([IncrementWarehouse.ApplyIncrement]: per table, delete the keys of the
-// upserts and the deletes, insert the upserts). An increment whose base is
-// neither held nor in storage is a [GapError]: nothing changes until the
-// next full dump. Applying an increment twice gives the same tables, so a
-// crash between the warehouse's commit and the history's record is
-// harmless. Retention keeps the newest Config.Keep full dumps and the
+// upserts and the deletes, insert the upserts; then the entry). An
+// increment whose base is neither held nor in storage is a [GapError]:
+// nothing changes until the next full dump. Since the ledger commits with
+// the tables, no crash leaves an increment applied and not recorded (or
+// recorded and not applied); applying one twice would give the same tables
+// anyway. Retention keeps the newest Config.Keep full dumps and the
 // increments after them.
 //
 // # Across databases
