@@ -28,6 +28,14 @@ type info struct {
 	entity  *carrier     // a bare reference to an entity key column: its carrier
 	person  bool         // a bare reference to a column that identifies a person
 	notNull bool         // never NULL: a count, a literal, arithmetic of those
+	// narrow: depends on a comparison of an id, text or red column (or a
+	// rank) with a literal, which can single out one person or one row.
+	// Allowed in predicates, where metricgate counts who is left; refused
+	// in values (CASE, select lists, group keys, function arguments).
+	narrow bool
+	rank   bool     // a ranking window function's value
+	rel    *rel     // a bare reference: the relation
+	col    string   // and its column
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -53,7 +61,8 @@ func rank(c schema.Class) int {
 }
 
 func combine(a, b info) info {
-	out := info{class: a.class, origin: a.origin, rawTime: a.rawTime || b.rawTime, agg: a.agg || b.agg}
+	out := info{class: a.class, origin: a.origin, rawTime: a.rawTime || b.rawTime, agg: a.agg || b.agg,
+		narrow: a.narrow || b.narrow, rank: a.rank || b.rank}
 	if rank(b.class) > rank(a.class) {
 		out.class, out.origin = b.class, b.origin
 	}
@@ -150,7 +159,7 @@ func (a *analyzer) lookupColumn(r *rel, name string) (info, bool) {
 		if !ok {
 			return info{}, false
 		}
-		inf := info{class: cl, bare: true, origin: r.table.Name + "." + name, rawTime: cl == schema.Time, person: r.table.IsPerson(name)}
+		inf := info{class: cl, bare: true, origin: r.table.Name + "." + name, rawTime: cl == schema.Time, person: r.table.IsPerson(name), rel: r, col: name}
 		if slices.Contains(r.table.Entity, name) {
 			for i := range r.carriers {
 				if r.carriers[i].column == name {
@@ -375,6 +384,7 @@ type analyzer struct {
 	namespaces    bool                     // the query counts namespaces for tables without people
 	rewriteFailed bool
 	role          role // of the SELECT being analysed
+	narrowSeen    int  // narrow comparisons analysed so far
 }
 
 func (a *analyzer) hiddenName() string {
@@ -389,6 +399,16 @@ const (
 	ctxValue     ctx = iota // select list, GROUP BY, CASE, function arguments
 	ctxPredicate            // WHERE, JOIN … ON, HAVING, FILTER (WHERE …)
 )
+
+// narrowValue refuses a narrow value (see info.narrow) where a value is
+// computed from it.
+func (a *analyzer) narrowValue(loc int32, inf info, where string) {
+	if inf.narrow {
+		a.c.add(loc, RuleEntity,
+			"a condition that compares an id, a text or red column or a rank with a literal is used in %s: it can single one person or row out of a group, whose value would then leave; use it in WHERE, JOIN … ON, FILTER (WHERE …) or HAVING, where metricgate counts the people it leaves",
+			where)
+	}
+}
 
 // restrictedUse reports a key, text or red column used where only
 // comparisons or counts are allowed.
@@ -434,6 +454,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			a.restrictedUse(x.TypeCast.Location, inf, "a cast")
 			return info{}
 		}
+		a.narrowValue(x.TypeCast.Location, inf, "a cast")
 		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull}
 		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
 			if t := strings.ToLower(str(tn.Names[len(tn.Names)-1])); t == "date" {
@@ -459,10 +480,10 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		if cx == ctxValue && inf.class.Sensitive() {
 			a.restrictedUse(x.NullTest.Location, inf, "IS NULL outside WHERE/ON/FILTER/HAVING")
 		}
-		return info{class: schema.Category, agg: inf.agg}
+		return info{class: schema.Category, agg: inf.agg, narrow: inf.narrow}
 	case *pg.Node_BooleanTest:
 		inf := a.expr(x.BooleanTest.Arg, s, cx)
-		return info{class: maxClass(inf.class, schema.Category), agg: inf.agg}
+		return info{class: maxClass(inf.class, schema.Category), agg: inf.agg, narrow: inf.narrow}
 	case *pg.Node_CaseExpr:
 		ce := x.CaseExpr
 		out := info{}
@@ -471,6 +492,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			if restricted(inf.class) {
 				a.restrictedUse(ce.Location, inf, "CASE")
 			}
+			a.narrowValue(ce.Location, inf, "CASE")
 			out = combine(out, inf)
 		}
 		for _, w := range ce.Args {
@@ -479,9 +501,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 				continue
 			}
 			cond := a.expr(cw.Expr, s, ctxValue)
-			if cond.class == schema.Category && ce.Arg == nil {
-				cond.class = schema.Category
-			}
+			a.narrowValue(nodeLocation(cw.Expr), cond, "CASE WHEN")
 			out = combine(out, info{class: cond.class, agg: cond.agg})
 			out = combine(out, a.valueOperand(cw.Result, s, "CASE"))
 		}
@@ -588,6 +608,7 @@ func (a *analyzer) valueOperand(n *pg.Node, s *nscope, where string) info {
 		a.restrictedUse(nodeLocation(n), inf, where)
 		return info{agg: inf.agg}
 	}
+	a.narrowValue(nodeLocation(n), inf, where)
 	inf.bare = false
 	return inf
 }
@@ -659,6 +680,7 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 				a.restrictedUse(e.Location, side, "operator "+op)
 				return info{agg: agg}
 			}
+			a.narrowValue(e.Location, side, "operator "+op)
 		}
 		out := combine(lexpr, rexpr)
 		out.bare = false
@@ -669,6 +691,26 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		return out
 	}
 	// A comparison.
+	constant := func(i info, n *pg.Node) bool { return n != nil && (isLiteral(n) || i.class == "" && !i.bare && i.rel == nil) }
+	narrow := lexpr.narrow || rexpr.narrow
+	for i, side := range []info{lexpr, rexpr} {
+		otherNode, other := e.Rexpr, rexpr
+		if i == 1 {
+			otherNode, other = e.Lexpr, lexpr
+		}
+		if (restricted(side.class) || side.rank) && constant(other, otherNode) {
+			narrow = true
+			a.narrowSeen++
+			if side.class.Sensitive() && side.rel != nil && side.rel.table != nil && len(side.rel.carriers) == 0 {
+				a.c.add(e.Location, RuleRedColumn,
+					"%s is compared with a literal, but %s has no people behind its rows for metricgate to count: one row's text could be read bit by bit; compare its ids or categories instead",
+					side.origin, side.rel.table.Name)
+			}
+		}
+		if side.person && side.rel != nil && side.rel.table != nil && !slices.Contains(side.rel.table.Entity, side.col) {
+			a.countPeople(side.rel, side.col) // a person it selects by must be counted too
+		}
+	}
 	if cx != ctxPredicate {
 		for _, side := range []info{lexpr, rexpr} {
 			if restricted(side.class) {
@@ -676,7 +718,7 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 				return info{class: schema.Category, agg: agg}
 			}
 		}
-		return info{class: schema.Category, agg: agg}
+		return info{class: schema.Category, agg: agg, narrow: narrow}
 	}
 	for i, side := range []info{lexpr, rexpr} {
 		other := rexpr
@@ -710,9 +752,22 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		default:
 			a.restrictedUse(e.Location, side, "a comparison with something other than a literal or a column of the same class")
 		}
-		return info{class: schema.Category, agg: agg}
+		return info{class: schema.Category, agg: agg, narrow: narrow}
 	}
-	return info{class: schema.Category, agg: agg}
+	return info{class: schema.Category, agg: agg, narrow: narrow}
+}
+
+// countPeople makes a column that names a person, not the row's entity
+// (merged_by_id), counted like an entity key of its relation once a
+// predicate selects rows by it.
+func (a *analyzer) countPeople(r *rel, col string) {
+	for _, c := range r.carriers {
+		if c.owner == "" && c.column == col {
+			return
+		}
+	}
+	r.carriers = append(r.carriers, carrier{expr: quoteIdent(r.alias) + "." + quoteIdent(col), rel: r, column: col,
+		what: r.table.Name + "." + col})
 }
 
 // regexFunctions take a POSIX regular expression as their second argument.
@@ -763,7 +818,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			for _, arg := range f.Args {
 				a.valueOperand(arg, s, name+"()")
 			}
-			return info{class: schema.Measure}
+			return info{class: schema.Measure, rank: true, notNull: true}
 		case name == "count":
 			for _, arg := range f.Args {
 				a.expr(arg, s, ctxValue)
@@ -797,6 +852,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				a.restrictedUse(nodeLocation(arg), inf, name+"()")
 				continue
 			}
+			a.narrowValue(nodeLocation(arg), inf, name+"()")
 			out = combine(out, inf)
 		}
 		for _, o := range f.AggOrder {
@@ -806,9 +862,11 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 					a.restrictedUse(nodeLocation(sb.Node), inf, name+"() WITHIN GROUP")
 					continue
 				}
+				a.narrowValue(nodeLocation(sb.Node), inf, name+"() WITHIN GROUP")
 				out = combine(out, inf)
 			}
 		}
+		out.narrow = false // the argument's narrowness was refused above
 		out.bare, out.agg = false, true
 		switch name {
 		case "min", "max", "percentile_disc", "mode":
@@ -907,6 +965,7 @@ func (a *analyzer) muted(fn func() info) info {
 func (a *analyzer) window(w *pg.WindowDef, s *nscope) {
 	for _, p := range w.PartitionClause {
 		inf := a.expr(p, s, ctxValue)
+		a.narrowValue(nodeLocation(p), inf, "PARTITION BY")
 		if inf.class.Sensitive() {
 			a.restrictedUse(nodeLocation(p), inf, "PARTITION BY")
 		} else if inf.class == schema.Key && !inf.bare {
@@ -926,5 +985,6 @@ func (a *analyzer) orderBy(sorts []*pg.Node, s *nscope, where string) {
 		if inf.class.Sensitive() || (inf.class == schema.Key && !inf.bare) {
 			a.restrictedUse(nodeLocation(sb.Node), inf, where)
 		}
+		a.narrowValue(nodeLocation(sb.Node), inf, where)
 	}
 }

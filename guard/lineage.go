@@ -194,6 +194,7 @@ func (a *analyzer) derived(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol
 		return cols, nil
 	}
 	if op, bad := distinctSetOp(sel); bad {
+		at = a.c.selectKeyword(ls[0].sel, at) // where the set operation starts
 		a.c.add(at, RuleEntity, "%s removes or matches rows by value, and metricgate cannot count the people behind them; use UNION ALL, or EXISTS/NOT EXISTS tied to the row's person", op)
 		return cols, nil
 	}
@@ -290,10 +291,7 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 	for _, f := range sel.FromClause {
 		sc.rels = append(sc.rels, a.fromItem(sc, f)...)
 	}
-	for _, rl := range sc.rels {
-		l.carriers = append(l.carriers, rl.allCarriers()...)
-	}
-	l.carriers = a.dropJoinedOwners(sel, sc, l.carriers)
+
 	if sel.WhereClause != nil {
 		a.expr(sel.WhereClause, sc, ctxPredicate)
 	}
@@ -324,6 +322,9 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 			if res, ok := a.resolveQuiet(ref, sc); ok && res.rel != nil && res.rel.table != nil {
 				l.groupBase[quoteIdent(res.rel.alias)+"."+quoteIdent(refNames(ref)[len(refNames(ref))-1])] = true
 			}
+		}
+		if r == roleTop {
+			a.narrowValue(nodeLocation(g), inf, "GROUP BY")
 		}
 		switch {
 		case r == roleTop && restricted(inf.class):
@@ -361,6 +362,9 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 		if r == roleTop && !inf.agg && restricted(inf.class) {
 			a.restrictedUse(rt.Location, inf, fmt.Sprintf("output column %q", outputName(rt)))
 		}
+		if r == roleTop {
+			a.narrowValue(rt.Location, inf, fmt.Sprintf("output column %q", outputName(rt)))
+		}
 		if strings.HasPrefix(rt.Name, "__mg") {
 			a.c.add(rt.Location, RuleIdentifier, "names starting with __mg are reserved for metricgate's hidden columns")
 		}
@@ -382,6 +386,11 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 	a.orderBy(sel.SortClause, sc, "ORDER BY")
 	a.expr(sel.LimitCount, sc, ctxValue)
 	a.expr(sel.LimitOffset, sc, ctxValue)
+	// The carriers last: predicates may have added people to count.
+	for _, rl := range sc.rels {
+		l.carriers = append(l.carriers, rl.allCarriers()...)
+	}
+	l.carriers = a.dropJoinedOwners(sel, sc, l.carriers)
 	if hasDistinct && !distinctOn && r == roleDerived && len(l.carriers) > 0 {
 		a.c.add(a.c.keyword(a.c.selectKeyword(sel, 0), 0, "distinct"), RuleEntity,
 			"SELECT DISTINCT in a subquery merges rows of different people, so metricgate cannot count them; write GROUP BY with the same columns instead")
@@ -797,6 +806,12 @@ func (a *analyzer) sublink(sl *pg.SubLink, s *nscope, cx ctx) info {
 		return info{}
 	}
 	inner := &nscope{parent: s, sublink: s.sublink + 1}
+	seen := a.narrowSeen
+	defer func() {
+		if a.narrowSeen > seen {
+			a.narrowSeen = seen + 1 // a sublink in a sublink counts once for the outer one
+		}
+	}()
 	var out info
 	var ls []*leaf
 	scope := inner
@@ -826,11 +841,14 @@ func (a *analyzer) sublink(sl *pg.SubLink, s *nscope, cx ctx) info {
 			}
 		}
 	}
+	narrow := a.narrowSeen > seen
 	switch sl.SubLinkType {
 	case pg.SubLinkType_EXISTS_SUBLINK:
-		return info{class: schema.Category}
+		return info{class: schema.Category, narrow: narrow}
 	case pg.SubLinkType_EXPR_SUBLINK:
 		out.agg = false
+		out.narrow = out.narrow || narrow
+		out.rel, out.bare = nil, false
 		return out
 	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
 		test := a.expr(sl.Testexpr, s, cx)
@@ -845,9 +863,9 @@ func (a *analyzer) sublink(sl *pg.SubLink, s *nscope, cx ctx) info {
 				a.restrictedUse(sl.Location, side, "IN (SELECT …) against a value of another class")
 			}
 		}
-		return info{class: schema.Category, agg: test.agg}
+		return info{class: schema.Category, agg: test.agg, narrow: narrow || test.narrow}
 	}
-	return info{class: schema.Category}
+	return info{class: schema.Category, narrow: narrow}
 }
 
 // checkTies reports the tables with people in a subquery expression that

@@ -272,13 +272,13 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 		if f.AggFilter != nil {
 			// The rows the FILTER leaves out are a cell too: with the
 			// row's other aggregates, a cell of everyone but one person
-			// tells that person's share. Either nobody is left out, or
-			// at least k people are.
+			// tells that person's share. At least k people must be left
+			// out (none left out would tell, by the cell being shown,
+			// that a condition held for everyone, one person included).
 			s, _ := deparse(f.AggFilter)
 			out := "NOT (" + s + ") OR (" + s + ") IS NULL"
 			for _, c := range l.carriers {
-				n := entityCount(c, out)
-				cond += " AND (" + n + " = 0 OR " + n + " >= " + kk + ")"
+				cond += " AND " + entityCount(c, out) + " >= " + kk
 			}
 		}
 		start, end := a.aggSpan(f)

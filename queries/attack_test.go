@@ -18,7 +18,9 @@ import (
 // that nothing of that person leaves: no row, or the narrowed cell NULL in
 // every row that is kept. A query the guard refuses passes too: it never
 // runs. In a query, %[1]d is the id of the most active user, %[2]s their
-// username, %[3]d one of their merged merge requests.
+// username, %[3]d one of their merged merge requests, %[4]d a pending
+// invitation (a member row without a user) and %[5]s the start of its
+// e-mail, %[6]s the username of the user who merged the most.
 func TestEntityAttacks(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -59,6 +61,16 @@ func TestEntityAttacks(t *testing.T) {
 			}
 			return false
 		}
+	}
+	var invite int64
+	var inviteEmail string
+	if err := conn.QueryRow(ctx, `SELECT id, invite_email FROM members WHERE user_id IS NULL AND invite_email IS NOT NULL ORDER BY id LIMIT 1`).Scan(&invite, &inviteEmail); err != nil {
+		t.Fatal(err)
+	}
+	var merger string
+	if err := conn.QueryRow(ctx, `SELECT u.username FROM merge_request_metrics mm JOIN users u ON u.id = mm.merged_by_id
+		GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&merger); err != nil {
+		t.Fatal(err)
 	}
 	differs := func(total, part string) func([]string, [][]any) bool {
 		return func(cols []string, rows [][]any) bool {
@@ -101,11 +113,16 @@ func TestEntityAttacks(t *testing.T) {
 			FROM issues i JOIN merge_request_metrics mm ON mm.merge_request_id = %[3]d`, nullColumn("leak")},
 		{"a table without people cross joined", `SELECT count(*) AS n, max(mm.merged_at) FILTER (WHERE mm.merge_request_id = %[3]d) AS leak
 			FROM (SELECT dp.user_id FROM deployments dp ORDER BY dp.id LIMIT 40) d CROSS JOIN merge_request_metrics mm`, nullColumn("leak")},
+		{"a row without a person left out by a FILTER", `SELECT count(*) AS n,
+			count(*) FILTER (WHERE NOT (m.id = %[4]d AND m.invite_email LIKE '%[5]s%%')) AS others FROM members m`, differs("n", "others")},
+		{"rows of one person through a people column", `SELECT date_trunc('year', mm.merged_at)::date AS year, count(*) AS n
+			FROM merge_requests m JOIN merge_request_metrics mm ON mm.merge_request_id = m.id
+			WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = mm.merged_by_id AND u.username = '%[6]s') GROUP BY 1`, noRows},
 		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e JOIN users u ON u.id = e.author_id AND u.username = '%[2]s' GROUP BY 1)
 			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := fmt.Sprintf(tc.sql, victim, username, mr)
+			src := fmt.Sprintf(tc.sql, victim, username, mr, invite, inviteEmail[:3], merger)
 			an, vs := g.Check(src, "n")
 			if len(vs) > 0 {
 				t.Logf("refused: %v", vs[0])
@@ -120,6 +137,67 @@ func TestEntityAttacks(t *testing.T) {
 				t.Errorf("the guard's rewrite and the entity filter let one person's data out: %v", rows)
 			}
 			t.Logf("the rewrite keeps %d rows, none with the person's data", len(rows))
+		})
+	}
+}
+
+// TestEntityOracles runs pairs of queries that differ only in a guess
+// about one person's secret (the first letter of their e-mail): as
+// written, the two answers differ, so the guess is readable; through the
+// rewrite and the entity filter, the loaded answers must be the same.
+func TestEntityOracles(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dsn := pgtest.New(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if _, err := gitlabfake.Load(ctx, conn, gitlabfake.Options{Scale: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var username, email string
+	if err := conn.QueryRow(ctx, `SELECT u.username, u.email FROM events e JOIN users u ON u.id = e.author_id
+		GROUP BY 1, 2 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&username, &email); err != nil {
+		t.Fatal(err)
+	}
+	right, wrong := email[:1], "#"
+	g, err := guard.New(guard.Config{Schema: shippedSchema()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, sql string }{
+		{"a FILTER leaving out one person or nobody", `SELECT date_trunc('year', e.created_at)::date AS year, count(*) AS n,
+			count(*) FILTER (WHERE NOT (u.username = '%[1]s' AND u.email LIKE '%[2]s%%')) AS others
+			FROM events e JOIN users u ON u.id = e.author_id GROUP BY 1`},
+		{"a HAVING that keeps the row when the guess is wrong", `SELECT date_trunc('year', e.created_at)::date AS year, count(*) AS n
+			FROM events e JOIN users u ON u.id = e.author_id GROUP BY 1
+			HAVING count(*) FILTER (WHERE NOT (u.username = '%[1]s' AND u.email LIKE '%[2]s%%')) = count(*)`},
+		{"a cell of the one person or of nobody", `SELECT date_trunc('year', e.created_at)::date AS year, count(*) AS n,
+			count(*) FILTER (WHERE u.username = '%[1]s' AND u.email LIKE '%[2]s%%') AS them
+			FROM events e JOIN users u ON u.id = e.author_id GROUP BY 1`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var direct, loaded [2]string
+			for i, guess := range []string{right, wrong} {
+				src := fmt.Sprintf(tc.sql, username, guess)
+				an, vs := g.Check(src, "n")
+				if len(vs) > 0 {
+					t.Logf("refused: %v", vs[0])
+					return
+				}
+				_, rows := runDirect(t, conn, src)
+				direct[i] = fmt.Sprint(rows)
+				_, rows = runFiltered(t, conn, an, 10)
+				loaded[i] = fmt.Sprint(rows)
+			}
+			if direct[0] == direct[1] {
+				t.Fatalf("as written, both guesses give %s: the attack tests nothing", direct[0])
+			}
+			if loaded[0] != loaded[1] {
+				t.Errorf("the loaded answer tells the guess:\nright %s\nwrong %s", loaded[0], loaded[1])
+			}
 		})
 	}
 }
