@@ -33,9 +33,9 @@ type info struct {
 	// Allowed in predicates, where metricgate counts who is left; refused
 	// in values (CASE, select lists, group keys, function arguments).
 	narrow bool
-	rank   bool     // a ranking window function's value
-	rel    *rel     // a bare reference: the relation
-	col    string   // and its column
+	rank   bool   // a ranking window function's value
+	rel    *rel   // a bare reference: the relation
+	col    string // and its column
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -691,7 +691,9 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		return out
 	}
 	// A comparison.
-	constant := func(i info, n *pg.Node) bool { return n != nil && (isLiteral(n) || i.class == "" && !i.bare && i.rel == nil) }
+	constant := func(i info, n *pg.Node) bool {
+		return n != nil && (isLiteral(n) || i.class == "" && !i.bare && i.rel == nil)
+	}
 	narrow := lexpr.narrow || rexpr.narrow
 	for i, side := range []info{lexpr, rexpr} {
 		otherNode, other := e.Rexpr, rexpr
