@@ -36,6 +36,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t)
+	e.catalog = shippedSchema()
 	if _, err := gitlabfake.Load(ctx, e.source, gitlabfake.Options{Scale: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -94,41 +95,44 @@ func checkProvenance(t *testing.T, tb *warehouse.Table, runID int64, sha string)
 	}
 }
 
-// direct runs q on conn as a plain client would, keeps the rows whose
-// group size is at least min_group_size, and returns them with pgx's own
-// decoding turned into the warehouse's Go types.
+// direct runs the guard's rewrite of q on conn as a plain client would,
+// keeps the rows the entity filter keeps (at least min_group_size people),
+// and returns their visible columns with pgx's own decoding turned into the
+// warehouse's Go types: what the runner must load, computed without it.
 func direct(t *testing.T, conn *pgx.Conn, q *catalog.Query) *warehouse.Table {
 	t.Helper()
 	g, _ := guard.New(guard.Config{Schema: shippedSchema()})
-	_, vs := g.Check(q.Text, q.GroupSize)
+	an, vs := g.CheckQuery(q)
 	if len(vs) > 0 {
 		t.Fatalf("%s: %v", q.Name, vs)
 	}
-	rows, err := conn.Query(t.Context(), q.Text)
+	rows, err := conn.Query(t.Context(), an.SQL(q.MinGroupSize))
 	if err != nil {
 		t.Fatalf("%s: %v", q.Name, err)
 	}
 	defer rows.Close()
 	tb := &warehouse.Table{}
-	gs := -1
-	for i, f := range rows.FieldDescriptions() {
+	visible := len(an.Columns)
+	for _, f := range rows.FieldDescriptions()[:visible] {
 		dt, _ := conn.TypeMap().TypeForOID(f.DataTypeOID)
 		tb.Columns = append(tb.Columns, warehouse.Column{Name: f.Name, Type: warehouse.FromPostgres(dt.Name, f.TypeModifier)})
-		if f.Name == q.GroupSize {
-			gs = i
-		}
 	}
+	filter := &guard.EntityFilter{Min: int64(q.MinGroupSize)}
 	for rows.Next() {
 		vals, err := rows.Values()
 		if err != nil {
 			t.Fatal(err)
 		}
-		row := make([]any, len(vals))
-		for i, v := range vals {
-			row[i] = plain(t, v)
+		keep, err := filter.Keep(vals[visible:])
+		if err != nil {
+			t.Fatal(err)
 		}
-		if row[gs].(int64) < int64(q.MinGroupSize) {
+		if !keep {
 			continue
+		}
+		row := make([]any, visible)
+		for i, v := range vals[:visible] {
+			row[i] = plain(t, v)
 		}
 		tb.Rows = append(tb.Rows, row)
 	}

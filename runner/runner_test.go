@@ -18,6 +18,7 @@ import (
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
+	"gitlab.com/metricgate/metricgate/schema"
 	"gitlab.com/metricgate/metricgate/warehouse"
 	"gitlab.com/metricgate/metricgate/warehouse/postgres"
 )
@@ -32,6 +33,9 @@ type env struct {
 	source    *pgx.Conn
 	store     *history.Store
 	wh        *postgres.Writer
+	// catalog is the schema catalog of the runner's guard: testSchema (the
+	// synthetic events) unless a test loads GitLab-shaped data.
+	catalog *schema.Catalog
 }
 
 func newEnv(t *testing.T) *env {
@@ -74,7 +78,11 @@ func (e *env) seed(groups, step int) {
 // warehouse) and cfg's other fields.
 func (e *env) runner(cfg runner.Config, w runner.Writer, approver runner.Approver) *runner.Runner {
 	e.t.Helper()
-	g, err := guard.New(guard.Config{Schema: shippedSchema()})
+	cat := e.catalog
+	if cat == nil {
+		cat = testSchema()
+	}
+	g, err := guard.New(guard.Config{Schema: cat})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -293,11 +301,12 @@ func TestTimeoutAndCostFailAloneWhileOthersLoad(t *testing.T) {
 	e.seed(12, 1)
 	qs := buildQueries(t, map[string]string{
 		"good":      query(perGroup),
-		"too_slow":  query(`SELECT count(*) AS actors FROM generate_series(1, 2000000000) g`, "timeout: 1s"),
+		"too_slow":  query(`SELECT count(*) AS actors FROM events e, generate_series(1, 2000000000) g`, "timeout: 1s"),
 		"too_dear":  query(`SELECT e.k, count(*) AS actors FROM events e, events f, events g GROUP BY e.k`, "max_cost: 5"),
 		"also_good": query(`SELECT count(DISTINCT actor) AS actors FROM events`),
 	})
-	res, err := e.runner(runner.Config{}, nil, nil).Run(t.Context(), runner.Options{Queries: qs})
+	// A large max_cost for the source: too_slow must reach its timeout.
+	res, err := e.runner(runner.Config{Sources: map[string]runner.Source{"main": {URL: e.sourceDSN, MaxCost: 1e18}}}, nil, nil).Run(t.Context(), runner.Options{Queries: qs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -383,7 +383,7 @@ func TestSchedulerShutdownDuringARun(t *testing.T) {
 // one worker, logging to log.
 func newRunnerOn(t *testing.T, e *env, rec runner.Recorder, log *slog.Logger) *runner.Runner {
 	t.Helper()
-	g, err := guard.New(guard.Config{Schema: shippedSchema()})
+	g, err := guard.New(guard.Config{Schema: testSchema()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func TestEverySourceOfTheRole(t *testing.T) {
 	cat := roleQueries(t, map[string]string{
 		"weekly_pipelines": query(`SELECT date_trunc('week', created_at)::date AS week, count(*) AS pipelines,
 			count(DISTINCT project_id) AS actors FROM ci_pipelines GROUP BY 1`, "source: ci", "load: append"),
-		"projects_by_visibility": query(`SELECT visibility_level, count(*) AS actors FROM projects GROUP BY 1`, "load: replace"),
+		"projects_by_visibility": query(`SELECT visibility_level, count(*) AS actors FROM projects GROUP BY 1`, "load: replace", "entity: namespace"),
 	})
 	want := map[string]map[string]*warehouse.Table{} // query → source → rows
 	for _, q := range cat.Queries {
