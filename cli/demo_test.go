@@ -69,7 +69,7 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := "-- description: Newest title per state.\n-- owner: @pm\n-- group_size: n\n" +
-		"SELECT state_id, max(title) AS newest, count(*) AS n FROM issues GROUP BY 1\n"
+		"SELECT confidential, max(state_id::text) AS newest, count(*) AS n FROM issues GROUP BY 1\n"
 	if err := os.WriteFile(filepath.Join(bad, "plan", "newest_title.sql"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/runner"
+	"gitlab.com/metricgate/metricgate/schema"
 	"gitlab.com/metricgate/metricgate/warehouse"
 	"gitlab.com/metricgate/metricgate/warehouse/warehousetest"
 )
@@ -162,12 +164,25 @@ func serveTuned(t *testing.T, config, schedule string, sc runner.SchedulerConfig
 	return s
 }
 
-// expected runs sql on the source and keeps the rows whose group-size
-// column (the last) is at least 10, as the warehouse should hold them.
+// expected is what a run must load for sql on the source: the guard's
+// rewrite run directly (synthetic catalog), the rows at least 10 people
+// stand behind, their visible columns.
 func expected(t *testing.T, srcDSN, sql string) [][]any {
 	t.Helper()
+	cat, err := schema.Load(os.DirFS("testdata"), "synthetic_schema.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := guard.New(guard.Config{Schema: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	an, vs := g.Check(sql, "")
+	if len(vs) > 0 {
+		t.Fatalf("%s: %v", sql, vs)
+	}
 	conn := pgtest.Connect(t, srcDSN)
-	rows, err := conn.Query(t.Context(), sql)
+	rows, err := conn.Query(t.Context(), an.SQL(10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +191,16 @@ func expected(t *testing.T, srcDSN, sql string) [][]any {
 		t.Fatal(err)
 	}
 	var kept [][]any
+	filter := &guard.EntityFilter{Min: 10}
 	for _, r := range all {
+		keep, err := filter.Keep(r[len(an.Columns):])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !keep {
+			continue
+		}
+		r = r[:len(an.Columns)]
 		for i, v := range r { // DuckDB widens integers
 			switch x := v.(type) {
 			case int32:
@@ -185,9 +209,7 @@ func expected(t *testing.T, srcDSN, sql string) [][]any {
 				r[i] = int64(x)
 			}
 		}
-		if n, ok := r[len(r)-1].(int64); ok && n >= 10 {
-			kept = append(kept, r)
-		}
+		kept = append(kept, r)
 	}
 	return kept
 }
