@@ -832,32 +832,37 @@ func (w *world) check(ctx context.Context, d time.Time) (bool, error) {
 	return made, nil
 }
 
-// expected runs q on the source and keeps the rows the group-size filter
-// keeps, with d as the snapshot date.
+// expected runs the guard's rewrite of q on the source and keeps the rows
+// the entity filter keeps (at least min_group_size people), with d as the
+// snapshot date: what the runner must have loaded.
 func (w *world) expected(ctx context.Context, q *catalog.Query, d time.Time) ([][]any, error) {
-	rows, err := w.srcConn.Query(ctx, q.Text)
+	an, vs := w.guard.CheckQuery(q)
+	if len(vs) > 0 {
+		return nil, fmt.Errorf("query %s: %v", q.Name, vs[0])
+	}
+	rows, err := w.srcConn.Query(ctx, an.SQL(q.MinGroupSize))
 	if err != nil {
 		return nil, fmt.Errorf("query %s on the source: %w", q.Name, err)
 	}
 	defer rows.Close()
-	gs := -1
-	for i, f := range rows.FieldDescriptions() {
-		if f.Name == q.GroupSize {
-			gs = i
-		}
-	}
-	minSize := int64(max(q.MinGroupSize, 10))
+	filter := &guard.EntityFilter{Min: int64(max(q.MinGroupSize, 10))}
+	visible := len(an.Columns)
 	var out [][]any
 	for rows.Next() {
 		vals, err := rows.Values()
 		if err != nil {
 			return nil, err
 		}
+		keep, err := filter.Keep(vals[visible:])
+		if err != nil {
+			return nil, err
+		}
+		if !keep {
+			continue
+		}
+		vals = vals[:visible]
 		for i, v := range vals {
 			vals[i] = normalize(v)
-		}
-		if n, ok := vals[gs].(int64); !ok || n < minSize {
-			continue
 		}
 		out = append(out, append(vals, d))
 	}
