@@ -815,6 +815,9 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 	loc := f.Location
 	if f.Over != nil {
 		a.window(f.Over, s)
+		if f.AggFilter != nil {
+			a.c.add(loc, RuleWindow, "%s() FILTER (…) OVER (…) counts a subset of other rows, which may be a few people's; count with FILTER in the top-level SELECT, where each FILTERed aggregate is counted on its own", name)
+		}
 		switch {
 		case rankingWindows[name]:
 			for _, arg := range f.Args {
@@ -825,7 +828,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			for _, arg := range f.Args {
 				a.expr(arg, s, ctxValue)
 			}
-			return info{class: schema.Measure}
+			return info{class: schema.Measure, rank: true, notNull: true} // a running count is a rank
 		default:
 			a.c.add(loc, RuleWindow, "window function %s() OVER (…) gives each row a value computed from other rows, which may be other people's; only ranking (row_number, rank, dense_rank, ntile, percent_rank, cume_dist) and count(…) OVER are allowed: aggregate in a subquery grouped by what you partition by instead", name)
 			return info{}

@@ -198,29 +198,28 @@ func (a *analyzer) derived(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol
 		a.c.add(at, RuleEntity, "%s removes or matches rows by value, and metricgate cannot count the people behind them; use UNION ALL, or EXISTS/NOT EXISTS tied to the row's person", op)
 		return cols, nil
 	}
-	hidden := make([]hiddenCol, n)
-	for j := range hidden {
-		hidden[j].name = a.hiddenName()
-		for i := range ls {
-			if j < len(exprs[i]) {
-				hidden[j].list = hidden[j].list || exprs[i][j].list
-				if hidden[j].what == "" {
-					hidden[j].what = exprs[i][j].what
-				}
+	// Each branch's people in columns of their own (NULL in the other
+	// branches' rows): a row of one branch is never counted in another's
+	// people, so a branch that picks one person cannot hide behind a
+	// branch of many (a group needs k people of every branch).
+	var hidden []hiddenCol
+	var slot []int // the first hidden column of each branch
+	for i := range ls {
+		slot = append(slot, len(hidden))
+		for _, c := range exprs[i] {
+			what := c.what
+			if len(ls) > 1 {
+				what = fmt.Sprintf("%s (branch %d)", c.what, i+1)
 			}
+			hidden = append(hidden, hiddenCol{name: a.hiddenName(), list: c.list, what: what})
 		}
 	}
 	for i, l := range ls {
 		var b strings.Builder
 		for j := range hidden {
-			var e string
-			switch {
-			case j < len(exprs[i]):
-				e = exprs[i][j].expr
-			case len(exprs[i]) > 0:
-				e = exprs[i][len(exprs[i])-1].expr
-			default:
-				e = "NULL::text"
+			e := "NULL::text"
+			if k := j - slot[i]; k >= 0 && k < len(exprs[i]) {
+				e = exprs[i][k].expr
 			}
 			fmt.Fprintf(&b, ", %s AS %s", e, hidden[j].name)
 		}

@@ -208,6 +208,87 @@ func entityCount(c carrier, filter string) string {
 	return "(SELECT count(DISTINCT __mg_v) FROM unnest(string_to_array(string_agg(" + c.expr + ", ',')" + f + ", ',')) AS __mg_u(__mg_v))"
 }
 
+// conditions returns, deparsed, the outermost conditions inside
+// aggregate arguments: comparisons, boolean operators, NULL and boolean
+// tests, subqueries, and the WHEN of CASE.
+func conditions(args []*pg.Node) []string {
+	var out []string
+	var walk func(n *pg.Node)
+	add := func(n *pg.Node) {
+		if s, err := deparse(n); err == nil {
+			out = append(out, s)
+		}
+	}
+	walk = func(n *pg.Node) {
+		if n == nil {
+			return
+		}
+		switch x := n.Node.(type) {
+		case *pg.Node_AExpr:
+			if x.AExpr.Kind != pg.A_Expr_Kind_AEXPR_OP || len(x.AExpr.Name) > 0 && comparisonOps[str(x.AExpr.Name[len(x.AExpr.Name)-1])] ||
+				len(x.AExpr.Name) > 0 && (regexOps[str(x.AExpr.Name[len(x.AExpr.Name)-1])] || strings.Contains(str(x.AExpr.Name[len(x.AExpr.Name)-1]), "~~")) {
+				if x.AExpr.Kind != pg.A_Expr_Kind_AEXPR_NULLIF {
+					add(n)
+					return
+				}
+			}
+		case *pg.Node_BoolExpr, *pg.Node_NullTest, *pg.Node_BooleanTest, *pg.Node_SubLink:
+			add(n)
+			return
+		case *pg.Node_CaseExpr:
+			ce := x.CaseExpr
+			for _, w := range ce.Args {
+				cw := w.GetCaseWhen()
+				if cw == nil {
+					continue
+				}
+				if ce.Arg != nil {
+					l, lerr := deparse(ce.Arg)
+					r, rerr := deparse(cw.Expr)
+					if lerr == nil && rerr == nil {
+						out = append(out, "("+l+") = ("+r+")")
+					}
+				} else {
+					add(cw.Expr)
+				}
+				walk(cw.Result)
+			}
+			walk(ce.Defresult)
+			return
+		}
+		children(inner(n), walk)
+	}
+	for _, a := range args {
+		walk(a)
+	}
+	return out
+}
+
+// conditionsFailed reports a condition conditions could not deparse.
+func conditionsFailed(args []*pg.Node) bool {
+	failed := false
+	var walk func(n *pg.Node)
+	walk = func(n *pg.Node) {
+		if n == nil || failed {
+			return
+		}
+		if x, ok := n.Node.(*pg.Node_CaseExpr); ok {
+			for _, w := range x.CaseExpr.Args {
+				if cw := w.GetCaseWhen(); cw != nil {
+					if _, err := deparse(cw.Expr); err != nil {
+						failed = true
+					}
+				}
+			}
+		}
+		children(inner(n), walk)
+	}
+	for _, a := range args {
+		walk(a)
+	}
+	return failed
+}
+
 // topAggregates returns the aggregate calls of the top level of n, outside
 // subqueries.
 func topAggregates(n *pg.Node, out *[]*pg.FuncCall) {
@@ -281,6 +362,25 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 				cond += " AND " + entityCount(c, out) + " >= " + kk
 			}
 		}
+		// A condition inside the argument (CASE WHEN, a comparison cast
+		// to a number, EXISTS) weights some rows against the others: the
+		// rows on each side of it are cells too, else
+		// sum(CASE WHEN <one row> THEN 1 ELSE 0 END) tells about that row.
+		base := "TRUE"
+		if f.AggFilter != nil {
+			fs, _ := deparse(f.AggFilter)
+			base = "(" + fs + ")"
+		}
+		for _, c := range conditions(args) {
+			for _, cr := range l.carriers {
+				cond += " AND " + entityCount(cr, base+" AND ("+c+")") + " >= " + kk +
+					" AND " + entityCount(cr, base+" AND ("+c+") IS NOT TRUE") + " >= " + kk
+			}
+		}
+		if conditionsFailed(args) {
+			a.rewriteFailed = true
+			return
+		}
 		start, end := a.aggSpan(f)
 		if start < 0 || end < 0 {
 			a.rewriteFailed = true
@@ -308,6 +408,11 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 	}
 	var having []*pg.FuncCall
 	topAggregates(l.sel.HavingClause, &having)
+	for _, s := range l.sel.SortClause {
+		if sb := s.GetSortBy(); sb != nil {
+			topAggregates(sb.Node, &having) // ORDER BY … LIMIT would choose rows by them
+		}
+	}
 	for _, f := range having {
 		cell(f)
 	}

@@ -20,7 +20,8 @@ import (
 // runs. In a query, %[1]d is the id of the most active user, %[2]s their
 // username, %[3]d one of their merged merge requests, %[4]d a pending
 // invitation (a member row without a user) and %[5]s the start of its
-// e-mail, %[6]s the username of the user who merged the most.
+// e-mail, %[6]s the username of the user who merged the most, %[7]s the
+// first user's creation time.
 func TestEntityAttacks(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -66,6 +67,21 @@ func TestEntityAttacks(t *testing.T) {
 	var inviteEmail string
 	if err := conn.QueryRow(ctx, `SELECT id, invite_email FROM members WHERE user_id IS NULL AND invite_email IS NOT NULL ORDER BY id LIMIT 1`).Scan(&invite, &inviteEmail); err != nil {
 		t.Fatal(err)
+	}
+	var created string
+	if err := conn.QueryRow(ctx, `SELECT created_at::text FROM users WHERE id = $1`, victim).Scan(&created); err != nil {
+		t.Fatal(err)
+	}
+	nonZero := func(name string) func([]string, [][]any) bool {
+		return func(cols []string, rows [][]any) bool {
+			i := indexOf(cols, name)
+			for _, r := range rows {
+				if r[i] != nil && fmt.Sprint(r[i]) != "0" {
+					return true
+				}
+			}
+			return false
+		}
 	}
 	var merger string
 	if err := conn.QueryRow(ctx, `SELECT u.username FROM merge_request_metrics mm JOIN users u ON u.id = mm.merged_by_id
@@ -118,11 +134,18 @@ func TestEntityAttacks(t *testing.T) {
 		{"rows of one person through a people column", `SELECT date_trunc('year', mm.merged_at)::date AS year, count(*) AS n
 			FROM merge_requests m JOIN merge_request_metrics mm ON mm.merge_request_id = m.id
 			WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = mm.merged_by_id AND u.username = '%[6]s') GROUP BY 1`, noRows},
+		{"a union branch of one person beside a branch of many", `SELECT count(*) AS n, sum(x.v) AS leak FROM (
+			SELECT u.sign_in_count AS v FROM users u WHERE u.username = '%[2]s'
+			UNION ALL SELECT 0 FROM events e) x`, nonZero("leak")},
+		{"a CASE that pins one row by its time", `SELECT u.state AS s, count(*) AS n,
+			sum(CASE WHEN u.created_at = '%[7]s' THEN u.sign_in_count ELSE 0 END) AS leak FROM users u GROUP BY 1`, nonZero("leak")},
+		{"a number cast from a condition that pins one row", `SELECT u.state AS s, count(*) AS n,
+			sum((u.created_at = '%[7]s')::int * u.sign_in_count) AS leak FROM users u GROUP BY 1`, nonZero("leak")},
 		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e JOIN users u ON u.id = e.author_id AND u.username = '%[2]s' GROUP BY 1)
 			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := fmt.Sprintf(tc.sql, victim, username, mr, invite, inviteEmail[:3], merger)
+			src := fmt.Sprintf(tc.sql, victim, username, mr, invite, inviteEmail[:3], merger, created)
 			an, vs := g.Check(src, "n")
 			if len(vs) > 0 {
 				t.Logf("refused: %v", vs[0])

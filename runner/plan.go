@@ -102,9 +102,10 @@ func PlanQuery(ctx context.Context, src Source, g *guard.Guard, q *catalog.Query
 	if err != nil {
 		return nil, err
 	}
-	// Shown to two significant digits (coarse.Cost), checked exactly.
+	// Shown and checked to two significant digits (coarse.Cost), as the
+	// run checks it.
 	p.Cost = coarse.Cost(cost)
-	if cost > p.MaxCost {
+	if p.Cost > p.MaxCost {
 		p.Problems = append(p.Problems, fmt.Sprintf("EXPLAIN cost %.0f is above max_cost %s: the run would not execute it", p.Cost, formatCost(p.MaxCost)))
 	}
 	start := time.Now()

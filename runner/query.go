@@ -193,10 +193,11 @@ func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job
 	if err != nil {
 		return err
 	}
-	// The cost is published to two significant digits (coarse.Cost); the
-	// limit is checked on the exact one.
+	// The cost is published, and checked against the limit, to two
+	// significant digits (coarse.Cost): a header max_cost moved run by run
+	// must not read the exact cost.
 	j.qr.Cost = coarse.Cost(cost)
-	if cost > limit {
+	if coarse.Cost(cost) > limit { // the shown cost decides: bisecting max_cost tells no more than plan
 		return fmt.Errorf("EXPLAIN cost %.0f is above max_cost %s: not run", coarse.Cost(cost), formatCost(limit))
 	}
 	res, err := ex.query(ctx, j.analysis)
