@@ -44,13 +44,15 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
-// alwaysFails is a query the guard accepts and the source refuses.
-const alwaysFails = `-- description: Issues per month by a column GitLab dropped: fails until someone fixes it.
+// alwaysFails is a query the guard accepts and the source refuses: the
+// catalog lists issues.cached_markdown_version (GitLab has it), the fake
+// source does not.
+const alwaysFails = `-- description: Issues per month by a column the source lacks: fails until someone fixes it.
 -- owner: @broken-pm
 -- group_size: issues
 SELECT date_trunc('month', created_at)::date AS month, count(*) AS issues
 FROM issues
-WHERE weight_was_dropped > 0
+WHERE cached_markdown_version > 0
 GROUP BY 1
 `
 
@@ -179,7 +181,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	if overall != "FAILING" || !strings.HasPrefix(title, "FAILING") {
 		t.Errorf("overall state %q, title %q; want FAILING", overall, title)
 	}
-	if !strings.Contains(failures, "issues_by_dropped_column") || !strings.Contains(failures, `"weight_was_dropped" does not exist`) {
+	if !strings.Contains(failures, "issues_by_dropped_column") || !strings.Contains(failures, `SQLSTATE 42703 undefined_column`) {
 		t.Errorf("recent failures lack the broken query's error:\n%s", failures)
 	}
 	if strings.Contains(s.log.String(), testPassword) {
