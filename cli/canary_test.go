@@ -417,7 +417,11 @@ func testBannedAndMisScoped(t *testing.T, canaries []gitlabfake.Canary, dumpDir,
 	if err := os.WriteFile(path, []byte(misScoped), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	line := 1 + strings.Count(string(repo)[:strings.Index(string(repo), "scope: {issue: id}")], "\n")
+	head, _, found := strings.Cut(string(repo), "scope: {issue: id}")
+	if !found {
+		t.Fatal("dump.yml has no issues scope")
+	}
+	line := 1 + strings.Count(head, "\n")
 	mis := append(slices.Clone(environ), "METRICGATE_DUMP_CONFIG="+path)
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, []string{"validate", "--config", config}, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, environ: mis})

@@ -131,7 +131,8 @@ func TestSchemaCommands(t *testing.T) {
 	t.Run("validate drift", func(t *testing.T) {
 		query := write("q.sql", "-- description: d\n-- owner: @o\n-- group_size: n\nSELECT count(*) AS n FROM notes\n")
 		code, _, stderr := runCmd("validate", "--config", config, "--source", src, query)
-		line := strings.Count(cat[:strings.Index(cat, "lock_on_merges")], "\n") + 1
+		before, _, _ := strings.Cut(cat, "lock_on_merges")
+		line := strings.Count(before, "\n") + 1
 		for _, want := range []string{
 			catPath + ":" + strconv.Itoa(line) + ":7: warning: labels.lock_on_merges is catalogued but the source has no such column",
 			"warning: source column labels.lock_on_merge is not catalogued: add it to catalog.yml (security owners review it)",

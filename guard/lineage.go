@@ -696,7 +696,7 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 		s.rels = append(s.rels, left...)
 		right := a.fromItem(s, j.Rarg)
 		s.rels = s.rels[:len(s.rels)-len(left)]
-		members := append(left, right...)
+		members := slices.Concat(left, right)
 		if len(j.UsingClause) > 0 || j.IsNatural {
 			for _, m := range members {
 				a.using[m] = true

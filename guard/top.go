@@ -162,16 +162,6 @@ func (c *checker) groupKeys(sel *pg.SelectStmt) []*pg.Node {
 	return keys
 }
 
-func targetValues(sel *pg.SelectStmt) []*pg.Node {
-	out := make([]*pg.Node, 0, len(sel.TargetList))
-	for _, tn := range sel.TargetList {
-		if rt := tn.GetResTarget(); rt != nil {
-			out = append(out, rt.Val)
-		}
-	}
-	return out
-}
-
 func firstNonNeg(a, b int32) int32 {
 	if a >= 0 {
 		return a

@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -44,7 +45,7 @@ color: blue
 	if err == nil {
 		t.Fatal("Parse accepted a catalog with problems")
 	}
-	ps, ok := err.(schema.Problems)
+	ps, ok := errors.AsType[schema.Problems](err)
 	if !ok {
 		t.Fatalf("Parse returned %T, want schema.Problems: %v", err, err)
 	}
