@@ -107,21 +107,29 @@ var catalogTypes = set("regclass", "regcollation", "regconfig", "regdictionary",
 // eachMessage calls fn for every message directly held by m (in a field or
 // a list), in field order, until fn returns false.
 func eachMessage(m protoreflect.Message, fn func(protoreflect.Message) bool) {
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind {
-			return true
+	// Fields in the order the message declares them: Range's order is
+	// unspecified, and the first location found must not change from one
+	// run to the next.
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.Kind() != protoreflect.MessageKind || !m.Has(fd) {
+			continue
 		}
+		v := m.Get(fd)
 		if !fd.IsList() {
-			return fn(v.Message())
+			if !fn(v.Message()) {
+				return
+			}
+			continue
 		}
 		l := v.List()
-		for i := range l.Len() {
-			if !fn(l.Get(i).Message()) {
-				return false
+		for j := range l.Len() {
+			if !fn(l.Get(j).Message()) {
+				return
 			}
 		}
-		return true
-	})
+	}
 }
 
 // checkFunc applies the allowlist to one call.
@@ -435,20 +443,22 @@ func (c *checker) hashMessage(h hash.Hash64, m protoreflect.Message) {
 		}
 		c.hashMessage(h, v.Message())
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Name() == "location" {
-			return true
+	fields := m.Descriptor().Fields() // in declared order: a hash must not depend on Range's
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.Name() == "location" || !m.Has(fd) {
+			continue
 		}
+		v := m.Get(fd)
 		writeNum(uint64(fd.Number()))
 		if fd.IsList() {
 			l := v.List()
 			writeNum(uint64(l.Len()))
-			for i := range l.Len() {
-				visit(fd, l.Get(i))
+			for j := range l.Len() {
+				visit(fd, l.Get(j))
 			}
-			return true
+			continue
 		}
 		visit(fd, v)
-		return true
-	})
+	}
 }
