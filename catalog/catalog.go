@@ -32,7 +32,8 @@ func (c *Catalog) Lookup(name string) (*Query, bool) {
 }
 
 // Load loads every file whose name ends in ".sql" anywhere under fsys;
-// other files, and directories whose names start with ".", are skipped.
+// other files, directories whose names start with "." and directories named
+// testdata are skipped.
 //
 // When any file has a problem, Load returns the catalog of the files
 // without problems together with a Problems error listing every problem
@@ -45,8 +46,8 @@ func Load(fsys fs.FS, cfg Config) (*Catalog, error) {
 			return err
 		}
 		if d.IsDir() {
-			if p != "." && strings.HasPrefix(d.Name(), ".") {
-				return fs.SkipDir
+			if p != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+				return fs.SkipDir // testdata: test inputs, as for go build
 			}
 			return nil
 		}

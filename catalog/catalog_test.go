@@ -80,8 +80,9 @@ func TestLoad(t *testing.T) {
 func TestLoadClean(t *testing.T) {
 	t.Parallel()
 	fsys := fstest.MapFS{
-		"b/second.sql": file(head + body),
-		"a/first.sql":  file(head + body),
+		"b/second.sql":            file(head + body),
+		"a/first.sql":             file(head + body),
+		"a/testdata/corpus/x.sql": file("test input, not a query: no header"),
 	}
 	c, err := Load(fsys, Config{})
 	if err != nil {

@@ -145,7 +145,7 @@ func collectQueryFiles(targets []string) (*queryFiles, error) {
 				return err
 			}
 			if d.IsDir() {
-				if p != t && strings.HasPrefix(d.Name(), ".") {
+				if p != t && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
 					return filepath.SkipDir
 				}
 				return nil
