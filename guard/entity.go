@@ -88,6 +88,9 @@ type carrier struct {
 	// owner is the owning table of an owner carrier (a lookup of the
 	// owner's entity through column); "" for an entity key.
 	owner string
+	// picked marks the id of a table without people whose rows a literal
+	// picks: counted like people, but no person.
+	picked bool
 }
 
 // dcol is an output column of a derived table, a CTE or a function.
@@ -385,6 +388,7 @@ type analyzer struct {
 	rewriteFailed bool
 	role          role // of the SELECT being analysed
 	narrowSeen    int  // narrow comparisons analysed so far
+	outerOn       bool // analysing the ON of an outer join
 }
 
 func (a *analyzer) hiddenName() string {
@@ -703,11 +707,23 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		if (restricted(side.class) || side.rank) && constant(other, otherNode) {
 			narrow = true
 			a.narrowSeen++
-			if side.class.Sensitive() && side.rel != nil && side.rel.table != nil && len(side.rel.carriers) == 0 {
-				a.c.add(e.Location, RuleRedColumn,
-					"%s is compared with a literal, but %s has no people behind its rows for metricgate to count: one row's text could be read bit by bit; compare its ids or categories instead",
-					side.origin, side.rel.table.Name)
+			if r := side.rel; r != nil && r.table != nil && !hasPeople(r) {
+				if cl, ok := r.table.Column("id"); ok && cl == schema.Key && !side.class.Sensitive() {
+					// Rows of a table without people picked by a literal
+					// (ns.traversal_ids[1] = 9970): count them like people,
+					// so that one picked row's values never leave alone.
+					a.countPicked(r)
+				} else {
+					a.c.add(e.Location, RuleEntity,
+						"%s is compared with a literal, but %s has no people behind its rows for metricgate to count: one row of it would be picked out, and its values read; compare ids of the tables with people (i.project_id = …) or categories instead",
+						side.origin, r.table.Name)
+				}
 			}
+		}
+		if a.outerOn && side.class != "" && side.class != schema.Category && constant(other, otherNode) {
+			a.c.add(e.Location, RuleEntity,
+				"%s is compared with a literal in the ON of an outer join: that decides which rows get the joined side's values, and could pick one person's row as a CASE WHEN would; compare it in WHERE, or count with FILTER (WHERE …)",
+				side.origin)
 		}
 		if side.person && side.rel != nil && side.rel.table != nil && !slices.Contains(side.rel.table.Entity, side.col) {
 			a.countPeople(side.rel, side.col) // a person it selects by must be counted too
@@ -757,6 +773,29 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		return info{class: schema.Category, agg: agg, narrow: narrow}
 	}
 	return info{class: schema.Category, agg: agg, narrow: narrow}
+}
+
+// countPicked counts the rows of a table without people that a literal
+// picks, by their id.
+func (a *analyzer) countPicked(r *rel) {
+	for _, c := range r.carriers {
+		if c.picked {
+			return
+		}
+	}
+	r.carriers = append(r.carriers, carrier{expr: quoteIdent(r.alias) + ".id", rel: r, column: "id", picked: true,
+		what: r.table.Name + ".id (rows picked by a literal)"})
+}
+
+// hasPeople reports whether a relation has people (or picked rows) to
+// count.
+func hasPeople(r *rel) bool {
+	for _, c := range r.carriers {
+		if !c.picked {
+			return true
+		}
+	}
+	return false
 }
 
 // countPeople makes a column that names a person, not the row's entity

@@ -704,7 +704,12 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 		}
 		if j.Quals != nil {
 			tmp := &nscope{parent: s.parent, ctes: s.ctes, rels: append(append([]*rel(nil), s.rels...), members...), sublink: s.sublink}
+			// An outer join's ON does not remove rows: it decides which
+			// rows get the other side's values, as a CASE WHEN would.
+			was := a.outerOn
+			a.outerOn = j.Jointype != pg.JoinType_JOIN_INNER
 			a.expr(j.Quals, tmp, ctxPredicate)
+			a.outerOn = was
 		}
 		if j.Alias != nil && len(j.Alias.Colnames) > 0 {
 			a.c.add(nodeLocation(j.Larg), RuleColumnAliases,
@@ -743,6 +748,9 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 				alias = name
 			}
 			inf.bare, inf.agg = false, false
+			if inf.class == "" {
+				inf.class = schema.Measure // a value per row, not a literal
+			}
 			cols = append(cols, dcol{name: name, info: inf})
 		}
 		if len(cols) == 1 && alias != "" {

@@ -141,6 +141,11 @@ func TestEntityAttacks(t *testing.T) {
 			sum(CASE WHEN u.created_at = '%[7]s' THEN u.sign_in_count ELSE 0 END) AS leak FROM users u GROUP BY 1`, nonZero("leak")},
 		{"a number cast from a condition that pins one row", `SELECT u.state AS s, count(*) AS n,
 			sum((u.created_at = '%[7]s')::int * u.sign_in_count) AS leak FROM users u GROUP BY 1`, nonZero("leak")},
+		{"a row of a table without people picked by its id", `SELECT count(*) AS n, max(ns.created_at) AS leak
+			FROM issues i JOIN namespaces ns ON ns.id = 1 /* not the victim's: %[1]d */`, nullColumn("leak")},
+		{"an outer join whose ON picks one person, made non-NULL by coalesce", `SELECT u.state AS s, count(*) AS n,
+			sum(coalesce(g.n, 0)) AS leak FROM users u
+			LEFT JOIN generate_series(1, 3) AS g(n) ON u.username = '%[2]s' AND g.n = 1 GROUP BY 1`, nonZero("leak")},
 		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e JOIN users u ON u.id = e.author_id AND u.username = '%[2]s' GROUP BY 1)
 			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
 	} {
