@@ -9,6 +9,7 @@ import (
 
 	pg "github.com/pganalyze/pg_query_go/v6"
 
+	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/schema"
 )
 
@@ -319,40 +320,10 @@ func (a *analyzer) didYouMean(r *rel, col string) string {
 			cands = append(cands, c.name)
 		}
 	}
-	if s := closest(col, cands); s != "" {
+	if s := catalog.Suggest(col, cands); s != "" {
 		return fmt.Sprintf(" (did you mean %s?)", s)
 	}
 	return ""
-}
-
-func closest(w string, cands []string) string {
-	best, bestD := "", 3
-	for _, c := range cands {
-		if d := editDistance(w, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func quoteIdent(s string) string {

@@ -1,6 +1,7 @@
 package queries_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -25,15 +26,7 @@ import (
 func TestEntityAttacks(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	dsn := pgtest.New(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Close(ctx) }()
-	if _, err := gitlabfake.Load(ctx, conn, gitlabfake.Options{Scale: 1}); err != nil {
-		t.Fatal(err)
-	}
+	conn := fakeGitLab(t)
 	var victim, mr int64
 	var username string
 	if err := conn.QueryRow(ctx, `SELECT author_id FROM events GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&victim); err != nil {
@@ -176,15 +169,7 @@ func TestEntityAttacks(t *testing.T) {
 func TestEntityOracles(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	dsn := pgtest.New(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = conn.Close(ctx) }()
-	if _, err := gitlabfake.Load(ctx, conn, gitlabfake.Options{Scale: 1}); err != nil {
-		t.Fatal(err)
-	}
+	conn := fakeGitLab(t)
 	var username, email string
 	if err := conn.QueryRow(ctx, `SELECT u.username, u.email FROM events e JOIN users u ON u.id = e.author_id
 		GROUP BY 1, 2 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&username, &email); err != nil {
@@ -228,6 +213,21 @@ func TestEntityOracles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fakeGitLab connects to a new database loaded with GitLab-shaped data at
+// scale 1.
+func fakeGitLab(t *testing.T) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), pgtest.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.WithoutCancel(t.Context())) })
+	if _, err := gitlabfake.Load(t.Context(), conn, gitlabfake.Options{Scale: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }
 
 // runDirect runs src as written.
