@@ -43,36 +43,6 @@ func CheckResultTypes(an *Analysis, typnames []string) error {
 	return nil
 }
 
-// GroupFilter is the runtime group-size filter: it keeps a row only when
-// its group-size value is at least Min, and counts what it dropped. It is
-// applied to every row before the row is written anywhere.
-type GroupFilter struct {
-	// Column is the index of the group-size column in a row.
-	Column int
-	// Min is the query's min_group_size.
-	Min int64
-	// Kept and Dropped count the rows seen so far.
-	Kept, Dropped int64
-}
-
-// Keep reports whether row may be written. A group-size value that is not
-// a whole number (or NULL) is an error: the guard makes sure it is a count.
-func (f *GroupFilter) Keep(row []any) (bool, error) {
-	if f.Column < 0 || f.Column >= len(row) {
-		return false, fmt.Errorf("group-size column %d not in a row of %d columns", f.Column, len(row))
-	}
-	n, err := wholeNumber(row[f.Column])
-	if err != nil {
-		return false, fmt.Errorf("group-size value: %w", err)
-	}
-	if n < f.Min {
-		f.Dropped++
-		return false, nil
-	}
-	f.Kept++
-	return true, nil
-}
-
 func wholeNumber(v any) (int64, error) {
 	switch x := v.(type) {
 	case int64:

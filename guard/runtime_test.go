@@ -1,40 +1,41 @@
 package guard
 
 import (
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
 )
 
-func TestGroupFilter(t *testing.T) {
+func TestEntityFilter(t *testing.T) {
 	t.Parallel()
-	f := &GroupFilter{Column: 1, Min: 10}
-	rows := [][]any{
-		{"2026-01", int64(9)},
-		{"2026-02", int64(10)},
-		{"2026-03", int64(0)},
-		{"2026-04", int64(250)},
-		{"2026-05", big.NewInt(11)},
+	f := &EntityFilter{Min: 10}
+	rows := [][]any{ // __mg_entities, __mg_cells
+		{int64(9), int64(0)},
+		{int64(10), int64(2)},
+		{int64(0), int64(0)},
+		{int64(250), int64(0)},
+		{big.NewInt(11), int64(1)},
 	}
-	var kept []string
-	for _, r := range rows {
+	var kept []int
+	for i, r := range rows {
 		ok, err := f.Keep(r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if ok {
-			kept = append(kept, r[0].(string))
+			kept = append(kept, i)
 		}
 	}
-	if got := strings.Join(kept, ","); got != "2026-02,2026-04,2026-05" {
-		t.Errorf("kept %s", got)
+	if got := fmt.Sprint(kept); got != "[1 3 4]" {
+		t.Errorf("kept rows %s, want [1 3 4]", got)
 	}
-	if f.Kept != 3 || f.Dropped != 2 {
-		t.Errorf("kept %d dropped %d, want 3 and 2", f.Kept, f.Dropped)
+	if f.Kept != 3 || f.Dropped != 2 || f.Cells != 3 {
+		t.Errorf("kept %d dropped %d cells %d, want 3, 2 and 3 (cells of kept rows only)", f.Kept, f.Dropped, f.Cells)
 	}
-	for _, bad := range [][]any{{"x", nil}, {"x", "12"}, {"x", 1.5}, {"x"}} {
+	for _, bad := range [][]any{{nil, int64(0)}, {"12", int64(0)}, {1.5, int64(0)}, {int64(12)}} {
 		if _, err := f.Keep(bad); err == nil {
-			t.Errorf("Keep(%v) accepted a group size that is not a whole number", bad)
+			t.Errorf("Keep(%v) accepted hidden values that are not two whole numbers", bad)
 		}
 	}
 }
