@@ -5,8 +5,9 @@
 // the line and column of the offending token and a stable rule id. The
 // runner checks again before every execution: CI having passed is never
 // trusted. What the guard cannot decide statically, the runner checks at run
-// time: the EXPLAIN cost, the type of every aggregate column, and the group
-// size of every row.
+// time: the EXPLAIN cost, the type of every aggregate column, and the
+// number of people behind every row and cell, which the guard's rewrite of
+// the query (Analysis.SQL) computes and EntityFilter reads.
 //
 // # Rules that hold everywhere, at any depth
 //

@@ -1,6 +1,7 @@
 // Package runner makes metricgate's daily run: every due, approved query of
 // the catalog against every source database of its role, only the rows
-// that pass the group-size filter into the warehouse, and a record of
+// that pass the entity filter (at least min_group_size people behind each,
+// counted by the guard's rewrite of the query) into the warehouse, and a record of
 // everything in the history database.
 //
 // # One run
