@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -37,6 +38,11 @@ type info struct {
 	rank   bool   // a ranking window function's value
 	rel    *rel   // a bare reference: the relation
 	col    string // and its column
+	// aggSrc is the subquery or CTE reference whose aggregates the value
+	// comes from; mixed, that it combines aggregates of two of them (one
+	// over everyone, one over everyone but a few: differencing).
+	aggSrc *rel
+	mixed  bool
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -63,7 +69,8 @@ func rank(c schema.Class) int {
 
 func combine(a, b info) info {
 	out := info{class: a.class, origin: a.origin, rawTime: a.rawTime || b.rawTime, agg: a.agg || b.agg,
-		narrow: a.narrow || b.narrow, rank: a.rank || b.rank}
+		narrow: a.narrow || b.narrow, rank: a.rank || b.rank, aggSrc: cmp.Or(a.aggSrc, b.aggSrc),
+		mixed: a.mixed || b.mixed || a.aggSrc != nil && b.aggSrc != nil && a.aggSrc != b.aggSrc}
 	if rank(b.class) > rank(a.class) {
 		out.class, out.origin = b.class, b.origin
 	}
@@ -110,14 +117,18 @@ type rel struct {
 	scope    *nscope       // the scope it is visible in
 	sublink  int           // the sublink depth it belongs to
 	unknown  bool          // refused already (not catalogued): its columns are not reported again
+	// aggregated: a subquery or CTE whose rows are aggregates (GROUP BY,
+	// aggregate functions).
+	aggregated bool
 }
 
 // cte is a WITH query: its columns and its hidden carrier columns.
 type cte struct {
 	cols    []dcol
 	hidden  []hiddenCol
-	invalid bool
-	star    bool // its columns come from a *
+	invalid    bool
+	star       bool // its columns come from a *
+	aggregated bool
 }
 
 // hiddenCol is a hidden output column added to a derived SELECT.
@@ -182,7 +193,11 @@ func (a *analyzer) lookupColumn(r *rel, name string) (info, bool) {
 	}
 	for _, c := range r.cols {
 		if c.name == name {
-			return c.info, true
+			inf := c.info
+			if r.aggregated {
+				inf.aggSrc = r
+			}
+			return inf, true
 		}
 	}
 	return info{}, false
@@ -374,6 +389,20 @@ const (
 	ctxValue     ctx = iota // select list, GROUP BY, CASE, function arguments
 	ctxPredicate            // WHERE, JOIN … ON, HAVING, FILTER (WHERE …)
 )
+
+// selfAggregate marks aggregates of a SELECT's own rows, as aggSrc: they
+// may not be combined with a subquery's aggregates either.
+var selfAggregate = &rel{alias: "the query's own rows"}
+
+// checkMixed refuses a value that combines the aggregates of two subqueries
+// or CTE references: one can count everyone, the other everyone but one
+// person, and their difference is that person.
+func (a *analyzer) checkMixed(loc int32, inf info) {
+	if inf.mixed {
+		a.c.add(loc, RuleEntity,
+			"this combines the aggregates of two subqueries or CTEs in one value: if one counts everyone and the other everyone but one person, the difference is that person; output them as separate columns and combine them in the warehouse")
+	}
+}
 
 // narrowValue refuses a narrow value (see info.narrow) where a value is
 // computed from it.
@@ -658,6 +687,7 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 			a.narrowValue(e.Location, side, "operator "+op)
 		}
 		out := combine(lexpr, rexpr)
+		a.checkMixed(e.Location, out)
 		out.bare = false
 		out.notNull = lexpr.notNull && rexpr.notNull && e.Kind == pg.A_Expr_Kind_AEXPR_OP
 		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" {
@@ -670,6 +700,7 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		return n != nil && (isLiteral(n) || i.class == "" && !i.bare && i.rel == nil)
 	}
 	narrow := lexpr.narrow || rexpr.narrow
+	a.checkMixed(e.Location, combine(lexpr, rexpr))
 	for i, side := range []info{lexpr, rexpr} {
 		otherNode, other := e.Rexpr, rexpr
 		if i == 1 {
@@ -852,13 +883,15 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			}
 		}
 		if name == "count" {
+			src := selfAggregate
 			for _, arg := range f.Args {
 				inf := a.expr(arg, s, ctxValue)
 				if inf.class.Sensitive() && !inf.bare {
 					a.restrictedUse(nodeLocation(arg), inf, "count() of an expression")
 				}
+				src = cmp.Or(inf.aggSrc, src)
 			}
-			return info{class: schema.Measure, agg: true, notNull: true}
+			return info{class: schema.Measure, agg: true, notNull: true, aggSrc: src}
 		}
 		out := info{agg: true}
 		for _, arg := range f.Args {
@@ -882,6 +915,9 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			}
 		}
 		out.narrow = false // the argument's narrowness was refused above
+		if out.aggSrc == nil {
+			out.aggSrc = selfAggregate // an aggregate of this SELECT's own rows
+		}
 		out.bare, out.agg = false, true
 		switch name {
 		case "min", "max", "percentile_disc", "mode":

@@ -51,7 +51,7 @@ func (a *analyzer) withScope(w *pg.WithClause, parent *nscope) *nscope {
 			sc.ctes[ce.Ctename] = &cte{invalid: true}
 			continue
 		}
-		cols, hidden := a.derived(q, sc, ce.Location)
+		cols, hidden, agg := a.derivedAgg(q, sc, ce.Location)
 		if len(hidden) > 0 && ce.Ctematerialized == pg.CTEMaterialize_CTEMaterializeDefault && targetsHaveSublink(q) {
 			a.materialize(ce)
 		}
@@ -60,7 +60,7 @@ func (a *analyzer) withScope(w *pg.WithClause, parent *nscope) *nscope {
 				"column aliases on CTE %s, which selects *, rename its columns blindly: select the columns by name and alias them there", ce.Ctename)
 		}
 		cols = a.renameCols(cols, ce.Aliascolnames)
-		sc.ctes[ce.Ctename] = &cte{cols: cols, hidden: hidden, star: hasStar(q)}
+		sc.ctes[ce.Ctename] = &cte{cols: cols, hidden: hidden, star: hasStar(q), aggregated: agg}
 	}
 	return sc
 }
@@ -158,8 +158,14 @@ func distinctSetOp(sel *pg.SelectStmt) (string, bool) {
 // derived analyses a subquery in FROM or a CTE, adds hidden columns that
 // carry its rows' entities, and returns its columns and the hidden ones.
 func (a *analyzer) derived(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol, []hiddenCol) {
+	cols, hidden, _ := a.derivedAgg(sel, parent, at)
+	return cols, hidden
+}
+
+// derivedAgg is derived, and also reports whether a branch aggregates.
+func (a *analyzer) derivedAgg(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol, []hiddenCol, bool) {
 	if sel == nil {
-		return nil, nil
+		return nil, nil, false
 	}
 	sc := parent
 	if sel.Op != pg.SetOperation_SETOP_NONE {
@@ -170,7 +176,7 @@ func (a *analyzer) derived(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol
 		ls = append(ls, a.leaf(l, sc, roleDerived))
 	}
 	if len(ls) == 0 {
-		return nil, nil
+		return nil, nil, false
 	}
 	cols := ls[0].cols
 	for _, l := range ls[1:] {
@@ -190,13 +196,14 @@ func (a *analyzer) derived(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol
 		exprs[i] = a.project(l, len(ls) > 1)
 		n = max(n, len(exprs[i]))
 	}
+	agg := slices.ContainsFunc(ls, func(l *leaf) bool { return l.aggregating })
 	if n == 0 {
-		return cols, nil
+		return cols, nil, agg
 	}
 	if op, bad := distinctSetOp(sel); bad {
 		at = a.c.selectKeyword(ls[0].sel, at) // where the set operation starts
 		a.c.add(at, RuleEntity, "%s removes or matches rows by value, and metricgate cannot count the people behind them; use UNION ALL, or EXISTS/NOT EXISTS tied to the row's person", op)
-		return cols, nil
+		return cols, nil, agg
 	}
 	// Each branch's people in columns of their own (NULL in the other
 	// branches' rows): a row of one branch is never counted in another's
@@ -226,7 +233,7 @@ func (a *analyzer) derived(sel *pg.SelectStmt, parent *nscope, at int32) ([]dcol
 		b.WriteByte(' ')
 		a.insert(l.insertAt, b.String())
 	}
-	return cols, hidden
+	return cols, hidden, agg
 }
 
 // project returns, for a derived leaf, the expressions of its hidden
@@ -385,17 +392,98 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 	a.orderBy(sel.SortClause, sc, "ORDER BY")
 	a.expr(sel.LimitCount, sc, ctxValue)
 	a.expr(sel.LimitOffset, sc, ctxValue)
+	a.countUntied(sel, sc)
 	// The carriers last: predicates may have added people to count.
 	for _, rl := range sc.rels {
 		l.carriers = append(l.carriers, rl.allCarriers()...)
 	}
 	l.carriers = a.dropJoinedOwners(sel, sc, l.carriers)
+	if hasDistinct && !distinctOn {
+		// DISTINCT would keep a row per picked id: count only people here.
+		l.carriers = slices.DeleteFunc(l.carriers, func(c carrier) bool { return c.picked })
+	}
 	if hasDistinct && !distinctOn && r == roleDerived && len(l.carriers) > 0 {
 		a.c.add(a.c.keyword(a.c.selectKeyword(sel, 0), 0, "distinct"), RuleEntity,
 			"SELECT DISTINCT in a subquery merges rows of different people, so metricgate cannot count them; write GROUP BY with the same columns instead")
 	}
 	l.insertAt = a.targetsEnd(sel)
 	return l
+}
+
+// countUntied counts, by their ids, the rows of tables without people
+// that no equality ties to a table with people (directly or through other
+// tables): a CROSS JOIN to projects gives every group of issue authors each
+// project's values, which would then leave one project row at a time.
+func (a *analyzer) countUntied(sel *pg.SelectStmt, sc *nscope) {
+	var bases []*rel
+	var collect func(rs []*rel)
+	collect = func(rs []*rel) {
+		for _, r := range rs {
+			if r.members != nil {
+				collect(r.members)
+			} else {
+				bases = append(bases, r)
+			}
+		}
+	}
+	collect(sc.rels)
+	tied := map[*rel]bool{}
+	untied := false
+	for _, r := range bases {
+		if len(r.carriers) > 0 || r.table == nil {
+			tied[r] = true // people of its own, or not a table (a function, VALUES)
+		} else {
+			untied = true
+		}
+	}
+	if !untied {
+		return
+	}
+	eqs := equalities(sel)
+	var joins func(n *pg.Node)
+	joins = func(n *pg.Node) {
+		if j := n.GetJoinExpr(); j != nil {
+			if j.Jointype != pg.JoinType_JOIN_INNER {
+				eqs = append(eqs, equalitiesOf(j.Quals)...)
+			}
+			joins(j.Larg)
+			joins(j.Rarg)
+		}
+	}
+	for _, f := range sel.FromClause {
+		joins(f)
+	}
+	var pairs [][2]*rel
+	for _, p := range eqs {
+		x, xok := a.resolveQuiet(p[0], sc)
+		y, yok := a.resolveQuiet(p[1], sc)
+		if xok && yok && x.rel != nil && y.rel != nil && x.rel != y.rel {
+			pairs = append(pairs, [2]*rel{x.rel, y.rel})
+		}
+	}
+	for _, p := range pairs {
+		for _, r := range p {
+			if !slices.Contains(bases, r) {
+				tied[r] = true // of an outer query: tied there, or counted there
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, p := range pairs {
+			if tied[p[0]] != tied[p[1]] {
+				tied[p[0]], tied[p[1]], changed = true, true, true
+			}
+		}
+	}
+	for _, r := range bases {
+		if tied[r] {
+			continue
+		}
+		if cl, ok := r.table.Column("id"); ok && cl == schema.Key {
+			a.countPicked(r)
+		}
+	}
 }
 
 // dropJoinedOwners drops the owner carriers of relations joined to their
@@ -611,7 +699,7 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 				if ct.invalid {
 					return []*rel{{alias: alias, scope: s, sublink: s.sublink, unknown: true}}
 				}
-				r := &rel{alias: alias, cols: ct.cols, scope: s, sublink: s.sublink}
+				r := &rel{alias: alias, cols: ct.cols, scope: s, sublink: s.sublink, aggregated: ct.aggregated}
 				if rv.Alias != nil {
 					if len(rv.Alias.Colnames) > 0 && ct.star {
 						a.c.add(rv.Location, RuleColumnAliases,
@@ -670,7 +758,7 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 			alias, colnames = rs.Alias.Aliasname, rs.Alias.Colnames
 		}
 		sub := rs.Subquery.GetSelectStmt()
-		cols, hidden := a.derived(sub, s, nodeLocation(rs.Subquery))
+		cols, hidden, agg := a.derivedAgg(sub, s, nodeLocation(rs.Subquery))
 		if len(colnames) > 0 {
 			for _, c := range cols {
 				_ = c
@@ -681,7 +769,7 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 			}
 			cols = a.renameCols(cols, colnames)
 		}
-		r := &rel{alias: alias, cols: cols, scope: s, sublink: s.sublink}
+		r := &rel{alias: alias, cols: cols, scope: s, sublink: s.sublink, aggregated: agg}
 		for _, h := range hidden {
 			e := h.name
 			if alias != "" {
@@ -1035,7 +1123,8 @@ func (c *checker) analyzeEntities(sel *pg.SelectStmt, an *Analysis, o Options, a
 	seen := map[string]bool{}
 	for _, lsel := range leaves(sel) {
 		l := a.leaf(lsel, sc, roleTop)
-		if len(l.carriers) == 0 && !slices.ContainsFunc(l.sc.rels, func(r *rel) bool { return r.unknown }) {
+		people := slices.ContainsFunc(l.carriers, func(c carrier) bool { return !c.picked })
+		if !people && !slices.ContainsFunc(l.sc.rels, func(r *rel) bool { return r.unknown }) {
 			from := at
 			if len(lsel.FromClause) > 0 {
 				from = nodeLocation(lsel.FromClause[0])

@@ -139,6 +139,12 @@ func TestEntityAttacks(t *testing.T) {
 		{"an outer join whose ON picks one person, made non-NULL by coalesce", `SELECT u.state AS s, count(*) AS n,
 			sum(coalesce(g.n, 0)) AS leak FROM users u
 			LEFT JOIN generate_series(1, 3) AS g(n) ON u.username = '%[2]s' AND g.n = 1 GROUP BY 1`, nonZero("leak")},
+		{"rows of a table without people, one group each", `SELECT extract(epoch FROM p.created_at) AS t, count(*) AS n
+			FROM issues i CROSS JOIN projects p GROUP BY 1 /* %[1]d */`, noRows},
+		{"two subqueries differenced in one cell", `SELECT count(*) AS n, max(probe.c - base.c) AS leak
+			FROM events e,
+			(SELECT count(*) AS c FROM users u WHERE u.username <> '%[2]s') base,
+			(SELECT count(*) AS c FROM users u WHERE u.username <> '%[2]s' OR u.email LIKE '%%') probe`, nonZero("leak")},
 		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e JOIN users u ON u.id = e.author_id AND u.username = '%[2]s' GROUP BY 1)
 			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
 	} {
