@@ -124,8 +124,8 @@ type rel struct {
 
 // cte is a WITH query: its columns and its hidden carrier columns.
 type cte struct {
-	cols    []dcol
-	hidden  []hiddenCol
+	cols       []dcol
+	hidden     []hiddenCol
 	invalid    bool
 	star       bool // its columns come from a *
 	aggregated bool
