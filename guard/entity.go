@@ -843,9 +843,6 @@ func (a *analyzer) checkPattern(n *pg.Node, at int32) {
 	}
 }
 
-// dateFunctions coarsen a timestamp.
-var coarsening = set("date_trunc", "date_bin", "to_char", "date_part", "extract", "make_date")
-
 // rankingWindows are the window functions whose value is a position, not
 // another row's value.
 var rankingWindows = set("row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile")
@@ -962,17 +959,41 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			}
 		}
 	}
+	coarse := len(f.Args) > 0 && coarseUnits[strings.ToLower(constString(f.Args[0]))]
 	switch {
-	case name == "date_trunc" || name == "date_bin":
-		out.class, out.rawTime = schema.Time, false
+	case name == "date_trunc":
+		out.class, out.rawTime = schema.Time, out.rawTime && !coarse
 	case name == "extract" || name == "date_part":
-		out.class, out.rawTime = schema.Measure, false
-	case coarsening[name]:
-		out.rawTime = false
+		if out.class == schema.Time {
+			out.rawTime = !coarse // extract(epoch FROM t) is t, to the microsecond
+		}
+		if !out.rawTime {
+			out.class = schema.Measure
+		}
 	case name == "now" || name == "statement_timestamp" || name == "transaction_timestamp":
 		return info{}
 	}
 	return out
+}
+
+// coarseUnits are the date_trunc units and extract fields that group a
+// timestamp coarsely enough to be a group key: an hour or more, or a part
+// of the calendar. epoch, second, milliseconds, microseconds and minute
+// are (nearly) the instant itself.
+var coarseUnits = set("hour", "day", "week", "month", "quarter", "year", "decade", "century", "millennium",
+	"dow", "isodow", "doy", "isoyear", "julian")
+
+// constString returns the text of a string literal (through casts), or "".
+func constString(n *pg.Node) string {
+	switch x := n.GetNode().(type) {
+	case *pg.Node_AConst:
+		if sv := x.AConst.GetSval(); sv != nil {
+			return sv.Sval
+		}
+	case *pg.Node_TypeCast:
+		return constString(x.TypeCast.Arg)
+	}
+	return ""
 }
 
 // derivedFilter refuses, in the FILTER of an aggregate below the top

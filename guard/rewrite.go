@@ -235,6 +235,14 @@ func conditions(args []*pg.Node) []string {
 		case *pg.Node_BoolExpr, *pg.Node_NullTest, *pg.Node_BooleanTest, *pg.Node_SubLink:
 			add(n)
 			return
+		case *pg.Node_CoalesceExpr:
+			// coalesce(x, 0) gives the rows where x is NULL a constant:
+			// the rows where it is not are a side of their own.
+			for _, arg := range x.CoalesceExpr.Args[:max(len(x.CoalesceExpr.Args)-1, 0)] {
+				if s, err := deparse(arg); err == nil {
+					out = append(out, "("+s+") IS NOT NULL")
+				}
+			}
 		case *pg.Node_CaseExpr:
 			ce := x.CaseExpr
 			for _, w := range ce.Args {

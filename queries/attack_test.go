@@ -145,6 +145,17 @@ func TestEntityAttacks(t *testing.T) {
 			FROM events e,
 			(SELECT count(*) AS c FROM users u WHERE u.username <> '%[2]s') base,
 			(SELECT count(*) AS c FROM users u WHERE u.username <> '%[2]s' OR u.email LIKE '%%') probe`, nonZero("leak")},
+		{"coalesce makes many rows a constant beside one person's value", `SELECT count(*) AS n,
+			max(coalesce(u.confirmed_at, '1970-01-01')) FILTER (WHERE u.confirmed_at IS NULL OR u.username = '%[2]s') AS leak
+			FROM users u`, func(cols []string, rows [][]any) bool {
+			i := indexOf(cols, "leak")
+			for _, r := range rows {
+				if r[i] != nil && !strings.HasPrefix(fmt.Sprint(r[i]), "1970") {
+					return true
+				}
+			}
+			return false
+		}},
 		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e JOIN users u ON u.id = e.author_id AND u.username = '%[2]s' GROUP BY 1)
 			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
 	} {
