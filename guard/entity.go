@@ -960,17 +960,17 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		}
 	}
 	coarse := len(f.Args) > 0 && coarseUnits[strings.ToLower(constString(f.Args[0]))]
-	switch {
-	case name == "date_trunc":
+	switch name {
+	case "date_trunc":
 		out.class, out.rawTime = schema.Time, out.rawTime && !coarse
-	case name == "extract" || name == "date_part":
+	case "extract", "date_part":
 		if out.class == schema.Time {
 			out.rawTime = !coarse // extract(epoch FROM t) is t, to the microsecond
 		}
 		if !out.rawTime {
 			out.class = schema.Measure
 		}
-	case name == "now" || name == "statement_timestamp" || name == "transaction_timestamp":
+	case "now", "statement_timestamp", "transaction_timestamp":
 		return info{}
 	}
 	return out
