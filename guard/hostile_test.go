@@ -78,6 +78,8 @@ func TestHostileCorpus(t *testing.T) {
 	}
 
 	got := validate(t, fsys)
+	// HOSTILE_DUMP=FILE writes "path rule line:col" of every problem found,
+	// for checking expectations after a change of the rules.
 	if dump := os.Getenv("HOSTILE_DUMP"); dump != "" {
 		var b strings.Builder
 		for p, ps := range got {
