@@ -760,9 +760,6 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 		sub := rs.Subquery.GetSelectStmt()
 		cols, hidden, agg := a.derivedAgg(sub, s, nodeLocation(rs.Subquery))
 		if len(colnames) > 0 {
-			for _, c := range cols {
-				_ = c
-			}
 			if hasStar(sub) {
 				a.c.add(nodeLocation(rs.Subquery), RuleColumnAliases,
 					"column aliases on a subquery that selects * rename its columns blindly: select the columns by name and alias them there")
