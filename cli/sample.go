@@ -53,7 +53,7 @@ func cmdSample(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitUsage, "sample", "--dir %s: %v", *dir, err)
 	}
 	if *stop {
-		ran, err := pgtest.StopDir(ctx, abs)
+		ran, err := pgtest.StopDir(ctx, filepath.Join(abs, "cluster"))
 		switch {
 		case err != nil:
 			return e.fail(ExitProblems, "sample", "%v", err)
@@ -65,7 +65,7 @@ func cmdSample(ctx context.Context, e *env, args []string) int {
 		return ExitOK
 	}
 	configPath := filepath.Join(*dir, "metricgate.yml")
-	if _, err := pgtest.StopDir(ctx, abs); err != nil { // a previous start: restart on a fresh port
+	if _, err := pgtest.StopDir(ctx, filepath.Join(abs, "cluster")); err != nil { // a previous start: restart on a fresh port
 		return e.fail(ExitProblems, "sample", "%v", err)
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
