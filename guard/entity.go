@@ -472,6 +472,11 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		out := info{}
 		for _, arg := range x.BoolExpr.Args {
 			inf := a.expr(arg, s, cx)
+			if inf.narrow && x.BoolExpr.Boolop != pg.BoolExprType_AND_EXPR {
+				a.c.add(nodeLocation(arg), RuleEntity,
+					"a condition that compares an id, a text or red column or a rank with a literal is under %s: '<many> OR <one person>' against '<many>', or 'NOT <one person>' against everyone, tells that person's value; such a condition must stand on its own, AND-ed with the rest",
+					strings.TrimSuffix(x.BoolExpr.Boolop.String(), "_EXPR"))
+			}
 			out = combine(out, inf)
 		}
 		out.bare, out.rawTime = false, false
@@ -619,6 +624,10 @@ func (a *analyzer) valueOperand(n *pg.Node, s *nscope, where string) info {
 
 var comparisonOps = set("=", "<>", "!=", "<", ">", "<=", ">=")
 
+// negativeOps compare for inequality: with a literal, they select
+// "everyone but".
+var negativeOps = set("<>", "!=", "!~~", "!~~*")
+
 // literalOps may compare a text or red column with a literal.
 var literalOps = set("=", "<>", "!=", "~~", "~~*", "!~~", "!~~*")
 
@@ -709,6 +718,11 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		if (restricted(side.class) || side.rank) && constant(other, otherNode) {
 			narrow = true
 			a.narrowSeen++
+			if negativeOps[op] || e.Kind == pg.A_Expr_Kind_AEXPR_DISTINCT {
+				a.c.add(e.Location, RuleEntity,
+					"%s is compared with %s a literal: 'everyone but' a few people, next to 'everyone', tells those few; single people out only positively (=, IN, LIKE), AND-ed with the rest",
+					side.origin, op)
+			}
 			if r := side.rel; r != nil && r.table != nil && !hasPeople(r) {
 				if cl, ok := r.table.Column("id"); ok && cl == schema.Key && !side.class.Sensitive() {
 					// Rows of a table without people picked by a literal
