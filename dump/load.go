@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -567,4 +568,25 @@ func (l *Loader) check(ctx context.Context, m *Manifest) ([]LoadTable, error) {
 		return nil, fmt.Errorf("dump %s is refused, the warehouse keeps its previous tables: %s", m.Location, strings.Join(problems, "; "))
 	}
 	return tables, nil
+}
+
+// ScanLedger reads the rows of a ledger query that selects seq, location,
+// kind, base, snapshot_time, tables, rows, loaded_at and tool, in that
+// order: the one scan of every warehouse driver.
+func ScanLedger(rows *sql.Rows) ([]LedgerEntry, error) {
+	var out []LedgerEntry
+	for rows.Next() {
+		var (
+			e          LedgerEntry
+			base, tool sql.NullString
+			snap       sql.NullTime
+			tables, rs sql.NullInt64
+		)
+		if err := rows.Scan(&e.Seq, &e.Location, &e.Kind, &base, &snap, &tables, &rs, &e.LoadedAt, &tool); err != nil {
+			return nil, err
+		}
+		e.Base, e.SnapshotTime, e.Tables, e.Rows, e.Tool = base.String, snap.Time, tables.Int64, rs.Int64, tool.String
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

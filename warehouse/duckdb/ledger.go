@@ -56,21 +56,8 @@ func (w *Writer) Ledger(ctx context.Context, schema string) ([]dump.LedgerEntry,
 		return nil, fmt.Errorf("read ledger of %s: %w", schema, err)
 	}
 	defer func() { _ = rows.Close() }() // read-only: a close error loses nothing
-	var out []dump.LedgerEntry
-	for rows.Next() {
-		var (
-			e          dump.LedgerEntry
-			base, tool sql.NullString
-			snap       sql.NullTime
-			tables, rs sql.NullInt64
-		)
-		if err := rows.Scan(&e.Seq, &e.Location, &e.Kind, &base, &snap, &tables, &rs, &e.LoadedAt, &tool); err != nil {
-			return nil, fmt.Errorf("read ledger of %s: %w", schema, err)
-		}
-		e.Base, e.SnapshotTime, e.Tables, e.Rows, e.Tool = base.String, snap.Time, tables.Int64, rs.Int64, tool.String
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := dump.ScanLedger(rows)
+	if err != nil {
 		return nil, fmt.Errorf("read ledger of %s: %w", schema, err)
 	}
 	return out, nil
