@@ -404,6 +404,18 @@ func (a *analyzer) checkMixed(loc int32, inf info) {
 	}
 }
 
+// rankValue refuses computing with a window function's value (a rank or
+// running count): with the ranks ordered by id, sum(x * 10^(rank*10)) puts
+// every person's x in digits of their own. Ranks may be compared (rn = 1)
+// and grouped by.
+func (a *analyzer) rankValue(loc int32, inf info, where string) {
+	if inf.rank {
+		a.c.add(loc, RuleWindow,
+			"a window function's value (a rank or running count) is used in %s: computed with, it can place each person's value in digits of its own; compare it (rn = 1) or group by it instead",
+			where)
+	}
+}
+
 // narrowValue refuses a narrow value (see info.narrow) where a value is
 // computed from it.
 func (a *analyzer) narrowValue(loc int32, inf info, where string) {
@@ -459,7 +471,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			return info{}
 		}
 		a.narrowValue(x.TypeCast.Location, inf, "a cast")
-		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull}
+		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull, rank: inf.rank}
 		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
 			if t := strings.ToLower(str(tn.Names[len(tn.Names)-1])); t == "date" {
 				out.rawTime = false
@@ -618,6 +630,7 @@ func (a *analyzer) valueOperand(n *pg.Node, s *nscope, where string) info {
 		return info{agg: inf.agg}
 	}
 	a.narrowValue(nodeLocation(n), inf, where)
+	a.rankValue(nodeLocation(n), inf, where)
 	inf.bare = false
 	return inf
 }
@@ -694,6 +707,10 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 				return info{agg: agg}
 			}
 			a.narrowValue(e.Location, side, "operator "+op)
+			a.rankValue(e.Location, side, "operator "+op)
+		}
+		if op == "^" && !isConst(e.Rexpr) {
+			a.c.add(e.Location, RuleFunction, "^ with an exponent from the data is refused: summed, values scaled by powers of a per-row number sit in digits of their own, one row each; use a literal exponent")
 		}
 		out := combine(lexpr, rexpr)
 		a.checkMixed(e.Location, out)
@@ -880,7 +897,9 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			for _, arg := range f.Args {
 				a.expr(arg, s, ctxValue)
 			}
-			return info{class: schema.Measure, rank: true, notNull: true} // a running count is a rank
+			// With an ORDER BY it is a running count, a rank; without, the
+			// size of the partition, a measure.
+			return info{class: schema.Measure, rank: len(f.Over.OrderClause) > 0, notNull: true}
 		default:
 			a.c.add(loc, RuleWindow, "window function %s() OVER (…) gives each row a value computed from other rows, which may be other people's; only ranking (row_number, rank, dense_rank, ntile, percent_rank, cume_dist) and count(…) OVER are allowed: aggregate in a subquery grouped by what you partition by instead", name)
 			return info{}
@@ -912,6 +931,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				continue
 			}
 			a.narrowValue(nodeLocation(arg), inf, name+"()")
+			a.rankValue(nodeLocation(arg), inf, name+"()")
 			out = combine(out, inf)
 		}
 		for _, o := range f.AggOrder {
@@ -922,6 +942,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 					continue
 				}
 				a.narrowValue(nodeLocation(sb.Node), inf, name+"() WITHIN GROUP")
+				a.rankValue(nodeLocation(sb.Node), inf, name+"() WITHIN GROUP")
 				out = combine(out, inf)
 			}
 		}
@@ -937,6 +958,9 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			out.class, out.rawTime = schema.Measure, false
 		}
 		return out
+	}
+	if (name == "power" || name == "pow") && len(f.Args) == 2 && !isConst(f.Args[1]) || name == "exp" && len(f.Args) == 1 && !isConst(f.Args[0]) {
+		a.c.add(loc, RuleFunction, "%s() with an exponent from the data is refused: summed, values scaled by powers of a per-row number sit in digits of their own, one row each; use a literal exponent", name)
 	}
 	if regexFunctions[name] && len(f.Args) >= 2 && (name != "substring" || len(f.Args) == 2) {
 		a.checkPattern(f.Args[1], f.Location)
