@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/runner"
@@ -77,10 +79,12 @@ func TestRunLockLostWithTheHistoryDatabase(t *testing.T) {
 			sched.Start(context.Background())
 			t.Cleanup(func() { _ = sched.Shutdown(context.Background()) })
 			waitFor(t, e.sourceDSN, `SELECT count(*) > 0 FROM pg_stat_activity
-				WHERE application_name LIKE 'metricgate run % a' AND wait_event_type = 'Lock'`)
+				WHERE application_name LIKE 'metricgate run % a' AND wait_event_type = 'Lock'
+					AND datname = current_database()`) // the cluster is shared with other tests
 			if err := hc.Restart(ctx); err != nil {
 				t.Fatal(err)
 			}
+			restarted := time.Now()
 
 			var taken time.Time
 			if tc.compete {
@@ -92,7 +96,8 @@ func TestRunLockLostWithTheHistoryDatabase(t *testing.T) {
 						break
 					}
 					if time.Now().After(deadline) {
-						t.Fatalf("the other replica could not take the lock after the restart: %v", err)
+						t.Fatalf("the other replica could not take the lock after the restart at %s: %v; %s",
+							restarted.Format(time.StampMicro), err, lockHolders(t, hc.DSN("metricgate")))
 					}
 					time.Sleep(10 * time.Millisecond) // polling the lock, as a replica's retries do
 				}
@@ -157,4 +162,22 @@ func waitFor(t *testing.T, dsn, sql string) {
 		time.Sleep(10 * time.Millisecond) // polling the server's view; nothing to wait on
 	}
 	t.Fatalf("never true: %s", sql)
+}
+
+// lockHolders describes the sessions holding an advisory lock on dsn's
+// database, for a failure's message.
+func lockHolders(t *testing.T, dsn string) string {
+	conn := pgtest.Connect(t, dsn)
+	rows, err := conn.Query(t.Context(), `SELECT format('pid %s (%s) since %s: %s %s', a.pid, a.application_name,
+			to_char(a.backend_start, 'HH24:MI:SS.US'), a.state, left(a.query, 200))
+		FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+		WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+	if err != nil {
+		return err.Error()
+	}
+	holders, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err.Error()
+	}
+	return "lock holders: " + strings.Join(holders, "; ")
 }

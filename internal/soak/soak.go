@@ -687,7 +687,7 @@ func (w *world) inject(ctx context.Context, fault string) (bool, error) {
 	case FaultTerminate:
 		var n int
 		err := w.srcConn.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-			WHERE application_name LIKE 'metricgate run % worker %' AND state = 'active'`).Scan(&n)
+			WHERE application_name LIKE 'metricgate run % worker %' AND state = 'active' AND datname = current_database()`).Scan(&n)
 		return n > 0, err
 	case FaultKill:
 		w.proc.kill()
