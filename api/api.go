@@ -39,7 +39,7 @@ type History interface {
 	Run(ctx context.Context, id int64) (history.Run, error)
 	QueryRuns(ctx context.Context, runID int64) ([]history.QueryRun, error)
 	QueryHistory(ctx context.Context, query string, limit int) ([]history.QueryRun, error)
-	LastSuccess(ctx context.Context, query string) (history.QueryRun, error)
+	LastSuccessPerSource(ctx context.Context, query string) ([]history.QueryRun, error)
 	Dumps(ctx context.Context, limit int) ([]history.Dump, error)
 	DumpLoads(ctx context.Context, limit int) ([]history.DumpLoad, error)
 }

@@ -165,3 +165,79 @@ func slicesContain(lines []string, prefix string) bool {
 	}
 	return false
 }
+
+// TestStatusLastSuccessOlderThanTheHistoryRead: a query whose newest
+// success is older than the runs the status reads (historyDepth per
+// source) is stale, with that success, however many sources it runs on.
+// With two sources the success used to be looked for only when exactly
+// 30 runs were read: last_success null, stale false.
+func TestStatusLastSuccessOlderThanTheHistoryRead(t *testing.T) {
+	t.Parallel()
+	for _, sources := range [][]string{{"main"}, {"main", "main_eu"}, {"main", "main_eu", "main_us"}} {
+		t.Run(strings.Join(sources, "+"), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, api.Config{Token: runToken}, true)
+			ctx := t.Context()
+			var err error
+			w.cat, err = catalog.Load(fstest.MapFS{"main/old_one.sql": file("old numbers")}, catalog.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			record := func(started time.Time, status history.QueryStatus) {
+				t.Helper()
+				id, err := w.store.StartRun(ctx, history.Run{Trigger: "api", Approval: "none", Status: history.RunRunning, StartedAt: started})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, src := range sources {
+					qr := history.QueryRun{RunID: id, Query: "old_one", Target: "old_one", Source: src, Status: status, Attempts: 1,
+						Approval: "none", StartedAt: started, FinishedAt: started.Add(time.Minute), SnapshotTime: started,
+						Duration: time.Minute, SHA256: "abc"}
+					if status == history.QueryFailed {
+						qr.Error = "source " + src + ": connect to the source: connection refused"
+					}
+					if _, err := w.store.StartQueryRun(ctx, qr); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := w.store.FinishRun(ctx, id, history.RunPartial, "", started.Add(2*time.Minute)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			success := w.now.Add(-4 * 24 * time.Hour).Truncate(time.Microsecond)
+			record(success, history.QuerySucceeded)
+			for i := range 40 { // more than the 30 runs per source the status reads
+				record(w.now.Add(-time.Duration(40-i)*time.Hour), history.QueryFailed)
+			}
+			var configured []api.Source
+			for _, src := range sources {
+				configured = append(configured, api.Source{Name: src, Role: "main"})
+			}
+			cfg := w.cfg
+			cfg.Sources = configured
+			w.cfg = cfg
+			w.start()
+
+			_, b := w.do("GET", "/api/v1/status", "", "")
+			var st api.Status
+			if err := json.Unmarshal(b, &st); err != nil {
+				t.Fatal(err)
+			}
+			if len(st.Queries) != 1 {
+				t.Fatalf("queries %+v", st.Queries)
+			}
+			q := st.Queries[0]
+			if q.LastSuccess == nil || !q.LastSuccess.Equal(success.Add(time.Minute)) || !q.Stale {
+				t.Errorf("old_one: last success %v stale %v, want %v and stale", q.LastSuccess, q.Stale, success.Add(time.Minute))
+			}
+			if !st.Stale {
+				t.Errorf("status not stale: %q", st.Problems)
+			}
+			for _, s := range q.Sources {
+				if s.LastSuccess == nil || !s.LastSuccess.Equal(success.Add(time.Minute)) || !s.Stale {
+					t.Errorf("old_one on %s: last success %v stale %v, want %v and stale", s.Name, s.LastSuccess, s.Stale, success.Add(time.Minute))
+				}
+			}
+		})
+	}
+}

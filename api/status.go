@@ -390,18 +390,11 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 			return nil, err
 		}
 		snap.History[q.Name] = hist
-		var last *history.QueryRun
-		if i := slices.IndexFunc(hist, func(r history.QueryRun) bool { return r.Status == history.QuerySucceeded }); i >= 0 {
-			last = &hist[i]
-		} else if len(hist) == historyDepth {
-			switch r, err := a.deps.History.LastSuccess(ctx, q.Name); {
-			case err == nil:
-				last = &r
-			case !errors.Is(err, history.ErrNotFound):
-				return nil, err
-			}
+		lasts, err := a.lastSuccesses(ctx, q.Name, hist, historyDepth*max(len(srcs), 1), srcs)
+		if err != nil {
+			return nil, err
 		}
-		qs := queryStatus(q, invalid[q.Name], hist, last, max(q.Schedule.Period(), global.Period())+grace, now, srcs)
+		qs := queryStatus(q, invalid[q.Name], hist, lasts, max(q.Schedule.Period(), global.Period())+grace, now, srcs)
 		if qs.Failing {
 			st.Failing = true
 			st.Problems = append(st.Problems, fmt.Sprintf("query %s is failing: %s", q.Name, oneLine(qs.Reason, 200)))
@@ -441,6 +434,43 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 	return snap, nil
 }
 
+// lastSuccesses returns the newest success of the query on each source,
+// by source: from hist (its newest runs, limit of them asked for) when it
+// holds one, else from the history's last success per source when hist
+// may have left it out (it is full) and a source (of srcs, or named by
+// hist when srcs is empty; any when neither) has none in it.
+func (a *API) lastSuccesses(ctx context.Context, query string, hist []history.QueryRun, limit int, srcs []Source) (map[string]*history.QueryRun, error) {
+	lasts := map[string]*history.QueryRun{}
+	for i := range hist {
+		if r := &hist[i]; r.Status == history.QuerySucceeded && lasts[r.Source] == nil {
+			lasts[r.Source] = r
+		}
+	}
+	if len(hist) < limit {
+		return lasts, nil
+	}
+	missing := len(lasts) == 0
+	for _, s := range srcs {
+		missing = missing || lasts[s.Name] == nil
+	}
+	for _, r := range hist {
+		missing = missing || lasts[r.Source] == nil
+	}
+	if !missing {
+		return lasts, nil
+	}
+	older, err := a.deps.History.LastSuccessPerSource(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	for i := range older {
+		if r := &older[i]; lasts[r.Source] == nil {
+			lasts[r.Source] = r
+		}
+	}
+	return lasts, nil
+}
+
 // sourcesOfRole returns the configured sources of role, in order; nil when
 // none is configured (or the configuration is not known).
 func sourcesOfRole(configured []Source, role string) []Source {
@@ -454,12 +484,12 @@ func sourcesOfRole(configured []Source, role string) []Source {
 }
 
 // queryStatus works out one query's state from its newest runs (hist,
-// newest first, of every source) and its last success (of any source),
+// newest first, of every source) and its last success on each source,
 // per source of its role (srcs; when none is configured, the sources its
 // runs name) and for the query as a whole: failing when a source is
 // failing, stale when one is stale, running when one runs, pending when
 // all are, ok otherwise.
-func queryStatus(q *catalog.Query, invalid bool, hist []history.QueryRun, last *history.QueryRun, maxAge time.Duration, now time.Time, srcs []Source) QueryStatus {
+func queryStatus(q *catalog.Query, invalid bool, hist []history.QueryRun, lasts map[string]*history.QueryRun, maxAge time.Duration, now time.Time, srcs []Source) QueryStatus {
 	if len(srcs) == 0 {
 		for _, r := range hist {
 			if !slices.ContainsFunc(srcs, func(s Source) bool { return s.Name == r.Source }) {
@@ -467,6 +497,12 @@ func queryStatus(q *catalog.Query, invalid bool, hist []history.QueryRun, last *
 			}
 		}
 		slices.SortFunc(srcs, func(x, y Source) int { return cmp.Compare(x.Name, y.Name) })
+	}
+	var last *history.QueryRun // the newest success, of any source
+	for _, r := range lasts {
+		if last == nil || r.ID > last.ID {
+			last = r
+		}
 	}
 	qs := freshnessOf(q, invalid, hist, last, maxAge, now)
 	qs.Sources = []SourceStatus{}
@@ -481,12 +517,7 @@ func queryStatus(q *catalog.Query, invalid bool, hist []history.QueryRun, last *
 				h = append(h, r)
 			}
 		}
-		var ls *history.QueryRun
-		if i := slices.IndexFunc(h, func(r history.QueryRun) bool { return r.Status == history.QuerySucceeded }); i >= 0 {
-			ls = &h[i]
-		} else if last != nil && last.Source == src.Name {
-			ls = last
-		}
+		ls := lasts[src.Name]
 		ps := freshnessOf(q, invalid, h, ls, maxAge, now)
 		ss := SourceStatus{Name: src.Name, Role: src.Role, Cell: src.Cell, Status: ps.State, Stale: ps.Stale,
 			Failing: ps.Failing, LastSuccess: ps.LastSuccess, Error: ps.Reason}

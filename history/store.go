@@ -276,6 +276,17 @@ func (s *Store) LastSuccess(ctx context.Context, query string) (QueryRun, error)
 	return queryRunOf(row), nil
 }
 
+// LastSuccessPerSource returns the newest succeeded run of the query
+// named query on each source it ever succeeded on, ordered by source; none
+// when it never succeeded.
+func (s *Store) LastSuccessPerSource(ctx context.Context, query string) ([]QueryRun, error) {
+	rows, err := s.q.LastSuccessPerSource(ctx, s.db, query)
+	if err != nil {
+		return nil, fmt.Errorf("read last successes of query %q: %w", query, err)
+	}
+	return queryRunsOf(rows), nil
+}
+
 // AbandonRunning marks every run and query run still running as failed,
 // with reason as the error and now as the finish time, and returns how many
 // runs it marked. It is for start-up, after a process died mid-run: call it

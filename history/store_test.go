@@ -406,3 +406,30 @@ func TestNotFound(t *testing.T) {
 		t.Errorf("Runs of an empty history: %v, %v", runs, err)
 	}
 }
+
+func TestLastSuccessPerSource(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t, true)
+	run := mustStartRun(t, s, Run{Trigger: "api", Status: RunRunning})
+	at := time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC)
+	add := func(query, source string, st QueryStatus) int64 {
+		return mustStartQueryRun(t, s, QueryRun{RunID: run, Query: query, Target: query, Source: source, Status: st,
+			StartedAt: at, FinishedAt: at})
+	}
+	eu1 := add("q", "eu", QuerySucceeded)
+	us := add("q", "us", QuerySucceeded)
+	eu2 := add("q", "eu", QuerySucceeded)
+	add("q", "eu", QueryFailed)
+	add("q", "apac", QueryFailed)
+	add("other", "eu", QuerySucceeded)
+	got, err := s.LastSuccessPerSource(t.Context(), "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "last successes of q", ids(got), []int64{eu2, us})
+	_ = eu1
+	none, err := s.LastSuccessPerSource(t.Context(), "never")
+	if err != nil || len(none) != 0 {
+		t.Errorf("a query that never succeeded: %v, %v", none, err)
+	}
+}

@@ -104,6 +104,13 @@ WHERE query = @query AND status = 'succeeded'
 ORDER BY id DESC
 LIMIT 1;
 
+-- name: LastSuccessPerSource :many
+-- The newest succeeded run of the query on each source it ever
+-- succeeded on, by source (on query_runs_query_succeeded_idx).
+SELECT DISTINCT ON (source) * FROM query_runs
+WHERE query = @query AND status = 'succeeded'
+ORDER BY source, id DESC;
+
 -- name: AbandonQueryRuns :execrows
 UPDATE query_runs
 SET status = 'failed', error = @reason, finished_at = @finished_at::timestamptz

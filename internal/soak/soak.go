@@ -556,6 +556,13 @@ func (k *killable) LastSuccess(ctx context.Context, query string) (history.Query
 	return k.Store.LastSuccess(ctx, query)
 }
 
+func (k *killable) LastSuccessPerSource(ctx context.Context, query string) ([]history.QueryRun, error) {
+	if k.dead.Load() {
+		return nil, errKilled
+	}
+	return k.Store.LastSuccessPerSource(ctx, query)
+}
+
 // changeSource is a day of activity on the source: issues closed, notes
 // deleted, events and pipelines added (copies of older ones, created on
 // the day), and the source's as-of time set to the day.

@@ -253,6 +253,58 @@ func (q *Queries) LastSuccess(ctx context.Context, db DBTX, query string) (Query
 	return i, err
 }
 
+const lastSuccessPerSource = `-- name: LastSuccessPerSource :many
+SELECT DISTINCT ON (source) id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid, cells_suppressed FROM query_runs
+WHERE query = $1 AND status = 'succeeded'
+ORDER BY source, id DESC
+`
+
+// The newest succeeded run of the query on each source it ever
+// succeeded on, by source (on query_runs_query_succeeded_idx).
+func (q *Queries) LastSuccessPerSource(ctx context.Context, db DBTX, query string) ([]QueryRun, error) {
+	rows, err := db.QueryContext(ctx, lastSuccessPerSource, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []QueryRun{}
+	for rows.Next() {
+		var i QueryRun
+		if err := rows.Scan(
+			&i.ID,
+			&i.RunID,
+			&i.Query,
+			&i.Target,
+			&i.Source,
+			&i.Status,
+			&i.Error,
+			&i.RowsLoaded,
+			&i.RowsSuppressed,
+			&i.Attempts,
+			&i.Cost,
+			&i.Sha256,
+			&i.Commit,
+			&i.Approval,
+			&i.SnapshotTime,
+			&i.StartedAt,
+			&i.FinishedAt,
+			&i.DurationUs,
+			&i.MrIid,
+			&i.CellsSuppressed,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const latestQueryRuns = `-- name: LatestQueryRuns :many
 SELECT DISTINCT ON (query) id, run_id, query, target, source, status, error, rows_loaded, rows_suppressed, attempts, cost, sha256, commit, approval, snapshot_time, started_at, finished_at, duration_us, mr_iid, cells_suppressed FROM query_runs
 ORDER BY query, id DESC
