@@ -515,18 +515,18 @@ func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
 	a.json(w, code, snap.Status)
 }
 
-// historyDown answers GET /api/v1/status when the history cannot be
-// read: 503 (an uptime checker must see it as down, not as a server bug),
-// in the error shape, with the newest tick's error when its run could not
-// start (which is often why: the same database). err is logged, not
-// answered: it may name internals.
+// historyDown answers a route whose read of the history failed: 503 (an
+// uptime checker must see it as down, not as a server bug), in the error
+// shape, with the newest tick's error when its run could not start (which
+// is often why: the same database). err is logged, not answered: it may
+// name internals.
 func (a *API) historyDown(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		return // the client went away
 	}
 	a.log.Error("http request", slog.String("request_id", requestIDOf(r)), slog.String("path", r.URL.Path),
 		slog.String("error", err.Error()))
-	msg := "the history database cannot be read, so the status is unknown (request " + requestIDOf(r) + "; see the logs)"
+	msg := "the history database cannot be read, so " + unknown(r) + " is unknown for now (request " + requestIDOf(r) + "; see the logs)"
 	te := a.tickError()
 	if te != nil {
 		msg += "; " + te.problem()
@@ -534,6 +534,29 @@ func (a *API) historyDown(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Retry-After", "30")
 	a.json(w, http.StatusServiceUnavailable, errorBody{Error: apiError{Status: http.StatusServiceUnavailable,
 		Code: "history_unavailable", Message: msg, RequestID: requestIDOf(r), LastTickError: te}})
+}
+
+// unknown names what a route of r could not tell, for historyDown.
+func unknown(r *http.Request) string {
+	switch {
+	case r.Method == http.MethodPost:
+		return "whether a run may start"
+	case strings.HasPrefix(r.URL.Path, "/api/v1/runs"):
+		return "the runs"
+	case strings.HasPrefix(r.URL.Path, "/api/v1/dumps"):
+		return "the dumps"
+	case strings.HasPrefix(r.URL.Path, "/api/v1/queries"):
+		return "the queries' freshness"
+	}
+	return "the status"
+}
+
+// historyReachable reports whether the history database answers a ping
+// within 2s: a failure that is not the history being down is a 500.
+func (a *API) historyReachable(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeoutCause(ctx, 2*time.Second, errors.New("ping the history database: no answer within 2s"))
+	defer cancel()
+	return a.deps.History.Ping(ctx) == nil
 }
 
 // tickError is why the newest tick's run could not start, when Runs
@@ -588,7 +611,7 @@ func (a *API) listRuns(w http.ResponseWriter, r *http.Request) {
 	}
 	runs, err := a.deps.History.Runs(r.Context(), n)
 	if err != nil {
-		a.internal(w, r, err)
+		a.historyDown(w, r, err)
 		return
 	}
 	out := make([]Run, len(runs))
@@ -612,12 +635,12 @@ func (a *API) getRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.internal(w, r, err)
+		a.historyDown(w, r, err)
 		return
 	}
 	qrs, err := a.deps.History.QueryRuns(r.Context(), id)
 	if err != nil {
-		a.internal(w, r, err)
+		a.historyDown(w, r, err)
 		return
 	}
 	out := make([]QueryRun, len(qrs))
@@ -633,7 +656,7 @@ func (a *API) getRun(w http.ResponseWriter, r *http.Request) {
 func (a *API) listQueries(w http.ResponseWriter, r *http.Request) {
 	snap, err := a.status.get(r.Context())
 	if err != nil {
-		a.internal(w, r, err)
+		a.historyDown(w, r, err)
 		return
 	}
 	a.json(w, http.StatusOK, struct {
@@ -650,7 +673,7 @@ func (a *API) getQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	snap, err := a.status.get(r.Context())
 	if err != nil {
-		a.internal(w, r, err)
+		a.historyDown(w, r, err)
 		return
 	}
 	var qs *QueryStatus
@@ -671,7 +694,7 @@ func (a *API) getQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	hist, err := a.deps.History.QueryHistory(r.Context(), name, n)
 	if err != nil {
-		a.internal(w, r, err)
+		a.historyDown(w, r, err)
 		return
 	}
 	out := make([]QueryRun, len(hist))
@@ -692,12 +715,12 @@ func (a *API) listDumps(w http.ResponseWriter, r *http.Request) {
 	}
 	dumps, err := a.deps.History.Dumps(r.Context(), n)
 	if err != nil {
-		a.internal(w, r, err)
+		a.historyDown(w, r, err)
 		return
 	}
 	loads, err := a.deps.History.DumpLoads(r.Context(), n)
 	if err != nil {
-		a.internal(w, r, err)
+		a.historyDown(w, r, err)
 		return
 	}
 	out := struct {
@@ -783,6 +806,10 @@ func (a *API) postRun(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, runner.ErrShuttingDown):
 		a.error(w, r, http.StatusServiceUnavailable, "shutting_down", "metricgate is shutting down")
+		return
+	case err != nil && !a.historyReachable(r.Context()):
+		// The run lock and the run's record are in the history.
+		a.historyDown(w, r, err)
 		return
 	case err != nil:
 		a.internal(w, r, err)

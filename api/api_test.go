@@ -610,7 +610,33 @@ func TestHistoryDownIsNotReadyAndLeaksNothing(t *testing.T) {
 		strings.Contains(string(b), "last_tick_error") || strings.Contains(string(b), "closed") {
 		t.Errorf("status with the history closed: %d %s; want 503 history_unavailable, no tick error, not the cause", resp.StatusCode, b)
 	}
-	loadSpec(t).check(t, "GET", resp, b)
+	spec := loadSpec(t)
+	spec.check(t, "GET", resp, b)
+	// Every route that reads the history says the history is down, as a
+	// 503 an uptime checker or a script can tell from a server bug.
+	for _, tc := range []struct{ method, path, auth string }{
+		{"GET", "/api/v1/runs", "Bearer " + readToken},
+		{"GET", "/api/v1/runs/1", "Bearer " + readToken},
+		{"GET", "/api/v1/queries", "Bearer " + readToken},
+		{"GET", "/api/v1/queries/fresh_one", "Bearer " + readToken},
+		{"GET", "/api/v1/dumps", "Bearer " + readToken},
+		{"POST", "/api/v1/runs", "Bearer " + runToken},
+	} {
+		resp, b := w.do(tc.method, tc.path, tc.auth, "")
+		if resp.StatusCode != http.StatusServiceUnavailable || errorShape(t, tc.path, b) != "history_unavailable" ||
+			resp.Header.Get("Retry-After") == "" || strings.Contains(string(b), "closed") {
+			t.Errorf("%s %s with the history closed: %d %s; want 503 history_unavailable with Retry-After, not the cause",
+				tc.method, tc.path, resp.StatusCode, b)
+		}
+		spec.check(t, tc.method, resp, b)
+	}
+	// The page says so, in a page.
+	resp, b = w.do("GET", "/", "Bearer "+readToken, "")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(b), "history database cannot be read") || strings.Contains(string(b), "closed") {
+		t.Errorf("GET / with the history closed: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	spec.check(t, "GET", resp, b)
 	if !strings.Contains(w.log.String(), `"level":"ERROR"`) {
 		t.Errorf("the failure is not logged:\n%s", w.log)
 	}

@@ -35,8 +35,12 @@
 // status code. A tick whose run cannot start (Runs.TickError) makes the
 // status failing, shows as last_tick_error and as the gauge
 // metricgate_scheduler_tick_error. When the history cannot be read at all,
-// GET /api/v1/status answers 503 in the error shape (history_unavailable),
-// with the tick error when there is one.
+// GET /api/v1/status and every JSON route that reads it (the runs, the
+// queries, the dumps, and POST /api/v1/runs, whose run lock is there)
+// answer 503 in the error shape (history_unavailable, Retry-After), with
+// the tick error when there is one; GET / answers 503 with a page that
+// says the status is unknown. A 500 is left for what is not the history
+// being down.
 //
 // The status is computed from the history (one small query per catalog
 // query, on indexes) at most once per Config.CacheTTL (1s) and shared by

@@ -2,7 +2,9 @@ package api
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -71,12 +73,51 @@ type pageFailure struct {
 	Failed, Of int
 }
 
+var downTemplate = template.Must(template.New("down").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="30"><title>UNKNOWN · metricgate</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:52rem;padding:0 1rem;color:#222}
+.state{display:inline-block;padding:.2rem .6rem;border-radius:4px;background:#b42318;color:#fff;font-weight:600}
+.warning{background:#fff4e5;border:1px solid #f5a524;padding:.5rem 1rem;border-radius:4px}.muted{color:#666}</style></head>
+<body>{{with .Warning}}<div class="warning" role="alert">⚠ {{.}}</div>{{end}}
+<h1>metricgate <span class="state" id="overall">UNKNOWN</span></h1>
+<p id="history-down">The history database cannot be read, so the status is unknown for now: what ran, what is fresh and what failed
+are recorded there. This page tries again every 30 seconds.</p>
+{{with .Tick}}<p id="tick-error">{{.}}</p>{{end}}
+<p class="muted">Request {{.RequestID}} · the cause is in metricgate's log.</p>
+</body></html>
+`))
+
+// pageDown answers GET / when the history cannot be read: 503 with a page
+// that says so (and why the newest tick's run could not start, when it
+// could not), never the cause, which is logged.
+func (a *API) pageDown(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	a.log.Error("http request", slog.String("request_id", requestIDOf(r)), slog.String("path", r.URL.Path),
+		slog.String("error", err.Error()))
+	d := struct{ Warning, Tick, RequestID string }{Warning: a.warning, RequestID: requestIDOf(r)}
+	if te := a.tickError(); te != nil {
+		d.Tick = te.problem()
+	}
+	var buf bytes.Buffer
+	if err := downTemplate.Execute(&buf, d); err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Retry-After", "30")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write(buf.Bytes())
+}
+
 // page is GET /: the status page, server-rendered, no JavaScript; it
 // reloads itself every minute.
 func (a *API) page(w http.ResponseWriter, r *http.Request) {
 	snap, err := a.status.get(r.Context())
 	if err != nil {
-		a.internal(w, r, err)
+		a.pageDown(w, r, err)
 		return
 	}
 	d := pageData{Status: snap.Status, Warning: a.warning, Now: snap.Status.GeneratedAt,
