@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -133,6 +134,10 @@ type TickError struct {
 // (AbandonedReason): only the lock holder makes runs, so those were left
 // by a process that died holding the lock, or whose history session was
 // lost.
+//
+// A tick whose run a shutdown ended (a deploy during the run: its queries
+// were cancelled) counts as missed: the process started after it catches
+// it up, so that the day does not stay stale until the next tick.
 //
 // A tick whose run cannot start (the history database is unreachable, the
 // plan cannot be read) starts no run and records nothing; it is tried
@@ -690,7 +695,9 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 // lastScheduled returns the newest run started by the schedule or a
 // catch-up, or the zero Run when there is none. Abandoned runs do not
 // count: their process died in the middle (killed, or its history session
-// lost), so their tick's run is made again.
+// lost), so their tick's run is made again; nor do runs a shutdown ended
+// (a deploy during the run): the process started after it catches their
+// tick up, and its plan picks the queries still due.
 func lastScheduled(ctx context.Context, store SchedulerStore) (history.Run, error) {
 	// Manual and API runs come in between; a few dozen runs back is plenty.
 	runs, err := store.Runs(ctx, 50)
@@ -698,7 +705,8 @@ func lastScheduled(ctx context.Context, store SchedulerStore) (history.Run, erro
 		return history.Run{}, err
 	}
 	for _, r := range runs {
-		if (r.Trigger == TriggerSchedule || r.Trigger == TriggerCatchUp) && r.Error != AbandonedReason {
+		if (r.Trigger == TriggerSchedule || r.Trigger == TriggerCatchUp) && r.Error != AbandonedReason &&
+			!strings.Contains(r.Error, CancelledByShutdown) {
 			return r, nil
 		}
 	}

@@ -319,6 +319,47 @@ func (r *signalRecorder) StartQueryRun(ctx context.Context, q history.QueryRun) 
 // the query that is running is cancelled at the deadline, the one waiting
 // never starts, both are recorded as cancelled by the shutdown, the run
 // records its outcome, and no log line calls it an error.
+// TestSchedulerCatchesUpARunEndedByAShutdown: a deploy during the 04:00
+// run cancels its queries (CancelledByShutdown); the process that starts
+// after it catches the tick up at once (its plan picks the queries still
+// due), instead of leaving the day stale until the next tick.
+func TestSchedulerCatchesUpARunEndedByAShutdown(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.New(t)
+	synctest.Test(t, func(t *testing.T) {
+		// The bubble starts at 2000-01-01T00:00Z; the last tick,
+		// 1999-12-31T04:00Z, made a run that a shutdown ended.
+		s := openStore(t, dsn)
+		tick := time.Date(1999, 12, 31, 4, 0, 0, 0, time.UTC)
+		id, err := s.StartRun(t.Context(), history.Run{Trigger: runner.TriggerSchedule, Status: history.RunRunning, StartedAt: tick})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.StartQueryRun(t.Context(), history.QueryRun{RunID: id, Query: "q", Target: "q", Source: "main",
+			Status: history.QueryFailed, Error: runner.CancelledByShutdown, StartedAt: tick, FinishedAt: tick.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishRun(t.Context(), id, history.RunFailed, runner.CancelledByShutdown, tick.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Close()
+
+		for range 2 { // the restart catches up once; a second restart finds it made
+			r := newReplica(t, dsn, "0 4 * * *", time.Minute)
+			r.sched.Start(context.Background())
+			time.Sleep(10 * time.Minute)
+			synctest.Wait()
+			r.stop(t)
+		}
+		s = openStore(t, dsn)
+		got := runsByTrigger(t, s)
+		_ = s.Close()
+		if c := got[runner.TriggerCatchUp]; len(c) != 1 || !c[0].Equal(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Errorf("catch-up runs %v, want one, at the restart", c)
+		}
+	})
+}
+
 func TestSchedulerShutdownDuringARun(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
