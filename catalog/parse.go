@@ -431,6 +431,8 @@ func (p *parser) badSchedule(f field, err error) {
 		} else {
 			bad("unknown schedule %s: %s", quote(v), use)
 		}
+	case !looksLikeCron(v):
+		bad("unknown schedule %s: use %s%s", quote(v), ScheduleForms, weekdayHint(v))
 	default:
 		bad("schedule %s is not a valid cron expression: %s", quote(v), err)
 	}

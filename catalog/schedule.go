@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/robfig/cron/v3"
 )
@@ -76,10 +77,40 @@ func ParseSchedule(spec string) (Schedule, error) {
 		return Schedule{}, errors.New("cron descriptors such as @daily or @every are not supported")
 	case strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ="):
 		return Schedule{}, errors.New("schedules are always in UTC: remove the time zone")
-	case !strings.ContainsAny(spec, " \t"):
-		return Schedule{}, errors.New("not daily, weekly, monthly or a cron expression")
+	case !strings.ContainsAny(spec, " \t") || !looksLikeCron(spec):
+		return Schedule{}, fmt.Errorf("not %s%s", ScheduleForms, weekdayHint(spec))
 	}
 	return newSchedule(spec, spec)
+}
+
+// ScheduleForms says what a schedule may be, for messages.
+const ScheduleForms = `daily, weekly (Mondays), monthly (the 1st) or a 5-field cron expression in UTC ` +
+	`(minute hour day-of-month month day-of-week, such as "0 0 * * 3" for Wednesdays)`
+
+// looksLikeCron reports whether the first two fields of spec (minute,
+// hour) have no letters: an attempt at a cron expression, whose parse
+// error is worth showing, rather than words ("every monday").
+func looksLikeCron(spec string) bool {
+	f := strings.Fields(spec)
+	return len(f) >= 2 && !strings.ContainsFunc(f[0]+f[1], unicode.IsLetter)
+}
+
+// weekdays are the day-of-week numbers of cron.
+var weekdays = []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
+
+// weekdayHint suggests the schedule of a spec written in words that names
+// a day of the week ("every monday": weekly), or "".
+func weekdayHint(spec string) string {
+	lower := strings.ToLower(spec)
+	for i, d := range weekdays {
+		if strings.Contains(lower, d) || strings.Contains(lower, d[:3]+" ") || strings.HasSuffix(lower, " "+d[:3]) {
+			if i == 1 {
+				return ` (did you mean "weekly"? it runs on Mondays)`
+			}
+			return fmt.Sprintf(` (did you mean "0 0 * * %d"? on %ss)`, i, strings.ToUpper(d[:1])+d[1:])
+		}
+	}
+	return ""
 }
 
 // ParseRunSchedule parses the schedule of the global run (the schedule

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -294,59 +293,123 @@ func (c *Config) withDefaults() {
 	}
 }
 
-// validate names the first field that cannot work.
+// validate returns every setting that cannot work, as a configProblems
+// error naming each key, or nil.
 func (c *Config) validate() error {
+	if ps := c.problems(); len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+// problems checks every setting and returns those that cannot work, each
+// with its key (queries.approval, sources.main.max_age, …) for readConfig
+// to point at the file line or the variable that set it.
+func (c *Config) problems() configProblems {
+	var ps configProblems
+	bad := func(key, format string, args ...any) { // "queries.workers 0: must be …"
+		ps = append(ps, configProblem{Key: key, Msg: key + " " + fmt.Sprintf(format, args...)})
+	}
 	switch c.Queries.Approval {
 	case "none", "git", "gitlab":
 	default:
-		return fmt.Errorf("queries.approval %q: must be none, git or gitlab", c.Queries.Approval)
+		bad("queries.approval", "%q: must be none, git or gitlab", c.Queries.Approval)
 	}
 	if c.Queries.Workers < 1 || c.Queries.Workers > 64 {
-		return fmt.Errorf("queries.workers %d: must be between 1 and 64", c.Queries.Workers)
+		bad("queries.workers", "%d: must be between 1 and 64", c.Queries.Workers)
 	}
-	if c.Guard.MinGroupSize < 2 {
-		return fmt.Errorf("guard.min_group_size %d: must be at least 2", c.Guard.MinGroupSize)
+	if c.Guard.MinGroupSize < catalog.DefaultMinGroupSize {
+		bad("guard.min_group_size", "%d: must be at least %d, the floor SECURITY.md states (a smaller group lets a few people be told apart)",
+			c.Guard.MinGroupSize, catalog.DefaultMinGroupSize)
 	}
 	if c.Guard.MaxTimeout <= 0 {
-		return fmt.Errorf("guard.max_timeout %s: must be positive", time.Duration(c.Guard.MaxTimeout))
+		bad("guard.max_timeout", "%s: must be positive", time.Duration(c.Guard.MaxTimeout))
 	}
 	if c.Dump.Keep < 1 {
-		return fmt.Errorf("dump.keep %d: must be at least 1", c.Dump.Keep)
+		bad("dump.keep", "%d: must be at least 1", c.Dump.Keep)
 	}
-	if c.Dump.Overlap < 0 || c.Dump.FullEvery < 0 || c.Dump.Every < Duration(time.Minute) || c.Dump.FreshnessSLO < 0 {
-		return fmt.Errorf("dump.overlap, dump.full_every and dump.freshness_slo must not be negative, dump.every at least 1m")
+	for key, d := range map[string]Duration{"dump.overlap": c.Dump.Overlap, "dump.full_every": c.Dump.FullEvery,
+		"dump.freshness_slo": c.Dump.FreshnessSLO, "api.freshness_grace": c.API.FreshnessGrace} {
+		if d < 0 {
+			bad(key, "%s: must not be negative", time.Duration(d))
+		}
+	}
+	if c.Dump.Every < Duration(time.Minute) {
+		bad("dump.every", "%s: must be at least 1m", time.Duration(c.Dump.Every))
 	}
 	if c.Dump.Cell != "" && !isIdent(c.Dump.Cell) {
-		return fmt.Errorf("dump.cell %q: cells must be lower-case letters, digits and _", c.Dump.Cell)
+		bad("dump.cell", "%q: cells must be lower-case letters, digits and _", c.Dump.Cell)
 	}
 	if _, err := guard.New(guard.Config{RedColumns: c.Guard.RedColumns}); err != nil {
-		return err
+		ps = append(ps, configProblem{Key: "guard.red_columns", Msg: err.Error()})
 	}
 	if _, err := catalog.ParseRunSchedule(c.Schedule); err != nil {
-		return fmt.Errorf("schedule %q: %w", c.Schedule, err)
+		bad("schedule", "%q: %v", c.Schedule, err)
 	}
-	for name, s := range c.Sources {
+	if err := checkURLScheme(c.Warehouse.URL.Reveal(), warehouseSchemes); err != nil {
+		ps = append(ps, configProblem{Key: "warehouse.url", Msg: "warehouse.url: " + err.Error()})
+	}
+	if err := checkURLScheme(c.History.URL.Reveal(), postgresSchemes); err != nil {
+		ps = append(ps, configProblem{Key: "history.url", Msg: "history.url: " + err.Error()})
+	}
+	if c.API.Listen != "" && !strings.Contains(c.API.Listen, ":") {
+		bad("api.listen", "%q: must be host:port or :port, such as :8080", c.API.Listen)
+	}
+	for _, name := range slices.Sorted(mapKeys(c.Sources)) {
+		s := c.Sources[name]
+		key := "sources." + name
 		if !isIdent(name) {
-			return fmt.Errorf("sources.%s: source names must be lower-case letters, digits and _", name)
+			ps = append(ps, configProblem{Key: key, Msg: key + ": source names must be lower-case letters, digits and _"})
+		}
+		if err := checkURLScheme(s.URL.Reveal(), postgresSchemes); err != nil {
+			ps = append(ps, configProblem{Key: key + ".url", Msg: key + ".url: " + err.Error()})
 		}
 		if s.MaxAge < 0 {
-			return fmt.Errorf("sources.%s.max_age: must be positive", name)
+			bad(key+".max_age", "%s: must be positive", time.Duration(s.MaxAge))
 		}
 		if s.MaxCost <= 0 || math.IsInf(s.MaxCost, 0) || math.IsNaN(s.MaxCost) {
-			return fmt.Errorf("sources.%s.max_cost %v: must be a positive number of EXPLAIN cost units", name, s.MaxCost)
+			bad(key+".max_cost", "%v: must be a positive number of EXPLAIN cost units", s.MaxCost)
 		}
 		if !memoryRE.MatchString(s.WorkMem) || strings.HasPrefix(s.WorkMem, "-") {
-			return fmt.Errorf("sources.%s.work_mem %q: must be a size such as 64MB", name, s.WorkMem)
+			bad(key+".work_mem", "%q: must be a size such as 64MB", s.WorkMem)
 		}
 		if !memoryRE.MatchString(s.TempFileLimit) {
-			return fmt.Errorf("sources.%s.temp_file_limit %q: must be a size such as 1GB, or -1 for none", name, s.TempFileLimit)
+			bad(key+".temp_file_limit", "%q: must be a size such as 1GB, or -1 for none", s.TempFileLimit)
 		}
 		if !isIdent(s.Role) {
-			return fmt.Errorf("sources.%s.role %q: roles must be lower-case letters, digits and _", name, s.Role)
+			bad(key+".role", "%q: roles must be lower-case letters, digits and _", s.Role)
 		}
 		if s.Cell != "" && !isIdent(s.Cell) {
-			return fmt.Errorf("sources.%s.cell %q: cells must be lower-case letters, digits and _", name, s.Cell)
+			bad(key+".cell", "%q: cells must be lower-case letters, digits and _", s.Cell)
 		}
+	}
+	return ps
+}
+
+// URL schemes of the settings that name a database.
+var (
+	warehouseSchemes = []string{"duckdb", "postgres", "postgresql", "snowflake"}
+	postgresSchemes  = []string{"postgres", "postgresql"}
+)
+
+// checkURLScheme refuses a URL whose scheme is not one of schemes. An empty
+// URL, or a PostgreSQL keyword/value string (host=… dbname=…), passes:
+// whether it is needed is the command's to say. The error quotes the
+// scheme only, never the URL, which may hold a password.
+func checkURLScheme(url string, schemes []string) error {
+	scheme, _, ok := strings.Cut(url, "://")
+	if url == "" || !ok && slices.Equal(schemes, postgresSchemes) {
+		return nil
+	}
+	if !ok {
+		return fmt.Errorf("is not a URL: want %s://…", strings.Join(schemes, "://…, "))
+	}
+	if !slices.Contains(schemes, scheme) {
+		msg := fmt.Sprintf("unknown scheme %q: want %s", scheme, strings.Join(schemes, ", "))
+		if s := catalog.Suggest(scheme, schemes); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return errors.New(msg)
 	}
 	return nil
 }
@@ -384,30 +447,260 @@ func readConfig(path string, environ []string, unsetIsEmpty bool) (*Config, erro
 		path = DefaultConfigFile
 	}
 	env := envMap(environ)
+	var (
+		ps      configProblems
+		pos     = map[string]string{} // key → "file:line:col" of its value
+		fromEnv = map[string]string{} // key → the variable that set it
+		refs    []string              // variables the file expands
+	)
 	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
-		expanded, err := expandEnv(data, env, unsetIsEmpty)
+		expanded, missing, names, err := expandEnv(data, env, unsetIsEmpty)
 		if err != nil {
 			return nil, fmt.Errorf("config %s: %w", path, err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(expanded))
-		dec.KnownFields(true)
-		if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
-			return nil, fmt.Errorf("config %s: %w", path, err)
+		refs = names
+		if len(missing) > 0 {
+			ps = append(ps, configProblem{Where: path, Msg: "environment variables not set: " + strings.Join(missing, ", ")})
 		}
+		ps = append(ps, decodeConfig(path, expanded, cfg, pos)...)
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 	default:
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	if err := applyEnv(cfg, env); err != nil {
-		return nil, err
-	}
+	ps = append(ps, applyEnv(cfg, env, refs, fromEnv)...)
 	cfg.withDefaults()
-	if err := cfg.validate(); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+	for _, p := range cfg.problems() {
+		if v, ok := fromEnv[p.Key]; ok {
+			p.Where = v
+		} else if at, ok := pos[p.Key]; ok {
+			p.Where = at
+		}
+		ps = append(ps, p)
+	}
+	if len(ps) > 0 {
+		return nil, ps
 	}
 	return cfg, nil
+}
+
+// configProblem is one setting that cannot work.
+type configProblem struct {
+	// Where is "file:line:col", the METRICGATE_* variable that set the
+	// key, or "" when neither is known (a default).
+	Where string
+	// Key is the setting, such as queries.approval; "" for the file as a
+	// whole.
+	Key string
+	// Msg says what is wrong and what would work; it names the key.
+	Msg string
+}
+
+func (p configProblem) String() string {
+	if p.Where == "" {
+		return p.Msg
+	}
+	return p.Where + ": " + p.Msg
+}
+
+// configProblems are every problem of a configuration, reported at once.
+type configProblems []configProblem
+
+func (ps configProblems) Error() string {
+	if len(ps) == 1 {
+		return "config: " + ps[0].String()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "config: %d problems:", len(ps))
+	for _, p := range ps {
+		b.WriteString("\n  " + p.String())
+	}
+	return b.String()
+}
+
+// yamlErrorRE is a YAML syntax error: "yaml: line 3: did not find …".
+var yamlErrorRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// decodeConfig decodes data into cfg, checking every key and value
+// against Config's fields first, so that each problem names the key and
+// its line (never the YAML library's text about Go types), and recording
+// in pos where each key's value is.
+func decodeConfig(path string, data []byte, cfg *Config, pos map[string]string) configProblems {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		where := path
+		if m := yamlErrorRE.FindStringSubmatch(err.Error()); m != nil {
+			where, msg = path+":"+m[1], m[2]
+		}
+		return configProblems{{Where: where, Msg: "not valid YAML: " + msg}}
+	}
+	if len(doc.Content) == 0 { // an empty file
+		return nil
+	}
+	w := &yamlWalk{path: path, pos: pos}
+	w.walk(doc.Content[0], reflect.TypeFor[Config](), "")
+	if err := doc.Decode(cfg); err != nil { // the walk dropped what it reported: not expected
+		w.problems = append(w.problems, configProblem{Where: path, Msg: err.Error()})
+	}
+	return w.problems
+}
+
+// yamlWalk checks a configuration's YAML tree against Config.
+type yamlWalk struct {
+	path     string
+	pos      map[string]string
+	problems configProblems
+}
+
+func (w *yamlWalk) at(n *yaml.Node) string { return fmt.Sprintf("%s:%d:%d", w.path, n.Line, n.Column) }
+
+// bad reports a problem of n and, unless n is a key, clears n's value, so
+// that the rest of the file still decodes and is checked.
+func (w *yamlWalk) bad(n *yaml.Node, key, format string, args ...any) {
+	w.problems = append(w.problems, configProblem{Where: w.at(n), Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// drop clears a value whose problem was reported.
+func drop(n *yaml.Node) { *n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"} }
+
+// walk checks n, the value of key (the dotted path, "" for the document),
+// against type t.
+func (w *yamlWalk) walk(n *yaml.Node, t reflect.Type, key string) {
+	if key != "" {
+		w.pos[key] = w.at(n)
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // "key:" with no value: the default
+	}
+	what := "the configuration"
+	if key != "" {
+		what = key
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			w.bad(n, key, "%s: must be a mapping of keys (%s)", what, strings.Join(yamlKeys(t), ", "))
+			drop(n)
+			return
+		}
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			sub := joinKey(key, k.Value)
+			if line, dup := seen[k.Value]; dup {
+				w.bad(k, sub, "%s is set twice (first on line %d): keep one", sub, line)
+				drop(v)
+				continue
+			}
+			seen[k.Value] = k.Line
+			f, ok := yamlField(t, k.Value)
+			if !ok {
+				msg := fmt.Sprintf("unknown key %q", k.Value)
+				if key != "" {
+					msg += " in " + key
+				}
+				if s := catalog.Suggest(k.Value, yamlKeys(t)); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				} else {
+					msg += fmt.Sprintf(": the keys of %s are %s", what, strings.Join(yamlKeys(t), ", "))
+				}
+				w.bad(k, sub, "%s", msg)
+				drop(v)
+				continue
+			}
+			w.walk(v, f.Type, sub)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			w.bad(n, key, "%s: must be a mapping of names to settings", what)
+			drop(n)
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			w.walk(n.Content[i+1], t.Elem(), joinKey(key, n.Content[i].Value))
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			w.bad(n, key, "%s: must be a list, such as [\"*email*\", \"*_ip\"]", what)
+			drop(n)
+			return
+		}
+		for _, item := range n.Content {
+			if item.Kind != yaml.ScalarNode {
+				w.bad(item, key, "%s: each item must be a single value", what)
+				drop(n)
+				return
+			}
+		}
+	default:
+		if n.Kind != yaml.ScalarNode {
+			w.bad(n, key, "%s: must be a single value, not a %s", what, nodeKind(n))
+			drop(n)
+			return
+		}
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			w.bad(n, key, "%s %q: %s", key, n.Value, acceptedForm(t))
+			drop(n)
+		}
+	}
+}
+
+// acceptedForm says what a value of type t must look like.
+func acceptedForm(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[Duration]():
+		return "not a duration: write a number and a unit (s, m or h) without spaces, such as 90s, 30m, 26h or 1h30m"
+	case t.Kind() == reflect.Int:
+		return "not a whole number"
+	case t.Kind() == reflect.Float64:
+		return "not a number (such as 5e8 or 1000000)"
+	case t.Kind() == reflect.Bool:
+		return "not true or false"
+	}
+	return "not a " + t.Kind().String()
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	}
+	return "value"
+}
+
+func joinKey(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
+}
+
+// yamlKeys returns the YAML keys of struct type t, in field order.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag != "" && tag != "-" {
+			keys = append(keys, tag)
+		}
+	}
+	return keys
+}
+
+// yamlField returns the field of struct type t whose YAML key is key.
+func yamlField(t reflect.Type, key string) (reflect.StructField, bool) {
+	for f := range t.Fields() {
+		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 func envMap(environ []string) map[string]string {
@@ -420,65 +713,84 @@ func envMap(environ []string) map[string]string {
 	return m
 }
 
-// expandEnv replaces ${NAME} with the variable's value; an unset variable is
-// an error naming it (an empty password is rarely what was meant) unless
-// unsetIsEmpty. $$ is a literal $.
-func expandEnv(data []byte, env map[string]string, unsetIsEmpty bool) ([]byte, error) {
-	var out bytes.Buffer
-	var missing []string
+// expandEnv replaces ${NAME} with the variable's value and returns the
+// names of the variables it expanded; an unset variable expands to "" and
+// is returned in missing (an empty password is rarely what was meant)
+// unless unsetIsEmpty. $$ is a literal $.
+func expandEnv(data []byte, env map[string]string, unsetIsEmpty bool) (out []byte, missing, names []string, err error) {
+	var b bytes.Buffer
 	for i := 0; i < len(data); i++ {
 		if data[i] != '$' || i+1 >= len(data) {
-			out.WriteByte(data[i])
+			b.WriteByte(data[i])
 			continue
 		}
 		switch data[i+1] {
 		case '$':
-			out.WriteByte('$')
+			b.WriteByte('$')
 			i++
 		case '{':
 			end := bytes.IndexByte(data[i+2:], '}')
 			if end < 0 {
-				return nil, fmt.Errorf("unterminated ${ at byte %d", i)
+				line := 1 + bytes.Count(data[:i], []byte("\n"))
+				return nil, nil, nil, fmt.Errorf("line %d: unterminated ${ (write $$ for a literal $)", line)
 			}
 			name := string(data[i+2 : i+2+end])
 			v, ok := env[name]
-			if !ok && !unsetIsEmpty {
+			if !ok && !unsetIsEmpty && !slices.Contains(missing, name) {
 				missing = append(missing, name)
 			}
-			out.WriteString(v)
+			names = append(names, name)
+			b.WriteString(v)
 			i += 2 + end
 		default:
-			out.WriteByte('$')
+			b.WriteByte('$')
 		}
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("environment variables not set: %s", strings.Join(missing, ", "))
-	}
-	return out.Bytes(), nil
+	return b.Bytes(), missing, names, nil
 }
 
-// applyEnv sets every field that has a METRICGATE_<SECTION>_<KEY> variable.
-func applyEnv(cfg *Config, env map[string]string) error {
-	if err := applyEnvStruct(reflect.ValueOf(cfg).Elem(), "METRICGATE", env); err != nil {
-		return err
-	}
+// envPrefix starts the name of every variable that sets a key.
+const envPrefix = "METRICGATE_"
+
+// envIgnored are METRICGATE_* variables that are not settings and that
+// applyEnv leaves alone: METRICGATE_IMAGE names the image in the merge
+// request CI template (ci/queries.gitlab-ci.yml).
+var envIgnored = []string{"METRICGATE_IMAGE"}
+
+// sourceEnvKeys are the keys of a source, as METRICGATE_SOURCES_<NAME>_<KEY>
+// spells them.
+var sourceEnvKeys = []string{"URL", "AS_OF", "MAX_AGE", "ROLE", "CELL", "MAX_COST", "WORK_MEM", "TEMP_FILE_LIMIT"}
+
+// applyEnv sets every field that has a METRICGATE_<SECTION>_<KEY> variable,
+// recording in fromEnv which variable set which key. A METRICGATE_*
+// variable that sets nothing is a problem, as an unknown key of the file
+// is (a misspelt one would otherwise be ignored without a word), unless the
+// file expands it (${METRICGATE_PSEUDONYM_KEY}: refs) or it is one of
+// envIgnored.
+func applyEnv(cfg *Config, env map[string]string, refs []string, fromEnv map[string]string) configProblems {
+	var ps configProblems
+	known := map[string]bool{}
+	applyEnvStruct(reflect.ValueOf(cfg).Elem(), "METRICGATE", "", env, known, fromEnv, &ps)
 	// sources.<name>.<key>: METRICGATE_SOURCES_<NAME>_<KEY>
-	keys := []string{"URL", "AS_OF", "MAX_AGE", "ROLE", "CELL", "MAX_COST", "WORK_MEM", "TEMP_FILE_LIMIT"}
-	for k, v := range env {
+	for _, k := range slices.Sorted(mapKeys(env)) {
+		v := env[k]
 		rest, ok := strings.CutPrefix(k, "METRICGATE_SOURCES_")
 		if !ok {
 			continue
 		}
-		for _, key := range keys {
+		for _, key := range sourceEnvKeys {
 			name, ok := strings.CutSuffix(rest, "_"+key)
 			if !ok || name == "" {
 				continue
 			}
+			known[k] = true
 			name = strings.ToLower(name)
 			if cfg.Sources == nil {
 				cfg.Sources = map[string]SourceConfig{}
 			}
 			s := cfg.Sources[name]
+			path := "sources." + name + "." + strings.ToLower(key)
+			fromEnv[path] = k
 			switch key {
 			case "URL":
 				s.URL = Secret(v)
@@ -495,45 +807,66 @@ func applyEnv(cfg *Config, env map[string]string) error {
 			case "MAX_COST":
 				c, err := strconv.ParseFloat(v, 64)
 				if err != nil {
-					return fmt.Errorf("%s: %q is not a number", k, v)
+					ps = append(ps, configProblem{Where: k, Key: path, Msg: fmt.Sprintf("%s %q: %s", path, v, acceptedForm(reflect.TypeFor[float64]()))})
 				}
 				s.MaxCost = c
 			case "MAX_AGE":
 				if err := s.MaxAge.UnmarshalText([]byte(v)); err != nil {
-					return fmt.Errorf("%s: %w", k, err)
+					ps = append(ps, configProblem{Where: k, Key: path, Msg: fmt.Sprintf("%s %q: %s", path, v, acceptedForm(reflect.TypeFor[Duration]()))})
 				}
 			}
 			cfg.Sources[name] = s
+			break
 		}
 	}
-	return nil
+	var names []string // lower case, as catalog.Suggest compares
+	for k := range known {
+		names = append(names, strings.ToLower(k))
+	}
+	for _, k := range slices.Sorted(mapKeys(env)) {
+		if !strings.HasPrefix(k, envPrefix) || known[k] || slices.Contains(refs, k) || slices.Contains(envIgnored, k) {
+			continue
+		}
+		msg := "unknown setting variable: it sets no key"
+		if s := catalog.Suggest(k, names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", strings.ToUpper(s))
+		} else if strings.HasPrefix(k, "METRICGATE_SOURCES_") {
+			msg += fmt.Sprintf(" (a source's keys are METRICGATE_SOURCES_<NAME>_<KEY>, KEY one of %s)", strings.Join(sourceEnvKeys, ", "))
+		} else {
+			msg += " (variables are METRICGATE_<SECTION>_<KEY> of the file's keys, such as METRICGATE_QUERIES_DIR)"
+		}
+		ps = append(ps, configProblem{Where: k, Msg: msg})
+	}
+	return ps
 }
 
-func applyEnvStruct(v reflect.Value, prefix string, env map[string]string) error {
+// applyEnvStruct sets the fields of v that have a variable (prefix_KEY),
+// key being v's dotted path, and records every variable name it knows.
+func applyEnvStruct(v reflect.Value, prefix, key string, env map[string]string, known map[string]bool, fromEnv map[string]string, ps *configProblems) {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if tag == "" || tag == "-" {
+		if tag == "" || tag == "-" || f.Type.Kind() == reflect.Map { // sources: applyEnv
 			continue
 		}
 		name := prefix + "_" + strings.ToUpper(tag)
+		path := joinKey(key, tag)
 		fv := v.Field(i)
 		if f.Type.Kind() == reflect.Struct {
-			if err := applyEnvStruct(fv, name, env); err != nil {
-				return err
-			}
+			applyEnvStruct(fv, name, path, env, known, fromEnv, ps)
 			continue
 		}
+		known[name] = true
 		val, ok := env[name]
 		if !ok {
 			continue
 		}
+		fromEnv[path] = name
 		if err := setFromString(fv, val); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			*ps = append(*ps, configProblem{Where: name, Key: path, Msg: fmt.Sprintf("%s %q: %s", path, val, acceptedForm(f.Type))})
 		}
 	}
-	return nil
 }
 
 func setFromString(fv reflect.Value, val string) error {
@@ -546,13 +879,13 @@ func setFromString(fv reflect.Value, val string) error {
 	case reflect.Bool:
 		b, err := strconv.ParseBool(val)
 		if err != nil {
-			return fmt.Errorf("%q is not true or false", val)
+			return err
 		}
 		fv.SetBool(b)
 	case reflect.Int:
 		n, err := strconv.Atoi(val)
 		if err != nil {
-			return fmt.Errorf("%q is not a whole number", val)
+			return err
 		}
 		fv.SetInt(int64(n))
 	case reflect.Slice:
@@ -563,8 +896,6 @@ func setFromString(fv reflect.Value, val string) error {
 			}
 		}
 		fv.Set(reflect.ValueOf(items))
-	case reflect.Map:
-		// sources: handled by applyEnv
 	default:
 		return fmt.Errorf("unsupported setting type %s", fv.Type())
 	}

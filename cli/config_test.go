@@ -115,18 +115,23 @@ func TestLoadConfigErrors(t *testing.T) {
 		want      string
 	}{
 		{"unset variable", "api:\n  token: ${NOPE}\n", nil, "environment variables not set: NOPE"},
-		{"unknown key", "queries:\n  dri: x\n", nil, "field dri not found"},
+		{"unknown key", "queries:\n  dri: x\n", nil, `metricgate.yml:2:3: unknown key "dri" in queries (did you mean "dir"?)`},
 		{"bad approval", "queries:\n  approval: maybe\n", nil, `queries.approval "maybe": must be none, git or gitlab`},
 		{"bad schedule", "schedule: \"@daily\"\n", nil, `schedule "@daily"`},
 		{"bad red pattern", "guard:\n  red_columns: [\"[\"]\n", nil, "red_columns"},
-		{"floor too low", "guard:\n  min_group_size: 1\n", nil, "guard.min_group_size 1: must be at least 2"},
-		{"bad env number", "", []string{"METRICGATE_QUERIES_WORKERS=two"}, `METRICGATE_QUERIES_WORKERS: "two" is not a whole number`},
+		{"floor too low", "guard:\n  min_group_size: 1\n", nil, "guard.min_group_size 1: must be at least 10, the floor SECURITY.md states"},
+		{"bad env number", "", []string{"METRICGATE_QUERIES_WORKERS=two"}, `METRICGATE_QUERIES_WORKERS: queries.workers "two": not a whole number`},
 		{"bad env duration", "", []string{"METRICGATE_SOURCES_MAIN_MAX_AGE=soon"}, "METRICGATE_SOURCES_MAIN_MAX_AGE"},
 		{"bad source name", "sources:\n  Main:\n    url: x\n", nil, "sources.Main: source names must be"},
 		{"bad max_timeout", "", []string{"METRICGATE_GUARD_MAX_TIMEOUT=-5m"}, "guard.max_timeout -5m0s: must be positive"},
 		{"bad max_cost", "sources:\n  main:\n    max_cost: -1\n", nil, "sources.main.max_cost -1: must be a positive number"},
-		{"bad env max_cost", "", []string{"METRICGATE_SOURCES_MAIN_MAX_COST=lots"}, `METRICGATE_SOURCES_MAIN_MAX_COST: "lots" is not a number`},
+		{"bad env max_cost", "", []string{"METRICGATE_SOURCES_MAIN_MAX_COST=lots"}, `METRICGATE_SOURCES_MAIN_MAX_COST: sources.main.max_cost "lots": not a number`},
 		{"bad work_mem", "sources:\n  main:\n    work_mem: lots\n", nil, `sources.main.work_mem "lots": must be a size such as 64MB`},
+		{"env below the floor", "", []string{"METRICGATE_GUARD_MIN_GROUP_SIZE=2"}, "METRICGATE_GUARD_MIN_GROUP_SIZE: guard.min_group_size 2: must be at least 10"},
+		{"misspelt variable", "", []string{"METRICGATE_QUERIES_APROVAL=none"}, "METRICGATE_QUERIES_APROVAL: unknown setting variable: it sets no key (did you mean METRICGATE_QUERIES_APPROVAL?)"},
+		{"unknown warehouse scheme", "warehouse:\n  url: mysql://wh/db\n", nil, `metricgate.yml:2:8: warehouse.url: unknown scheme "mysql": want duckdb, postgres, postgresql, snowflake`},
+		{"not YAML", "queries:\n  dir: [x\n", nil, "not valid YAML: did not find expected"},
+		{"twice", "queries:\n  dir: a\n  dir: b\n", nil, "metricgate.yml:3:3: queries.dir is set twice (first on line 2)"},
 		{"bad temp_file_limit", "sources:\n  main:\n    temp_file_limit: 1 GiB\n", nil, `sources.main.temp_file_limit "1 GiB"`},
 	}
 	for _, tc := range cases {
@@ -178,6 +183,79 @@ func TestConfigScheduleEvery(t *testing.T) {
 		err := cfg.validate()
 		if (err == nil) != ok {
 			t.Errorf("schedule %q: validate = %v, want ok=%v", spec, err, ok)
+		}
+	}
+}
+
+// Every problem of a configuration is reported at once, each naming its
+// key and where it was set (file line or variable), in the words of
+// metricgate rather than of the YAML library.
+func TestLoadConfigReportsEveryProblem(t *testing.T) {
+	t.Parallel()
+	p := writeConfig(t, `queries:
+  aproval: git
+  workers: lots
+sources:
+  main:
+    url: postgres://reader@db/gitlab
+    max_age: " hours"
+guard:
+  min_group_size: 5
+schedule: every monday
+api:
+  token: ${TOKEN_NOT_SET}
+`)
+	_, err := loadConfig(p, []string{"METRICGATE_WAREHOUSE_URL=mysql://x", "METRICGATE_GAURD_SCHEMA=s.yml", "METRICGATE_IMAGE=ignored"})
+	if err == nil {
+		t.Fatal("loadConfig accepted a configuration with problems")
+	}
+	got := strings.ReplaceAll(err.Error(), p, "metricgate.yml")
+	for _, want := range []string{
+		"config: 8 problems:",
+		"\n  metricgate.yml: environment variables not set: TOKEN_NOT_SET",
+		"\n  metricgate.yml:2:3: unknown key \"aproval\" in queries (did you mean \"approval\"?)",
+		"\n  metricgate.yml:3:12: queries.workers \"lots\": not a whole number",
+		"\n  metricgate.yml:7:14: sources.main.max_age \" hours\": not a duration: write a number and a unit (s, m or h) without spaces, such as 90s, 30m, 26h or 1h30m",
+		"\n  METRICGATE_GAURD_SCHEMA: unknown setting variable: it sets no key (did you mean METRICGATE_GUARD_SCHEMA?)",
+		"\n  metricgate.yml:9:19: guard.min_group_size 5: must be at least 10",
+		"\n  metricgate.yml:10:11: schedule \"every monday\":",
+		"\n  METRICGATE_WAREHOUSE_URL: warehouse.url: unknown scheme \"mysql\"",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the error lacks %q:\n%s", want, got)
+		}
+	}
+	for _, raw := range []string{"struct", "yaml:", "time: ", "unmarshal"} {
+		if strings.Contains(got, raw) {
+			t.Errorf("the error quotes the YAML or time library (%q):\n%s", raw, got)
+		}
+	}
+}
+
+// A ${VARIABLE} the file expands may be named METRICGATE_…: it is not an
+// unknown setting variable.
+func TestLoadConfigExpandedVariableIsKnown(t *testing.T) {
+	t.Parallel()
+	p := writeConfig(t, "dump:\n  pseudonym_key: ${METRICGATE_PSEUDONYM_KEY}\n")
+	cfg, err := loadConfig(p, []string{"METRICGATE_PSEUDONYM_KEY=k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Dump.PseudonymKey.Reveal() != "k" {
+		t.Errorf("dump.pseudonym_key = %q", cfg.Dump.PseudonymKey.Reveal())
+	}
+}
+
+// A configuration error is found before anything starts: serve and run
+// exit 2 on an unknown warehouse scheme without listening or connecting.
+func TestConfigErrorExitsBeforeStart(t *testing.T) {
+	t.Parallel()
+	p := writeConfig(t, "warehouse:\n  url: mysql://wh/db\napi:\n  listen: 127.0.0.1:0\n  allow_unauthenticated_runs: true\nhistory:\n  url: postgres://nobody@127.0.0.1:1/none\n")
+	for _, cmd := range []string{"serve", "run", "load"} {
+		var stdout, stderr strings.Builder
+		code := run(t.Context(), []string{cmd, "--config", p}, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
+		if code != ExitUsage || !strings.Contains(stderr.String(), `warehouse.url: unknown scheme "mysql"`) || strings.Contains(stderr.String(), "listening") {
+			t.Errorf("%s: exit %d, stderr:\n%s", cmd, code, stderr.String())
 		}
 	}
 }
