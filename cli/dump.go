@@ -16,6 +16,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/internal/redact"
+	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
 const (
@@ -42,7 +43,7 @@ func cmdDump(ctx context.Context, e *env, args []string) int {
 	if *full && *incremental {
 		return e.fail(ExitUsage, "dump", "--full and --incremental: pick one")
 	}
-	kind := ""
+	var kind warehouse.DumpMode // "": the dump decides
 	switch {
 	case *full:
 		kind = dump.KindFull
@@ -180,7 +181,7 @@ func readDumpDefinition(cfg *Config) (*dump.Definition, error) {
 }
 
 // runDump runs one dump, showing its progress on a terminal.
-func runDump(ctx context.Context, e *env, cfg dump.Config, deps dump.Deps, def *dump.Definition, kind string) (*dump.Manifest, error) {
+func runDump(ctx context.Context, e *env, cfg dump.Config, deps dump.Deps, def *dump.Definition, kind warehouse.DumpMode) (*dump.Manifest, error) {
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		deps.Progress = func(p dump.Progress) {
 			fmt.Fprintf(e.stderr, "\rdump: %d/%d tables, %d rows, %.1f MB compressed, %s   ",
@@ -207,12 +208,12 @@ func writeDumpTable(w io.Writer, m *dump.Manifest) {
 		for _, f := range t.Files {
 			b += f.Bytes
 		}
-		mode := cmp.Or(t.Mode, dump.ModeFull)
+		mode := cmp.Or(t.Mode, dump.KindFull)
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", t.Name, mode, t.Rows, t.Deletes, len(t.Files), b)
 		rows, bytes, files = rows+t.Rows, bytes+b, files+len(t.Files)
 	}
 	_ = tw.Flush()
-	kind := cmp.Or(m.Kind, dump.KindFull)
+	kind := string(cmp.Or(m.Kind, dump.KindFull))
 	if m.Incremental() {
 		kind += " on " + m.Base
 	}

@@ -162,7 +162,7 @@ func (s *dumpScheduler) dumpAndLoad(ctx context.Context) (*dump.Manifest, *dump.
 	if err != nil {
 		return nil, nil, err
 	}
-	s.log.Info("scheduled dump written", slog.String("location", m.Location), slog.String("kind", m.Kind))
+	s.log.Info("scheduled dump written", slog.String("location", m.Location), slog.String("kind", string(m.Kind)))
 	if s.wh == nil {
 		return m, nil, nil
 	}

@@ -18,6 +18,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/schema"
+	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
 // DefaultGroup is the group dumped when dump.yml names none.
@@ -54,13 +55,13 @@ type Table struct {
 	Public []string
 	// Scope ties the table's rows to the public project set.
 	Scope Scope
-	// Mode is ModeFull (default: every dump exports the whole table) or
-	// ModeIncremental (an incremental dump exports the rows changed
+	// Mode is KindFull (default: every dump exports the whole table) or
+	// KindIncremental (an incremental dump exports the rows changed
 	// since the previous dump and the keys of the rows that left).
-	Mode string
+	Mode warehouse.DumpMode
 	// UpdatedAt is the column an incremental table's changes are found by
 	// (updated_at: a timestamp every change sets). Required for
-	// ModeIncremental.
+	// KindIncremental.
 	UpdatedAt string
 	// Key is the integer primary-key column increments are merged on.
 	// Default "id"; it must be exported and not pseudonymized.
@@ -117,12 +118,6 @@ func (ps Problems) Error() string {
 	}
 	return strings.Join(lines, "\n")
 }
-
-// Table modes.
-const (
-	ModeFull        = "full"
-	ModeIncremental = "incremental"
-)
 
 // MainRole is the role of the database holding namespaces, projects and
 // the other tables the scope rules read.
@@ -421,7 +416,7 @@ func pairs(n *yaml.Node) func(func(k, v *yaml.Node) bool) {
 
 // table parses one table's entry.
 func (p *parser) table(name string, k, v *yaml.Node, classify Classifier) *Table {
-	t := &Table{Name: name, Line: k.Line, Col: k.Column, Mode: ModeFull, Key: "id", Source: MainRole}
+	t := &Table{Name: name, Line: k.Line, Col: k.Column, Mode: KindFull, Key: "id", Source: MainRole}
 	before := len(p.problems)
 	if v.Kind != yaml.MappingNode {
 		p.at(v, fmt.Sprintf("table %s: want columns, scope and optionally pseudonymize", name))
@@ -447,9 +442,9 @@ func (p *parser) table(name string, k, v *yaml.Node, classify Classifier) *Table
 			scopeNode = vv
 		case "mode":
 			modeNode = vv
-			switch vv.Value {
-			case ModeFull, ModeIncremental:
-				t.Mode = vv.Value
+			switch m := warehouse.DumpMode(vv.Value); m {
+			case KindFull, KindIncremental:
+				t.Mode = m
 			default:
 				p.at(vv, fmt.Sprintf("table %s: mode %q: want full or incremental", name, vv.Value))
 			}
@@ -511,7 +506,7 @@ func (p *parser) table(name string, k, v *yaml.Node, classify Classifier) *Table
 			p.at(colPos[c], fmt.Sprintf("table %s: column %s is free text (schema.yml class text): mark it public (public: [%s]) if an anonymous visitor sees it, else pseudonymize it or leave it out", name, c, c))
 		}
 	}
-	if t.Mode == ModeIncremental {
+	if t.Mode == KindIncremental {
 		if updatedNode == nil {
 			p.at(modeNode, fmt.Sprintf("table %s: mode incremental needs updated_at: the column every change of a row sets", name))
 		}

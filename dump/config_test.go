@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gocloud.dev/blob/memblob"
+
+	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
 func TestParseProblems(t *testing.T) {
@@ -118,12 +120,12 @@ func TestRetainKeepsChains(t *testing.T) {
 	ctx := context.Background()
 	b := memblob.OpenBucket(nil)
 	defer func() { _ = b.Close() }()
-	for i, kind := range []string{KindFull, KindIncremental, KindFull, KindIncremental, KindIncremental} {
+	for i, kind := range []warehouse.DumpMode{KindFull, KindIncremental, KindFull, KindIncremental, KindIncremental} {
 		loc := fmt.Sprintf("dumps/2026-12-01/%d/", i+1)
 		if err := b.WriteAll(ctx, loc+"a.csv.gz", []byte("x"), nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.WriteAll(ctx, loc+ManifestName, []byte(`{"kind":"`+kind+`"}`), nil); err != nil {
+		if err := b.WriteAll(ctx, loc+ManifestName, []byte(`{"kind":"`+string(kind)+`"}`), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"gocloud.dev/blob"
 
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
 // Config configures an Exporter. Zero values mean the documented defaults.
@@ -199,7 +200,7 @@ func (e *Exporter) Dump(ctx context.Context, def *Definition) (*Manifest, error)
 // it on; it skips the FullEvery rule), "" lets Plan choose. On failure no
 // manifest is written: the files written so far are an incomplete dump
 // that load ignores and retention removes, and the watermarks stay.
-func (e *Exporter) DumpKind(ctx context.Context, def *Definition, kind string) (*Manifest, error) {
+func (e *Exporter) DumpKind(ctx context.Context, def *Definition, kind warehouse.DumpMode) (*Manifest, error) {
 	if tables := needsKey(def); len(tables) > 0 && len(e.cfg.PseudonymKey) < 16 {
 		what := "not set"
 		if len(e.cfg.PseudonymKey) > 0 {
@@ -293,7 +294,7 @@ func (def *Definition) table(name string) *Table {
 func (def *Definition) incrementalTables() []string {
 	var out []string
 	for _, t := range def.Tables {
-		if t.Mode == ModeIncremental {
+		if t.Mode == KindIncremental {
 			out = append(out, t.Name)
 		}
 	}
@@ -316,7 +317,7 @@ func (def *Definition) incrementalTables() []string {
 //   - the chain's full dump's snapshot is less than FullEvery older than
 //     the new dump's (kind "" only); the dump checks this once it has
 //     taken its snapshot, and Plan does not.
-func (e *Exporter) Plan(ctx context.Context, def *Definition, kind string) (base *Manifest, why string, err error) {
+func (e *Exporter) Plan(ctx context.Context, def *Definition, kind warehouse.DumpMode) (base *Manifest, why string, err error) {
 	switch kind {
 	case "", KindFull, KindIncremental:
 	default:
@@ -329,7 +330,7 @@ func (e *Exporter) Plan(ctx context.Context, def *Definition, kind string) (base
 	return base, why, err
 }
 
-func (e *Exporter) plan(ctx context.Context, def *Definition, kind string) (*Manifest, string, error) {
+func (e *Exporter) plan(ctx context.Context, def *Definition, kind warehouse.DumpMode) (*Manifest, string, error) {
 	incr := def.incrementalTables()
 	ws, ok := e.rec.(WatermarkStore)
 	switch {
@@ -530,7 +531,7 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 		m.Pseudonym = PseudonymScheme
 	}
 	log := e.log.With(slog.String("location", location), slog.Int64("dump_id", rec.ID))
-	log.Info("dump started", slog.String("group", def.Group), slog.String("kind", m.Kind), slog.Time("snapshot_time", snap), slog.Int("tables", len(def.Tables)))
+	log.Info("dump started", slog.String("group", def.Group), slog.String("kind", string(m.Kind)), slog.Time("snapshot_time", snap), slog.Int("tables", len(def.Tables)))
 
 	jobs := make([]*tableJob, len(def.Tables))
 	for i, t := range def.Tables {
@@ -542,11 +543,11 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 		jobs[i] = e.newJob(def, t, types[t.Name], location, r)
 		jobs[i].estimate = estimates[t.Name]
 		jobs[i].src = sources[role]
-		if t.Mode == ModeIncremental {
+		if t.Mode == KindIncremental {
 			jobs[i].keys = true
 			if base != nil {
 				bt := base.Tables[slices.IndexFunc(base.Tables, func(bt ManifestTable) bool { return bt.Name == t.Name })]
-				jobs[i].prevKeys = &LoadFile{Name: base.Location + bt.Keys.Path, Bytes: bt.Keys.Bytes, Rows: bt.Keys.Rows, sha256: bt.Keys.SHA256, bucket: e.bucket}
+				jobs[i].prevKeys = bucketFile(e.bucket, base.Location+bt.Keys.Path, *bt.Keys)
 				jobs[i].from = base.snapshotOf(t).Add(-e.cfg.Overlap)
 				jobs[i].to = sources[role].asOf.UTC()
 				// The same groups and projects in the scope as at the base:
@@ -609,7 +610,7 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 					return
 				}
 				done.Add(1)
-				log.Info("table exported", slog.String("table", j.table.Name), slog.String("mode", j.mode()), slog.Int64("rows", j.sink.rows),
+				log.Info("table exported", slog.String("table", j.table.Name), slog.String("mode", string(j.mode())), slog.Int64("rows", j.sink.rows),
 					slog.Int64("deletes", j.deletes), slog.Int("files", len(j.sink.files)), slog.Duration("keys_duration", j.keysTime), slog.Duration("duration", time.Since(start)), slog.Group("keys_phases", j.phases...))
 			}
 		})
@@ -622,10 +623,10 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 	for _, j := range jobs {
 		mt := ManifestTable{Name: j.table.Name, Rows: j.sink.rows, Columns: j.columns, Files: j.sink.files, Keys: j.keysFile}
 		if j.prevKeys != nil {
-			mt.Mode, mt.Key, mt.Deletes, mt.DeleteFiles = ModeIncremental, j.table.Key, j.deletes, j.deleteFiles
+			mt.Mode, mt.Key, mt.Deletes, mt.DeleteFiles = KindIncremental, j.table.Key, j.deletes, j.deleteFiles
 			mt.Window = &Window{From: j.from.UTC(), To: j.to}
 		} else if base != nil {
-			mt.Mode = ModeFull
+			mt.Mode = KindFull
 		}
 		m.Tables = append(m.Tables, mt)
 		rec.Tables++
@@ -644,7 +645,7 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 	if err := e.bucket.WriteAll(ctx, location+ManifestName, append(data, '\n'), &blob.WriterOptions{ContentType: "application/json"}); err != nil {
 		return nil, fmt.Errorf("write %s%s: %w", location, ManifestName, err)
 	}
-	log.Info("dump written", slog.String("kind", m.Kind), slog.Int("tables", rec.Tables), slog.Int("files", rec.Files), slog.Int64("rows", rec.Rows), slog.Int64("bytes", rec.Bytes))
+	log.Info("dump written", slog.String("kind", string(m.Kind)), slog.Int("tables", rec.Tables), slog.Int("files", rec.Files), slog.Int64("rows", rec.Rows), slog.Int64("bytes", rec.Bytes))
 	return m, nil
 }
 
@@ -724,7 +725,7 @@ type tableJob struct {
 	phases   []any
 	// prevKeys, in an increment, are the base's keys: the table is
 	// exported as changes since from.
-	prevKeys *LoadFile
+	prevKeys *warehouse.DumpFile
 	baseKeys *keyCache
 	from, to time.Time
 	// fast: find the changes among the candidates (candidatesSQL) instead
@@ -736,11 +737,11 @@ type tableJob struct {
 	deleteFiles []ManifestFile
 }
 
-func (j *tableJob) mode() string {
+func (j *tableJob) mode() warehouse.DumpMode {
 	if j.prevKeys != nil {
-		return ModeIncremental
+		return KindIncremental
 	}
-	return ModeFull
+	return KindFull
 }
 
 func (e *Exporter) newJob(def *Definition, t *Table, cols map[string]SourceColumn, location string, remote *remoteScope) *tableJob {
@@ -893,7 +894,7 @@ func (j *tableJob) candidates(ctx context.Context, conn *pgx.Conn, cfg Config) (
 		// No key left and none entered (keys ⊇ prev, as long): the base's
 		// keys file, verified as it was read, copied as it is rather than
 		// compressed again.
-		f := ManifestFile{Path: j.table.Name + ".keys.csv.gz", SHA256: j.prevKeys.sha256, Bytes: j.prevKeys.Bytes, Rows: j.prevKeys.Rows}
+		f := ManifestFile{Path: j.table.Name + ".keys.csv.gz", SHA256: j.prevKeys.SHA256(), Bytes: j.prevKeys.Bytes, Rows: j.prevKeys.Rows}
 		if err := j.sink.bucket.Copy(ctx, j.location+f.Path, j.prevKeys.Name, nil); err != nil {
 			return nil, fmt.Errorf("copy the keys file %s to %s: %w", j.prevKeys.Name, j.location+f.Path, err)
 		}
@@ -976,12 +977,12 @@ func (e *Exporter) changedEntities(ctx context.Context, tx pgx.Tx, def *Definiti
 		}
 		var prev []int64
 		known := false
-		if t := def.table(entityTable[kind]); t != nil && t.Mode == ModeIncremental && t.Scope.Kind == kind && t.Scope.Column == "id" && t.Key == "id" {
+		if t := def.table(entityTable[kind]); t != nil && t.Mode == KindIncremental && t.Scope.Kind == kind && t.Scope.Column == "id" && t.Key == "id" {
 			i := slices.IndexFunc(base.Tables, func(bt ManifestTable) bool { return bt.Name == t.Name })
 			if i >= 0 && base.Tables[i].Keys != nil {
 				k := base.Tables[i].Keys
 				var err error
-				if prev, err = cache.read(ctx, &LoadFile{Name: base.Location + k.Path, Bytes: k.Bytes, Rows: k.Rows, sha256: k.SHA256, bucket: e.bucket}); err != nil {
+				if prev, err = cache.read(ctx, bucketFile(e.bucket, base.Location+k.Path, *k)); err != nil {
 					return nil, err
 				}
 				known = true
@@ -1127,7 +1128,7 @@ type keyCache struct {
 }
 
 // read is readKeys, once per file.
-func (c *keyCache) read(ctx context.Context, f *LoadFile) ([]int64, error) {
+func (c *keyCache) read(ctx context.Context, f *warehouse.DumpFile) ([]int64, error) {
 	c.mu.Lock()
 	keys, ok := c.keys[f.Name]
 	c.mu.Unlock()
@@ -1146,7 +1147,7 @@ func (c *keyCache) read(ctx context.Context, f *LoadFile) ([]int64, error) {
 
 // readKeys reads a keys file of an earlier dump, verified against its
 // manifest.
-func readKeys(ctx context.Context, f *LoadFile) ([]int64, error) {
+func readKeys(ctx context.Context, f *warehouse.DumpFile) ([]int64, error) {
 	r, err := f.OpenCSV(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the previous dump's keys: %w", err)
@@ -1162,10 +1163,10 @@ func readKeys(ctx context.Context, f *LoadFile) ([]int64, error) {
 		return nil, fmt.Errorf("read %s: %w", f.Name, err)
 	}
 	if int64(len(ks.keys)) != f.Rows {
-		return nil, &CorruptError{File: f.Name, Why: fmt.Sprintf("%d keys, the manifest says %d", len(ks.keys), f.Rows)}
+		return nil, &warehouse.CorruptError{File: f.Name, Why: fmt.Sprintf("%d keys, the manifest says %d", len(ks.keys), f.Rows)}
 	}
 	if !slices.IsSorted(ks.keys) {
-		return nil, &CorruptError{File: f.Name, Why: "keys not sorted"}
+		return nil, &warehouse.CorruptError{File: f.Name, Why: "keys not sorted"}
 	}
 	return ks.keys, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
 // TestFullEveryBySnapshot: the full_every rule compares the new dump's
@@ -23,7 +24,7 @@ func TestFullEveryBySnapshot(t *testing.T) {
 	store := newStore(t)
 	bucket := fileBucket(t, filepath.Join(t.TempDir(), "bucket"))
 	var logs syncBuffer
-	step := func(asOf, want string) *dump.Manifest {
+	step := func(asOf string, want warehouse.DumpMode) *dump.Manifest {
 		t.Helper()
 		x := exporter(t, dsn, bucket, store, &logs, dump.Config{Keep: 20, FullEvery: 24 * time.Hour, AsOf: "'" + asOf + "'::timestamptz"})
 		m, err := x.Dump(ctx, def)

@@ -62,7 +62,7 @@ func BenchmarkIncrement(b *testing.B) {
 		}
 		// 1 % of the rows of every incremental table changes.
 		for _, t := range def.Tables {
-			if t.Mode != dump.ModeIncremental {
+			if t.Mode != dump.KindIncremental {
 				continue
 			}
 			tag, err := conn.Exec(ctx, fmt.Sprintf(`UPDATE %s SET %s = %s WHERE id %% 100 = 7`, t.Name, t.UpdatedAt, "now()"))

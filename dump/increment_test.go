@@ -14,6 +14,7 @@ import (
 	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
+	"gitlab.com/metricgate/metricgate/warehouse"
 	"gitlab.com/metricgate/metricgate/warehouse/postgres"
 )
 
@@ -120,7 +121,7 @@ func TestIncrementsEqualFullDump(t *testing.T) {
 	duckStore := newStore(t)
 	loadPG := dump.NewLoader(dump.LoadConfig{}, fileBucket(t, bucketDir), pg, whStore, nil)
 	loadDuck := dump.NewLoader(dump.LoadConfig{}, fileBucket(t, bucketDir), duck, duckStore, nil)
-	step := func(wantKind string) *dump.Manifest {
+	step := func(wantKind warehouse.DumpMode) *dump.Manifest {
 		t.Helper()
 		m, err := x.Dump(ctx, def)
 		if err != nil {
@@ -158,7 +159,7 @@ func TestIncrementsEqualFullDump(t *testing.T) {
 		t.Errorf("increment 1 applies on %s, want %s", inc1.Base, full.Location)
 	}
 	issues := table(t, inc1, "issues")
-	if issues.Mode != dump.ModeIncremental || issues.Rows == 0 || issues.Rows > table(t, full, "issues").Rows/10 || issues.Deletes == 0 {
+	if issues.Mode != dump.KindIncremental || issues.Rows == 0 || issues.Rows > table(t, full, "issues").Rows/10 || issues.Deletes == 0 {
 		t.Errorf("increment 1 issues: mode %s, %d upserts, %d deletes; want a few of %d", issues.Mode, issues.Rows, issues.Deletes, table(t, full, "issues").Rows)
 	}
 

@@ -3,19 +3,13 @@ package dump
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"database/sql"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
@@ -25,9 +19,10 @@ import (
 
 // Warehouse is what the loader needs of a warehouse: load every table of
 // a dump into staging and swap them all in at once, or change nothing;
-// and say, from its own ledger, which dumps it holds.
-// warehouse/duckdb, warehouse/postgres and warehouse/snowflake implement
-// it.
+// apply an increment the same way; and say, from its own ledger, which
+// dumps it holds. warehouse/duckdb, warehouse/postgres and
+// warehouse/snowflake implement it, and warehousetest.ExerciseDump checks
+// each of them.
 type Warehouse interface {
 	// LoadDump replaces the tables of schema with tables, together: after
 	// it returns nil, readers see every new table; after an error, every
@@ -35,232 +30,35 @@ type Warehouse interface {
 	// dropped (the schema belongs to the dump), except the ledger
 	// (LedgerTable), to which entry is added in the same transaction (or
 	// swap): the tables and the ledger change together or not at all.
-	// Each table's row count must equal LoadTable.Rows, or the load fails.
-	LoadDump(ctx context.Context, schema string, tables []LoadTable, entry LedgerEntry) error
-	// Ledger returns the entries of schema's ledger in the order they were
-	// written (by Seq); none, and no error, when the schema or its ledger
-	// does not exist (a new warehouse).
-	Ledger(ctx context.Context, schema string) ([]LedgerEntry, error)
-}
-
-// IncrementWarehouse is a Warehouse that also applies increments.
-// warehouse/duckdb, warehouse/postgres and warehouse/snowflake implement
-// it.
-type IncrementWarehouse interface {
-	Warehouse
+	// Each table's row count must equal DumpTable.Rows, or the load fails.
+	LoadDump(ctx context.Context, schema string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) error
 	// ApplyIncrement applies one increment to the tables of schema, all
 	// tables and the ledger entry in one transaction: after it returns nil
 	// readers see every table changed and entry in the ledger, after an
-	// error none of it. A table of Mode ModeFull replaces the table's
-	// rows; a table of ModeIncremental deletes the rows whose Key is among
+	// error none of it. A table of Mode DumpFull replaces the table's
+	// rows; a table of DumpIncremental deletes the rows whose Key is among
 	// its Deletes or its upserts (Files) and inserts the upserts. Tables
 	// the increment does not list stay as they are. Row counts must equal
 	// Rows and DeleteRows.
-	ApplyIncrement(ctx context.Context, schema string, tables []LoadTable, entry LedgerEntry) error
+	ApplyIncrement(ctx context.Context, schema string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) error
+	// Ledger returns the entries of schema's ledger in the order they were
+	// written (by Seq); none, and no error, when the schema or its ledger
+	// does not exist (a new warehouse).
+	Ledger(ctx context.Context, schema string) ([]warehouse.LedgerEntry, error)
 }
 
-// LedgerTable is the table, in the dump's schema, in which a warehouse
-// records every dump it loaded: the warehouse's own account of what it
-// holds, which the loader reads to decide what to load. It is written in
-// the transaction that loads the dump, so it cannot disagree with the
-// tables, and it goes with the warehouse: a new or restored warehouse
-// holds the ledger of its own tables, or none.
-const LedgerTable = "metricgate_ledger"
-
-// LedgerEntry is one row of a warehouse's ledger: one dump, full or
-// increment, that it loaded. Its columns, in every warehouse: seq,
-// location, kind, base (NULL for a full dump), snapshot_time, table_count,
-// row_count, loaded_at, tool.
-type LedgerEntry struct {
-	// Seq numbers the entries 1, 2, … in the order they were written; the
-	// warehouse assigns it (max + 1 in the same transaction).
-	Seq int64
-	// Location is the dump's directory in storage (dumps/<date>/<run>/).
-	Location string
-	// Kind is KindFull or KindIncremental.
-	Kind string
-	// Base is an increment's base location; "" for a full dump.
-	Base string
-	// SnapshotTime is the dump's snapshot time (the source's as-of time).
-	SnapshotTime time.Time
-	// Tables and Rows are what was loaded: tables, and rows plus deleted
-	// keys.
-	Tables, Rows int64
-	// LoadedAt is when the load started.
-	LoadedAt time.Time
-	// Tool is the loading binary: "metricgate <version>".
-	Tool string
-}
+// LedgerTable is the warehouse's ledger in the dump's schema
+// (warehouse.LedgerTable), which the loader reads to decide what to load.
+const LedgerTable = warehouse.LedgerTable
 
 // Held is the location of the dump the warehouse holds according to
 // ledger: the last entry's; "" when there is none.
-func Held(ledger []LedgerEntry) string {
+func Held(ledger []warehouse.LedgerEntry) string {
 	if len(ledger) == 0 {
 		return ""
 	}
 	return ledger[len(ledger)-1].Location
 }
-
-// LoadTable is one table of a dump to load.
-type LoadTable struct {
-	Name string
-	// Columns in file order; pseudonymized columns are text. Array
-	// columns hold JSON arrays in the files ("[1,2,3]").
-	Columns []warehouse.Column
-	// Rows is the manifest's row count.
-	Rows  int64
-	Files []*LoadFile
-	// Mode is ModeFull or, in an increment, ModeIncremental.
-	Mode string
-	// Key is the key column of an incremental table.
-	Key string
-	// Deletes hold the keys to delete (one column named Key, with a
-	// header), DeleteRows of them; incremental tables only.
-	Deletes    []*LoadFile
-	DeleteRows int64
-}
-
-// DeletedKeys is the table of an incremental table's deleted keys, as a
-// warehouse stages it: named <table>__deletes, with the key column only
-// (none when Columns lacks it), DeleteRows rows in the Deletes files.
-func (t LoadTable) DeletedKeys() LoadTable {
-	var key []warehouse.Column
-	for _, c := range t.Columns {
-		if c.Name == t.Key {
-			key = append(key, c)
-		}
-	}
-	return LoadTable{Name: t.Name + "__deletes", Columns: key, Rows: t.DeleteRows, Files: t.Deletes}
-}
-
-// LoadFile is one gzip-compressed CSV file with a header row. Its bytes
-// are checked against the manifest's SHA-256 and size as they are read:
-// a mismatch is an error of the read that reaches the end, never io.EOF,
-// so a corrupt file fails the load that reads it.
-type LoadFile struct {
-	// Name is the file's key in the bucket, for messages.
-	Name string
-	// Bytes is the compressed size, Rows the rows without the header.
-	Bytes, Rows int64
-	sha256      string
-	bucket      *blob.Bucket
-}
-
-// Open returns the verified compressed bytes.
-func (f *LoadFile) Open(ctx context.Context) (io.ReadCloser, error) {
-	r, err := f.bucket.NewReader(ctx, f.Name, nil)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", f.Name, err)
-	}
-	return &verifier{r: r, f: f, h: sha256.New()}, nil
-}
-
-// OpenCSV returns the verified, decompressed CSV.
-func (f *LoadFile) OpenCSV(ctx context.Context) (io.ReadCloser, error) {
-	v, err := f.Open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	gz, err := gzip.NewReader(v)
-	if err != nil {
-		_ = v.Close()
-		return nil, corrupt(f, err)
-	}
-	return &csvReader{gz: gz, v: v.(*verifier), f: f}, nil
-}
-
-// CopyTo writes the verified compressed bytes to w.
-func (f *LoadFile) CopyTo(ctx context.Context, w io.Writer) error {
-	r, err := f.Open(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(w, r)
-	return errors.Join(err, r.Close())
-}
-
-// CorruptError is a dump file that does not match its manifest.
-type CorruptError struct {
-	File string
-	Why  string
-}
-
-func (e *CorruptError) Error() string {
-	return fmt.Sprintf("%s is corrupt (%s): the dump is refused and the warehouse keeps its previous tables", e.File, e.Why)
-}
-
-func corrupt(f *LoadFile, err error) error {
-	var ce *CorruptError
-	if errors.As(err, &ce) {
-		return err
-	}
-	return &CorruptError{File: f.Name, Why: err.Error()}
-}
-
-type verifier struct {
-	r   *blob.Reader
-	f   *LoadFile
-	h   hash.Hash
-	n   int64
-	err error
-}
-
-func (v *verifier) Read(p []byte) (int, error) {
-	if v.err != nil {
-		return 0, v.err
-	}
-	n, err := v.r.Read(p)
-	v.h.Write(p[:n])
-	v.n += int64(n)
-	if v.n > v.f.Bytes {
-		v.err = &CorruptError{File: v.f.Name, Why: fmt.Sprintf("longer than the manifest's %d bytes", v.f.Bytes)}
-		return 0, v.err
-	}
-	if errors.Is(err, io.EOF) {
-		switch sum := hex.EncodeToString(v.h.Sum(nil)); {
-		case v.n != v.f.Bytes:
-			v.err = &CorruptError{File: v.f.Name, Why: fmt.Sprintf("truncated: %d of the manifest's %d bytes", v.n, v.f.Bytes)}
-		case sum != v.f.sha256:
-			v.err = &CorruptError{File: v.f.Name, Why: fmt.Sprintf("sha256 %s…, the manifest says %s…", sum[:12], v.f.sha256[:12])}
-		default:
-			v.err = io.EOF
-		}
-		return n, v.err
-	}
-	if err != nil {
-		v.err = fmt.Errorf("read %s: %w", v.f.Name, err)
-		return n, v.err
-	}
-	return n, nil
-}
-
-func (v *verifier) Close() error { return v.r.Close() }
-
-type csvReader struct {
-	gz *gzip.Reader
-	v  *verifier
-	f  *LoadFile
-}
-
-func (c *csvReader) Read(p []byte) (int, error) {
-	n, err := c.gz.Read(p)
-	if errors.Is(err, io.EOF) {
-		// The gzip stream ended: the file must end too, and match.
-		if _, derr := io.Copy(io.Discard, c.v); derr != nil {
-			return n, corrupt(c.f, derr)
-		}
-		if c.v.err != nil && !errors.Is(c.v.err, io.EOF) {
-			return n, c.v.err
-		}
-		return n, io.EOF
-	}
-	if err != nil {
-		return n, corrupt(c.f, err)
-	}
-	return n, nil
-}
-
-func (c *csvReader) Close() error { return errors.Join(c.gz.Close(), c.v.Close()) }
 
 // LoadRecorder records loads in the history database (*history.Store),
 // for the status API. It is optional: the loader decides what to load
@@ -447,6 +245,14 @@ func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 	return res, nil
 }
 
+// bucketFile is the file f of a manifest, at key in b, verified as it
+// is read.
+func bucketFile(b *blob.Bucket, key string, f ManifestFile) *warehouse.DumpFile {
+	return warehouse.NewDumpFile(key, f.Bytes, f.Rows, f.SHA256, func(ctx context.Context) (io.ReadCloser, error) {
+		return b.NewReader(ctx, key, nil)
+	})
+}
+
 func kindOf(m *Manifest) history.DumpKind {
 	if m.Incremental() {
 		return history.DumpIncremental
@@ -467,7 +273,7 @@ func (l *Loader) loadOne(ctx context.Context, m *Manifest) (int, int64, error) {
 	}
 	tables, err := l.check(ctx, m)
 	if err == nil {
-		entry := LedgerEntry{Location: m.Location, Kind: cmp.Or(m.Kind, KindFull), SnapshotTime: m.SnapshotTime, LoadedAt: rec.StartedAt, Tool: l.cfg.Tool}
+		entry := warehouse.LedgerEntry{Location: m.Location, Kind: cmp.Or(m.Kind, KindFull), SnapshotTime: m.SnapshotTime, LoadedAt: rec.StartedAt, Tool: l.cfg.Tool}
 		if m.Incremental() {
 			entry.Base = m.Base
 		}
@@ -477,12 +283,7 @@ func (l *Loader) loadOne(ctx context.Context, m *Manifest) (int, int64, error) {
 		}
 		l.log.Info("loading dump", slog.String("location", m.Location), slog.String("kind", string(rec.Kind)), slog.Int("tables", len(tables)), slog.String("schema", l.cfg.Schema))
 		if m.Incremental() {
-			iw, ok := l.wh.(IncrementWarehouse)
-			if !ok {
-				err = fmt.Errorf("this warehouse cannot apply increments")
-			} else {
-				err = iw.ApplyIncrement(ctx, l.cfg.Schema, tables, entry)
-			}
+			err = l.wh.ApplyIncrement(ctx, l.cfg.Schema, tables, entry)
 		} else {
 			err = l.wh.LoadDump(ctx, l.cfg.Schema, tables, entry)
 		}
@@ -517,11 +318,11 @@ func (l *Loader) record(ctx context.Context, r history.DumpLoad) {
 // check verifies that every file of m exists with its size, reporting
 // every missing or wrong-sized file at once, and returns the tables to
 // load.
-func (l *Loader) check(ctx context.Context, m *Manifest) ([]LoadTable, error) {
+func (l *Loader) check(ctx context.Context, m *Manifest) ([]warehouse.DumpTable, error) {
 	var problems []string
-	var tables []LoadTable
-	files := func(fs []ManifestFile, want int64, what string, t ManifestTable) ([]*LoadFile, error) {
-		var out []*LoadFile
+	var tables []warehouse.DumpTable
+	files := func(fs []ManifestFile, want int64, what string, t ManifestTable) ([]*warehouse.DumpFile, error) {
+		var out []*warehouse.DumpFile
 		var rows int64
 		for _, f := range fs {
 			key := m.Location + f.Path
@@ -537,7 +338,7 @@ func (l *Loader) check(ctx context.Context, m *Manifest) ([]LoadTable, error) {
 				problems = append(problems, fmt.Sprintf("%s has %d bytes, the manifest says %d (truncated or replaced)", key, attrs.Size, f.Bytes))
 				continue
 			}
-			out = append(out, &LoadFile{Name: key, Bytes: f.Bytes, Rows: f.Rows, sha256: f.SHA256, bucket: l.bucket})
+			out = append(out, bucketFile(l.bucket, key, f))
 		}
 		if rows != want {
 			problems = append(problems, fmt.Sprintf("table %s: its %sfiles hold %d rows, the manifest says %d", t.Name, what, rows, want))
@@ -549,12 +350,12 @@ func (l *Loader) check(ctx context.Context, m *Manifest) ([]LoadTable, error) {
 			problems = append(problems, fmt.Sprintf("table %s: the name of the warehouse's ledger, which a dump cannot replace", t.Name))
 			continue
 		}
-		lt := LoadTable{Name: t.Name, Columns: t.WarehouseColumns(), Rows: t.Rows, Mode: cmp.Or(t.Mode, ModeFull), Key: t.Key, DeleteRows: t.Deletes}
+		lt := warehouse.DumpTable{Name: t.Name, Columns: t.WarehouseColumns(), Rows: t.Rows, Mode: cmp.Or(t.Mode, KindFull), Key: t.Key, DeleteRows: t.Deletes}
 		var err error
 		if lt.Files, err = files(t.Files, t.Rows, "", t); err != nil {
 			return nil, err
 		}
-		if t.Mode == ModeIncremental {
+		if t.Mode == KindIncremental {
 			if lt.Deletes, err = files(t.DeleteFiles, t.Deletes, "delete ", t); err != nil {
 				return nil, err
 			}
@@ -568,25 +369,4 @@ func (l *Loader) check(ctx context.Context, m *Manifest) ([]LoadTable, error) {
 		return nil, fmt.Errorf("dump %s is refused, the warehouse keeps its previous tables: %s", m.Location, strings.Join(problems, "; "))
 	}
 	return tables, nil
-}
-
-// ScanLedger reads the rows of a ledger query that selects seq, location,
-// kind, base, snapshot_time, tables, rows, loaded_at and tool, in that
-// order: the one scan of every warehouse driver.
-func ScanLedger(rows *sql.Rows) ([]LedgerEntry, error) {
-	var out []LedgerEntry
-	for rows.Next() {
-		var (
-			e          LedgerEntry
-			base, tool sql.NullString
-			snap       sql.NullTime
-			tables, rs sql.NullInt64
-		)
-		if err := rows.Scan(&e.Seq, &e.Location, &e.Kind, &base, &snap, &tables, &rs, &e.LoadedAt, &tool); err != nil {
-			return nil, err
-		}
-		e.Base, e.SnapshotTime, e.Tables, e.Rows, e.Tool = base.String, snap.Time, tables.Int64, rs.Int64, tool.String
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }

@@ -32,10 +32,12 @@ const ManifestFormat = 1
 // taking one for a whole dump.
 const IncrementFormat = 2
 
-// Dump kinds (Manifest.Kind).
+// Dump kinds: of a manifest (Manifest.Kind), of each of its tables
+// (ManifestTable.Mode) and of each table of dump.yml (Table.Mode). An
+// increment holds tables of both kinds; a full dump only full ones.
 const (
-	KindFull        = "full"
-	KindIncremental = "incremental"
+	KindFull        = warehouse.DumpFull
+	KindIncremental = warehouse.DumpIncremental
 )
 
 // ManifestName is the commit marker of a dump, written last.
@@ -61,7 +63,7 @@ type Manifest struct {
 	// Pseudonym describes the pseudonymization of pseudonymized columns.
 	Pseudonym string `json:"pseudonym,omitempty"`
 	// Kind is KindFull (also when empty) or KindIncremental.
-	Kind string `json:"kind,omitempty"`
+	Kind warehouse.DumpMode `json:"kind,omitempty"`
 	// Base is the location of the dump an increment applies on: the
 	// warehouse must hold exactly that dump.
 	Base string `json:"base,omitempty"`
@@ -99,11 +101,11 @@ type ManifestTable struct {
 	Rows    int64            `json:"rows"`
 	Columns []ManifestColumn `json:"columns"`
 	Files   []ManifestFile   `json:"files"`
-	// Mode is how the table is in this dump: ModeFull (the whole table;
-	// also when empty) or ModeIncremental (Files are upserts, DeleteFiles
+	// Mode is how the table is in this dump: KindFull (the whole table;
+	// also when empty) or KindIncremental (Files are upserts, DeleteFiles
 	// the keys of rows to delete). Only increments have incremental
 	// tables.
-	Mode string `json:"mode,omitempty"`
+	Mode warehouse.DumpMode `json:"mode,omitempty"`
 	// Key is the primary-key column of an incremental table.
 	Key string `json:"key,omitempty"`
 	// Window is what an incremental table's upserts were selected by.
@@ -307,7 +309,7 @@ func readManifest(ctx context.Context, b *blob.Bucket, location string) (*Manife
 				return nil, fmt.Errorf("read %s%s: table %s: bad file entry %q", location, ManifestName, t.Name, f.Path)
 			}
 		}
-		if t.Mode == ModeIncremental && (!m.Incremental() || !identRE.MatchString(t.Key)) {
+		if t.Mode == KindIncremental && (!m.Incremental() || !identRE.MatchString(t.Key)) {
 			return nil, fmt.Errorf("read %s%s: table %s: incremental without a key, or in a full dump", location, ManifestName, t.Name)
 		}
 	}

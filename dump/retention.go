@@ -9,6 +9,8 @@ import (
 	"log/slog"
 
 	"gocloud.dev/blob"
+
+	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
 // Retain keeps the newest keep complete full dumps under prefix, with the
@@ -98,7 +100,7 @@ func isIncrement(ctx context.Context, b *blob.Bucket, location string) bool {
 		return false
 	}
 	var m struct {
-		Kind string `json:"kind"`
+		Kind warehouse.DumpMode `json:"kind"`
 	}
 	return json.Unmarshal(data, &m) == nil && m.Kind == KindIncremental
 }

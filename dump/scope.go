@@ -302,7 +302,7 @@ func scopeColumns(def *Definition, role string) map[string][]string {
 		sc := t.Scope
 		if local {
 			add(t.Name)
-			if t.Mode == ModeIncremental {
+			if t.Mode == KindIncremental {
 				add(t.Name, t.Key, t.UpdatedAt)
 			}
 		}

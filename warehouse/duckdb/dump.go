@@ -11,11 +11,8 @@ import (
 	"slices"
 	"strings"
 
-	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
-
-var _ dump.IncrementWarehouse = (*Writer)(nil)
 
 // LoadDump replaces the tables of schema (created when missing) with the
 // dump's tables, all in one transaction: readers and a process restarted
@@ -31,7 +28,7 @@ var _ dump.IncrementWarehouse = (*Writer)(nil)
 // entry is added before the commit. Arrays, which dumps carry as JSON, are
 // cast from JSON to lists. Memory is bounded as the package documentation
 // says (# Memory).
-func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) error {
+func (w *Writer) LoadDump(ctx context.Context, schema string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) error {
 	if !isIdent(schema) || schema == "main" {
 		return fmt.Errorf("load dump: schema %q: want a lower-case identifier other than main", schema)
 	}
@@ -58,7 +55,7 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 }
 
 // loadDump is LoadDump's transaction.
-func loadDump(ctx context.Context, tx *sql.Tx, widen func(columns int) error, schema string, tables []dump.LoadTable, paths [][]string) error {
+func loadDump(ctx context.Context, tx *sql.Tx, widen func(columns int) error, schema string, tables []warehouse.DumpTable, paths [][]string) error {
 	if _, err := tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+ident(schema)); err != nil {
 		return fmt.Errorf("load dump: create schema %s: %w", schema, err)
 	}
@@ -89,7 +86,7 @@ func loadDump(ctx context.Context, tx *sql.Tx, widen func(columns int) error, sc
 			_ = rows.Close() // the scan error is the one to report
 			return fmt.Errorf("load dump: list tables of %s: %w", schema, err)
 		}
-		if name != dump.LedgerTable && !slices.ContainsFunc(tables, func(t dump.LoadTable) bool { return t.Name == name }) {
+		if name != warehouse.LedgerTable && !slices.ContainsFunc(tables, func(t warehouse.DumpTable) bool { return t.Name == name }) {
 			stale = append(stale, name)
 		}
 	}
@@ -106,7 +103,7 @@ func loadDump(ctx context.Context, tx *sql.Tx, widen func(columns int) error, sc
 
 // copyFiles copies each file, verified while it is read, to dir as
 // <name>.<n>.csv.gz, and returns the paths.
-func copyFiles(ctx context.Context, dir, name string, files []*dump.LoadFile) ([]string, error) {
+func copyFiles(ctx context.Context, dir, name string, files []*warehouse.DumpFile) ([]string, error) {
 	var out []string
 	for j, f := range files {
 		p := filepath.Join(dir, fmt.Sprintf("%s.%d.csv.gz", name, j+1))
@@ -209,7 +206,7 @@ func setForLoad(ctx context.Context, conn *sql.Conn) (func(), error) {
 
 // loadDumpSQL is the CREATE OR REPLACE TABLE … AS SELECT of one table
 // from its local files.
-func loadDumpSQL(schema string, t dump.LoadTable, paths []string) string {
+func loadDumpSQL(schema string, t warehouse.DumpTable, paths []string) string {
 	return fmt.Sprintf("CREATE OR REPLACE TABLE %s.%s AS %s", ident(schema), ident(t.Name), readFilesSQL(t.Columns, paths))
 }
 
@@ -250,14 +247,14 @@ func readFilesSQL(columns []warehouse.Column, paths []string) string {
 
 // ApplyIncrement applies one increment to the tables of schema in one
 // transaction. Every file is first copied, verified, to a temporary
-// directory (as for LoadDump); then, per table, a table of ModeFull is
+// directory (as for LoadDump); then, per table, a table of DumpFull is
 // replaced (CREATE OR REPLACE TABLE … AS SELECT), and for a table of
-// ModeIncremental the upserts and the deleted keys are read into
+// DumpIncremental the upserts and the deleted keys are read into
 // temporary tables, their counts checked, the rows whose key is in
 // either deleted and the upserts inserted; last, entry is added to the
 // ledger. A failure rolls everything back: readers see the previous state
 // or the next one.
-func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) error {
+func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) error {
 	if !isIdent(schema) || schema == "main" {
 		return fmt.Errorf("apply increment: schema %q: want a lower-case identifier other than main", schema)
 	}
@@ -288,7 +285,7 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 }
 
 // applyIncrement is ApplyIncrement's transaction.
-func applyIncrement(ctx context.Context, tx *sql.Tx, widen func(columns int) error, schema string, tables []dump.LoadTable, paths, dels [][]string) error {
+func applyIncrement(ctx context.Context, tx *sql.Tx, widen func(columns int) error, schema string, tables []warehouse.DumpTable, paths, dels [][]string) error {
 	count := func(rel string) (int64, error) {
 		var n int64
 		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+rel).Scan(&n)
@@ -299,7 +296,7 @@ func applyIncrement(ctx context.Context, tx *sql.Tx, widen func(columns int) err
 			return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
 		}
 		target := ident(schema) + "." + ident(t.Name)
-		if t.Mode != dump.ModeIncremental {
+		if !t.Incremental() {
 			if _, err := tx.ExecContext(ctx, loadDumpSQL(schema, t, paths[i])); err != nil {
 				return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
 			}
@@ -341,7 +338,7 @@ func checkCount(count func(string) (int64, error), rel, table, what string, want
 
 // incrementSQL are the statements that merge one incremental table's
 // upserts and deletes into schema.
-func incrementSQL(schema string, t dump.LoadTable, upserts, deletes []string) []string {
+func incrementSQL(schema string, t warehouse.DumpTable, upserts, deletes []string) []string {
 	target := ident(schema) + "." + ident(t.Name)
 	key := ident(t.Key)
 	var keyCol warehouse.Column
@@ -382,7 +379,7 @@ func isIdent(s string) bool {
 }
 
 // copyFile copies f, verified, to the local file path.
-func copyFile(ctx context.Context, f *dump.LoadFile, path string) error {
+func copyFile(ctx context.Context, f *warehouse.DumpFile, path string) error {
 	out, err := os.Create(path)
 	if err != nil {
 		return err

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/metricgate/metricgate/dump"
+	"gitlab.com/metricgate/metricgate/warehouse"
 	"gitlab.com/metricgate/metricgate/warehouse/warehousetest"
 )
 
@@ -32,7 +32,7 @@ func TestLoadDumpRestoresSettings(t *testing.T) {
 		return vals
 	}
 	before := read()
-	if err := w.LoadDump(ctx, "dumped", nil, dump.LedgerEntry{Location: "dumps/x/", Kind: dump.KindFull, LoadedAt: time.Now()}); err != nil {
+	if err := w.LoadDump(ctx, "dumped", nil, warehouse.LedgerEntry{Location: "dumps/x/", Kind: warehouse.DumpFull, LoadedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	after := read()
@@ -45,7 +45,7 @@ func TestLoadDumpRestoresSettings(t *testing.T) {
 
 func TestLedger(t *testing.T) {
 	t.Parallel()
-	warehousetest.ExerciseLedger(t.Context(), t, func(t *testing.T) dump.IncrementWarehouse {
+	warehousetest.ExerciseLedger(t.Context(), t, func(t *testing.T) warehousetest.DumpWarehouse {
 		w, err := Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"))
 		if err != nil {
 			t.Fatal(err)

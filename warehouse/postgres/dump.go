@@ -10,11 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
-
-var _ dump.IncrementWarehouse = (*Writer)(nil)
 
 // LoadDump replaces the tables of schema (created when missing) with the
 // dump's, in one transaction: each table is created in a staging schema
@@ -25,11 +22,11 @@ var _ dump.IncrementWarehouse = (*Writer)(nil)
 // staging schema dropped. Readers see the previous tables until the
 // commit and the new ones after it; a failure — a corrupt file, a wrong
 // count, a lost connection — rolls everything back. Tables of schema the
-// dump does not have are dropped, except the ledger (dump.LedgerTable),
+// dump does not have are dropped, except the ledger (warehouse.LedgerTable),
 // to which entry is added in the same transaction. Views on dump tables
 // block the DROP: the load then fails and names them (PostgreSQL's
 // dependency error).
-func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) (err error) {
+func (w *Writer) LoadDump(ctx context.Context, schema string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) (err error) {
 	if schema == w.schema {
 		return fmt.Errorf("load dump: schema %s is the warehouse's query schema: pick another", schema)
 	}
@@ -68,7 +65,7 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 		return fmt.Errorf("load dump: list tables of %s: %w", schema, err)
 	}
 	for _, name := range existing {
-		if name != dump.LedgerTable && !slices.ContainsFunc(tables, func(t dump.LoadTable) bool { return t.Name == name }) {
+		if name != warehouse.LedgerTable && !slices.ContainsFunc(tables, func(t warehouse.DumpTable) bool { return t.Name == name }) {
 			if _, err := tx.Exec(ctx, "DROP TABLE "+target+"."+pgx.Identifier{name}.Sanitize()); err != nil {
 				return fmt.Errorf("load dump: drop table %s no longer dumped: %w", name, err)
 			}
@@ -96,7 +93,7 @@ func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.Load
 }
 
 // loadTable creates and fills one staging table.
-func loadTable(ctx context.Context, tx pgx.Tx, stage string, t dump.LoadTable) error {
+func loadTable(ctx context.Context, tx pgx.Tx, stage string, t warehouse.DumpTable) error {
 	table := stage + "." + pgx.Identifier{t.Name}.Sanitize()
 	defs := make([]string, len(t.Columns))
 	var arrays []warehouse.Column
@@ -120,7 +117,7 @@ func loadTable(ctx context.Context, tx pgx.Tx, stage string, t dump.LoadTable) e
 		tag, err := tx.Conn().PgConn().CopyFrom(ctx, r, "COPY "+table+" FROM STDIN (FORMAT csv, HEADER)")
 		err = errors.Join(err, r.Close())
 		if err != nil {
-			var ce *dump.CorruptError
+			var ce *warehouse.CorruptError
 			if errors.As(err, &ce) {
 				return ce
 			}
@@ -155,12 +152,12 @@ func stagingSQL(stage string) []string {
 // ApplyIncrement applies one increment to the tables of schema in one
 // transaction: each table's upserts (and, for an incremental table, its
 // deleted keys) are COPYed into a staging schema as for LoadDump and
-// counted; a table of ModeFull then replaces its rows (DELETE, INSERT …
+// counted; a table of DumpFull then replaces its rows (DELETE, INSERT …
 // SELECT, so that views on it stay), and an incremental one deletes the
 // rows whose key is among the deleted keys or the upserts and inserts
 // the upserts; last, entry is added to the ledger. A failure rolls
 // everything back.
-func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) (err error) {
+func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) (err error) {
 	if schema == w.schema {
 		return fmt.Errorf("apply increment: schema %s is the warehouse's query schema: pick another", schema)
 	}
@@ -189,7 +186,7 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 		if err := loadTable(ctx, tx, stage, t); err != nil {
 			return fmt.Errorf("apply increment: table %s: %w", t.Name, err)
 		}
-		if t.Mode == dump.ModeIncremental {
+		if t.Incremental() {
 			dels := t.DeletedKeys()
 			if len(dels.Columns) == 0 {
 				return fmt.Errorf("apply increment: table %s: no key column %s", t.Name, t.Key)
@@ -219,7 +216,7 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 // mergeSQL are the statements that bring table t of target to the
 // increment staged in stage (an incremental table's deleted keys in
 // <table>__deletes).
-func mergeSQL(target, stage string, t dump.LoadTable) []string {
+func mergeSQL(target, stage string, t warehouse.DumpTable) []string {
 	name := pgx.Identifier{t.Name}.Sanitize()
 	names := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
@@ -227,7 +224,7 @@ func mergeSQL(target, stage string, t dump.LoadTable) []string {
 	}
 	cols := strings.Join(names, ", ")
 	insert := fmt.Sprintf("INSERT INTO %s.%s (%s) SELECT %s FROM %s.%s", target, name, cols, cols, stage, name)
-	if t.Mode != dump.ModeIncremental {
+	if !t.Incremental() {
 		return []string{"DELETE FROM " + target + "." + name, insert}
 	}
 	key := pgx.Identifier{t.Key}.Sanitize()

@@ -3,23 +3,24 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"gitlab.com/metricgate/metricgate/dump"
+	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
 // ledgerColumns are the ledger's columns, in the order of ledgerSQL's
 // INSERT and Ledger's SELECT.
-const ledgerColumns = "seq, location, kind, base, snapshot_time, table_count, row_count, loaded_at, tool"
+var ledgerColumns = strings.Join(warehouse.LedgerColumns, ", ")
 
 // ledgerSQL are the statements, inside a load's transaction, that create
 // schema's ledger when it is missing and add one entry to it ($1…$8 in
 // the order of ledgerColumns after seq, which is the ledger's highest
 // plus one).
 func ledgerSQL(schema string) []string {
-	t := pgx.Identifier{schema, dump.LedgerTable}.Sanitize()
+	t := pgx.Identifier{schema, warehouse.LedgerTable}.Sanitize()
 	return []string{
 		"CREATE TABLE IF NOT EXISTS " + t + ` (seq bigint NOT NULL, location text NOT NULL, kind text NOT NULL, base text,
 			snapshot_time timestamptz, table_count bigint, row_count bigint, loaded_at timestamptz NOT NULL, tool text)`,
@@ -29,21 +30,21 @@ func ledgerSQL(schema string) []string {
 }
 
 // writeLedger adds e to schema's ledger within tx.
-func writeLedger(ctx context.Context, tx pgx.Tx, schema string, e dump.LedgerEntry) error {
+func writeLedger(ctx context.Context, tx pgx.Tx, schema string, e warehouse.LedgerEntry) error {
 	q := ledgerSQL(schema)
 	if _, err := tx.Exec(ctx, q[0]); err != nil {
-		return fmt.Errorf("create ledger %s.%s: %w", schema, dump.LedgerTable, err)
+		return fmt.Errorf("create ledger %s.%s: %w", schema, warehouse.LedgerTable, err)
 	}
-	if _, err := tx.Exec(ctx, q[1], e.Location, e.Kind, e.Base, e.SnapshotTime, e.Tables, e.Rows, e.LoadedAt, e.Tool); err != nil {
-		return fmt.Errorf("write ledger %s.%s: %w", schema, dump.LedgerTable, err)
+	if _, err := tx.Exec(ctx, q[1], e.Location, string(e.Kind), e.Base, e.SnapshotTime, e.Tables, e.Rows, e.LoadedAt, e.Tool); err != nil {
+		return fmt.Errorf("write ledger %s.%s: %w", schema, warehouse.LedgerTable, err)
 	}
 	return nil
 }
 
 // Ledger returns schema's ledger, oldest entry first; nil when schema has
 // none.
-func (w *Writer) Ledger(ctx context.Context, schema string) ([]dump.LedgerEntry, error) {
-	t := pgx.Identifier{schema, dump.LedgerTable}.Sanitize()
+func (w *Writer) Ledger(ctx context.Context, schema string) ([]warehouse.LedgerEntry, error) {
+	t := pgx.Identifier{schema, warehouse.LedgerTable}.Sanitize()
 	var exists bool
 	if err := w.pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", t).Scan(&exists); err != nil {
 		return nil, fmt.Errorf("read ledger of %s: %w", schema, err)
@@ -55,15 +56,16 @@ func (w *Writer) Ledger(ctx context.Context, schema string) ([]dump.LedgerEntry,
 	if err != nil {
 		return nil, fmt.Errorf("read ledger of %s: %w", schema, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dump.LedgerEntry, error) {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (warehouse.LedgerEntry, error) {
 		var (
-			e          dump.LedgerEntry
+			e          warehouse.LedgerEntry
+			kind       string
 			base, tool pgtype.Text
 			snap       pgtype.Timestamptz
 			tables, rs pgtype.Int8
 		)
-		err := r.Scan(&e.Seq, &e.Location, &e.Kind, &base, &snap, &tables, &rs, &e.LoadedAt, &tool)
-		e.Base, e.SnapshotTime, e.Tables, e.Rows, e.Tool = base.String, snap.Time, tables.Int64, rs.Int64, tool.String
+		err := r.Scan(&e.Seq, &e.Location, &kind, &base, &snap, &tables, &rs, &e.LoadedAt, &tool)
+		e.Kind, e.Base, e.SnapshotTime, e.Tables, e.Rows, e.Tool = warehouse.DumpMode(kind), base.String, snap.Time, tables.Int64, rs.Int64, tool.String
 		return e, err
 	})
 	if err != nil {

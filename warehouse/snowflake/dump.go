@@ -11,11 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
-
-var _ dump.IncrementWarehouse = (*Writer)(nil)
 
 // LoadDump replaces the tables of schema (in the DSN's database) with the
 // dump's, all at once: it creates the schema <schema>_staging, uploads each
@@ -24,13 +21,13 @@ var _ dump.IncrementWarehouse = (*Writer)(nil)
 // conversions FROM @stage), checks every row count against the manifest,
 // and then swaps the two schemas with ALTER SCHEMA … SWAP WITH, which
 // Snowflake does atomically; the previous tables, now in the staging
-// schema, are dropped with it. The ledger (dump.LedgerTable) goes with the
+// schema, are dropped with it. The ledger (warehouse.LedgerTable) goes with the
 // swap: before it, the staging schema gets a copy of schema's ledger plus
 // entry, so the new tables and the ledger that says so appear together,
 // and a failure before the swap leaves both as they were. The schema
 // belongs to the dump: tables the dump does not have disappear with the
 // swap.
-func (w *Writer) LoadDump(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) error {
+func (w *Writer) LoadDump(ctx context.Context, schema string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) error {
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("load dump: %w", err)
@@ -82,7 +79,7 @@ func createSchemaSQL(schema string, replace bool) string {
 	return "CREATE SCHEMA IF NOT EXISTS " + quote(schema)
 }
 
-func createDumpTableSQL(schema string, t dump.LoadTable) string {
+func createDumpTableSQL(schema string, t warehouse.DumpTable) string {
 	defs := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		defs[i] = quote(c.Name) + " " + typeSQL(c.Type)
@@ -107,7 +104,7 @@ const dumpFileFormat = `FILE_FORMAT = (TYPE = CSV FIELD_DELIMITER = ',' RECORD_D
 // copyDumpSQL fills a staging table from its staged files, converting
 // PostgreSQL's text forms: timestamps become ISO 8601 ("2026-01-02
 // 03:04:05.5+00" → "2026-01-02T03:04:05.5+00:00"), arrays come as JSON.
-func copyDumpSQL(schema, stage string, t dump.LoadTable) string {
+func copyDumpSQL(schema, stage string, t warehouse.DumpTable) string {
 	exprs := make([]string, len(t.Columns))
 	names := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
@@ -143,7 +140,7 @@ func dumpConvertSQL(expr string, t warehouse.Type) string {
 
 // ledgerSwapSQL gives the staging schema other the ledger of schema plus
 // entry, before other is swapped in.
-func ledgerSwapSQL(schema, other string, entry dump.LedgerEntry) []string {
+func ledgerSwapSQL(schema, other string, entry warehouse.LedgerEntry) []string {
 	return []string{createLedgerSQL(other), copyLedgerSQL(schema, other), insertLedgerSQL(other, entry)}
 }
 
@@ -156,12 +153,12 @@ func swapSchemaSQL(schema, other string) string {
 // staged as LoadDump stages a dump (PUT, COPY INTO a transient staging
 // schema, counts checked), and then, in one transaction (BEGIN … COMMIT;
 // Snowflake's DML is transactional, its DDL is not, so every CREATE comes
-// before it), each table of ModeFull has its rows replaced and each
+// before it), each table of DumpFull has its rows replaced and each
 // incremental one has the rows whose key is among the upserts or the
 // deletes deleted and the upserts inserted; last, entry is added to the
 // ledger (created, when missing, before BEGIN). A failure before COMMIT
 // rolls the transaction back: readers see the previous tables and ledger.
-func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dump.LoadTable, entry dump.LedgerEntry) error {
+func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) error {
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("apply increment: %w", err)
@@ -195,7 +192,7 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 		if err := st.table(ctx, t); err != nil {
 			return err
 		}
-		if t.Mode == dump.ModeIncremental {
+		if t.Incremental() {
 			if err := st.table(ctx, t.DeletedKeys()); err != nil {
 				return err
 			}
@@ -215,7 +212,7 @@ func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []dum
 
 // incrementTxSQL are the statements of an increment's transaction,
 // between BEGIN and COMMIT: every table's merge, then the ledger entry.
-func incrementTxSQL(schema, staging string, tables []dump.LoadTable, entry dump.LedgerEntry) []string {
+func incrementTxSQL(schema, staging string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) []string {
 	var out []string
 	for _, t := range tables {
 		out = append(out, mergeDumpSQL(schema, staging, t)...)
@@ -235,7 +232,7 @@ type stager struct {
 	dir, stage, staging string
 }
 
-func (st stager) table(ctx context.Context, t dump.LoadTable) error {
+func (st stager) table(ctx context.Context, t warehouse.DumpTable) error {
 	if err := st.exec(createDumpTableSQL(st.staging, t)); err != nil {
 		return err
 	}
@@ -274,7 +271,7 @@ func (st stager) table(ctx context.Context, t dump.LoadTable) error {
 
 // mergeDumpSQL are the statements, inside the increment's transaction,
 // that bring table t of schema to the increment staged in staging.
-func mergeDumpSQL(schema, staging string, t dump.LoadTable) []string {
+func mergeDumpSQL(schema, staging string, t warehouse.DumpTable) []string {
 	target := quote(schema) + "." + quote(t.Name)
 	names := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
@@ -282,7 +279,7 @@ func mergeDumpSQL(schema, staging string, t dump.LoadTable) []string {
 	}
 	cols := strings.Join(names, ", ")
 	insert := "INSERT INTO " + target + " (" + cols + ") SELECT " + cols + " FROM " + quote(staging) + "." + quote(t.Name)
-	if t.Mode != dump.ModeIncremental {
+	if !t.Incremental() {
 		return []string{"DELETE FROM " + target, insert}
 	}
 	key := quote(t.Key)

@@ -7,12 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
 func TestLoadDumpSQL(t *testing.T) {
-	tb := dump.LoadTable{Name: "namespaces", Rows: 3, Columns: []warehouse.Column{
+	tb := warehouse.DumpTable{Name: "namespaces", Rows: 3, Columns: []warehouse.Column{
 		{Name: "id", Type: warehouse.Type{Kind: warehouse.KindInt}},
 		{Name: "traversal_ids", Type: warehouse.Type{Kind: warehouse.KindInt, Array: true}},
 		{Name: "created_at", Type: warehouse.Type{Kind: warehouse.KindTimestamp}},
@@ -44,7 +43,7 @@ func TestLoadDumpSQL(t *testing.T) {
 // upserts and deletes and inserts the upserts; a full table in an
 // increment replaces its rows; the deleted keys stage as one column.
 func TestApplyIncrementSQL(t *testing.T) {
-	tb := dump.LoadTable{Name: "notes", Mode: dump.ModeIncremental, Key: "id", Rows: 2, DeleteRows: 1, Columns: []warehouse.Column{
+	tb := warehouse.DumpTable{Name: "notes", Mode: warehouse.DumpIncremental, Key: "id", Rows: 2, DeleteRows: 1, Columns: []warehouse.Column{
 		{Name: "id", Type: warehouse.Type{Kind: warehouse.KindInt}},
 		{Name: "note", Type: warehouse.Type{Kind: warehouse.KindText}},
 	}}
@@ -57,7 +56,7 @@ func TestApplyIncrementSQL(t *testing.T) {
 		t.Errorf("incremental merge:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	full := tb
-	full.Mode = dump.ModeFull
+	full.Mode = warehouse.DumpFull
 	if got := mergeDumpSQL("gitlab_public", "gitlab_public_staging", full); len(got) != 2 || got[0] != `DELETE FROM "gitlab_public"."notes"` {
 		t.Errorf("full table in an increment: %v", got)
 	}
@@ -75,7 +74,7 @@ func TestApplyIncrementSQL(t *testing.T) {
 // tables and the ledger in together; an increment's entry is the last
 // statement of its transaction; values are escaped literals.
 func TestLedgerSQL(t *testing.T) {
-	e := dump.LedgerEntry{Location: "dumps/2026-01-02/x'y/", Kind: dump.KindIncremental, Base: "dumps/2026-01-01/a/",
+	e := warehouse.LedgerEntry{Location: "dumps/2026-01-02/x'y/", Kind: warehouse.DumpIncremental, Base: "dumps/2026-01-01/a/",
 		SnapshotTime: time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("", 3600)), Tables: 3, Rows: 42,
 		LoadedAt: time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC), Tool: "metricgate v1.2.3"}
 	cols := `"seq", "location", "kind", "base", "snapshot_time", "table_count", "row_count", "loaded_at", "tool"`
@@ -86,7 +85,7 @@ func TestLedgerSQL(t *testing.T) {
 		t.Errorf("insert:\n%s\nwant\n%s", got, insert)
 	}
 	full := e
-	full.Kind, full.Base = dump.KindFull, ""
+	full.Kind, full.Base = warehouse.DumpFull, ""
 	if got := insertLedgerSQL("s", full); !strings.Contains(got, `'full', NULL, TO_TIMESTAMP_TZ(`) {
 		t.Errorf("a full dump's base is NULL: %s", got)
 	}
@@ -101,8 +100,8 @@ func TestLedgerSQL(t *testing.T) {
 	if strings.Join(swap, "\n") != strings.Join(want, "\n") {
 		t.Errorf("ledger before the swap:\n%s\nwant\n%s", strings.Join(swap, "\n"), strings.Join(want, "\n"))
 	}
-	tb := dump.LoadTable{Name: "notes", Mode: dump.ModeIncremental, Key: "id", Columns: []warehouse.Column{{Name: "id", Type: warehouse.Type{Kind: warehouse.KindInt}}}}
-	tx := incrementTxSQL("gitlab_public", "gitlab_public_staging", []dump.LoadTable{tb}, e)
+	tb := warehouse.DumpTable{Name: "notes", Mode: warehouse.DumpIncremental, Key: "id", Columns: []warehouse.Column{{Name: "id", Type: warehouse.Type{Kind: warehouse.KindInt}}}}
+	tx := incrementTxSQL("gitlab_public", "gitlab_public_staging", []warehouse.DumpTable{tb}, e)
 	if len(tx) != 3 || !strings.HasPrefix(tx[0], `DELETE FROM "gitlab_public"."notes"`) || tx[2] != insert {
 		t.Errorf("increment transaction: the ledger entry must be its last statement:\n%s", strings.Join(tx, "\n"))
 	}

@@ -8,14 +8,14 @@ import (
 	"strconv"
 	"strings"
 
-	"gitlab.com/metricgate/metricgate/dump"
+	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
 // ledgerColumns are the ledger's columns, in the order of
 // insertLedgerSQL's values and Ledger's SELECT.
-var ledgerColumns = []string{"seq", "location", "kind", "base", "snapshot_time", "table_count", "row_count", "loaded_at", "tool"}
+var ledgerColumns = warehouse.LedgerColumns
 
-func ledgerTable(schema string) string { return quote(schema) + "." + quote(dump.LedgerTable) }
+func ledgerTable(schema string) string { return quote(schema) + "." + quote(warehouse.LedgerTable) }
 
 func ledgerColumnList() string {
 	q := make([]string, len(ledgerColumns))
@@ -41,7 +41,7 @@ func copyLedgerSQL(schema, other string) string {
 // insertLedgerSQL adds e to schema's ledger, numbered the ledger's highest
 // plus one. The values are literals: they are the loader's own (a bucket
 // key, a kind, times, counts, the tool), escaped by literal.
-func insertLedgerSQL(schema string, e dump.LedgerEntry) string {
+func insertLedgerSQL(schema string, e warehouse.LedgerEntry) string {
 	base := "NULL"
 	if e.Base != "" {
 		base = literal(e.Base)
@@ -50,14 +50,14 @@ func insertLedgerSQL(schema string, e dump.LedgerEntry) string {
 		return "TO_TIMESTAMP_TZ(" + literal(t.Format(tzLayout)) + ", " + literal(tzFormat) + ")"
 	}
 	vals := []string{
-		`COALESCE(MAX("seq"), 0) + 1`, literal(e.Location), literal(e.Kind), base, ts(e.SnapshotTime.UTC()),
+		`COALESCE(MAX("seq"), 0) + 1`, literal(e.Location), literal(string(e.Kind)), base, ts(e.SnapshotTime.UTC()),
 		strconv.FormatInt(e.Tables, 10), strconv.FormatInt(e.Rows, 10), ts(e.LoadedAt.UTC()), literal(e.Tool),
 	}
 	return "INSERT INTO " + ledgerTable(schema) + " (" + ledgerColumnList() + ") SELECT " + strings.Join(vals, ", ") + " FROM " + ledgerTable(schema)
 }
 
 // ledgerExistsSQL counts schema's ledger in the DSN's database; bind the
-// schema and dump.LedgerTable.
+// schema and warehouse.LedgerTable.
 const ledgerExistsSQL = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`
 
 func selectLedgerSQL(schema string) string {
@@ -66,9 +66,9 @@ func selectLedgerSQL(schema string) string {
 
 // Ledger returns schema's ledger, oldest entry first; nil when schema has
 // none.
-func (w *Writer) Ledger(ctx context.Context, schema string) ([]dump.LedgerEntry, error) {
+func (w *Writer) Ledger(ctx context.Context, schema string) ([]warehouse.LedgerEntry, error) {
 	var n int
-	if err := w.db.QueryRowContext(ctx, ledgerExistsSQL, schema, dump.LedgerTable).Scan(&n); err != nil {
+	if err := w.db.QueryRowContext(ctx, ledgerExistsSQL, schema, warehouse.LedgerTable).Scan(&n); err != nil {
 		return nil, fmt.Errorf("read ledger of %s: %w", schema, err)
 	}
 	if n == 0 {
@@ -79,7 +79,7 @@ func (w *Writer) Ledger(ctx context.Context, schema string) ([]dump.LedgerEntry,
 		return nil, fmt.Errorf("read ledger of %s: %w", schema, err)
 	}
 	defer func() { _ = rows.Close() }() // read-only: a close error loses nothing
-	out, err := dump.ScanLedger(rows)
+	out, err := warehouse.ScanLedger(rows)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger of %s: %w", schema, err)
 	}
