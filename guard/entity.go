@@ -43,6 +43,20 @@ type info struct {
 	// over everyone, one over everyone but a few: differencing).
 	aggSrc *rel
 	mixed  bool
+	// nonlinear: the value is not an affine function of the row's columns
+	// (a product of two columns, sign(), abs(), round(), a power, a
+	// comparison or CASE whose condition nobody counts, ...). Summed, such
+	// a value can weigh one row by 1 and every other by 0, so aggregates
+	// refuse it as their argument (checkAggArg).
+	nonlinear bool
+	// stepped: a step function (date_trunc, a cast to date or an integer)
+	// of one column. Harmless alone; combined with anything else it can
+	// build an indicator of one instant (the difference of two shifted
+	// steps), so combining it makes the value nonlinear.
+	stepped bool
+	// single: one column, through casts and AT TIME ZONE a constant zone
+	// only (what date_trunc may step without shifting it).
+	single bool
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -70,7 +84,8 @@ func rank(c schema.Class) int {
 func combine(a, b info) info {
 	out := info{class: a.class, origin: a.origin, rawTime: a.rawTime || b.rawTime, agg: a.agg || b.agg,
 		narrow: a.narrow || b.narrow, rank: a.rank || b.rank, aggSrc: cmp.Or(a.aggSrc, b.aggSrc),
-		mixed: a.mixed || b.mixed || a.aggSrc != nil && b.aggSrc != nil && a.aggSrc != b.aggSrc}
+		mixed:     a.mixed || b.mixed || a.aggSrc != nil && b.aggSrc != nil && a.aggSrc != b.aggSrc,
+		nonlinear: a.nonlinear || b.nonlinear, stepped: a.stepped || b.stepped}
 	if rank(b.class) > rank(a.class) {
 		out.class, out.origin = b.class, b.origin
 	}
@@ -375,6 +390,16 @@ type analyzer struct {
 	role          role // of the SELECT being analysed
 	narrowSeen    int  // narrow comparisons analysed so far
 	outerOn       bool // analysing the ON of an outer join
+	// topAggArg: analysing the argument of an aggregate of the top-level
+	// SELECT, whose conditions (CASE WHEN, comparisons, coalesce) are
+	// cells metricgate counts on each side (rewrite.go): they are not
+	// nonlinear there.
+	topAggArg bool
+	// aggArg: analysing the argument of an aggregate at any level;
+	// condSeen counts the conditions met there (a subquery's aggregate
+	// with one is a conditioned value: see conditioned).
+	aggArg   bool
+	condSeen int
 }
 
 func (a *analyzer) hiddenName() string {
@@ -459,6 +484,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		if a.nonNull[r.rel][r.column] {
 			r.info.notNull = true
 		}
+		r.info.single = r.info.bare || r.info.single
 		return r.info
 	case *pg.Node_AConst:
 		return info{notNull: !x.AConst.Isnull}
@@ -471,10 +497,24 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			return info{}
 		}
 		a.narrowValue(x.TypeCast.Location, inf, "a cast")
-		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull, rank: inf.rank}
+		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull, rank: inf.rank,
+			nonlinear: inf.nonlinear, stepped: inf.stepped, single: inf.single}
 		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
-			if t := strings.ToLower(str(tn.Names[len(tn.Names)-1])); t == "date" {
+			t := strings.ToLower(str(tn.Names[len(tn.Names)-1]))
+			if t == "date" {
 				out.rawTime = false
+			}
+			switch {
+			case !rowDependent(inf) || isCondition(x.TypeCast.Arg):
+				// A constant, or a condition's truth as a number.
+			case t == "bool" || t == "boolean":
+				out.nonlinear = true // x::boolean is the condition x <> 0
+			case roundingCasts[t]:
+				if inf.single || inf.stepped {
+					out.stepped = true
+				} else {
+					out.nonlinear = true // (x - c)::int steps at a point of the author's choosing
+				}
 			}
 		}
 		return out
@@ -492,6 +532,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			out = combine(out, inf)
 		}
 		out.bare, out.rawTime = false, false
+		out.nonlinear = out.nonlinear || a.condition(out)
 		if rank(out.class) < rank(schema.Category) {
 			out.class = schema.Category
 		}
@@ -501,10 +542,10 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		if cx == ctxValue && inf.class.Sensitive() {
 			a.restrictedUse(x.NullTest.Location, inf, "IS NULL outside WHERE/ON/FILTER/HAVING")
 		}
-		return info{class: schema.Category, agg: inf.agg, narrow: inf.narrow}
+		return info{class: schema.Category, agg: inf.agg, narrow: inf.narrow, nonlinear: inf.nonlinear || a.condition(inf)}
 	case *pg.Node_BooleanTest:
 		inf := a.expr(x.BooleanTest.Arg, s, cx)
-		return info{class: maxClass(inf.class, schema.Category), agg: inf.agg, narrow: inf.narrow}
+		return info{class: maxClass(inf.class, schema.Category), agg: inf.agg, narrow: inf.narrow, nonlinear: inf.nonlinear || a.condition(inf)}
 	case *pg.Node_CaseExpr:
 		ce := x.CaseExpr
 		out := info{}
@@ -515,6 +556,8 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			}
 			a.narrowValue(ce.Location, inf, "CASE")
 			out = combine(out, inf)
+			out.nonlinear = out.nonlinear || a.condition(inf)
+			out.stepped = false
 		}
 		for _, w := range ce.Args {
 			cw := w.GetCaseWhen()
@@ -524,6 +567,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			cond := a.expr(cw.Expr, s, ctxValue)
 			a.narrowValue(nodeLocation(cw.Expr), cond, "CASE WHEN")
 			out = combine(out, info{class: cond.class, agg: cond.agg})
+			out.nonlinear = out.nonlinear || a.condition(cond)
 			out = combine(out, a.valueOperand(cw.Result, s, "CASE"))
 		}
 		if ce.Defresult != nil {
@@ -533,8 +577,16 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		return out
 	case *pg.Node_CoalesceExpr:
 		out := info{}
+		dependent := 0
 		for _, arg := range x.CoalesceExpr.Args {
-			out = combine(out, a.valueOperand(arg, s, "coalesce()"))
+			inf := a.valueOperand(arg, s, "coalesce()")
+			if rowDependent(inf) {
+				dependent++
+			}
+			out = combine(out, inf)
+		}
+		if dependent > 1 { // which column's value a row gives is a condition
+			out.nonlinear = out.nonlinear || a.condition(out)
 		}
 		return out
 	case *pg.Node_MinMaxExpr:
@@ -542,17 +594,29 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		for _, arg := range x.MinMaxExpr.Args {
 			out = combine(out, a.valueOperand(arg, s, "greatest()/least()"))
 		}
+		out.nonlinear = out.nonlinear || rowDependent(out) // greatest(x - c, 0) is a hinge at c
 		return out
 	case *pg.Node_NullIfExpr:
 		out := info{}
 		for _, arg := range x.NullIfExpr.Args {
 			out = combine(out, a.valueOperand(arg, s, "nullif()"))
 		}
+		out.nonlinear = out.nonlinear || rowDependent(out)
 		return out
 	case *pg.Node_FuncCall:
 		return a.funcCall(x.FuncCall, s, cx)
 	case *pg.Node_SubLink:
-		return a.sublink(x.SubLink, s, cx)
+		saved := a.aggArg
+		a.aggArg = false
+		inf := a.sublink(x.SubLink, s, cx)
+		a.aggArg = saved
+		if x.SubLink.SubLinkType == pg.SubLinkType_EXPR_SUBLINK {
+			inf.nonlinear = true // a subquery's value per row: (SELECT x WHERE t = c) is x for one row only
+		} else {
+			inf.nonlinear = a.condition(info{class: schema.Category})
+		}
+		inf.stepped, inf.single = false, false
+		return inf
 	case *pg.Node_AArrayExpr:
 		out := info{}
 		for _, e := range x.AArrayExpr.Elements {
@@ -611,6 +675,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		out = combine(out, inf)
 	})
 	out.bare = false
+	out.nonlinear = out.nonlinear || rowDependent(out)
 	return out
 }
 
@@ -715,6 +780,7 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		out := combine(lexpr, rexpr)
 		a.checkMixed(e.Location, out)
 		out.bare = false
+		out.nonlinear, out.stepped = arithmetic(e, op, lexpr, rexpr)
 		out.notNull = lexpr.notNull && rexpr.notNull && e.Kind == pg.A_Expr_Kind_AEXPR_OP
 		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" {
 			out.class, out.rawTime = schema.Measure, false
@@ -769,7 +835,7 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 				return info{class: schema.Category, agg: agg}
 			}
 		}
-		return info{class: schema.Category, agg: agg, narrow: narrow}
+		return info{class: schema.Category, agg: agg, narrow: narrow, nonlinear: a.condition(combine(lexpr, rexpr))}
 	}
 	for i, side := range []info{lexpr, rexpr} {
 		other := rexpr
@@ -899,7 +965,10 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			}
 			// With an ORDER BY it is a running count, a rank; without, the
 			// size of the partition, a measure.
-			return info{class: schema.Measure, rank: len(f.Over.OrderClause) > 0, notNull: true}
+			// A partition's size by columns is a group's count; by an
+			// expression (PARTITION BY t = c) it is conditioned.
+			return info{class: schema.Measure, rank: len(f.Over.OrderClause) > 0, notNull: true,
+				nonlinear: slices.ContainsFunc(f.Over.PartitionClause, func(n *pg.Node) bool { return n.GetColumnRef() == nil })}
 		default:
 			a.c.add(loc, RuleWindow, "window function %s() OVER (…) gives each row a value computed from other rows, which may be other people's; only ranking (row_number, rank, dense_rank, ntile, percent_rank, cume_dist) and count(…) OVER are allowed: aggregate in a subquery grouped by what you partition by instead", name)
 			return info{}
@@ -912,6 +981,15 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				a.derivedFilter(f.AggFilter, s, name)
 			}
 		}
+		savedArg, savedTop, conds := a.aggArg, a.topAggArg, a.condSeen
+		a.aggArg, a.topAggArg = true, a.role == roleTop
+		defer func() { a.aggArg, a.topAggArg = savedArg, savedTop }()
+		// conditioned: a subquery's aggregate over the rows a condition
+		// picks (FILTER, CASE WHEN): metricgate counts the people of the
+		// subquery's row, not of that condition's rows, so the value may
+		// be one person's; it may be compared and grouped by further up,
+		// not aggregated.
+		conditioned := func() bool { return a.role != roleTop && (f.AggFilter != nil || a.condSeen > conds) }
 		if name == "count" {
 			src := selfAggregate
 			for _, arg := range f.Args {
@@ -919,13 +997,15 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				if inf.class.Sensitive() && !inf.bare {
 					a.restrictedUse(nodeLocation(arg), inf, "count() of an expression")
 				}
+				a.checkAggArg(nodeLocation(arg), inf, name)
 				src = cmp.Or(inf.aggSrc, src)
 			}
-			return info{class: schema.Measure, agg: true, notNull: true, aggSrc: src}
+			return info{class: schema.Measure, agg: true, notNull: true, aggSrc: src, nonlinear: conditioned()}
 		}
 		out := info{agg: true}
 		for _, arg := range f.Args {
 			inf := a.expr(arg, s, ctxValue)
+			a.checkAggArg(nodeLocation(arg), inf, name)
 			if restricted(inf.class) {
 				a.restrictedUse(nodeLocation(arg), inf, name+"()")
 				continue
@@ -937,6 +1017,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		for _, o := range f.AggOrder {
 			if sb := o.GetSortBy(); sb != nil {
 				inf := a.expr(sb.Node, s, ctxValue)
+				a.checkAggArg(nodeLocation(sb.Node), inf, name)
 				if restricted(inf.class) {
 					a.restrictedUse(nodeLocation(sb.Node), inf, name+"() WITHIN GROUP")
 					continue
@@ -951,6 +1032,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			out.aggSrc = selfAggregate // an aggregate of this SELECT's own rows
 		}
 		out.bare, out.agg = false, true
+		out.nonlinear, out.stepped, out.single = conditioned(), false, false
 		switch name {
 		case "min", "max", "percentile_disc", "mode":
 			// One row's value: keeps its class (a timestamp stays raw).
@@ -975,6 +1057,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		}
 	}
 	out := info{}
+	args := make([]info, len(f.Args))
 	for i, arg := range f.Args {
 		var inf info
 		if name == "unnest" && i == 0 {
@@ -983,9 +1066,11 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				a.restrictedUse(nodeLocation(arg), inf, name+"()")
 			}
 			out = combine(out, inf)
+			args[i] = inf
 			continue
 		}
 		inf = a.valueOperand(arg, s, name+"()")
+		args[i] = inf
 		out = combine(out, inf)
 	}
 	out.bare = false
@@ -997,6 +1082,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			}
 		}
 	}
+	out.nonlinear, out.stepped, out.single = functionShape(f, name, args)
 	coarse := len(f.Args) > 0 && coarseUnits[strings.ToLower(constString(f.Args[0]))]
 	switch name {
 	case "date_trunc":
@@ -1097,4 +1183,119 @@ func (a *analyzer) orderBy(sorts []*pg.Node, s *nscope, where string) {
 		}
 		a.narrowValue(nodeLocation(sb.Node), inf, where)
 	}
+}
+
+// rowDependent reports whether a value depends on the rows read: it is
+// not a constant.
+func rowDependent(i info) bool { return i.class != "" || i.agg }
+
+// condition reports whether a value chosen by a condition on the row (a
+// comparison, CASE WHEN, coalesce of two columns) is nonlinear where it
+// stands. In the argument of an aggregate it is not: at the top level
+// metricgate counts the people on each side of it (rewrite.go), and in a
+// subquery the aggregate's value becomes conditioned (see funcCall).
+// Anywhere else it is: summed further up, a condition that holds for one
+// row weighs that row by 1 and the others by 0.
+func (a *analyzer) condition(i info) bool {
+	if !rowDependent(i) {
+		return false
+	}
+	if a.aggArg {
+		a.condSeen++
+		return false
+	}
+	return true
+}
+
+// isCondition reports whether n is a condition: its value is a truth.
+func isCondition(n *pg.Node) bool {
+	switch x := n.GetNode().(type) {
+	case *pg.Node_AExpr:
+		op := ""
+		if len(x.AExpr.Name) > 0 {
+			op = str(x.AExpr.Name[len(x.AExpr.Name)-1])
+		}
+		return x.AExpr.Kind != pg.A_Expr_Kind_AEXPR_OP && x.AExpr.Kind != pg.A_Expr_Kind_AEXPR_NULLIF ||
+			comparisonOps[op] || regexOps[op] || strings.Contains(op, "~~")
+	case *pg.Node_BoolExpr, *pg.Node_NullTest, *pg.Node_BooleanTest:
+		return true
+	case *pg.Node_SubLink:
+		return x.SubLink.SubLinkType != pg.SubLinkType_EXPR_SUBLINK
+	}
+	return false
+}
+
+// zoneName is a time zone given by name, without an offset.
+var zoneName = regexp.MustCompile(`^[A-Za-z_]+(/[A-Za-z_]+)*$`)
+
+// roundingCasts are the types a cast to steps a value (to whole numbers,
+// whole days).
+var roundingCasts = set("int", "int2", "int4", "int8", "integer", "smallint", "bigint", "date")
+
+// arithmetic returns whether the operator expression e (op, with operands
+// l and r) is nonlinear, or a step function of one column. Affine
+// arithmetic stays linear: a sum, a difference, a product or quotient by
+// a constant. A product of two values from the row, a division by one,
+// any other operator (%, ^, |/, @) on one, and the sum or difference of
+// two steps are nonlinear.
+func arithmetic(e *pg.A_Expr, op string, l, r info) (nonlinear, stepped bool) {
+	nonlinear = l.nonlinear || r.nonlinear
+	lc, rc := !rowDependent(l), !rowDependent(r)
+	if e.Kind != pg.A_Expr_Kind_AEXPR_OP {
+		return nonlinear || !lc || !rc, false // NULLIF(x, c): NULL for one value only
+	}
+	switch op {
+	case "+", "-":
+		if l.stepped && r.stepped {
+			return true, false // two steps (t AT TIME ZONE two zones): an indicator of a moment of the day
+		}
+		return nonlinear, l.stepped || r.stepped
+	case "*":
+		return nonlinear || !lc && !rc, l.stepped || r.stepped
+	case "/":
+		return nonlinear || !rc, l.stepped
+	}
+	return nonlinear || !lc || !rc, false
+}
+
+// checkAggArg refuses a nonlinear aggregate argument (see info.nonlinear).
+func (a *analyzer) checkAggArg(at int32, inf info, agg string) {
+	if inf.nonlinear && !collecting[agg] {
+		a.c.add(at, RuleArithmetic,
+			"%s() of a value that is not affine in the row's columns (a product or quotient of two of them, sign, abs, round, powers, greatest, nullif, a subquery, or a condition decided below): such a value can weigh one row by 1 and the rest by 0; aggregate columns, their sums and differences, multiples by constants and extract(epoch FROM …), with conditions in FILTER or CASE WHEN of this top-level aggregate, where metricgate counts each side",
+			agg)
+	}
+}
+
+// functionShape returns whether the value of the non-aggregate function
+// call f is nonlinear, a step of one column, or one column (see info).
+// extract(epoch FROM x) and AT TIME ZONE a constant keep x's shape;
+// date_trunc, a calendar field and a cast step one column; every other
+// function of a value from the row is nonlinear.
+func functionShape(f *pg.FuncCall, name string, args []info) (nonlinear, stepped, single bool) {
+	dependent := 0
+	for _, inf := range args {
+		if rowDependent(inf) {
+			dependent++
+		}
+		nonlinear = nonlinear || inf.nonlinear
+	}
+	if dependent == 0 || nonlinear {
+		return nonlinear, false, false
+	}
+	last := args[len(args)-1]
+	switch {
+	case (name == "extract" || name == "date_part") && len(args) == 2 && !rowDependent(args[0]):
+		if strings.EqualFold(constString(f.Args[0]), "epoch") {
+			return false, last.stepped, last.single // seconds since 1970: x itself
+		}
+		return !last.single && !last.stepped, last.single || last.stepped, false
+	case name == "date_trunc" && len(args) >= 2 && !rowDependent(args[0]) && dependent == 1:
+		return !args[1].single && !args[1].stepped, args[1].single || args[1].stepped, false
+	case name == "timezone" && len(args) == 2 && !rowDependent(args[0]):
+		// A named zone keeps the column's shape; a POSIX offset
+		// ('X-05:17:33') is a shift of the author's choosing.
+		return false, last.stepped, last.single && zoneName.MatchString(constString(f.Args[0]))
+	}
+	return true, false, false
 }

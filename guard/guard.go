@@ -55,6 +55,7 @@ const (
 	RuleEntity            = "guard/entity"
 	RuleRewrite           = "guard/rewrite"
 	RuleRegex             = "guard/regex"
+	RuleArithmetic        = "guard/arithmetic"
 )
 
 // Config configures a Guard.

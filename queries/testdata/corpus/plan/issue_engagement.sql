@@ -12,7 +12,9 @@
 --              AND n.noteable_type = 'Issue' AND NOT n.system)), 2)
 -- which the guard refuses (guard/entity: notes has people, not tied to the
 -- issue's author). Comments per issue now come from a CTE joined in FROM.
--- The label count stays a scalar subquery: label_links has no people.
+-- The label count was a scalar subquery inside avg() too, which the guard
+-- refuses since guard/arithmetic (a subquery's value per row can be one
+-- row's); it is a second CTE joined in FROM.
 WITH comments AS (
     SELECT n.noteable_id AS issue_id,
            count(*) AS comments
@@ -20,6 +22,13 @@ WITH comments AS (
     WHERE n.noteable_type = 'Issue'
       AND NOT n.system
     GROUP BY n.noteable_id
+),
+labels AS (
+    SELECT ll.target_id AS issue_id,
+           count(*) AS labels
+    FROM label_links ll
+    WHERE ll.target_type = 'Issue'
+    GROUP BY ll.target_id
 )
 SELECT date_trunc('month', i.created_at)::date AS month,
        count(*) AS issues,
@@ -27,8 +36,9 @@ SELECT date_trunc('month', i.created_at)::date AS month,
        round(avg(coalesce(c.comments, 0)), 2) AS avg_comments,
        count(c.issue_id) AS commented,
        round(avg(i.upvotes_count), 2) AS avg_upvotes,
-       round(avg((SELECT count(*) FROM label_links ll WHERE ll.target_id = i.id AND ll.target_type = 'Issue')), 2) AS avg_labels
+       round(avg(coalesce(l.labels, 0)), 2) AS avg_labels
 FROM issues i
 LEFT JOIN comments c ON c.issue_id = i.id
+LEFT JOIN labels l ON l.issue_id = i.id
 GROUP BY 1
 ORDER BY 1
