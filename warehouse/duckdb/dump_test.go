@@ -54,3 +54,16 @@ func TestLedger(t *testing.T) {
 		return w
 	})
 }
+
+// TestDump runs the dump suite: LoadDump and ApplyIncrement on real files.
+func TestDump(t *testing.T) {
+	t.Parallel()
+	warehousetest.ExerciseDump(t.Context(), t, func(t *testing.T) (warehousetest.DumpWarehouse, warehousetest.QueryFunc) {
+		w, err := Open(t.Context(), filepath.Join(t.TempDir(), "w.duckdb"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = w.Close() })
+		return w, warehousetest.QueryDB(w.db)
+	})
+}

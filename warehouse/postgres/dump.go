@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"slices"
 	"strings"
@@ -114,11 +115,14 @@ func loadTable(ctx context.Context, tx pgx.Tx, stage string, t warehouse.DumpTab
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Conn().PgConn().CopyFrom(ctx, r, "COPY "+table+" FROM STDIN (FORMAT csv, HEADER)")
+		rr := &readErr{r: r}
+		tag, err := tx.Conn().PgConn().CopyFrom(ctx, rr, "COPY "+table+" FROM STDIN (FORMAT csv, HEADER)")
 		err = errors.Join(err, r.Close())
 		if err != nil {
+			// COPY fails with the server's error, which quotes the
+			// reader's as text only: a corrupt file is reported as such.
 			var ce *warehouse.CorruptError
-			if errors.As(err, &ce) {
+			if errors.As(err, &ce) || errors.As(rr.err, &ce) {
 				return ce
 			}
 			return fmt.Errorf("copy %s: %w", f.Name, err)
@@ -136,6 +140,20 @@ func loadTable(ctx context.Context, tx pgx.Tx, stage string, t warehouse.DumpTab
 		}
 	}
 	return nil
+}
+
+// readErr is r that keeps the first error it returned other than io.EOF.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && r.err == nil && !errors.Is(err, io.EOF) {
+		r.err = err
+	}
+	return n, err
 }
 
 // stagingSQL creates the staging schema stage afresh, with the function

@@ -77,8 +77,8 @@ func testSchema(t *testing.T, dsn string) string {
 	return out
 }
 
-// TestIntegration runs the conformance, crash and source-upgrade suites on the account
-// SNOWFLAKE_TEST_DSN names.
+// TestIntegration runs the conformance, crash, dump, ledger and
+// source-upgrade suites on the account SNOWFLAKE_TEST_DSN names.
 func TestIntegration(t *testing.T) {
 	dsn := os.Getenv(envDSN)
 	if dsn == "" {
@@ -95,6 +95,37 @@ func TestIntegration(t *testing.T) {
 	})
 	t.Run("Crash", func(t *testing.T) {
 		warehousetest.ExerciseCrash(t, openWriter, testSchema(t, dsn))
+	})
+	// The dump suites load into schemas of fixed names in the DSN's
+	// database (dump_suite, ledger_dump, ledger_other): each runs on a
+	// writer of its own and drops them when it ends.
+	dumpWarehouse := func(t *testing.T, schemas ...string) *Writer {
+		w, err := Open(t.Context(), testSchema(t, dsn))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			for _, s := range schemas {
+				for _, name := range []string{s, s + "_staging"} {
+					if _, err := w.db.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+quote(name)+" CASCADE"); err != nil {
+						t.Errorf("drop schema %s: %v", name, err)
+					}
+				}
+			}
+			_ = w.Close()
+		})
+		return w
+	}
+	t.Run("Dump", func(t *testing.T) {
+		warehousetest.ExerciseDump(t.Context(), t, func(t *testing.T) (warehousetest.DumpWarehouse, warehousetest.QueryFunc) {
+			w := dumpWarehouse(t, "dump_suite")
+			return w, warehousetest.QueryDB(w.db)
+		})
+	})
+	t.Run("Ledger", func(t *testing.T) {
+		warehousetest.ExerciseLedger(t.Context(), t, func(t *testing.T) warehousetest.DumpWarehouse {
+			return dumpWarehouse(t, "ledger_dump", "ledger_other")
+		})
 	})
 	t.Run("SourceUpgrade", func(t *testing.T) {
 		w, err := Open(t.Context(), testSchema(t, dsn))

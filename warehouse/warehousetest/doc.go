@@ -22,6 +22,16 @@
 // and a 200k-row load that must stream (the live Go heap is sampled while
 // the writer pulls rows; a writer holding the result in memory fails).
 //
+// [ExerciseDump] checks what the dump loader asks of a warehouse, on real
+// gzip CSV files held in memory: LoadDump (every table created with its
+// rows, the next dump replacing them and dropping the tables it lacks, a
+// corrupt file or a wrong count refused with the previous tables kept)
+// and ApplyIncrement (upserts and deleted keys merged, a full table
+// replaced, other tables left alone, a wrong count changing nothing).
+// [ExerciseLedger] checks the ledger those loads write. A driver passes
+// its warehouse and a [QueryFunc] to read the loaded tables back
+// ([QueryDB] for a database/sql handle).
+//
 // [ExerciseSourceUpgrade] checks that a table loaded before the _source
 // column existed upgrades without duplicates; the driver passes a function
 // that drops a column.
