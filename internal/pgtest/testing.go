@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"gitlab.com/metricgate/metricgate/internal/pgcluster"
 )
 
 // EnvDatabaseURL names the environment variable that points the tests at an
@@ -76,13 +78,13 @@ func New(t testing.TB) string {
 	name := databaseName(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := createDatabase(ctx, admin, name); err != nil {
+	if err := pgcluster.CreateDatabaseAt(ctx, admin, name); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := dropDatabase(ctx, admin, name); err != nil {
+		if err := pgcluster.DropDatabaseAt(ctx, admin, name); err != nil {
 			t.Errorf("pgtest: %v", err)
 		}
 	})
