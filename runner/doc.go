@@ -65,8 +65,12 @@
 //
 // # Scheduling
 //
-// [Scheduler] makes the runs of `metricgate serve`: robfig/cron fires on
-// the operator's schedule (UTC), each tick runs the queries due by their
+// [Scheduler] makes the runs of `metricgate serve`. robfig/cron parses the
+// operator's schedule (UTC) and computes its ticks; the loop that waits for
+// them is the scheduler's own, not cron's runner, because it must read the
+// wall clock again after a sleep (a suspended VM, a clock jump), catch up a
+// tick missed while no replica ran, and retry a tick whose run could not
+// start. Each tick runs the queries due by their
 // own schedules under the history database's run lock (a PostgreSQL
 // advisory lock, watched: when its session is lost with a restart of the
 // history database and another replica takes it, the run starts no more
