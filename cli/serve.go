@@ -137,21 +137,15 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.Sch
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.API.Listen, err)
 	}
-	reads, err := openHistory(ctx, cfg.History.URL.Reveal())
-	if err != nil {
-		_ = ln.Close()
-		return err
-	}
-	defer func() { err = errors.Join(err, reads.Close()) }()
-
 	var cat atomic.Pointer[catalog.Catalog]
 	runs := &lateRuns{schedule: sched}
+	reads := &lateHistory{}
 	a, err := api.New(cfg.apiConfig(), api.Deps{History: reads, Runs: runs, Catalog: cat.Load, Logger: log})
 	if err != nil {
 		_ = ln.Close()
 		return &configError{err.Error()}
 	}
-	a.SetStarting("waiting for the run lock to migrate the history database")
+	a.SetStarting("connecting to the history database")
 	srv := api.NewServer(cfg.API.Listen, a, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -165,9 +159,14 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.Sch
 			err = errors.Join(err, fmt.Errorf("shut down the HTTP server: %w", serr))
 		}
 	}()
+	defer func() {
+		if s := reads.s.Load(); s != nil {
+			err = errors.Join(err, s.Close())
+		}
+	}()
 
-	d, err := startUp(ctx, cfg, log, reads)
-	if err != nil {
+	d, err := startUpRetrying(ctx, cfg, log, a, reads, sc)
+	if err != nil || d == nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, d.close()) }()
@@ -229,6 +228,137 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.Sch
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startUpRetrying opens the API's history reads (into reads) and makes
+// the start-up (startUp), trying again while the history database cannot
+// be used (down, restarting, unreachable), as the scheduler does later:
+// every attempt is logged with its error, the API answers 503 "starting"
+// (/readyz too) meanwhile, the waits double from sc.RetryBackoff (1s) to
+// sc.MaxRetryBackoff (5m). A configuration error ends it; so does ctx,
+// with a nil daily and no error (a shutdown while waiting).
+func startUpRetrying(ctx context.Context, cfg *Config, log *slog.Logger, a *api.API, reads *lateHistory, sc runner.SchedulerConfig) (*daily, error) {
+	backoff := cmp.Or(sc.RetryBackoff, time.Second)
+	maxBackoff := cmp.Or(sc.MaxRetryBackoff, 5*time.Minute)
+	for attempt := 1; ; attempt++ {
+		err := func() error {
+			if reads.s.Load() == nil {
+				store, err := openHistory(ctx, cfg.History.URL.Reveal())
+				if err != nil {
+					return err
+				}
+				reads.s.Store(store)
+			}
+			return nil
+		}()
+		var d *daily
+		if err == nil {
+			a.SetStarting("waiting for the run lock to migrate the history database")
+			d, err = startUp(ctx, cfg, log, reads.s.Load())
+		}
+		if err == nil {
+			return d, nil
+		}
+		if ce := (*configError)(nil); errors.As(err, &ce) {
+			return nil, err
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		log.Error("start: the history database cannot be used yet; trying again", slog.Int("attempt", attempt),
+			slog.Duration("backoff", backoff), slog.String("error", err.Error()))
+		a.SetStarting(fmt.Sprintf("waiting for the history database (attempt %d failed, next in %s; see the logs)", attempt, backoff))
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// lateHistory is the API's history, which is open only once the history
+// database answered at start (the API answers "starting" until then).
+type lateHistory struct {
+	s atomic.Pointer[history.Store]
+}
+
+var _ api.History = (*lateHistory)(nil)
+
+// errHistoryNotOpen is lateHistory's answer before the history is open.
+var errHistoryNotOpen = errors.New("the history database is not open yet")
+
+func (l *lateHistory) store() (*history.Store, error) {
+	if s := l.s.Load(); s != nil {
+		return s, nil
+	}
+	return nil, errHistoryNotOpen
+}
+
+func (l *lateHistory) Ping(ctx context.Context) error {
+	s, err := l.store()
+	if err != nil {
+		return err
+	}
+	return s.Ping(ctx)
+}
+
+func (l *lateHistory) Runs(ctx context.Context, limit int) ([]history.Run, error) {
+	s, err := l.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.Runs(ctx, limit)
+}
+
+func (l *lateHistory) Run(ctx context.Context, id int64) (history.Run, error) {
+	s, err := l.store()
+	if err != nil {
+		return history.Run{}, err
+	}
+	return s.Run(ctx, id)
+}
+
+func (l *lateHistory) QueryRuns(ctx context.Context, runID int64) ([]history.QueryRun, error) {
+	s, err := l.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryRuns(ctx, runID)
+}
+
+func (l *lateHistory) QueryHistory(ctx context.Context, query string, limit int) ([]history.QueryRun, error) {
+	s, err := l.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryHistory(ctx, query, limit)
+}
+
+func (l *lateHistory) LastSuccessPerSource(ctx context.Context, query string) ([]history.QueryRun, error) {
+	s, err := l.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.LastSuccessPerSource(ctx, query)
+}
+
+func (l *lateHistory) Dumps(ctx context.Context, limit int) ([]history.Dump, error) {
+	s, err := l.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.Dumps(ctx, limit)
+}
+
+func (l *lateHistory) DumpLoads(ctx context.Context, limit int) ([]history.DumpLoad, error) {
+	s, err := l.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.DumpLoads(ctx, limit)
 }
 
 // startUp holds the run lock (waiting while another replica makes a run)

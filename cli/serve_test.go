@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -418,5 +421,112 @@ func TestDisplayURLHidesPasswords(t *testing.T) {
 		if got := displayURL(tc.in); got != tc.want {
 			t.Errorf("displayURL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// flakyProxy forwards TCP connections to addr while up, and closes them
+// at once while down: a database that cannot be reached.
+type flakyProxy struct {
+	ln   net.Listener
+	addr string
+	up   atomic.Bool
+}
+
+func newFlakyProxy(t *testing.T, addr string) *flakyProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &flakyProxy{ln: ln, addr: addr}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if !p.up.Load() {
+				_ = c.Close()
+				continue
+			}
+			go func() {
+				defer func() { _ = c.Close() }()
+				b, err := net.Dial("tcp", p.addr)
+				if err != nil {
+					return
+				}
+				defer func() { _ = b.Close() }()
+				go func() { _, _ = io.Copy(b, c); _ = b.Close() }()
+				_, _ = io.Copy(c, b)
+			}()
+		}
+	}()
+	return p
+}
+
+// TestServeWaitsForTheHistoryAtStart: serve started while the history
+// database cannot be reached does not exit: it says so, tries again (as
+// its scheduler does later), answers /healthz 200 and /readyz 503
+// meanwhile, and serves once the database answers.
+func TestServeWaitsForTheHistoryAtStart(t *testing.T) {
+	t.Parallel()
+	w := newRunWorld(t, map[string]string{"a/actors.sql": goodQuery})
+	withAPI(t, w, "  allow_unauthenticated_runs: true\n")
+	u, err := url.Parse(w.history)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newFlakyProxy(t, u.Host)
+	b, err := os.ReadFile(w.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPort := proxy.ln.Addr().String()
+	config := strings.ReplaceAll(string(b), "@"+u.Host+"/", "@"+hostPort+"/")
+	if config == string(b) {
+		t.Fatalf("the history URL is not in the config:\n%s", b)
+	}
+	if err := os.WriteFile(w.config, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	s := launchServe(t, w.config)
+	var line struct{ Addr string }
+	if err := json.Unmarshal([]byte(s.log.wait(t, `"msg":"listening"`, 1)), &line); err != nil {
+		t.Fatal(err)
+	}
+	s.addr = "http://" + line.Addr
+	select {
+	case <-waitChan(s.log, "the history database cannot be used yet; trying again"):
+	case code := <-s.code:
+		s.code <- code
+		t.Fatalf("serve exited %d with the history down:\n%s", code, s.log)
+	case <-time.After(time.Minute):
+		t.Fatalf("no retry logged:\n%s", s.log)
+	}
+	if code, body := s.do("GET", "/readyz", "", ""); code != http.StatusServiceUnavailable || !strings.Contains(body, "waiting for the history database") {
+		t.Errorf("readyz while the history is down: %d %s", code, body)
+	}
+	if code, _ := s.do("GET", "/healthz", "", ""); code != http.StatusOK {
+		t.Errorf("healthz while the history is down: %d", code)
+	}
+	if strings.Contains(s.log.String(), testPassword) {
+		t.Errorf("a log line shows the password:\n%s", s.log)
+	}
+	proxy.up.Store(true)
+	select {
+	case <-waitChan(s.log, `"msg":"serving"`):
+	case code := <-s.code:
+		s.code <- code
+		t.Fatalf("serve exited %d:\n%s", code, s.log)
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("serve did not start once the history was up:\n%s", s.log)
+	}
+	if code, body := s.do("GET", "/readyz", "", ""); code != http.StatusOK {
+		t.Errorf("readyz once the history is up: %d %s", code, body)
+	}
+	if code := s.stop(); code != ExitOK {
+		t.Errorf("serve exited %d after SIGTERM", code)
 	}
 }
