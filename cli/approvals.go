@@ -12,7 +12,6 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
-	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
 )
@@ -90,7 +89,7 @@ func cmdApprovals(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(ExitUsage, "approvals", "%v", err)
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: redact.ReplaceAttr}))
+	log := newLogger(e.stderr, slog.LevelWarn)
 	cat, problems, err := loadCatalog(cfg)
 	if err != nil {
 		return e.fail(ExitUsage, "approvals", "%v", err)

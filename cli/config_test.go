@@ -128,7 +128,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad env max_cost", "", []string{"METRICGATE_SOURCES_MAIN_MAX_COST=lots"}, `METRICGATE_SOURCES_MAIN_MAX_COST: sources.main.max_cost "lots": not a number`},
 		{"bad work_mem", "sources:\n  main:\n    work_mem: lots\n", nil, `sources.main.work_mem "lots": must be a size such as 64MB`},
 		{"env below the floor", "", []string{"METRICGATE_GUARD_MIN_GROUP_SIZE=2"}, "METRICGATE_GUARD_MIN_GROUP_SIZE: guard.min_group_size 2: must be at least 10"},
-		{"misspelt variable", "", []string{"METRICGATE_QUERIES_APROVAL=none"}, "METRICGATE_QUERIES_APROVAL: unknown setting variable: it sets no key (did you mean METRICGATE_QUERIES_APPROVAL?)"},
+		{"misspelt variable", "", []string{"METRICGATE_QUERIES_APPROVL=none"}, "METRICGATE_QUERIES_APPROVL: unknown setting variable: it sets no key (did you mean METRICGATE_QUERIES_APPROVAL?)"},
 		{"unknown warehouse scheme", "warehouse:\n  url: mysql://wh/db\n", nil, `metricgate.yml:2:8: warehouse.url: unknown scheme "mysql": want duckdb, postgres, postgresql, snowflake`},
 		{"not YAML", "queries:\n  dir: [x\n", nil, "not valid YAML: did not find expected"},
 		{"twice", "queries:\n  dir: a\n  dir: b\n", nil, "metricgate.yml:3:3: queries.dir is set twice (first on line 2)"},
@@ -193,7 +193,7 @@ func TestConfigScheduleEvery(t *testing.T) {
 func TestLoadConfigReportsEveryProblem(t *testing.T) {
 	t.Parallel()
 	p := writeConfig(t, `queries:
-  aproval: git
+  approvl: git
   workers: lots
 sources:
   main:
@@ -205,7 +205,7 @@ schedule: every monday
 api:
   token: ${TOKEN_NOT_SET}
 `)
-	_, err := loadConfig(p, []string{"METRICGATE_WAREHOUSE_URL=mysql://x", "METRICGATE_GAURD_SCHEMA=s.yml", "METRICGATE_IMAGE=ignored"})
+	_, err := loadConfig(p, []string{"METRICGATE_WAREHOUSE_URL=mysql://x", "METRICGATE_GUADR_SCHEMA=s.yml", "METRICGATE_IMAGE=ignored"})
 	if err == nil {
 		t.Fatal("loadConfig accepted a configuration with problems")
 	}
@@ -213,10 +213,10 @@ api:
 	for _, want := range []string{
 		"config: 8 problems:",
 		"\n  metricgate.yml: environment variables not set: TOKEN_NOT_SET",
-		"\n  metricgate.yml:2:3: unknown key \"aproval\" in queries (did you mean \"approval\"?)",
+		"\n  metricgate.yml:2:3: unknown key \"approvl\" in queries (did you mean \"approval\"?)",
 		"\n  metricgate.yml:3:12: queries.workers \"lots\": not a whole number",
 		"\n  metricgate.yml:7:14: sources.main.max_age \" hours\": not a duration: write a number and a unit (s, m or h) without spaces, such as 90s, 30m, 26h or 1h30m",
-		"\n  METRICGATE_GAURD_SCHEMA: unknown setting variable: it sets no key (did you mean METRICGATE_GUARD_SCHEMA?)",
+		"\n  METRICGATE_GUADR_SCHEMA: unknown setting variable: it sets no key (did you mean METRICGATE_GUARD_SCHEMA?)",
 		"\n  metricgate.yml:9:19: guard.min_group_size 5: must be at least 10",
 		"\n  metricgate.yml:10:11: schedule \"every monday\":",
 		"\n  METRICGATE_WAREHOUSE_URL: warehouse.url: unknown scheme \"mysql\"",

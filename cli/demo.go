@@ -19,7 +19,6 @@ import (
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
-	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/queries"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
@@ -170,7 +169,7 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 	}
 	rcfg.Approval = "none"
 	r, err := runner.New(rcfg, runner.Deps{Guard: g, Writer: wh, Recorder: store, Approver: review.None{},
-		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: redact.ReplaceAttr}))})
+		Logger: newLogger(e.stderr, slog.LevelWarn)})
 	if err != nil {
 		return err
 	}
@@ -252,7 +251,7 @@ func demoDump(ctx context.Context, e *env, cfg *Config, sourceURL, dir string, s
 	logf("dumping the public projects of %s (%s, %d tables) to %s with the demo pseudonym key", def.Group, cfg.Dump.Config, len(def.Tables), filepath.Join(dir, "dumps"))
 	m, err := runDump(ctx, e, dump.Config{SourceURL: sourceURL, Keep: cfg.Dump.Keep, PseudonymKey: []byte(demoPseudonymKey),
 		Tool: "metricgate " + Version()}, dump.Deps{Bucket: bucket, Recorder: store,
-		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: redact.ReplaceAttr}))}, def, "")
+		Logger: newLogger(e.stderr, slog.LevelWarn)}, def, "")
 	if err != nil {
 		return err
 	}

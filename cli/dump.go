@@ -15,7 +15,6 @@ import (
 	"golang.org/x/term"
 
 	"gitlab.com/metricgate/metricgate/dump"
-	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
@@ -226,5 +225,5 @@ func commandLogger(e *env, verbose bool) *slog.Logger {
 	if verbose {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.ReplaceAttr}))
+	return newLogger(e.stderr, level)
 }

@@ -11,7 +11,6 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
-	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
 )
@@ -56,7 +55,7 @@ func planNote(ctx context.Context, e *env, configPath string, iid int64, base st
 	if err := cfg.requireGitLab("plan --mr-note"); err != nil {
 		return e.fail(ExitUsage, "plan", "%v", err)
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn, ReplaceAttr: redact.ReplaceAttr}))
+	log := newLogger(e.stderr, slog.LevelWarn)
 	g, err := cfg.gitLabApprover(nil, log)
 	if err != nil {
 		return e.fail(ExitUsage, "plan", "%v", err)

@@ -15,7 +15,6 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
-	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
 )
@@ -75,12 +74,18 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.ReplaceAttr}))
-	d, err := openDaily(ctx, cfg, log)
+	log := newLogger(e.stderr, level)
+	defer flushLog(log)
+	var prog *progress
+	d, err := openDaily(ctx, cfg, log, func(rec runner.Recorder) runner.Recorder {
+		prog = newProgress(rec, e.stderr, longQuery, nil, 0)
+		return prog
+	})
 	if err != nil {
 		return e.fail(failCode(err), "run", "%v", err)
 	}
 	defer func() { _ = d.close() }()
+	defer prog.close()
 
 	cat, problems, err := loadCatalog(cfg)
 	if err != nil {
@@ -101,6 +106,14 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stdout, "no query is due; use --once to run them all now")
 		return ExitOK
 	}
+	prog.total, prog.timeouts = 0, map[string]time.Duration{}
+	for _, q := range selected {
+		prog.total += max(1, len(cfg.sourcesOfRole(q.Source)))
+		prog.timeouts[q.Name] = q.Timeout
+	}
+	for _, inv := range invalid {
+		prog.total += max(1, len(cfg.sourcesOfRole(inv.Query.Source)))
+	}
 	lock, err := takeRunLock(ctx, e, d.store, *wait)
 	if err != nil {
 		return e.fail(ExitProblems, "run", "%v", err)
@@ -118,9 +131,18 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitProblems, "run", "%v", err)
 	}
 	writeRunTable(e.stdout, res)
+	// A query named with --query that did not run (not approved, drifted)
+	// is a failure of what was asked, whatever the run's status.
+	skipped := false
+	for _, q := range res.Queries {
+		if q.Status == history.QuerySkipped && len(only) > 0 {
+			fmt.Fprintf(e.stderr, "metricgate run: %s (%s) was not run: %s\n", q.Query, q.Source, oneLine(q.Error, 300))
+			skipped = true
+		}
+	}
 	// Problems of files the run did not record (unreadable ones) count too,
 	// unless the run was limited to named queries.
-	if res.Status != history.RunSucceeded || (len(problems) > 0 && len(only) == 0) {
+	if res.Status != history.RunSucceeded || skipped || (len(problems) > 0 && len(only) == 0) {
 		return ExitProblems
 	}
 	return ExitOK
@@ -227,7 +249,9 @@ func (d *daily) close() error {
 
 // openDaily opens the history database (applying its migrations) and the
 // warehouse, and builds the runner.
-func openDaily(ctx context.Context, cfg *Config, log *slog.Logger) (_ *daily, err error) {
+// wrap, when given, wraps the history store as the runner's Recorder
+// (run's progress lines).
+func openDaily(ctx context.Context, cfg *Config, log *slog.Logger, wrap ...func(runner.Recorder) runner.Recorder) (_ *daily, err error) {
 	d := &daily{}
 	defer func() {
 		if err != nil {
@@ -253,7 +277,11 @@ func openDaily(ctx context.Context, cfg *Config, log *slog.Logger) (_ *daily, er
 			return nil, err
 		}
 	}
-	d.runner, err = runner.New(cfg.runnerConfig(), runner.Deps{Guard: g, Writer: d.wh, Recorder: d.store,
+	var rec runner.Recorder = d.store
+	for _, w := range wrap {
+		rec = w(rec)
+	}
+	d.runner, err = runner.New(cfg.runnerConfig(), runner.Deps{Guard: g, Writer: d.wh, Recorder: rec,
 		Approver: approver, Logger: log})
 	if err != nil {
 		return nil, &configError{err.Error()}
