@@ -118,16 +118,18 @@ type Source struct {
 	AsOf string
 }
 
-// Recorder records dumps in the history database (*history.Store).
+// Recorder records dumps in the history database (*history.Store) and
+// keeps the watermarks of incremental tables, which an increment starts
+// from.
 type Recorder interface {
 	StartDump(ctx context.Context, d history.Dump) (int64, error)
 	FinishDump(ctx context.Context, d history.Dump) error
-}
-
-// WatermarkStore keeps the watermarks of incremental tables
-// (*history.Store). A Recorder without it makes every dump full.
-type WatermarkStore interface {
+	// DumpWatermarks returns the watermarks of group's incremental
+	// tables: the snapshot time of the last committed dump that read
+	// each, and that dump's location.
 	DumpWatermarks(ctx context.Context, group string) ([]history.Watermark, error)
+	// CommitDumpWatermarks sets the watermarks of group to marks, those
+	// of the dump at location.
 	CommitDumpWatermarks(ctx context.Context, group, location string, marks map[string]time.Time) error
 }
 
@@ -152,7 +154,9 @@ type Exporter struct {
 type Deps struct {
 	// Bucket is the object storage (OpenBucket). Required.
 	Bucket *blob.Bucket
-	// Recorder records each dump; nil records nothing.
+	// Recorder records each dump and keeps the watermarks; nil records
+	// nothing, and every dump is full (no watermark to start an
+	// increment from).
 	Recorder Recorder
 	// Logger; nil discards.
 	Logger *slog.Logger
@@ -255,8 +259,7 @@ func (e *Exporter) DumpKind(ctx context.Context, def *Definition, kind warehouse
 
 // commitWatermarks advances the watermarks to the committed dump m.
 func (e *Exporter) commitWatermarks(ctx context.Context, def *Definition, m *Manifest) error {
-	ws, ok := e.rec.(WatermarkStore)
-	if !ok {
+	if e.rec == nil {
 		return nil
 	}
 	marks := map[string]time.Time{}
@@ -265,7 +268,7 @@ func (e *Exporter) commitWatermarks(ctx context.Context, def *Definition, m *Man
 			marks[t.Name] = m.snapshotOf(def.table(t.Name))
 		}
 	}
-	if err := ws.CommitDumpWatermarks(context.WithoutCancel(ctx), def.Group, m.Location, marks); err != nil {
+	if err := e.rec.CommitDumpWatermarks(context.WithoutCancel(ctx), def.Group, m.Location, marks); err != nil {
 		return fmt.Errorf("dump %s is written, but its watermarks are not (the next dump is full): %w", m.Location, err)
 	}
 	return nil
@@ -305,8 +308,8 @@ func (def *Definition) incrementalTables() []string {
 // full dump (base nil) for the reason why. kind is as for DumpKind. An
 // increment needs every one of these, else the dump is full:
 //
-//   - a table of dump.yml has mode incremental, and the Recorder keeps
-//     watermarks (the history database);
+//   - a table of dump.yml has mode incremental, and there is a Recorder
+//     (the history database) to keep the watermarks;
 //   - every incremental table has a watermark, all of the same dump (the
 //     base), and that dump is the newest complete one in storage (a dump
 //     written while its watermarks were not — a crash between the two —
@@ -332,16 +335,15 @@ func (e *Exporter) Plan(ctx context.Context, def *Definition, kind warehouse.Dum
 
 func (e *Exporter) plan(ctx context.Context, def *Definition, kind warehouse.DumpMode) (*Manifest, string, error) {
 	incr := def.incrementalTables()
-	ws, ok := e.rec.(WatermarkStore)
 	switch {
 	case kind == KindFull:
 		return nil, "asked for a full dump", nil
 	case len(incr) == 0:
 		return nil, "no table of " + def.Path + " has mode incremental", nil
-	case !ok:
+	case e.rec == nil:
 		return nil, "no history database to keep watermarks in", nil
 	}
-	marks, err := ws.DumpWatermarks(ctx, def.Group)
+	marks, err := e.rec.DumpWatermarks(ctx, def.Group)
 	if err != nil {
 		return nil, "", err
 	}
