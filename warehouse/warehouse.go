@@ -101,7 +101,7 @@ type Load struct {
 
 // Validate names the first thing about l a writer cannot load.
 func (l Load) Validate() error {
-	if !isIdent(l.Table) || strings.HasPrefix(l.Table, "_") {
+	if !IsIdent(l.Table) || strings.HasPrefix(l.Table, "_") {
 		return fmt.Errorf("table %q: not a lower-case identifier starting with a letter", l.Table)
 	}
 	if l.Mode != Append && l.Mode != Replace {
@@ -115,7 +115,7 @@ func (l Load) Validate() error {
 		seen[p.Name] = true
 	}
 	for _, c := range l.Columns {
-		if !isIdent(c.Name) || strings.HasPrefix(c.Name, "_") {
+		if !IsIdent(c.Name) || strings.HasPrefix(c.Name, "_") {
 			return fmt.Errorf("table %s: column %q: not a lower-case identifier without a leading _", l.Table, c.Name)
 		}
 		if seen[c.Name] {
@@ -365,19 +365,6 @@ type Table struct {
 	Columns []Column
 	// Rows hold values of the types Rows documents.
 	Rows [][]any
-}
-
-func isIdent(s string) bool {
-	if s == "" || len(s) > 63 {
-		return false
-	}
-	for i, r := range s {
-		if r == '_' || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9') {
-			continue
-		}
-		return false
-	}
-	return true
 }
 
 // SliceRows returns Rows over rows held in memory, for tests and small loads.

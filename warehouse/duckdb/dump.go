@@ -29,7 +29,7 @@ import (
 // cast from JSON to lists. Memory is bounded as the package documentation
 // says (# Memory).
 func (w *Writer) LoadDump(ctx context.Context, schema string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) error {
-	if !isIdent(schema) || schema == "main" {
+	if !warehouse.IsIdent(schema) || schema == "main" {
 		return fmt.Errorf("load dump: schema %q: want a lower-case identifier other than main", schema)
 	}
 	dir, err := os.MkdirTemp("", "metricgate-load-*")
@@ -255,7 +255,7 @@ func readFilesSQL(columns []warehouse.Column, paths []string) string {
 // ledger. A failure rolls everything back: readers see the previous state
 // or the next one.
 func (w *Writer) ApplyIncrement(ctx context.Context, schema string, tables []warehouse.DumpTable, entry warehouse.LedgerEntry) error {
-	if !isIdent(schema) || schema == "main" {
+	if !warehouse.IsIdent(schema) || schema == "main" {
 		return fmt.Errorf("apply increment: schema %q: want a lower-case identifier other than main", schema)
 	}
 	dir, err := os.MkdirTemp("", "metricgate-increment-*")
@@ -365,18 +365,6 @@ func incrementSQL(schema string, t warehouse.DumpTable, upserts, deletes []strin
 }
 
 func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-func isIdent(s string) bool {
-	if s == "" || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for _, r := range s {
-		if r != '_' && (r < 'a' || r > 'z') && (r < '0' || r > '9') {
-			return false
-		}
-	}
-	return true
-}
 
 // copyFile copies f, verified, to the local file path.
 func copyFile(ctx context.Context, f *warehouse.DumpFile, path string) error {

@@ -230,17 +230,12 @@ func (w *Writer) apply(ctx context.Context, conn *sql.Conn, stage string, load w
 		for _, c := range existing {
 			have[c.name] = c.typ
 		}
-		var conflicts []string
-		var added []warehouse.Column
-		for _, c := range all {
-			typ, ok := have[c.Name]
-			switch {
-			case !ok:
-				added = append(added, c)
-			case typ != sqlType(c.Type):
-				conflicts = append(conflicts, fmt.Sprintf("%s: table has %s, result has %v (%s)", c.Name, typ, c.Type, sqlType(c.Type)))
+		added, conflicts := warehouse.CompareColumns(have, all, func(typ string, c warehouse.Column) string {
+			if typ == sqlType(c.Type) {
+				return ""
 			}
-		}
+			return fmt.Sprintf("table has %s, result has %v (%s)", typ, c.Type, sqlType(c.Type))
+		})
 		if len(conflicts) > 0 {
 			return &warehouse.IncompatibleError{Table: load.Table, Columns: conflicts}
 		}
@@ -277,24 +272,15 @@ func (w *Writer) apply(ctx context.Context, conn *sql.Conn, stage string, load w
 	return nil
 }
 
-// deleteSQL returns the statement deleting the rows load replaces, and its
-// arguments: those of its _snapshot_date (append) or all (replace), of its
-// _source and of no source (NULL) when the load has one.
+// deleteSQL returns the statement deleting the rows load replaces
+// (warehouse.DeleteSQL), and its arguments.
 func deleteSQL(table string, load warehouse.Load) (string, []any) {
-	var conds []string
-	var args []any
-	if load.Mode == warehouse.Append {
-		conds = append(conds, `"_snapshot_date" = CAST(? AS DATE)`)
-		args = append(args, warehouse.Date(load.Provenance.SnapshotDate))
-	}
-	if load.Provenance.Scoped() {
-		conds = append(conds, `("_source" = ? OR "_source" IS NULL)`)
-		args = append(args, load.Provenance.Source)
-	}
-	if len(conds) == 0 {
-		return "DELETE FROM " + table, nil
-	}
-	return "DELETE FROM " + table + " WHERE " + strings.Join(conds, " AND "), args
+	return warehouse.DeleteSQL(table, load, func(_ int, c warehouse.Column) string {
+		if c.Type.Kind == warehouse.KindDate {
+			return "CAST(? AS DATE)"
+		}
+		return "?"
+	})
 }
 
 // tableColumns returns the columns of a table of the main schema, in

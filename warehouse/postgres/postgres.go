@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -166,24 +167,9 @@ func (w *Writer) load(ctx context.Context, tx pgx.Tx, load warehouse.Load, exist
 }
 
 // deleteSQL returns the statement deleting the rows load replaces from
-// table (quoted), and its arguments: those of its _snapshot_date (append)
-// or all (replace); of its _source, and of none (NULL, rows loaded before
-// there were sources), when the load has one.
+// table (quoted), and its arguments (warehouse.DeleteSQL).
 func deleteSQL(table string, load warehouse.Load) (string, []any) {
-	var conds []string
-	var args []any
-	if load.Mode == warehouse.Append {
-		args = append(args, warehouse.Date(load.Provenance.SnapshotDate))
-		conds = append(conds, fmt.Sprintf(`"_snapshot_date" = $%d`, len(args)))
-	}
-	if load.Provenance.Scoped() {
-		args = append(args, load.Provenance.Source)
-		conds = append(conds, fmt.Sprintf(`("_source" = $%d OR "_source" IS NULL)`, len(args)))
-	}
-	if len(conds) == 0 {
-		return "DELETE FROM " + table, nil
-	}
-	return "DELETE FROM " + table + " WHERE " + strings.Join(conds, " AND "), args
+	return warehouse.DeleteSQL(table, load, func(n int, _ warehouse.Column) string { return "$" + strconv.Itoa(n) })
 }
 
 // copyRows streams rows into table with COPY.
@@ -247,16 +233,12 @@ func compare(table []tableColumn, load []warehouse.Column) (missing []warehouse.
 	for _, c := range table {
 		have[c.Name] = c.Type
 	}
-	for _, c := range load {
-		t, ok := have[c.Name]
-		switch {
-		case !ok:
-			missing = append(missing, c)
-		case t != normalize(c.Type):
-			conflicts = append(conflicts, fmt.Sprintf("%s: table has %v, result has %v", c.Name, t, c.Type))
+	return warehouse.CompareColumns(have, load, func(t warehouse.Type, c warehouse.Column) string {
+		if t == normalize(c.Type) {
+			return ""
 		}
-	}
-	return missing, conflicts
+		return fmt.Sprintf("table has %v, result has %v", t, c.Type)
+	})
 }
 
 // normalize drops what a type's Kind does not use.

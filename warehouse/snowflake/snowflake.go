@@ -111,16 +111,12 @@ func compare(table []tableColumn, load []warehouse.Column) (missing []warehouse.
 	for _, c := range table {
 		have[c.Name] = c
 	}
-	for _, c := range load {
-		t, ok := have[c.Name]
-		switch {
-		case !ok:
-			missing = append(missing, c)
-		case t.SQLType != typeSQL(c.Type) || t.Type.String() != c.Type.String():
-			conflicts = append(conflicts, fmt.Sprintf("%s: table has %v, result has %v", c.Name, t.Type, c.Type))
+	return warehouse.CompareColumns(have, load, func(t tableColumn, c warehouse.Column) string {
+		if t.SQLType == typeSQL(c.Type) && t.Type.String() == c.Type.String() {
+			return ""
 		}
-	}
-	return missing, conflicts
+		return fmt.Sprintf("table has %v, result has %v", t.Type, c.Type)
+	})
 }
 
 // Write loads rows into load.Table and returns the number of rows loaded.

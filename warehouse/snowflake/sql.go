@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
@@ -144,27 +145,22 @@ func copySQL(raw, stage string) string {
 		" ON_ERROR = ABORT_STATEMENT PURGE = TRUE"
 }
 
-// deleteSQL deletes the rows load replaces and returns the statement with
-// its bind values: those of its _snapshot_date (append; the date bound as
-// YYYY-MM-DD text) or all (replace), and, when the load has a source,
-// only those of its _source and of none (NULL: rows loaded before there
-// were sources).
+// deleteSQL deletes the rows load replaces (warehouse.DeleteSQL) and
+// returns the statement with its bind values, the date bound as
+// YYYY-MM-DD text.
 func deleteSQL(load warehouse.Load) (string, []any) {
-	var conds []string
-	var args []any
-	if load.Mode == warehouse.Append {
-		date, _ := field(warehouse.Date(load.Provenance.SnapshotDate), warehouse.Type{Kind: warehouse.KindDate})
-		conds = append(conds, quote("_snapshot_date")+" = TO_DATE(?, "+literal(dateFormat)+")")
-		args = append(args, date)
+	q, args := warehouse.DeleteSQL(quote(load.Table), load, func(_ int, c warehouse.Column) string {
+		if c.Type.Kind == warehouse.KindDate {
+			return "TO_DATE(?, " + literal(dateFormat) + ")"
+		}
+		return "?"
+	})
+	for i, a := range args {
+		if d, ok := a.(time.Time); ok {
+			args[i], _ = field(d, warehouse.Type{Kind: warehouse.KindDate})
+		}
 	}
-	if load.Provenance.Scoped() {
-		conds = append(conds, "("+quote("_source")+" = ? OR "+quote("_source")+" IS NULL)")
-		args = append(args, load.Provenance.Source)
-	}
-	if len(conds) == 0 {
-		return "DELETE FROM " + quote(load.Table), nil
-	}
-	return "DELETE FROM " + quote(load.Table) + " WHERE " + strings.Join(conds, " AND "), args
+	return q, args
 }
 
 // convertSQL turns the raw VARCHAR expr into a value of t's Snowflake type.
