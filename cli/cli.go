@@ -13,8 +13,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-
-	"gitlab.com/metricgate/metricgate/internal/redact"
 )
 
 // Exit codes of every command.
@@ -106,7 +104,9 @@ func usage(w io.Writer) {
 // fail prints "metricgate CMD: message" on stderr and returns code, for a
 // command's early returns.
 func (e *env) fail(code int, cmd, format string, args ...any) int {
-	fmt.Fprintf(e.stderr, "metricgate %s: %s\n", cmd, redact.String(fmt.Sprintf(format, args...))) // no IP address in any output
+	// No IP address in any output, but the configured addresses of the
+	// databases that failed.
+	fmt.Fprintf(e.stderr, "metricgate %s: %s\n", cmd, keepRedacted(fmt.Sprintf(format, args...), args))
 	return code
 }
 

@@ -13,7 +13,8 @@ func openHistory(ctx context.Context, url string) (*history.Store, error) {
 	openCtx, cancel := context.WithTimeoutCause(ctx, connectTimeout,
 		fmt.Errorf("connect to the history database: no answer within %v", connectTimeout))
 	defer cancel()
-	return history.Open(openCtx, url)
+	store, err := history.Open(openCtx, url)
+	return store, endpoint("history database", "history.url", url, err)
 }
 
 // openMigratedHistory is openHistory, then applies the migrations (under

@@ -95,6 +95,17 @@ func TestLoadStandsAlone(t *testing.T) {
 	if len(full) != 1 || !strings.HasPrefix(full[0], "1 full dumps/") {
 		t.Fatalf("ledger after the full dump: %q", full)
 	}
+	// The dump's tables can be shown, by SCHEMA.TABLE; a table of the
+	// dump named without its schema gets a did-you-mean.
+	if out, _ := cmd(warehouseSide, "show", "gitlab_public.projects", "--limit", "2"); !strings.HasPrefix(out, "id ") ||
+		!strings.Contains(out, "(2 of ") {
+		t.Errorf("show gitlab_public.projects:\n%s", out)
+	}
+	var showOut, showErr bytes.Buffer
+	code := run(t.Context(), []string{"show", "projects", "--config", warehouseSide}, &env{stdout: &showOut, stderr: &showErr})
+	if code != ExitProblems || !strings.Contains(showErr.String(), "holds no table projects (did you mean gitlab_public.projects?); it holds gitlab_public.") {
+		t.Errorf("show projects: exit %d\n%s%s", code, showOut.String(), showErr.String())
+	}
 	if out, _ := cmd(warehouseSide, "load"); !strings.Contains(out, "is already loaded (the warehouse's ledger, gitlab_public.metricgate_ledger): nothing to do") {
 		t.Errorf("second load: %q, want nothing to do", out)
 	}

@@ -1,16 +1,19 @@
 package cli
 
 import (
-	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net/url"
+	"io/fs"
+	neturl "net/url"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
@@ -20,7 +23,7 @@ const (
 )
 
 func cmdShow(ctx context.Context, e *env, args []string) int {
-	fl := newFlags(e, "show", showArgs, showSummary)
+	fl := newFlags(e, "show", showArgs, showSummary+".\n\n"+showMore)
 	configPath := fl.String("config", "", "configuration `file` (default metricgate.yml when present)")
 	whURL := fl.String("warehouse", "", "warehouse `URL` (default: warehouse.url of the configuration)")
 	limit := fl.Int("limit", 50, "print at most `N` rows")
@@ -36,17 +39,91 @@ func cmdShow(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(ExitUsage, "show", "%v", err)
 	}
-	wh, err := openWarehouse(ctx, cmp.Or(*whURL, cfg.Warehouse.URL.Reveal()))
-	if err != nil {
-		return e.fail(ExitUsage, "show", "%v", err)
+	url, setting := *whURL, "--warehouse"
+	if url == "" {
+		url, setting = cfg.Warehouse.URL.Reveal(), "warehouse.url"
 	}
-	defer func() { _ = wh.Close() }()
-	tb, err := wh.Read(ctx, pos[0])
-	if err != nil {
+	if err := checkURLScheme(url, warehouseSchemes); err != nil {
+		return e.fail(ExitUsage, "show", "%s: %v", setting, err)
+	}
+	table := pos[0]
+	tb, err := readWarehouseTable(ctx, url, table)
+	var nt *noTableError
+	switch {
+	case errors.As(err, &nt):
+		nt.setting, nt.url = setting, redactURL(url)
+		return e.fail(ExitProblems, "show", "%v", nt)
+	case err != nil:
 		return e.fail(ExitProblems, "show", "%v", err)
 	}
 	writeTable(e.stdout, tb, *limit)
 	return ExitOK
+}
+
+const showMore = "TABLE is a query's table, or a table of the loaded dump as SCHEMA.TABLE (gitlab_public.projects).\n" +
+	"A DuckDB warehouse is opened read-only: show creates no file and does not wait for a writer"
+
+// errNoTable is readDuckDB's answer for a table the file does not hold.
+var errNoTable = errors.New("no such table")
+
+// noTableError is a table the warehouse does not hold (or a DuckDB file
+// that does not exist), with what it does hold.
+type noTableError struct {
+	table, setting, url string
+	missingFile         string // the DuckDB file that does not exist
+	tables              []string
+}
+
+func (e *noTableError) Error() string {
+	if e.missingFile != "" {
+		return fmt.Sprintf("the warehouse %s (%s) does not exist: nothing was loaded there yet. Load it with metricgate run or "+
+			"metricgate demo, or name the warehouse that holds the table with --warehouse URL or --config FILE", e.missingFile, e.setting)
+	}
+	msg := fmt.Sprintf("the warehouse %s (%s) holds no table %s", e.url, e.setting, e.table)
+	s := catalog.Suggest(e.table, e.tables)
+	for _, t := range e.tables {
+		if _, name, ok := strings.Cut(t, "."); ok && name == e.table && s == "" {
+			s = t // a table of the dump, named without its schema
+		}
+	}
+	if s != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	if len(e.tables) == 0 {
+		return msg + "; it holds no table at all"
+	}
+	return msg + "; it holds " + strings.Join(e.tables, ", ")
+}
+
+// readWarehouseTable reads table of the warehouse at url: a DuckDB file
+// read-only and only when it exists, a PostgreSQL or Snowflake warehouse
+// through its writer (SCHEMA.TABLE picks the schema of a PostgreSQL one).
+func readWarehouseTable(ctx context.Context, url, table string) (*warehouse.Table, error) {
+	if path, ok := strings.CutPrefix(url, "duckdb://"); ok {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, &noTableError{table: table, missingFile: path}
+		}
+		tb, tables, err := readDuckDB(ctx, path, table)
+		if errors.Is(err, errNoTable) {
+			return nil, &noTableError{table: table, tables: tables}
+		}
+		return tb, err
+	}
+	name := table
+	if schema, rest, ok := strings.Cut(table, "."); ok && (strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")) {
+		if u, err := neturl.Parse(url); err == nil {
+			q := u.Query()
+			q.Set("schema", schema)
+			u.RawQuery = q.Encode()
+			url, name = u.String(), rest
+		}
+	}
+	wh, err := openWarehouse(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = wh.Close() }()
+	return wh.Read(ctx, name)
 }
 
 // writeTable prints tb's rows, newest _snapshot_date first, then by the
@@ -108,7 +185,7 @@ func cell(v any) string {
 
 // redactURL hides a URL's password, for messages.
 func redactURL(s string) string {
-	u, err := url.Parse(s)
+	u, err := neturl.Parse(s)
 	if err != nil {
 		return "(unparsable URL)"
 	}

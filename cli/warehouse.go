@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -33,12 +34,17 @@ func openWarehouse(ctx context.Context, url string) (warehouseWriter, error) {
 		w, err = openDuckDB(ctx, url)
 	case "postgres", "postgresql":
 		w, err = postgres.Open(ctx, url)
+		err = endpoint("warehouse", "warehouse.url", url, err)
 	case "snowflake":
 		w, err = openSnowflake(ctx, url)
 	default:
 		return nil, fmt.Errorf("warehouse.url: unknown scheme %q: want duckdb, postgres or snowflake", scheme)
 	}
-	if err != nil {
+	var ee *endpointError
+	switch {
+	case errors.As(err, &ee):
+		return nil, err // names the warehouse already
+	case err != nil:
 		return nil, fmt.Errorf("open the warehouse: %w", err)
 	}
 	return w, nil
