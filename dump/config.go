@@ -123,15 +123,6 @@ func (ps Problems) Error() string {
 // the other tables the scope rules read.
 const MainRole = "main"
 
-// remoteKinds are the scope kinds a table outside the main database may
-// have: their rules need only the groups, projects and merge requests of
-// the scope, which the dump computes in the main database and passes on.
-var remoteKinds = []string{"group", "project", "pipeline"}
-
-// scopeKinds are the kinds a table may be scoped by, and whether the kind
-// needs a column.
-var scopeKinds = []string{"group", "project", "issue", "merge_request", "note", "label", "milestone", "pipeline", "target", "event"}
-
 // features are the project_features columns a project scope may require.
 var features = []string{"issues", "merge_requests", "repository", "builds", "wiki", "snippets", "pages", "forking",
 	"analytics", "operations", "security_and_compliance", "container_registry", "environments", "releases"}

@@ -157,11 +157,12 @@ func (e *Exporter) changedEntities(ctx context.Context, tx pgx.Tx, def *Definiti
 			need[k] = true
 		}
 	}
-	if need["note"] {
-		need["issue"], need["merge_request"] = true, true
-	}
-	if need["pipeline"] {
-		need["merge_request"] = true
+	for _, k := range slices.Backward(scopeKindTable) { // a kind's reads come before it
+		if need[k.name] {
+			for _, r := range k.reads {
+				need[r] = true
+			}
+		}
 	}
 	changed := map[string][]int64{}
 	for _, kind := range entityKinds {
@@ -170,7 +171,7 @@ func (e *Exporter) changedEntities(ctx context.Context, tx pgx.Tx, def *Definiti
 		}
 		var prev []int64
 		known := false
-		if t := def.table(entityTable[kind]); t != nil && t.Mode == KindIncremental && t.Scope.Kind == kind && t.Scope.Column == "id" && t.Key == "id" {
+		if t := def.table(entityTable(kind)); t != nil && t.Mode == KindIncremental && t.Scope.Kind == kind && t.Scope.Column == "id" && t.Key == "id" {
 			i := slices.IndexFunc(base.Tables, func(bt ManifestTable) bool { return bt.Name == t.Name })
 			if i >= 0 && base.Tables[i].Keys != nil {
 				k := base.Tables[i].Keys

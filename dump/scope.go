@@ -169,11 +169,82 @@ func (s *scopeSQL) bannedSinceSQL(from string) string {
     UNION SELECT u.id FROM %[2]s u WHERE u.state = 'banned' AND u.updated_at > %[3]s`, s.rel("banned_users"), s.rel("users"), from)
 }
 
-// entityTable is the table of each kind of object a scope can point at.
-var entityTable = map[string]string{
-	"group": "namespaces", "project": "projects", "issue": "issues", "merge_request": "merge_requests",
-	"note": "notes", "label": "labels", "milestone": "milestones", "pipeline": "ci_pipelines",
+// scopeKind is one kind of scope a table of dump.yml may have (scope:
+// {issue: issue_id}): the kind of object its rows belong to. The
+// predicate that an object of the kind is public is scopeSQL.entity's.
+type scopeKind struct {
+	// name is the kind's key in dump.yml.
+	name string
+	// table holds the objects of the kind; "" for target and event,
+	// whose rows point at objects of several kinds (targetTypes).
+	table string
+	// remote: a table outside the main database may have the kind: its
+	// rule needs only the groups, projects and merge requests of the
+	// scope, which the dump computes in the main database and passes on.
+	remote bool
+	// changes: an increment asks which objects of the kind changed
+	// (changedEntitySQL). Groups and projects are not asked for: a change
+	// there is seen by comparing the scope's groups and projects as a
+	// whole (Manifest.ScopeSHA256).
+	changes bool
+	// reads are the kinds whose objects decide whether one of this kind
+	// is public (a note's issue or merge request).
+	reads []string
 }
+
+// scopeKindTable holds the kinds of scope, in the order messages name
+// them; each comes after the kinds it reads, the order in which an
+// increment asks for the changed objects.
+var scopeKindTable = []scopeKind{
+	{name: "group", table: "namespaces", remote: true},
+	{name: "project", table: "projects", remote: true},
+	{name: "issue", table: "issues", changes: true},
+	{name: "merge_request", table: "merge_requests", changes: true},
+	{name: "note", table: "notes", changes: true, reads: []string{"issue", "merge_request"}},
+	{name: "label", table: "labels", changes: true},
+	{name: "milestone", table: "milestones", changes: true},
+	{name: "pipeline", table: "ci_pipelines", remote: true, changes: true, reads: []string{"merge_request"}},
+	{name: "target"},
+	{name: "event"},
+}
+
+// kindNames are the names of the kinds that keep, in order.
+func kindNames(keep func(scopeKind) bool) []string {
+	var out []string
+	for _, k := range scopeKindTable {
+		if keep(k) {
+			out = append(out, k.name)
+		}
+	}
+	return out
+}
+
+var (
+	// scopeKinds are the kinds a table may be scoped by.
+	scopeKinds = kindNames(func(scopeKind) bool { return true })
+	// remoteKinds are the scope kinds a table outside the main database
+	// may have.
+	remoteKinds = kindNames(func(k scopeKind) bool { return k.remote })
+	// entityKinds are the kinds of object an increment reads the status
+	// of, in the order changedEntitySQL needs them (notes and pipelines
+	// after the issues and merge requests they belong to).
+	entityKinds = kindNames(func(k scopeKind) bool { return k.changes })
+)
+
+// scopeKindOf returns the scope kind named name; the zero kind for an unknown
+// name.
+func scopeKindOf(name string) scopeKind {
+	for _, k := range scopeKindTable {
+		if k.name == name {
+			return k
+		}
+	}
+	return scopeKind{}
+}
+
+// entityTable is the table of the objects of kind: "" for target, event
+// and an unknown kind.
+func entityTable(kind string) string { return scopeKindOf(kind).table }
 
 // targetTypes are the polymorphic class names a target scope follows, and
 // their kind. Any other class (Commit, Snippet, DesignManagement::Design,
@@ -200,7 +271,7 @@ func (s *scopeSQL) ref(kind, t, col string) string {
 	if strings.HasPrefix(t, "x") {
 		x = t + "1"
 	}
-	return fmt.Sprintf("EXISTS (SELECT FROM %s %s WHERE %s.id = %s.%s AND %s)", s.rel(entityTable[kind]), x, x, t, quoteIdent(col), s.entity(kind, x))
+	return fmt.Sprintf("EXISTS (SELECT FROM %s %s WHERE %s.id = %s.%s AND %s)", s.rel(entityTable(kind)), x, x, t, quoteIdent(col), s.entity(kind, x))
 }
 
 // where returns the predicate on alias t of table.
@@ -219,7 +290,7 @@ func (s *scopeSQL) where(table string, sc Scope) string {
     (t.target_type IS NULL AND t.project_id IN (SELECT id FROM mg_projects WHERE repository >= %d))
     OR %s)`, minLevel, s.target("t", "target_type", "target_id"))
 	}
-	if entityTable[sc.Kind] == table && sc.Column == "id" && (s.remote == nil || sc.Kind == "pipeline") {
+	if entityTable(sc.Kind) == table && sc.Column == "id" && (s.remote == nil || sc.Kind == "pipeline") {
 		return s.entity(sc.Kind, "t") // the row is the object: no self-join
 	}
 	return s.ref(sc.Kind, "t", sc.Column)
@@ -430,7 +501,7 @@ func changedSQL(t *Table, from time.Time, entered []int64) string {
 func (def *Definition) changedEntitySQL(kind string, from time.Time, changed map[string][]int64) string {
 	s := def.scope(nil)
 	f := quoteLiteral(from.UTC().Format(time.RFC3339Nano)) + "::timestamptz"
-	rel := s.rel(entityTable[kind])
+	rel := s.rel(entityTable(kind))
 	arms := []string{fmt.Sprintf("SELECT x.id AS k FROM %s x WHERE x.updated_at > %s", rel, f)}
 	dep := func(cond, col, of string) {
 		if ids := changed[of]; len(ids) > 0 {
@@ -453,11 +524,6 @@ func (def *Definition) changedEntitySQL(kind string, from time.Time, changed map
 	return fmt.Sprintf("%s, mg_changed AS MATERIALIZED (\n  %s\n)\nSELECT x.id, coalesce(%s, FALSE)\nFROM %s x\nWHERE x.id = ANY (ARRAY(SELECT k FROM mg_changed))",
 		strings.TrimSuffix(s.with(), "\n"), strings.Join(arms, "\n  UNION "), s.entity(kind, "x"), rel)
 }
-
-// entityKinds are the kinds of object a scope reads the status of, in
-// the order changedEntitySQL needs them (notes and pipelines after the
-// issues and merge requests they belong to).
-var entityKinds = []string{"issue", "merge_request", "milestone", "label", "note", "pipeline"}
 
 // candidatesSQL selects, with whether it is in the scope now, the key of
 // every row of t whose scope or content may have changed since from: rows
