@@ -25,9 +25,16 @@ test-deps: ## install missing system packages for the tests (also headless Chrom
 bench-deps: ## install missing system packages for the benchmarks (also GNU time)
 	@bash .ci/install-deps bench
 
+# The version and commit `metricgate version` prints, from the checkout
+# (also when GOFLAGS has -buildvcs=false); empty outside a git checkout,
+# where the Go build information decides.
+VERSION     ?= $(shell git describe --tags --dirty 2>/dev/null)
+COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS     := $(if $(VERSION),-X gitlab.com/metricgate/metricgate/cli.linkVersion=$(VERSION)) $(if $(COMMIT),-X gitlab.com/metricgate/metricgate/cli.linkCommit=$(COMMIT))
+
 .PHONY: build
 build: ## build bin/metricgate
-	$(GO) build -o $(BIN)/metricgate ./cmd/metricgate
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/metricgate ./cmd/metricgate
 
 .PHONY: test
 test: test-deps check-generated ## vet, check formatting and generated code, run every test and a short fuzz of the header parser and the guard

@@ -158,19 +158,90 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// Version is the module version of the binary, or "devel".
-func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
+// Set at link time, for builds without the git checkout's metadata (the
+// Docker image: .dockerignore leaves .git out):
+//
+//	go build -ldflags "-X gitlab.com/metricgate/metricgate/cli.linkVersion=v1.2.0 -X gitlab.com/metricgate/metricgate/cli.linkCommit=$(git rev-parse HEAD)"
+//
+// Otherwise the Go toolchain's build information says both: the module
+// version (from the checkout's tag, or a pseudo-version) and the VCS
+// revision, time and whether the tree was modified.
+var linkVersion, linkCommit string
+
+// build is what a binary knows of how it was built.
+type build struct {
+	Version  string // module version, "devel" when unknown
+	Commit   string // VCS revision, "" when unknown
+	Time     string // commit time (RFC 3339), "" when unknown
+	Modified bool   // built from a tree with uncommitted changes
+	Go       string // toolchain
 }
+
+// readBuild reads the build information of the running binary, the
+// link-time values first.
+func readBuild() build {
+	b := build{Version: "devel"}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		b = buildOf(bi)
+	}
+	if linkVersion != "" {
+		b.Version = linkVersion
+	}
+	if linkCommit != "" {
+		b.Commit = linkCommit
+	}
+	return b
+}
+
+// buildOf reads bi: the main module's version and the vcs.* settings.
+func buildOf(bi *debug.BuildInfo) build {
+	b := build{Version: "devel", Go: bi.GoVersion}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		b.Version = v
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			b.Commit = s.Value
+		case "vcs.time":
+			b.Time = s.Value
+		case "vcs.modified":
+			b.Modified = s.Value == "true"
+		}
+	}
+	return b
+}
+
+// String is the version line: "metricgate v1.2.0 (commit 0123456789ab,
+// 2026-12-07T10:00:00Z, modified; go1.26.8)".
+func (b build) String() string {
+	var details []string
+	if b.Commit != "" {
+		c := "commit " + b.Commit[:min(12, len(b.Commit))]
+		if b.Time != "" {
+			c += ", " + b.Time
+		}
+		if b.Modified {
+			c += ", modified"
+		}
+		details = append(details, c)
+	} else {
+		details = append(details, "commit unknown: built without VCS information")
+	}
+	if b.Go != "" {
+		details = append(details, b.Go)
+	}
+	return fmt.Sprintf("metricgate %s (%s)", b.Version, strings.Join(details, "; "))
+}
+
+// Version is the module version of the binary, or "devel".
+func Version() string { return readBuild().Version }
 
 func cmdVersion(_ context.Context, e *env, args []string) int {
 	fs := newFlags(e, "version", "", "print the version")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	fmt.Fprintln(e.stdout, "metricgate", Version())
+	fmt.Fprintln(e.stdout, readBuild())
 	return ExitOK
 }
