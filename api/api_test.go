@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -853,4 +854,48 @@ func TestTickErrorEverywhere(t *testing.T) {
 		}
 	}
 	w.checkNoSecrets()
+}
+
+// TestLoadIsAsFreshAsItsDump: the load of a dump holds the dump's data,
+// so the status measures both the same way, by the age of the data. The
+// load used to be measured from the dump's snapshot and the dump from
+// when it finished: a dump of a 36-day-old backup was "ok" and its load,
+// one second later, "stale 36 days".
+func TestLoadIsAsFreshAsItsDump(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	for _, snapshotAgo := range []time.Duration{time.Hour, 36 * 24 * time.Hour} {
+		w := newWorld(t, api.Config{Token: runToken}, true)
+		snapshot := w.now.Add(-snapshotAgo).Truncate(time.Microsecond)
+		finished := w.now.Add(-2 * time.Second)
+		if _, err := w.store.StartDump(ctx, history.Dump{Group: "gitlab-org", Status: history.DumpSucceeded, Kind: history.DumpFull,
+			Location: "dumps/x/1/", SnapshotTime: snapshot, StartedAt: finished.Add(-time.Minute), FinishedAt: finished}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.store.StartDumpLoad(ctx, history.DumpLoad{Location: "dumps/x/1/", Status: history.DumpSucceeded, Kind: history.DumpFull,
+			SnapshotTime: snapshot, StartedAt: finished, FinishedAt: finished.Add(time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		w.api.Invalidate()
+		_, b := w.do("GET", "/api/v1/status", "", "")
+		var st api.Status
+		if err := json.Unmarshal(b, &st); err != nil || len(st.Dumps) != 2 {
+			t.Fatalf("status: %s (%v)", b, err)
+		}
+		d, l := st.Dumps[0], st.Dumps[1]
+		if d.Kind != "dump" || l.Kind != "load" {
+			t.Fatalf("dumps %+v", st.Dumps)
+		}
+		if d.State != l.State || d.Stale != l.Stale || d.DataAsOf == nil || l.DataAsOf == nil || !d.DataAsOf.Equal(*l.DataAsOf) ||
+			math.Abs(d.AgeSeconds-l.AgeSeconds) > 1 {
+			t.Errorf("snapshot %s old: dump %s (age %.0fs, as of %v), load %s (age %.0fs, as of %v): want the same",
+				snapshotAgo, d.State, d.AgeSeconds, d.DataAsOf, l.State, l.AgeSeconds, l.DataAsOf)
+		}
+		if want := snapshotAgo > 27*time.Hour; l.Stale != want || math.Abs(l.AgeSeconds-snapshotAgo.Seconds()) > 5 {
+			t.Errorf("snapshot %s old: the load's age %.0fs stale %v, want the snapshot's age, stale %v", snapshotAgo, l.AgeSeconds, l.Stale, want)
+		}
+		if l.LastSuccess == nil || w.now.Sub(*l.LastSuccess) > time.Minute {
+			t.Errorf("the load's last success %v, want when it finished, a second ago", l.LastSuccess)
+		}
+	}
 }

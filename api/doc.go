@@ -20,15 +20,19 @@
 //
 // # Freshness
 //
-// A query is stale when its newest successful load finished longer ago
-// than its schedule's period (the larger of the query's and the global
-// run's: a weekly query is allowed 7 days) plus Config.FreshnessGrace. It
+// Freshness is the age of the data, by the rule of package schedule (one
+// rule for "due" and "fresh", shared with run, serve and the soak): the
+// time since the as-of time of the source snapshot the data was read from
+// (its finish time when none was recorded). A query is stale when its data
+// is older than its schedule's period (the larger of the query's and the
+// global run's: a weekly query is allowed 7 days) plus
+// Config.FreshnessGrace. It
 // is failing when its newest run failed (an invalid file counts). A query
 // that never ran, or was only ever skipped (not approved), is pending:
 // there is nothing to be stale yet; a run that stops happening shows as
 // the whole service being stale (no run for a period plus the grace). The
 // dumps of each group and the loads into the warehouse are judged the
-// same way against Config.DumpPeriod (daily), or are stale past
+// same way (a load is exactly as fresh as the dump it loaded) against Config.DumpPeriod (daily), or are stale past
 // Config.DumpFreshnessSLO when it is set; with no dump in the history
 // there is nothing to judge. GET /api/v1/status and GET / answer 503 when
 // anything is stale or failing, so an uptime checker needs nothing but the

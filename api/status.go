@@ -13,6 +13,7 @@ import (
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/runner"
+	"gitlab.com/metricgate/metricgate/schedule"
 )
 
 // Run is a run as the API shows it.
@@ -213,8 +214,13 @@ type QueryStatus struct {
 	Reason string `json:"reason,omitempty"`
 	// LastSuccess is when the newest successful load finished.
 	LastSuccess *time.Time `json:"last_success"`
-	// AgeSeconds is the time since LastSuccess; MaxAgeSeconds the most it
-	// may be before the query is stale (its period plus the grace).
+	// DataAsOf is the as-of time of the source snapshot the newest
+	// successful load read (its finish time when none was recorded): the
+	// data's age is measured from it (schedule.DataTime).
+	DataAsOf *time.Time `json:"data_as_of"`
+	// AgeSeconds is the data's age, the time since DataAsOf; MaxAgeSeconds
+	// the most it may be before the query is stale (its period plus the
+	// grace, schedule.MaxAge).
 	AgeSeconds    float64 `json:"age_seconds"`
 	MaxAgeSeconds float64 `json:"max_age_seconds"`
 	// Approval is the newest run's approval ("git <sha>", …).
@@ -233,13 +239,17 @@ type DumpStatus struct {
 	// Kind is "dump" (production side) or "load" (warehouse side).
 	Kind string `json:"kind"`
 	// Name is the group for a dump, "warehouse" for the loads.
-	Name          string     `json:"name"`
-	State         string     `json:"state"`
-	Stale         bool       `json:"stale"`
-	Failing       bool       `json:"failing"`
-	Reason        string     `json:"reason,omitempty"`
-	LastStatus    string     `json:"last_status"`
-	LastSuccess   *time.Time `json:"last_success"`
+	Name        string     `json:"name"`
+	State       string     `json:"state"`
+	Stale       bool       `json:"stale"`
+	Failing     bool       `json:"failing"`
+	Reason      string     `json:"reason,omitempty"`
+	LastStatus  string     `json:"last_status"`
+	LastSuccess *time.Time `json:"last_success"`
+	// DataAsOf is the as-of time of the source snapshot of the newest
+	// succeeded dump, or of the dump the newest succeeded load loaded (so
+	// a load is exactly as fresh as its dump); AgeSeconds the time since.
+	DataAsOf      *time.Time `json:"data_as_of"`
 	AgeSeconds    float64    `json:"age_seconds"`
 	MaxAgeSeconds float64    `json:"max_age_seconds"`
 	Rows          int64      `json:"rows"`
@@ -394,7 +404,7 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 		if err != nil {
 			return nil, err
 		}
-		qs := queryStatus(q, invalid[q.Name], hist, lasts, max(q.Schedule.Period(), global.Period())+grace, now, srcs)
+		qs := queryStatus(q, invalid[q.Name], hist, lasts, schedule.MaxAge(q.Schedule, global, grace), now, srcs)
 		if qs.Failing {
 			st.Failing = true
 			st.Problems = append(st.Problems, fmt.Sprintf("query %s is failing: %s", q.Name, oneLine(qs.Reason, 200)))
@@ -533,10 +543,10 @@ func queryStatus(q *catalog.Query, invalid bool, hist []history.QueryRun, lasts 
 	if len(per) == 1 {
 		// One source: its state is the query's, as before there were several.
 		p := per[0]
-		qs.State, qs.Stale, qs.Failing, qs.Reason, qs.LastSuccess, qs.AgeSeconds = p.State, p.Stale, p.Failing, p.Reason, p.LastSuccess, p.AgeSeconds
+		qs.State, qs.Stale, qs.Failing, qs.Reason, qs.LastSuccess, qs.DataAsOf, qs.AgeSeconds = p.State, p.Stale, p.Failing, p.Reason, p.LastSuccess, p.DataAsOf, p.AgeSeconds
 		return qs
 	}
-	qs.Stale, qs.Failing, qs.Reason, qs.LastSuccess, qs.AgeSeconds = false, false, "", nil, 0
+	qs.Stale, qs.Failing, qs.Reason, qs.LastSuccess, qs.DataAsOf, qs.AgeSeconds = false, false, "", nil, nil, 0
 	var reasons []string
 	pending, running := 0, false
 	for i, p := range per {
@@ -554,7 +564,10 @@ func queryStatus(q *catalog.Query, invalid bool, hist []history.QueryRun, lasts 
 			reasons = append(reasons, r)
 		}
 		if p.LastSuccess != nil && (qs.LastSuccess == nil || p.LastSuccess.Before(*qs.LastSuccess)) {
-			qs.LastSuccess, qs.AgeSeconds = p.LastSuccess, p.AgeSeconds
+			qs.LastSuccess = p.LastSuccess
+		}
+		if p.DataAsOf != nil && (qs.DataAsOf == nil || p.DataAsOf.Before(*qs.DataAsOf)) {
+			qs.DataAsOf, qs.AgeSeconds = p.DataAsOf, p.AgeSeconds
 		}
 	}
 	switch {
@@ -587,12 +600,13 @@ func freshnessOf(q *catalog.Query, invalid bool, hist []history.QueryRun, last *
 	}
 	if last != nil {
 		at := cmp.Or(last.FinishedAt, last.StartedAt)
-		qs.LastSuccess = &at
-		age := now.Sub(at)
-		qs.AgeSeconds = max(age, 0).Seconds()
-		if age > maxAge {
+		asOf := schedule.QueryDataTime(*last)
+		qs.LastSuccess, qs.DataAsOf = &at, &asOf
+		age := schedule.Age(asOf, now)
+		qs.AgeSeconds = age.Seconds()
+		if schedule.Stale(asOf, maxAge, now) {
 			qs.Stale, qs.State = true, StateStale
-			qs.Reason = fmt.Sprintf("last loaded %s ago; %s allows %s", human(age), qs.Schedule, human(maxAge))
+			qs.Reason = fmt.Sprintf("last loaded %s ago, data %s old; %s allows %s", human(schedule.Age(at, now)), human(age), qs.Schedule, human(maxAge))
 		}
 	}
 	switch {
@@ -638,8 +652,8 @@ func (a *API) dumpStatuses(dumps []history.Dump, loads []history.DumpLoad, now t
 				}
 			}
 			if d.Status == history.DumpSucceeded && ds.LastSuccess == nil {
-				at := cmp.Or(d.FinishedAt, d.StartedAt)
-				ds.LastSuccess, ds.Rows, ds.Bytes, ds.Tables, ds.Location = &at, d.Rows, d.Bytes, d.Tables, d.Location
+				at, asOf := cmp.Or(d.FinishedAt, d.StartedAt), schedule.DataTime(d.SnapshotTime, d.FinishedAt, d.StartedAt)
+				ds.LastSuccess, ds.DataAsOf, ds.Rows, ds.Bytes, ds.Tables, ds.Location = &at, &asOf, d.Rows, d.Bytes, d.Tables, d.Location
 				ds.Mode = string(cmp.Or(d.Kind, history.DumpFull))
 			}
 			if d.Status == history.DumpSucceeded {
@@ -658,9 +672,10 @@ func (a *API) dumpStatuses(dumps []history.Dump, loads []history.DumpLoad, now t
 		}
 		for _, l := range loads {
 			if l.Status == history.DumpSucceeded && ds.LastSuccess == nil {
-				// The warehouse holds data as old as the loaded dump's snapshot.
-				at := cmp.Or(l.SnapshotTime, l.FinishedAt, l.StartedAt)
-				ds.LastSuccess, ds.Rows, ds.Tables, ds.Location = &at, l.Rows, l.Tables, l.Location
+				// The warehouse holds data as old as the loaded dump's
+				// snapshot: measured as the dump's is (schedule.DataTime).
+				at, asOf := cmp.Or(l.FinishedAt, l.StartedAt), schedule.DataTime(l.SnapshotTime, l.FinishedAt, l.StartedAt)
+				ds.LastSuccess, ds.DataAsOf, ds.Rows, ds.Tables, ds.Location = &at, &asOf, l.Rows, l.Tables, l.Location
 				ds.Mode = string(cmp.Or(l.Kind, history.DumpFull))
 			}
 			if l.Status == history.DumpSucceeded {
@@ -692,12 +707,13 @@ func freshness(ds *DumpStatus, maxAge time.Duration, now time.Time) {
 		}
 		return
 	}
-	age := now.Sub(*ds.LastSuccess)
-	ds.AgeSeconds = max(age, 0).Seconds()
-	if age > maxAge {
+	age := schedule.Age(*ds.DataAsOf, now)
+	ds.AgeSeconds = age.Seconds()
+	if schedule.Stale(*ds.DataAsOf, maxAge, now) {
 		ds.Stale = true
 		if !ds.Failing {
-			ds.State, ds.Reason = StateStale, fmt.Sprintf("last success %s ago; allowed %s", human(age), human(maxAge))
+			ds.State, ds.Reason = StateStale, fmt.Sprintf("last success %s ago, data %s old; allowed %s",
+				human(schedule.Age(*ds.LastSuccess, now)), human(age), human(maxAge))
 		}
 	}
 }

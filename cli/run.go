@@ -17,6 +17,7 @@ import (
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
+	"gitlab.com/metricgate/metricgate/schedule"
 )
 
 const (
@@ -351,62 +352,8 @@ func selectQueries(ctx context.Context, cat *catalog.Catalog, only []string, onc
 	if once {
 		return cat.Queries, nil
 	}
-	var due []*catalog.Query
-	for _, q := range cat.Queries {
-		last, ok, err := caughtUp(ctx, store, q.Name)
-		switch {
-		case err != nil:
-			return nil, err
-		case !ok, !q.Schedule.Next(last).After(now):
-			due = append(due, q)
-		}
-	}
-	return due, nil
-}
-
-// caughtUpDepth is how many of a query's newest runs caughtUp reads.
-const caughtUpDepth = 200
-
-// caughtUp returns when a query was last loaded from all of its sources:
-// the oldest of the last successes of the sources its newest run ran on.
-// A query runs on every source of its role and each gets a query run, so
-// a source that failed or was down keeps the query due until it is caught
-// up, while a source removed from the configuration stops counting. ok is
-// false when the query or one of those sources never succeeded.
-func caughtUp(ctx context.Context, store *history.Store, name string) (last time.Time, ok bool, err error) {
-	hist, err := store.QueryHistory(ctx, name, caughtUpDepth)
-	if err != nil || len(hist) == 0 {
-		return time.Time{}, false, err
-	}
-	var sources []string
-	for _, r := range hist {
-		if r.RunID == hist[0].RunID && !slices.Contains(sources, r.Source) {
-			sources = append(sources, r.Source)
-		}
-	}
-	for _, src := range sources {
-		var at time.Time
-		if i := slices.IndexFunc(hist, func(r history.QueryRun) bool {
-			return r.Source == src && r.Status == history.QuerySucceeded
-		}); i >= 0 {
-			at = hist[i].StartedAt
-		} else if len(hist) < caughtUpDepth {
-			return time.Time{}, false, nil
-		} else {
-			// Older than the runs read: the query's last success, of any source.
-			s, err := store.LastSuccess(ctx, name)
-			if errors.Is(err, history.ErrNotFound) {
-				return time.Time{}, false, nil
-			} else if err != nil {
-				return time.Time{}, false, err
-			}
-			at = s.StartedAt
-		}
-		if last.IsZero() || at.Before(last) {
-			last = at
-		}
-	}
-	return last, true, nil
+	// The one rule of "due", shared with the status API and the soak.
+	return schedule.DueQueries(ctx, store, cat.Queries, now)
 }
 
 // didYouMean suggests the closest query name.

@@ -263,7 +263,7 @@ func startUpRetrying(ctx context.Context, cfg *Config, log *slog.Logger, a *api.
 			return nil, err
 		}
 		if ctx.Err() != nil {
-			return nil, nil
+			return nil, nil //nolint:nilerr // a shutdown while starting is not an error
 		}
 		log.Error("start: the history database cannot be used yet; trying again", slog.Int("attempt", attempt),
 			slog.Duration("backoff", backoff), slog.String("error", err.Error()))

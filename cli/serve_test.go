@@ -434,7 +434,7 @@ type flakyProxy struct {
 
 func newFlakyProxy(t *testing.T, addr string) *flakyProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +452,7 @@ func newFlakyProxy(t *testing.T, addr string) *flakyProxy {
 			}
 			go func() {
 				defer func() { _ = c.Close() }()
-				b, err := net.Dial("tcp", p.addr)
+				b, err := new(net.Dialer).DialContext(context.Background(), "tcp", p.addr)
 				if err != nil {
 					return
 				}

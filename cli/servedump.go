@@ -2,26 +2,24 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/schedule"
 )
 
 // dumpScheduler is serve's dump scheduler (dump.schedule: true): every
 // dump.every it makes a dump (an increment when it can, full when
 // dump.full_every asks, see dump.Exporter.Plan) and, with dump.load, loads
-// it into the warehouse. It runs under the dump lock, an advisory lock of
-// its own on the history database (not the run lock: dumps and query
-// runs do not wait for each other), so that only one replica dumps at a
-// tick; the others skip it. At start it dumps at once when the newest
-// succeeded dump of the group is older than dump.every (a missed tick).
-// A ticker, not cron: the period is a duration, and a tick that comes
-// while a dump still runs is dropped by time.Ticker itself.
+// it into the warehouse. The loop is schedule.Periodic's: under the dump
+// lock, an advisory lock of its own on the history database (not the run
+// lock: dumps and query runs do not wait for each other), so that only one
+// replica dumps at a tick (the others skip it); at start it dumps at once
+// when the newest succeeded dump of the group is older than dump.every (a
+// missed tick, by schedule.EveryDue).
 type dumpScheduler struct {
 	cfg   *Config
 	store *history.Store
@@ -29,6 +27,8 @@ type dumpScheduler struct {
 	log   *slog.Logger
 	// ticks are the ticks; nil means a time.Ticker of dump.every.
 	ticks <-chan time.Time
+	// now is the clock; nil means time.Now.
+	now func() time.Time
 	// done, when set, is told each tick's outcome (tests).
 	done func(dumpOutcome)
 }
@@ -62,82 +62,48 @@ func startDumpScheduler(ctx context.Context, cfg *Config, store *history.Store, 
 }
 
 func (s *dumpScheduler) start(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { s.loop(ctx) })
-	return func() {
-		cancel()
-		wg.Wait()
-	}
-}
-
-func (s *dumpScheduler) loop(ctx context.Context) {
 	every := time.Duration(s.cfg.Dump.Every)
-	ticks := s.ticks
-	if ticks == nil {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		ticks = t.C
+	var out dumpOutcome // the tick's, written by Job, read by Done: one tick at a time
+	p := &schedule.Periodic{
+		Every: every, Ticks: s.ticks, Now: s.now, Logger: s.log,
+		Last: s.lastSuccess,
+		Lock: func(ctx context.Context) (func(), bool, error) { return s.store.TryDumpLock(ctx) },
+		Job: func(ctx context.Context) error {
+			out.Manifest, out.Load, out.Err = s.dumpAndLoad(ctx)
+			return out.Err
+		},
+		Done: func(skipped bool, err error) {
+			o := out
+			out = dumpOutcome{}
+			o.Skipped, o.Err = skipped, err
+			switch {
+			case err != nil:
+				s.log.Error("scheduled dump failed", slog.String("error", err.Error()))
+			case skipped:
+				s.log.Info("scheduled dump skipped: another replica holds the dump lock")
+			}
+			if s.done != nil {
+				s.done(o)
+			}
+		},
 	}
 	s.log.Info("dump scheduler started", slog.Duration("every", every), slog.Bool("load", s.wh != nil))
-	if s.due(ctx, every) {
-		s.tick(ctx)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticks:
-			s.tick(ctx)
-		}
-	}
+	return p.Start(ctx)
 }
 
-// due reports whether the group's newest succeeded dump is older than
-// every, or there is none.
-func (s *dumpScheduler) due(ctx context.Context, every time.Duration) bool {
+// lastSuccess is when the group's newest succeeded dump finished (zero:
+// none among the newest 50).
+func (s *dumpScheduler) lastSuccess(ctx context.Context) (time.Time, error) {
 	dumps, err := s.store.Dumps(ctx, 50)
 	if err != nil {
-		s.log.Warn("read dump history", slog.String("error", err.Error()))
-		return true
+		return time.Time{}, fmt.Errorf("read the dump history: %w", err)
 	}
 	for _, d := range dumps {
 		if d.Group == s.cfg.Dump.Group && d.Status == history.DumpSucceeded {
-			return time.Since(d.FinishedAt) >= every
+			return d.FinishedAt, nil
 		}
 	}
-	return true
-}
-
-// tick makes one dump (and load) under the dump lock. A panic becomes the
-// tick's error: the scheduler goes on.
-func (s *dumpScheduler) tick(ctx context.Context) {
-	out := dumpOutcome{}
-	defer func() {
-		if r := recover(); r != nil {
-			out.Err = fmt.Errorf("dump scheduler: panic: %v", r)
-		}
-		switch {
-		case out.Err != nil && !errors.Is(out.Err, context.Canceled):
-			s.log.Error("scheduled dump failed", slog.String("error", out.Err.Error()))
-		case out.Skipped:
-			s.log.Info("scheduled dump skipped: another replica holds the dump lock")
-		}
-		if s.done != nil {
-			s.done(out)
-		}
-	}()
-	release, ok, err := s.store.TryDumpLock(ctx)
-	if err != nil {
-		out.Err = err
-		return
-	}
-	if !ok {
-		out.Skipped = true
-		return
-	}
-	defer release()
-	out.Manifest, out.Load, out.Err = s.dumpAndLoad(ctx)
+	return time.Time{}, nil
 }
 
 func (s *dumpScheduler) dumpAndLoad(ctx context.Context) (*dump.Manifest, *dump.LoadResult, error) {

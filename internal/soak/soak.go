@@ -36,6 +36,7 @@ import (
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/queries"
 	"gitlab.com/metricgate/metricgate/runner"
+	"gitlab.com/metricgate/metricgate/schedule"
 	"gitlab.com/metricgate/metricgate/schema"
 	"gitlab.com/metricgate/metricgate/warehouse"
 	"gitlab.com/metricgate/metricgate/warehouse/duckdb"
@@ -406,26 +407,24 @@ func (w *world) startProcess(ctx context.Context) error {
 		p.stop()
 		return err
 	}
+	// The plan is serve's: the named queries, all, or the due ones by
+	// the one rule of "due" (schedule.DueQueries).
 	plan := func(ctx context.Context, names []string, all bool, now time.Time) (runner.Options, error) {
 		var opts runner.Options
-		for _, q := range w.cat.Queries {
-			if len(names) > 0 {
+		var err error
+		switch {
+		case len(names) > 0:
+			for _, q := range w.cat.Queries {
 				if slices.Contains(names, q.Name) {
 					opts.Queries = append(opts.Queries, q)
 				}
-				continue
 			}
-			last, err := p.rec.LastSuccess(ctx, q.Name)
-			switch {
-			case errors.Is(err, history.ErrNotFound) || all:
-				opts.Queries = append(opts.Queries, q)
-			case err != nil:
-				return opts, err
-			case !q.Schedule.Next(last.StartedAt).After(now):
-				opts.Queries = append(opts.Queries, q)
-			}
+		case all:
+			opts.Queries = w.cat.Queries
+		default:
+			opts.Queries, err = schedule.DueQueries(ctx, p.rec, w.cat.Queries, now)
 		}
-		return opts, nil
+		return opts, err
 	}
 	p.sched, err = runner.NewScheduler(runner.SchedulerConfig{
 		Schedule: "0 4 * * *", Recheck: 2 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
@@ -436,7 +435,11 @@ func (w *world) startProcess(ctx context.Context) error {
 		return err
 	}
 	cat := w.cat
-	if p.api, err = api.New(api.Config{AllowUnauthenticatedRuns: true, CacheTTL: -1}, api.Deps{
+	// Freshness is the data's age: the source's as-of time is the day's
+	// 00:00 and the run reads it at 04:00, so the data is 28h old when the
+	// next day's run replaces it; the grace covers those 4h of source lag
+	// and the run's own time.
+	if p.api, err = api.New(api.Config{AllowUnauthenticatedRuns: true, CacheTTL: -1, FreshnessGrace: 6 * time.Hour}, api.Deps{
 		History: store, Runs: p.sched, Catalog: func() *catalog.Catalog { return cat }, Logger: w.log, Now: w.clock.Now,
 	}); err != nil {
 		p.stop()
@@ -554,6 +557,13 @@ func (k *killable) LastSuccess(ctx context.Context, query string) (history.Query
 		return history.QueryRun{}, errKilled
 	}
 	return k.Store.LastSuccess(ctx, query)
+}
+
+func (k *killable) QueryHistory(ctx context.Context, query string, limit int) ([]history.QueryRun, error) {
+	if k.dead.Load() {
+		return nil, errKilled
+	}
+	return k.Store.QueryHistory(ctx, query, limit)
 }
 
 func (k *killable) LastSuccessPerSource(ctx context.Context, query string) ([]history.QueryRun, error) {
@@ -772,8 +782,8 @@ func (w *world) readStatus(ctx context.Context, now time.Time, afterRecovery boo
 		}
 	}
 	for _, ds := range st.Dumps {
-		if ds.Kind == "load" && ds.LastSuccess != nil {
-			age := now.Sub(*ds.LastSuccess)
+		if ds.Kind == "load" && ds.DataAsOf != nil {
+			age := time.Duration(ds.AgeSeconds * float64(time.Second))
 			w.report.DumpMaxAge = max(w.report.DumpMaxAge, age)
 			if age > w.report.DumpSLO {
 				w.report.DumpOverSLO++
@@ -809,8 +819,7 @@ func (w *world) check(ctx context.Context, d time.Time) (bool, error) {
 		}
 		// Due at the tick: never loaded, or its schedule (weekly ones on
 		// Mondays) says so since its last load.
-		prev, ran := w.loadedAt[q.Name]
-		due := !ran || !q.Schedule.Next(prev).After(d.Add(tick))
+		due := schedule.Due(q.Schedule, w.loadedAt[q.Name], d.Add(tick))
 		switch {
 		case due && !loaded:
 			made = false
