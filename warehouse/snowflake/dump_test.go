@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gitlab.com/metricgate/metricgate/warehouse"
+	"gitlab.com/metricgate/metricgate/warehouse/warehousetest"
 )
 
 func TestLoadDumpSQL(t *testing.T) {
@@ -107,5 +108,65 @@ func TestLedgerSQL(t *testing.T) {
 	}
 	if got := selectLedgerSQL("gitlab_public"); got != `SELECT `+cols+` FROM "gitlab_public"."metricgate_ledger" ORDER BY "seq"` {
 		t.Errorf("select: %s", got)
+	}
+}
+
+// TestDumpSuiteSQL renders Snowflake's statements for every step of the
+// dump suite (warehousetest.DumpSteps), which TestIntegration runs on an
+// account: each table is staged with its columns in file order (an
+// incremental table's deleted keys with the key column only) and copied
+// from its own stage path; a dump's ledger entry goes into the staging
+// schema before the swap; an increment's transaction merges exactly the
+// tables it lists (a full table replaced, an incremental one keyed on
+// its key, from its upserts and deleted keys) and ends with its ledger
+// entry. Row counts are checked in Go (stager.table) and by the account.
+func TestDumpSuiteSQL(t *testing.T) {
+	const staging = warehousetest.DumpSchema + "_staging"
+	for _, st := range warehousetest.DumpSteps() {
+		for _, tb := range st.Tables {
+			staged := []warehouse.DumpTable{tb}
+			if tb.Incremental() {
+				staged = append(staged, tb.DeletedKeys())
+			}
+			for _, s := range staged {
+				defs := make([]string, len(s.Columns))
+				for i, c := range s.Columns {
+					defs[i] = quote(c.Name) + " " + typeSQL(c.Type)
+				}
+				want := "CREATE TABLE " + quote(staging) + "." + quote(s.Name) + " (" + strings.Join(defs, ", ") + ")"
+				if got := createDumpTableSQL(staging, s); got != want {
+					t.Errorf("%s: table %s: %s, want %s", st.Name, s.Name, got, want)
+				}
+				if got := copyDumpSQL(staging, "st", s); !strings.Contains(got, `FROM @"st"/`+s.Name+`/)`) || strings.Count(got, "$") != len(s.Columns) {
+					t.Errorf("%s: table %s: copy reads another path or not every column: %s", st.Name, s.Name, got)
+				}
+			}
+		}
+		if !st.Increment {
+			swap := ledgerSwapSQL(warehousetest.DumpSchema, staging, st.Entry)
+			if last := swap[len(swap)-1]; !strings.Contains(last, quote(staging)+"."+quote(warehouse.LedgerTable)) || !strings.Contains(last, literal(st.Entry.Location)) {
+				t.Errorf("%s: the ledger entry is not written into the staging schema: %s", st.Name, last)
+			}
+			continue
+		}
+		tx := incrementTxSQL(warehousetest.DumpSchema, staging, st.Tables, st.Entry)
+		if len(tx) != 2*len(st.Tables)+1 || !strings.Contains(tx[len(tx)-1], literal(st.Entry.Location)) {
+			t.Errorf("%s: the transaction is not the tables' merges and then the ledger entry:\n%s", st.Name, strings.Join(tx, "\n"))
+			continue
+		}
+		for i, tb := range st.Tables {
+			target := quote(warehousetest.DumpSchema) + "." + quote(tb.Name)
+			del, ins := tx[2*i], tx[2*i+1]
+			switch {
+			case !tb.Incremental() && del != "DELETE FROM "+target:
+				t.Errorf("%s: full table %s: %s, want all its rows deleted", st.Name, tb.Name, del)
+			case tb.Incremental() && (!strings.HasPrefix(del, "DELETE FROM "+target+" USING ") || !strings.Contains(del, quote(tb.Name+"__deletes")) ||
+				!strings.HasSuffix(del, target+"."+quote(tb.Key)+" = d."+quote(tb.Key))):
+				t.Errorf("%s: incremental table %s: %s, want the rows of its upserts' and deleted keys deleted", st.Name, tb.Name, del)
+			}
+			if !strings.HasPrefix(ins, "INSERT INTO "+target+" ") || !strings.HasSuffix(ins, " FROM "+quote(staging)+"."+quote(tb.Name)) {
+				t.Errorf("%s: table %s: %s, want its staged rows inserted", st.Name, tb.Name, ins)
+			}
+		}
 	}
 }

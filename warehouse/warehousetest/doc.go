@@ -30,7 +30,9 @@
 // replaced, other tables left alone, a wrong count changing nothing).
 // [ExerciseLedger] checks the ledger those loads write. A driver passes
 // its warehouse and a [QueryFunc] to read the loaded tables back
-// ([QueryDB] for a database/sql handle).
+// ([QueryDB] for a database/sql handle). The steps are [DumpSteps], data
+// a driver without a live warehouse to test against (Snowflake without
+// SNOWFLAKE_TEST_DSN) renders its statements for.
 //
 // [ExerciseSourceUpgrade] checks that a table loaded before the _source
 // column existed upgrades without duplicates; the driver passes a function

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -53,21 +54,40 @@ func QueryDB(db *sql.DB) QueryFunc {
 	}
 }
 
-// ExerciseDump checks what the loader asks of a warehouse
-// (dump.Warehouse) on real files: LoadDump creates every table of a dump
-// with its rows (text, integers, NULLs, quotes and commas in text,
-// arrays carried as JSON, an empty table), replaces them with the next
-// dump's and drops the tables the next dump lacks; a corrupt file (a
-// *warehouse.CorruptError) or a wrong row count refuses the dump and
-// leaves the previous tables; ApplyIncrement merges an incremental
-// table's upserts and deleted keys, replaces a full table's rows, leaves
-// the tables it does not list alone, and changes nothing when a count is
-// wrong. newWarehouse returns a fresh warehouse and the function that
-// queries it.
-func ExerciseDump(ctx context.Context, t *testing.T, newWarehouse func(t *testing.T) (DumpWarehouse, QueryFunc)) {
-	t.Helper()
-	w, query := newWarehouse(t)
-	const schema = "dump_suite"
+// DumpSchema is the schema the dump suite loads into.
+const DumpSchema = "dump_suite"
+
+// DumpStep is one step of the dump suite: a LoadDump or, with Increment,
+// an ApplyIncrement of Tables into DumpSchema with Entry, and what the
+// warehouse holds after it.
+type DumpStep struct {
+	Name      string
+	Increment bool
+	Tables    []warehouse.DumpTable
+	Entry     warehouse.LedgerEntry
+	// Refused: the step must fail (a wrong count, or with Corrupt a
+	// corrupt file, which fails with a *warehouse.CorruptError) and change
+	// nothing.
+	Refused, Corrupt bool
+	// Want are rows of tables after the step, by table: the columns of
+	// DumpReadColumns joined by "|", NULL as "NULL", in any order.
+	Want map[string][]string
+	// Gone are tables that must not exist after the step.
+	Gone []string
+}
+
+// DumpReadColumns are the columns of each table of the dump suite that
+// DumpStep.Want holds.
+var DumpReadColumns = map[string][]string{"issues": {"id", "title"}, "projects": {"id", "path"}, "milestones": {"id", "path"}}
+
+// DumpSteps returns the steps of the dump suite, in order: a full dump
+// (text with quotes and commas, NULLs, arrays as JSON, an empty table), a
+// dump with a corrupt file and one with a wrong count (refused, the tables
+// stay), the next full dump (replacing the tables and dropping the one it
+// lacks), an increment (issues incremental: one row changed, one new, one
+// deleted; projects full; a table it does not list stays), an empty
+// increment, and an increment whose count of deleted keys is wrong.
+func DumpSteps() []DumpStep {
 	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	entry := func(loc string, kind warehouse.DumpMode) warehouse.LedgerEntry {
 		return warehouse.LedgerEntry{Location: loc, Kind: kind, SnapshotTime: at, LoadedAt: at, Tool: "metricgate test"}
@@ -87,13 +107,68 @@ func ExerciseDump(ctx context.Context, t *testing.T, newWarehouse func(t *testin
 	projects := func(rows ...string) warehouse.DumpTable {
 		return DumpTable("projects", projectCols, "id,path", rows...)
 	}
-	read := func(step, table string, cols ...string) []string {
+	incremental := func(t warehouse.DumpTable, deletes ...string) warehouse.DumpTable {
+		t.Mode, t.Key = warehouse.DumpIncremental, "id"
+		t.Deletes, t.DeleteRows = DumpFiles(t.Name+".deletes", "id", deletes...)
+		return t
+	}
+	corrupt := projects("12,gitlab-org/corrupt")
+	corrupt.Files = []*warehouse.DumpFile{dumpFile("projects", "id,path", []string{"12,gitlab-org/corrupt"}, strings.Repeat("0", 64))}
+	wrong := projects("12,gitlab-org/wrong")
+	wrong.Rows = 2
+	wrongDeletes := incremental(issues("1,plain edited,"), "2")
+	wrongDeletes.DeleteRows = 2
+
+	first := map[string][]string{
+		"issues":     {"1|plain", `2|with "quotes", and a comma`, "3|NULL"},
+		"projects":   {"10|gitlab-org/gitlab", "11|gitlab-org/gitaly"},
+		"milestones": {},
+	}
+	incremented := map[string][]string{
+		"issues":   {"1|plain", "2|second edited", "5|fifth, new"},
+		"projects": {"10|gitlab-org/gitlab", "12|gitlab-org/new"},
+	}
+	return []DumpStep{
+		{Name: "full dump", Entry: entry("dumps/a/", warehouse.DumpFull), Want: first, Tables: []warehouse.DumpTable{
+			issues(`1,plain,"[1,2]"`, `2,"with ""quotes"", and a comma",[]`, `3,,`),
+			projects("10,gitlab-org/gitlab", "11,gitlab-org/gitaly"),
+			DumpTable("milestones", projectCols, "id,path"),
+		}},
+		{Name: "dump with a corrupt file", Entry: entry("dumps/bad/", warehouse.DumpFull), Refused: true, Corrupt: true, Want: first,
+			Tables: []warehouse.DumpTable{issues("1,other,"), corrupt}},
+		{Name: "dump with a wrong count", Entry: entry("dumps/bad2/", warehouse.DumpFull), Refused: true, Want: first,
+			Tables: []warehouse.DumpTable{issues("1,other,"), wrong}},
+		{Name: "next full dump", Entry: entry("dumps/b/", warehouse.DumpFull), Gone: []string{"milestones"},
+			Want:   map[string][]string{"issues": {"1|plain", "2|second", "4|fourth"}, "projects": {"10|gitlab-org/gitlab"}},
+			Tables: []warehouse.DumpTable{issues("1,plain,", "2,second,", "4,fourth,"), projects("10,gitlab-org/gitlab")}},
+		{Name: "increment", Increment: true, Entry: entry("dumps/c/", warehouse.DumpIncremental), Want: incremented, Tables: []warehouse.DumpTable{
+			incremental(issues("2,second edited,", `5,"fifth, new","[3]"`), "4"),
+			projects("10,gitlab-org/gitlab", "12,gitlab-org/new"),
+		}},
+		{Name: "empty increment", Increment: true, Entry: entry("dumps/d/", warehouse.DumpIncremental), Want: incremented,
+			Tables: []warehouse.DumpTable{incremental(issues())}},
+		{Name: "increment with a wrong count of deleted keys", Increment: true, Entry: entry("dumps/e/", warehouse.DumpIncremental), Refused: true, Want: incremented,
+			Tables: []warehouse.DumpTable{projects("13,gitlab-org/x"), wrongDeletes}},
+	}
+}
+
+// ExerciseDump checks what the loader asks of a warehouse
+// (dump.Warehouse) on real files: it runs DumpSteps in order, checking
+// each step's outcome, the rows of its tables and the tables gone, and at
+// the end the ledger (an entry for each step that was not refused).
+// newWarehouse returns a fresh warehouse and the function that queries
+// it.
+func ExerciseDump(ctx context.Context, t *testing.T, newWarehouse func(t *testing.T) (DumpWarehouse, QueryFunc)) {
+	t.Helper()
+	w, query := newWarehouse(t)
+	read := func(step, table string) []string {
 		t.Helper()
+		cols := DumpReadColumns[table]
 		sel := make([]string, len(cols))
 		for i, c := range cols {
 			sel[i] = `CAST("` + c + `" AS VARCHAR)`
 		}
-		rows, err := query(ctx, "SELECT "+strings.Join(sel, ", ")+` FROM "`+schema+`"."`+table+`"`)
+		rows, err := query(ctx, "SELECT "+strings.Join(sel, ", ")+` FROM "`+DumpSchema+`"."`+table+`"`)
 		if err != nil {
 			t.Fatalf("%s: read %s: %v", step, table, err)
 		}
@@ -114,95 +189,37 @@ func ExerciseDump(ctx context.Context, t *testing.T, newWarehouse func(t *testin
 		slices.Sort(out)
 		return out
 	}
-	expect := func(step, table string, cols []string, want ...string) {
-		t.Helper()
-		got := read(step, table, cols...)
-		if want == nil {
-			want = []string{}
+	var held []string
+	for _, st := range DumpSteps() {
+		var err error
+		if st.Increment {
+			err = w.ApplyIncrement(ctx, DumpSchema, st.Tables, st.Entry)
+		} else {
+			err = w.LoadDump(ctx, DumpSchema, st.Tables, st.Entry)
 		}
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("%s: table %s holds\n%s\nwant\n%s", step, table, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		switch ce := (*warehouse.CorruptError)(nil); {
+		case st.Corrupt && !errors.As(err, &ce):
+			t.Errorf("%s: %v, want a *warehouse.CorruptError", st.Name, err)
+		case st.Refused && err == nil:
+			t.Errorf("%s: no error, want it refused", st.Name)
+		case !st.Refused && err != nil:
+			t.Fatalf("%s: %v", st.Name, err)
+		case !st.Refused:
+			held = append(held, st.Entry.Location)
+		}
+		for _, table := range slices.Sorted(maps.Keys(st.Want)) {
+			want := slices.Sorted(slices.Values(st.Want[table]))
+			if got := read(st.Name, table); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s: table %s holds\n%s\nwant\n%s", st.Name, table, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+		for _, table := range st.Gone {
+			if _, err := query(ctx, `SELECT count(*) FROM "`+DumpSchema+`"."`+table+`"`); err == nil {
+				t.Errorf("%s: table %s is still there", st.Name, table)
+			}
 		}
 	}
-	idTitle := []string{"id", "title"}
-	idPath := []string{"id", "path"}
-	gone := func(step, table string) {
-		t.Helper()
-		if _, err := query(ctx, `SELECT count(*) FROM "`+schema+`"."`+table+`"`); err == nil {
-			t.Errorf("%s: table %s is still there", step, table)
-		}
-	}
-
-	// A full dump: every table with its rows; an empty one.
-	empty := DumpTable("milestones", projectCols, "id,path")
-	first := []warehouse.DumpTable{
-		issues(`1,plain,"[1,2]"`, `2,"with ""quotes"", and a comma",[]`, `3,,`),
-		projects("10,gitlab-org/gitlab", "11,gitlab-org/gitaly"),
-		empty,
-	}
-	if err := w.LoadDump(ctx, schema, first, entry("dumps/a/", warehouse.DumpFull)); err != nil {
-		t.Fatalf("load dump: %v", err)
-	}
-	expect("first dump", "issues", idTitle, "1|plain", `2|with "quotes", and a comma`, "3|NULL")
-	expect("first dump", "projects", idPath, "10|gitlab-org/gitlab", "11|gitlab-org/gitaly")
-	expect("first dump", "milestones", idPath)
-
-	// A corrupt file, then a wrong count: refused, the tables stay.
-	bad := projects("12,gitlab-org/corrupt")
-	bad.Files = []*warehouse.DumpFile{dumpFile("projects", "id,path", []string{"12,gitlab-org/corrupt"}, strings.Repeat("0", 64))}
-	err := w.LoadDump(ctx, schema, []warehouse.DumpTable{issues("1,other,"), bad}, entry("dumps/bad/", warehouse.DumpFull))
-	if ce := (*warehouse.CorruptError)(nil); !errors.As(err, &ce) {
-		t.Errorf("load of a dump with a corrupt file: %v, want a *warehouse.CorruptError", err)
-	}
-	wrong := projects("12,gitlab-org/wrong")
-	wrong.Rows = 2
-	if err := w.LoadDump(ctx, schema, []warehouse.DumpTable{issues("1,other,"), wrong}, entry("dumps/bad2/", warehouse.DumpFull)); err == nil {
-		t.Error("a dump whose row count is wrong loaded")
-	}
-	expect("after refused dumps", "issues", idTitle, "1|plain", `2|with "quotes", and a comma`, "3|NULL")
-	expect("after refused dumps", "projects", idPath, "10|gitlab-org/gitlab", "11|gitlab-org/gitaly")
-
-	// The next full dump replaces the tables and drops the one it lacks.
-	if err := w.LoadDump(ctx, schema, []warehouse.DumpTable{issues("1,plain,", "2,second,", "4,fourth,"), projects("10,gitlab-org/gitlab")},
-		entry("dumps/b/", warehouse.DumpFull)); err != nil {
-		t.Fatalf("load the second dump: %v", err)
-	}
-	expect("second dump", "issues", idTitle, "1|plain", "2|second", "4|fourth")
-	expect("second dump", "projects", idPath, "10|gitlab-org/gitlab")
-	gone("second dump", "milestones")
-
-	// An increment: issues incremental (2 changed, 5 new, 4 deleted),
-	// projects full; a table it does not list stays.
-	inc := issues("2,second edited,", `5,"fifth, new","[3]"`)
-	inc.Mode, inc.Key = warehouse.DumpIncremental, "id"
-	inc.Deletes, inc.DeleteRows = DumpFiles("issues.deletes", "id", "4")
-	full := projects("10,gitlab-org/gitlab", "12,gitlab-org/new")
-	if err := w.ApplyIncrement(ctx, schema, []warehouse.DumpTable{inc, full}, entry("dumps/c/", warehouse.DumpIncremental)); err != nil {
-		t.Fatalf("apply increment: %v", err)
-	}
-	expect("increment", "issues", idTitle, "1|plain", "2|second edited", "5|fifth, new")
-	expect("increment", "projects", idPath, "10|gitlab-org/gitlab", "12|gitlab-org/new")
-
-	// An increment with no upserts and no deletes changes nothing.
-	none := issues()
-	none.Mode, none.Key = warehouse.DumpIncremental, "id"
-	if err := w.ApplyIncrement(ctx, schema, []warehouse.DumpTable{none}, entry("dumps/d/", warehouse.DumpIncremental)); err != nil {
-		t.Fatalf("apply an empty increment: %v", err)
-	}
-	expect("empty increment", "issues", idTitle, "1|plain", "2|second edited", "5|fifth, new")
-
-	// A wrong count of deleted keys fails the whole increment.
-	badInc := issues("1,plain edited,")
-	badInc.Mode, badInc.Key = warehouse.DumpIncremental, "id"
-	badInc.Deletes, badInc.DeleteRows = DumpFiles("issues.deletes", "id", "2")
-	badInc.DeleteRows = 2
-	if err := w.ApplyIncrement(ctx, schema, []warehouse.DumpTable{projects("13,gitlab-org/x"), badInc}, entry("dumps/e/", warehouse.DumpIncremental)); err == nil {
-		t.Error("an increment whose count of deleted keys is wrong applied")
-	}
-	expect("after a refused increment", "issues", idTitle, "1|plain", "2|second edited", "5|fifth, new")
-	expect("after a refused increment", "projects", idPath, "10|gitlab-org/gitlab", "12|gitlab-org/new")
-
-	got, err := w.Ledger(ctx, schema)
+	got, err := w.Ledger(ctx, DumpSchema)
 	if err != nil {
 		t.Fatalf("ledger: %v", err)
 	}
@@ -210,8 +227,8 @@ func ExerciseDump(ctx context.Context, t *testing.T, newWarehouse func(t *testin
 	for _, e := range got {
 		locs = append(locs, e.Location)
 	}
-	if want := "dumps/a/ dumps/b/ dumps/c/ dumps/d/"; strings.Join(locs, " ") != want {
-		t.Errorf("ledger: %v, want %s", locs, want)
+	if !slices.Equal(locs, held) {
+		t.Errorf("ledger: %v, want %v", locs, held)
 	}
 }
 
