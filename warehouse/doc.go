@@ -52,6 +52,23 @@
 // rows; a column whose type changed fails the load with an
 // [IncompatibleError] naming it, and the table is left as it was.
 //
+// # Dumps
+//
+// The public-project dumps (package dump) load through the same drivers,
+// and this package holds what the loader hands them, so that a driver
+// imports nothing but this package: the tables of a dump ([DumpTable]),
+// each in gzip CSV files verified against the manifest while they are
+// read ([DumpFile]; a mismatch is a [CorruptError]), full or incremental
+// ([DumpMode]), and the entry a load adds to the warehouse's own ledger
+// of what it holds ([LedgerEntry], in [LedgerTable] of the dump's
+// schema). dump.Warehouse is the interface the loader declares;
+// warehousetest.ExerciseDump and ExerciseLedger check every driver
+// against it.
+//
+// One rule each, shared by the drivers: [DeleteSQL] (the rows a load
+// replaces), [CompareColumns] (schema evolution: the columns to add, the
+// ones whose type changed) and [IsIdent] (names taken as they are).
+//
 // # Types
 //
 // Result columns are PostgreSQL types; [FromPostgres] maps them to a
