@@ -280,19 +280,42 @@ func (v *validation) summary() string {
 		}
 		return s
 	}
+	// Query files and the other files (dump.yml, schema.yml) are counted
+	// apart, as the JSON report's "files" counts query files only.
 	files := map[string]bool{}
+	inQueries := 0
+	others := map[string]int{}
 	for _, p := range v.Problems {
+		if p.Path == v.DumpPath || p.Path == v.SchemaPath {
+			others[p.Path]++
+			continue
+		}
 		files[p.Path] = true
+		inQueries++
 	}
-	total := v.Files
-	if v.DumpPath != "" {
-		total++
+	var parts []string
+	if inQueries > 0 || len(others) == 0 {
+		parts = append(parts, fmt.Sprintf("%d in %d of %d %s", inQueries, len(files), v.Files, plural(v.Files, "query file", "query files")))
 	}
-	if v.SchemaPath != "" {
-		total++
+	for _, path := range []string{v.DumpPath, v.SchemaPath} {
+		if n := others[path]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d in %s", n, path))
+		}
 	}
-	return fmt.Sprintf("%d %s in %d of %d %s", len(v.Problems), plural(len(v.Problems), "problem", "problems"),
-		len(files), total, plural(total, "file", "files"))
+	s := fmt.Sprintf("%d %s", len(v.Problems), plural(len(v.Problems), "problem", "problems"))
+	if len(parts) == 1 { // "4 problems in 1 of 2 query files", "13 problems in dump.yml"
+		_, in, _ := strings.Cut(parts[0], " ")
+		s += " " + in
+	} else {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	if inQueries == 0 && v.Files > 0 {
+		s += fmt.Sprintf("; %d %s OK", v.Files, plural(v.Files, "query file", "query files"))
+	}
+	if v.DumpPath != "" && others[v.DumpPath] == 0 {
+		s += fmt.Sprintf("; %s OK (%d %s)", v.DumpPath, v.DumpTables, plural(v.DumpTables, "table", "tables"))
+	}
+	return s
 }
 
 func plural(n int, one, many string) string {
@@ -354,10 +377,12 @@ type jsonProblem struct {
 
 func (v *validation) writeJSON(w io.Writer) error {
 	out := struct {
-		Files    int           `json:"files"`
+		Files    int           `json:"files"` // query files, as the text summary counts them
+		Dump     string        `json:"dump,omitempty"`
+		Schema   string        `json:"schema,omitempty"`
 		Problems []jsonProblem `json:"problems"`
 		Drift    []jsonProblem `json:"drift,omitempty"`
-	}{Files: v.Files, Problems: []jsonProblem{}}
+	}{Files: v.Files, Dump: v.DumpPath, Schema: v.SchemaPath, Problems: []jsonProblem{}}
 	for _, p := range v.Problems {
 		out.Problems = append(out.Problems, jsonProblem{p.Path, p.Line, p.Col, p.Rule, p.Message})
 	}
