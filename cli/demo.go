@@ -16,6 +16,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/dump"
+	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
@@ -66,6 +67,39 @@ func cmdDemo(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitProblems, "demo", "%v", err)
 	}
 	return ExitOK
+}
+
+// demoProblems prints every problem of the invalid query files (the
+// header's and the guard's, as validate does) and says each is left out of
+// the run. prefix: the problems' paths are relative to the directory where.
+func demoProblems(e *env, cat *catalog.Catalog, problems catalog.Problems, g *guard.Guard, where string, prefix bool) {
+	path := func(p string) string {
+		if prefix {
+			return filepath.Join(where, p)
+		}
+		return p
+	}
+	counts := map[string]int{}
+	for _, p := range problems {
+		counts[p.Path]++
+		p.Path = path(p.Path)
+		fmt.Fprintln(e.stderr, p.String())
+	}
+	if cat == nil {
+		return
+	}
+	for _, q := range cat.Invalid {
+		_, vs := g.CheckQuery(q) // the guard's problems too, so that one pass shows them all
+		for _, v := range vs {
+			fmt.Fprintln(e.stderr, catalog.Problem{Path: path(q.Path), Line: v.Line, Col: v.Col, Rule: v.Rule, Message: v.Message}.String())
+		}
+		counts[q.Path] += len(vs)
+	}
+	for _, q := range cat.Invalid {
+		n := counts[q.Path]
+		fmt.Fprintf(e.stderr, "demo: %s is left out of the run: %d %s above (metricgate validate %s)\n",
+			path(q.Path), n, plural(n, "problem", "problems"), path(q.Path))
+	}
 }
 
 // demoQueries picks the query directory: the flag, queries.dir when it
@@ -136,9 +170,11 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 	if err != nil && !errors.As(err, &problems) {
 		return err
 	}
-	for _, p := range problems {
-		fmt.Fprintln(e.stderr, p.String())
+	g, err := newGuard(cfg)
+	if err != nil {
+		return err
 	}
+	demoProblems(e, cat, problems, g, where, fsys != queries.FS)
 
 	if err := cl.CreateDatabase(ctx, "metricgate_history"); err != nil {
 		return err
@@ -158,10 +194,6 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 		return err
 	}
 	defer func() { err = errors.Join(err, wh.Close()) }()
-	g, err := newGuard(cfg)
-	if err != nil {
-		return err
-	}
 	rcfg := cfg.runnerConfig()
 	rcfg.Sources = map[string]runner.Source{}
 	for name, s := range cfg.Sources {

@@ -73,6 +73,12 @@ func TestDemo(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bad, "plan", "newest_title.sql"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A file with a header problem and a guard problem: both are shown,
+	// and the demo says the file is left out.
+	broken := "-- description: Titles.\n-- group_size: n\nSELECT string_agg(title, ',') AS t, count(*) AS n FROM issues\n"
+	if err := os.WriteFile(filepath.Join(bad, "plan", "broken.sql"), []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	stdout.Reset()
 	stderr.Reset()
 	code = run(context.WithoutCancel(t.Context()), []string{"demo", "--dir", filepath.Join(dir, "b"), "--queries", bad},
@@ -83,6 +89,12 @@ func TestDemo(t *testing.T) {
 	if !regexp.MustCompile(`newest_title\s+main\s+failed\s+0\s+0\s+0\s+\S+\s+aggregate columns must be numeric, boolean, date/time or interval`).MatchString(stdout.String()) ||
 		!strings.Contains(stdout.String(), `"newest" is text`) {
 		t.Errorf("the refusal does not say why:\n%s", stdout.String())
+	}
+	brokenPath := filepath.Join(bad, "plan", "broken.sql")
+	if !strings.Contains(stderr.String(), brokenPath+`:1:1: missing required header key "owner"`) ||
+		!regexp.MustCompile(regexp.QuoteMeta(brokenPath)+`:3:\d+: .*string_agg`).MatchString(stderr.String()) ||
+		!strings.Contains(stderr.String(), "demo: "+brokenPath+" is left out of the run: 3 problems above") {
+		t.Errorf("the invalid file's problems and its leaving out are not all said:\n%s", stderr.String())
 	}
 }
 
