@@ -102,6 +102,16 @@ func demoProblems(e *env, cat *catalog.Catalog, problems catalog.Problems, g *gu
 	}
 }
 
+// invokedAs is how to run this binary again in a hint: as it was invoked
+// when that was by a path (make demo runs bin/metricgate), else
+// "metricgate".
+func invokedAs() string {
+	if len(os.Args) > 0 && filepath.Base(os.Args[0]) == "metricgate" && strings.ContainsRune(os.Args[0], filepath.Separator) {
+		return os.Args[0]
+	}
+	return "metricgate"
+}
+
 // demoQueries picks the query directory: the flag, queries.dir when it
 // exists, or the examples built into the binary.
 func demoQueries(flagDir, cfgDir string) (fs.FS, string) {
@@ -225,7 +235,7 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 			}
 		}
 		fmt.Fprintf(e.stdout, "\nThe results are in %s, one table per query:\n", rel)
-		fmt.Fprintf(e.stdout, "  metricgate show --warehouse duckdb://%s %s\n", rel, firstLoaded(res))
+		fmt.Fprintf(e.stdout, "  %s show --warehouse duckdb://%s %s\n", invokedAs(), rel, firstLoaded(res))
 		fmt.Fprintf(e.stdout, "  duckdb %s -c 'SELECT * FROM %s'   # with the DuckDB CLI\n", rel, firstLoaded(res))
 	}
 	if res.Status != history.RunSucceeded {
