@@ -7,15 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strconv"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"gocloud.dev/blob"
 
 	"gitlab.com/metricgate/metricgate/history"
@@ -272,91 +268,50 @@ func (e *Exporter) commitWatermarks(ctx context.Context, def *Definition, m *Man
 }
 
 // dump writes the dump: an increment on base (unless fullEvery and the
-// chain's full dump is due: fullDue), a full dump when base is nil.
+// chain's full dump is due: fullDue), a full dump when base is nil. It
+// opens the sources on their snapshots, starts the manifest, prepares a
+// job per table, runs the jobs and writes the manifest last.
 func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec *history.Dump, base *Manifest, fullEvery bool) (*Manifest, error) {
-	roles := []string{MainRole}
-	for _, t := range def.Tables {
-		if r := e.roleOf(t); !slices.Contains(roles, r) {
-			roles = append(roles, r)
-		}
+	snap, err := e.openSnapshots(ctx, def)
+	if snap != nil {
+		defer snap.close(ctx)
 	}
-	checkRole := func(r string) string {
-		if len(roles) == 1 {
-			return "" // one database holds every table
-		}
-		return r
-	}
-	sources := map[string]*source{}
-	types := map[string]map[string]SourceColumn{}
-	// The main database first: the scope of the other databases' tables
-	// is computed in its snapshot.
-	mainSrc, mainTx, err := e.openSource(ctx, MainRole, e.cfg.SourceURL, e.cfg.AsOf)
 	if err != nil {
 		return nil, err
 	}
-	defer mainSrc.close(ctx)
-	sources[MainRole] = mainSrc.source
-	have, err := CheckSourceRole(ctx, mainTx, def, checkRole(MainRole))
-	if err != nil {
-		return nil, err
-	}
-	maps.Copy(types, have)
-	var scopeRoot int
-	if err := mainTx.QueryRow(ctx, `SELECT count(*) FROM `+quoteIdent(def.Schema)+`.routes WHERE source_type = 'Namespace' AND lower(path) = lower($1)`, def.Group).Scan(&scopeRoot); err != nil {
-		return nil, fmt.Errorf("look up group %s: %w", def.Group, err)
-	}
-	if scopeRoot == 0 {
-		return nil, fmt.Errorf("group %s: no such group in the source", def.Group)
-	}
-	var remote *remoteScope
-	if len(roles) > 1 {
-		withMRs := slices.ContainsFunc(def.Tables, func(t *Table) bool { return e.roleOf(t) != MainRole && t.Scope.Kind == "pipeline" })
-		remote = &remoteScope{}
-		if err := mainTx.QueryRow(ctx, def.scope(nil).remoteQuery(withMRs)).Scan(&remote.groups, &remote.projects, &remote.mergeRequests); err != nil {
-			return nil, fmt.Errorf("read the scope for the other databases (%s): %w", strings.Join(roles[1:], ", "), err)
-		}
-	}
-	var scopeSum string
-	if len(def.incrementalTables()) > 0 {
-		if err := mainTx.QueryRow(ctx, def.scopeSHA256SQL()).Scan(&scopeSum); err != nil {
-			return nil, fmt.Errorf("digest the scope's groups and projects: %w", err)
-		}
-	}
-	estimates, err := estimateRows(ctx, mainTx, def)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range roles[1:] {
-		src, tx, err := e.openSource(ctx, r, e.cfg.Sources[r].URL, cmp.Or(e.cfg.Sources[r].AsOf, "now()"))
-		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", r, err)
-		}
-		defer src.close(ctx)
-		sources[r] = src.source
-		have, err := CheckSourceRole(ctx, tx, def, r)
-		if err != nil {
-			return nil, fmt.Errorf("source %s: %w", r, err)
-		}
-		maps.Copy(types, have)
-		est, err := estimateRows(ctx, tx, def)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range def.Tables {
-			if e.roleOf(t) == r {
-				estimates[t.Name] = est[t.Name]
-			}
-		}
-	}
-	snap := mainSrc.asOf.UTC()
+	at := snap.sources[MainRole].asOf.UTC()
 	if base != nil && fullEvery {
-		if why := e.fullDue(base, snap); why != "" {
+		if why := e.fullDue(base, at); why != "" {
 			e.log.Info("full dump", slog.String("why", why))
 			base, rec.Kind, rec.Base = nil, history.DumpFull, ""
 		}
 	}
-	location := e.cfg.Prefix + snap.Format(time.DateOnly) + "/" + runID + "/"
-	rec.Location, rec.SnapshotTime = location, snap
+	m, err := e.startManifest(ctx, def, snap, rec, base, runID)
+	if err != nil {
+		return nil, err
+	}
+	log := e.log.With(slog.String("location", m.Location), slog.Int64("dump_id", rec.ID))
+	log.Info("dump started", slog.String("group", def.Group), slog.String("kind", string(m.Kind)), slog.Time("snapshot_time", at), slog.Int("tables", len(def.Tables)))
+	jobs, err := e.newJobs(ctx, def, snap, base, m.Location, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.runJobs(ctx, jobs, log); err != nil {
+		return nil, err
+	}
+	if err := e.finishManifest(ctx, m, jobs, base, rec, log); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// startManifest picks the dump's location, refuses one that already
+// holds a complete dump, and returns the dump's manifest without its
+// tables: an increment's on base, a full dump's when base is nil.
+func (e *Exporter) startManifest(ctx context.Context, def *Definition, snap *snapshots, rec *history.Dump, base *Manifest, runID string) (*Manifest, error) {
+	at := snap.sources[MainRole].asOf.UTC()
+	location := e.cfg.Prefix + at.Format(time.DateOnly) + "/" + runID + "/"
+	rec.Location, rec.SnapshotTime = location, at
 	taken, err := e.bucket.Exists(ctx, location+ManifestName)
 	if err != nil {
 		return nil, fmt.Errorf("check dump location %s: %w", location, err)
@@ -364,111 +319,27 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 	if taken {
 		return nil, fmt.Errorf("dump location %s already holds a complete dump (a reset history database?): not overwritten", location)
 	}
-	m := &Manifest{Format: ManifestFormat, Kind: KindFull, Tool: e.cfg.Tool, Group: def.Group, Location: location, SnapshotTime: snap,
-		StartedAt: rec.StartedAt.UTC(), ConfigSHA256: def.SHA256, FullSnapshotTime: snap, ScopeSHA256: scopeSum}
+	m := &Manifest{Format: ManifestFormat, Kind: KindFull, Tool: e.cfg.Tool, Group: def.Group, Location: location, SnapshotTime: at,
+		StartedAt: rec.StartedAt.UTC(), ConfigSHA256: def.SHA256, FullSnapshotTime: at, ScopeSHA256: snap.scopeSum}
 	if base != nil {
 		m.Format, m.Kind, m.Base = IncrementFormat, KindIncremental, base.Location
 		m.FullSnapshotTime = cmp.Or(base.FullSnapshotTime, base.SnapshotTime)
 	}
-	if len(roles) > 1 {
+	if len(snap.roles) > 1 {
 		m.Snapshots = map[string]time.Time{}
-		for r, src := range sources {
+		for r, src := range snap.sources {
 			m.Snapshots[r] = src.asOf.UTC()
 		}
 	}
 	if len(needsKey(def)) > 0 {
 		m.Pseudonym = PseudonymScheme
 	}
-	log := e.log.With(slog.String("location", location), slog.Int64("dump_id", rec.ID))
-	log.Info("dump started", slog.String("group", def.Group), slog.String("kind", string(m.Kind)), slog.Time("snapshot_time", snap), slog.Int("tables", len(def.Tables)))
+	return m, nil
+}
 
-	jobs := make([]*tableJob, len(def.Tables))
-	for i, t := range def.Tables {
-		role := e.roleOf(t)
-		var r *remoteScope
-		if role != MainRole {
-			r = remote
-		}
-		jobs[i] = e.newJob(def, t, types[t.Name], location, r)
-		jobs[i].estimate = estimates[t.Name]
-		jobs[i].src = sources[role]
-		if t.Mode == KindIncremental {
-			jobs[i].keys = true
-			if base != nil {
-				bt := base.Tables[slices.IndexFunc(base.Tables, func(bt ManifestTable) bool { return bt.Name == t.Name })]
-				jobs[i].prevKeys = bucketFile(e.bucket, base.Location+bt.Keys.Path, *bt.Keys)
-				jobs[i].from = base.snapshotOf(t).Add(-e.cfg.Overlap)
-				jobs[i].to = sources[role].asOf.UTC()
-				// The same groups and projects in the scope as at the base:
-				// only rows that changed can have entered or left it.
-				jobs[i].fast = role == MainRole && len(roles) == 1 && scopeSum != "" && base.ScopeSHA256 == scopeSum
-			}
-		}
-	}
-	cache := &keyCache{keys: map[string][]int64{}}
-	for _, j := range jobs {
-		j.baseKeys = cache
-	}
-	if slices.ContainsFunc(jobs, func(j *tableJob) bool { return j.fast }) {
-		start := time.Now()
-		changed, err := e.changedEntities(ctx, mainTx, def, base, jobs, cache)
-		if err != nil {
-			return nil, err
-		}
-		log.Info("changed objects found", slog.Int("issues", len(changed["issue"])), slog.Int("merge_requests", len(changed["merge_request"])),
-			slog.Int("notes", len(changed["note"])), slog.Int("pipelines", len(changed["pipeline"])), slog.Duration("duration", time.Since(start)))
-		for _, j := range jobs {
-			j.changed = changed
-		}
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := make(chan *tableJob, len(jobs))
-	for _, j := range slices.SortedFunc(slices.Values(jobs), func(a, b *tableJob) int { return cmp.Compare(b.estimate, a.estimate) }) {
-		next <- j
-	}
-	close(next)
-	var done atomic.Int64
-	stop := e.reportProgress(jobs, &done)
-	var wg sync.WaitGroup
-	for w := range min(e.cfg.Workers, len(jobs)) {
-		wg.Go(func() {
-			conns := map[string]*pgx.Conn{}
-			defer func() {
-				for _, c := range conns {
-					closeConn(ctx, c)
-				}
-			}()
-			for j := range next {
-				if ctx.Err() != nil {
-					return
-				}
-				conn := conns[j.src.role]
-				if conn == nil {
-					var err error
-					conn, err = connect(ctx, j.src.url, fmt.Sprintf("%s worker %d", e.cfg.ApplicationName, w+1))
-					if err != nil {
-						cancel(err)
-						return
-					}
-					conns[j.src.role] = conn
-				}
-				start := time.Now()
-				if err := j.run(ctx, conn, e.cfg); err != nil {
-					cancel(fmt.Errorf("export table %s: %w", j.table.Name, err))
-					return
-				}
-				done.Add(1)
-				log.Info("table exported", slog.String("table", j.table.Name), slog.String("mode", string(j.mode())), slog.Int64("rows", j.sink.rows),
-					slog.Int64("deletes", j.deletes), slog.Int("files", len(j.sink.files)), slog.Duration("keys_duration", j.keysTime), slog.Duration("duration", time.Since(start)), slog.Group("keys_phases", j.phases...))
-			}
-		})
-	}
-	wg.Wait()
-	stop()
-	if err := context.Cause(ctx); err != nil {
-		return nil, err
-	}
+// finishManifest adds the exported tables to m and to rec, and writes m
+// to storage: the commit marker, written once everything else is.
+func (e *Exporter) finishManifest(ctx context.Context, m *Manifest, jobs []*tableJob, base *Manifest, rec *history.Dump, log *slog.Logger) error {
 	for _, j := range jobs {
 		mt := ManifestTable{Name: j.table.Name, Rows: j.sink.rows, Columns: j.columns, Files: j.sink.files, Keys: j.keysFile}
 		if j.prevKeys != nil {
@@ -488,14 +359,14 @@ func (e *Exporter) dump(ctx context.Context, def *Definition, runID string, rec 
 	m.FinishedAt = e.now().UTC()
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// The commit marker: everything above is in place.
-	if err := e.bucket.WriteAll(ctx, location+ManifestName, append(data, '\n'), &blob.WriterOptions{ContentType: "application/json"}); err != nil {
-		return nil, fmt.Errorf("write %s%s: %w", location, ManifestName, err)
+	if err := e.bucket.WriteAll(ctx, m.Location+ManifestName, append(data, '\n'), &blob.WriterOptions{ContentType: "application/json"}); err != nil {
+		return fmt.Errorf("write %s%s: %w", m.Location, ManifestName, err)
 	}
 	log.Info("dump written", slog.String("kind", string(m.Kind)), slog.Int("tables", rec.Tables), slog.Int("files", rec.Files), slog.Int64("rows", rec.Rows), slog.Int64("bytes", rec.Bytes))
-	return m, nil
+	return nil
 }
 
 // reportProgress calls the progress callback twice a second until stop.

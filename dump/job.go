@@ -1,11 +1,15 @@
 package dump
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -156,4 +160,103 @@ func (j *tableJob) writeDeletes(ctx context.Context, cfg Config, left []int64) e
 	}
 	j.deletes, j.deleteFiles = int64(len(left)), files
 	return nil
+}
+
+// newJobs prepares the export of every table of def into location: in
+// an increment, an incremental table's changes since base, found among
+// the rows that changed (changedEntities) while the scope's groups and
+// projects are the same as at base.
+func (e *Exporter) newJobs(ctx context.Context, def *Definition, snap *snapshots, base *Manifest, location string, log *slog.Logger) ([]*tableJob, error) {
+	jobs := make([]*tableJob, len(def.Tables))
+	for i, t := range def.Tables {
+		role := e.roleOf(t)
+		var r *remoteScope
+		if role != MainRole {
+			r = snap.remote
+		}
+		jobs[i] = e.newJob(def, t, snap.types[t.Name], location, r)
+		jobs[i].estimate = snap.estimates[t.Name]
+		jobs[i].src = snap.sources[role]
+		if t.Mode == KindIncremental {
+			jobs[i].keys = true
+			if base != nil {
+				bt := base.Tables[slices.IndexFunc(base.Tables, func(bt ManifestTable) bool { return bt.Name == t.Name })]
+				jobs[i].prevKeys = bucketFile(e.bucket, base.Location+bt.Keys.Path, *bt.Keys)
+				jobs[i].from = base.snapshotOf(t).Add(-e.cfg.Overlap)
+				jobs[i].to = snap.sources[role].asOf.UTC()
+				// The same groups and projects in the scope as at the base:
+				// only rows that changed can have entered or left it.
+				jobs[i].fast = role == MainRole && len(snap.roles) == 1 && snap.scopeSum != "" && base.ScopeSHA256 == snap.scopeSum
+			}
+		}
+	}
+	cache := &keyCache{keys: map[string][]int64{}}
+	for _, j := range jobs {
+		j.baseKeys = cache
+	}
+	if slices.ContainsFunc(jobs, func(j *tableJob) bool { return j.fast }) {
+		start := time.Now()
+		changed, err := e.changedEntities(ctx, snap.mainTx, def, base, jobs, cache)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("changed objects found", slog.Int("issues", len(changed["issue"])), slog.Int("merge_requests", len(changed["merge_request"])),
+			slog.Int("notes", len(changed["note"])), slog.Int("pipelines", len(changed["pipeline"])), slog.Duration("duration", time.Since(start)))
+		for _, j := range jobs {
+			j.changed = changed
+		}
+	}
+	return jobs, nil
+}
+
+// runJobs runs the jobs on Workers workers, the biggest tables first,
+// each worker on a connection of its own per source; the first error
+// cancels the others.
+func (e *Exporter) runJobs(ctx context.Context, jobs []*tableJob, log *slog.Logger) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan *tableJob, len(jobs))
+	for _, j := range slices.SortedFunc(slices.Values(jobs), func(a, b *tableJob) int { return cmp.Compare(b.estimate, a.estimate) }) {
+		next <- j
+	}
+	close(next)
+	var done atomic.Int64
+	stop := e.reportProgress(jobs, &done)
+	var wg sync.WaitGroup
+	for w := range min(e.cfg.Workers, len(jobs)) {
+		wg.Go(func() {
+			conns := map[string]*pgx.Conn{}
+			defer func() {
+				for _, c := range conns {
+					closeConn(ctx, c)
+				}
+			}()
+			for j := range next {
+				if ctx.Err() != nil {
+					return
+				}
+				conn := conns[j.src.role]
+				if conn == nil {
+					var err error
+					conn, err = connect(ctx, j.src.url, fmt.Sprintf("%s worker %d", e.cfg.ApplicationName, w+1))
+					if err != nil {
+						cancel(err)
+						return
+					}
+					conns[j.src.role] = conn
+				}
+				start := time.Now()
+				if err := j.run(ctx, conn, e.cfg); err != nil {
+					cancel(fmt.Errorf("export table %s: %w", j.table.Name, err))
+					return
+				}
+				done.Add(1)
+				log.Info("table exported", slog.String("table", j.table.Name), slog.String("mode", string(j.mode())), slog.Int64("rows", j.sink.rows),
+					slog.Int64("deletes", j.deletes), slog.Int("files", len(j.sink.files)), slog.Duration("keys_duration", j.keysTime), slog.Duration("duration", time.Since(start)), slog.Group("keys_phases", j.phases...))
+			}
+		})
+	}
+	wg.Wait()
+	stop()
+	return context.Cause(ctx)
 }

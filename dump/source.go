@@ -1,10 +1,14 @@
 package dump
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -128,4 +132,110 @@ func estimateRows(ctx context.Context, tx pgx.Tx, def *Definition) (map[string]i
 		out[name] = n
 	}
 	return out, rows.Err()
+}
+
+// snapshots are the source databases of a dump, each read on a snapshot
+// of its own, and what the dump learnt from them before exporting.
+type snapshots struct {
+	// roles are the roles with a database of their own, main first.
+	roles   []string
+	sources map[string]*source
+	opened  []*openedSource
+	// mainTx is the main database's coordinator transaction.
+	mainTx pgx.Tx
+	// types are the source columns of each table.
+	types map[string]map[string]SourceColumn
+	// remote is the scope handed to the other databases' tables; nil
+	// when the main database holds every table.
+	remote *remoteScope
+	// scopeSum digests the scope's groups and projects; "" without
+	// incremental tables.
+	scopeSum string
+	// estimates are the planner's row estimates, by table.
+	estimates map[string]int64
+}
+
+// close rolls back every coordinator, the main database's last.
+func (s *snapshots) close(ctx context.Context) {
+	for _, o := range slices.Backward(s.opened) {
+		o.close(ctx)
+	}
+}
+
+// openSnapshots opens a coordinator on each database the tables of def
+// are in, checks the tables and columns of each against it, and reads
+// the scope and the row estimates. The snapshots it returns, also with
+// an error, are to be closed.
+func (e *Exporter) openSnapshots(ctx context.Context, def *Definition) (*snapshots, error) {
+	roles := []string{MainRole}
+	for _, t := range def.Tables {
+		if r := e.roleOf(t); !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	checkRole := func(r string) string {
+		if len(roles) == 1 {
+			return "" // one database holds every table
+		}
+		return r
+	}
+	s := &snapshots{roles: roles, sources: map[string]*source{}, types: map[string]map[string]SourceColumn{}}
+	// The main database first: the scope of the other databases' tables
+	// is computed in its snapshot.
+	mainSrc, mainTx, err := e.openSource(ctx, MainRole, e.cfg.SourceURL, e.cfg.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	s.opened = append(s.opened, mainSrc)
+	s.sources[MainRole], s.mainTx = mainSrc.source, mainTx
+	have, err := CheckSourceRole(ctx, mainTx, def, checkRole(MainRole))
+	if err != nil {
+		return s, err
+	}
+	maps.Copy(s.types, have)
+	var scopeRoot int
+	if err := mainTx.QueryRow(ctx, `SELECT count(*) FROM `+quoteIdent(def.Schema)+`.routes WHERE source_type = 'Namespace' AND lower(path) = lower($1)`, def.Group).Scan(&scopeRoot); err != nil {
+		return s, fmt.Errorf("look up group %s: %w", def.Group, err)
+	}
+	if scopeRoot == 0 {
+		return s, fmt.Errorf("group %s: no such group in the source", def.Group)
+	}
+	if len(roles) > 1 {
+		withMRs := slices.ContainsFunc(def.Tables, func(t *Table) bool { return e.roleOf(t) != MainRole && t.Scope.Kind == "pipeline" })
+		s.remote = &remoteScope{}
+		if err := mainTx.QueryRow(ctx, def.scope(nil).remoteQuery(withMRs)).Scan(&s.remote.groups, &s.remote.projects, &s.remote.mergeRequests); err != nil {
+			return s, fmt.Errorf("read the scope for the other databases (%s): %w", strings.Join(roles[1:], ", "), err)
+		}
+	}
+	if len(def.incrementalTables()) > 0 {
+		if err := mainTx.QueryRow(ctx, def.scopeSHA256SQL()).Scan(&s.scopeSum); err != nil {
+			return s, fmt.Errorf("digest the scope's groups and projects: %w", err)
+		}
+	}
+	if s.estimates, err = estimateRows(ctx, mainTx, def); err != nil {
+		return s, err
+	}
+	for _, r := range roles[1:] {
+		src, tx, err := e.openSource(ctx, r, e.cfg.Sources[r].URL, cmp.Or(e.cfg.Sources[r].AsOf, "now()"))
+		if err != nil {
+			return s, fmt.Errorf("source %s: %w", r, err)
+		}
+		s.opened = append(s.opened, src)
+		s.sources[r] = src.source
+		have, err := CheckSourceRole(ctx, tx, def, r)
+		if err != nil {
+			return s, fmt.Errorf("source %s: %w", r, err)
+		}
+		maps.Copy(s.types, have)
+		est, err := estimateRows(ctx, tx, def)
+		if err != nil {
+			return s, err
+		}
+		for _, t := range def.Tables {
+			if e.roleOf(t) == r {
+				s.estimates[t.Name] = est[t.Name]
+			}
+		}
+	}
+	return s, nil
 }
