@@ -63,9 +63,16 @@ func TestDumpAndLoadCommands(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^notes\s+full\s+[1-9]\d*\s+0\s+1\s+\d+$`).MatchString(stdout) || !strings.Contains(stdout, "14 tables") {
 		t.Errorf("dump printed:\n%s", stdout)
 	}
+	// Progress: each table as it is exported, by name, counted.
+	if !regexp.MustCompile(`(?m)^dump: \[\d+/14\] notes: [1-9]\d* rows, 1 file in \S+$`).MatchString(stderr) || !strings.Contains(stderr, "dump: [14/14] ") {
+		t.Errorf("dump progress on stderr:\n%s", stderr)
+	}
 	code, stdout, stderr = runCmd(environ, "load", "--config", config)
 	if code != ExitOK || !strings.Contains(stdout, "loaded dump dumps/") {
 		t.Fatalf("load: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !regexp.MustCompile(`(?m)^load: loading full dump dumps/\S+: 14 tables, [1-9]\d* rows, \d+ files \(\d+\.\d MB compressed\) into schema gitlab_public\n(load: still loading .*\n)*load: dumps/\S+ is in \(\S+\)$`).MatchString(stderr) {
+		t.Errorf("load progress on stderr:\n%s", stderr)
 	}
 	code, stdout, _ = runCmd(environ, "load", "--config", config)
 	if code != ExitOK || !strings.Contains(stdout, "already loaded") {

@@ -70,6 +70,7 @@ func runLoad(ctx context.Context, e *env, storageURL string, cfg dump.LoadConfig
 		return nil, err
 	}
 	defer func() { _ = bucket.Close() }()
+	dwh = &loadProgress{Warehouse: dwh, w: e.stderr, tick: loadTick}
 	res, err := dump.NewLoader(cfg, bucket, dwh, store, commandLogger(e, verbose)).Load(ctx)
 	if err != nil {
 		return res, err
