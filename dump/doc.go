@@ -248,7 +248,7 @@
 // follows the bases from the newest dump back to the one the warehouse
 // holds (its ledger's last entry) or to a full dump, and loads them in
 // order, each in one warehouse transaction with its ledger entry
-// ([IncrementWarehouse.ApplyIncrement]: per table, delete the keys of the
+// ([Warehouse.ApplyIncrement]: per table, delete the keys of the
 // upserts and the deletes, insert the upserts; then the entry). An
 // increment whose base is neither held nor in storage is a [GapError]:
 // nothing changes until the next full dump. Since the ledger commits with
