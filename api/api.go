@@ -59,6 +59,31 @@ type Runs interface {
 	Schedule() catalog.Schedule
 }
 
+// Jobs are serve's scheduled jobs besides the runs: the dumps and loads
+// of dump.schedule. A job whose newest tick failed shows in the status
+// (job_errors, a problem, the dump's or load's state failing), on the
+// page and in metricgate_dump_tick_error, also when the failure left no
+// record in the history (the dump could not start, the history is down).
+type Jobs interface {
+	// Jobs returns every scheduled job and how its newest tick went.
+	Jobs() []Job
+}
+
+// Job is a scheduled job and how its newest tick went.
+type Job struct {
+	// Kind is "dump" or "load", Name the group or "warehouse", as in
+	// DumpStatus.
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Error is why the newest tick failed, on one line, without
+	// addresses; empty when it succeeded (or none ran yet).
+	Error string `json:"error"`
+	// At is when the newest tick ended; Failures counts the failed ticks
+	// in a row.
+	At       time.Time `json:"at"`
+	Failures int       `json:"failures"`
+}
+
 // Setting is one configuration value shown by the status API and page.
 // Values are shown as given: the caller hides secrets (passwords in URLs,
 // tokens, keys) before.
@@ -140,6 +165,9 @@ type Deps struct {
 	// Catalog returns the query catalog as last loaded (the runs reload
 	// it); nil or a nil result means an empty catalog.
 	Catalog func() *catalog.Catalog
+	// Jobs are the scheduled dumps and loads, when serve makes them
+	// (optional).
+	Jobs Jobs
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 	// Now defaults to time.Now.
@@ -530,6 +558,9 @@ func (a *API) historyDown(w http.ResponseWriter, r *http.Request, err error) {
 	te := a.tickError()
 	if te != nil {
 		msg += "; " + te.problem()
+	}
+	for _, j := range a.jobErrors() {
+		msg += "; " + j.problem()
 	}
 	w.Header().Set("Retry-After", "30")
 	a.json(w, http.StatusServiceUnavailable, errorBody{Error: apiError{Status: http.StatusServiceUnavailable,

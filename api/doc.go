@@ -46,6 +46,12 @@
 // says the status is unknown. A 500 is left for what is not the history
 // being down.
 //
+// Serve's scheduled dumps and loads (Deps.Jobs) count too: a job whose
+// newest tick failed makes the status failing (job_errors, a problem, its
+// dump or load failing, also when it left no record in the history) and
+// shows as metricgate_dump_tick_error{kind,name} and
+// metricgate_dump_tick_failures{kind,name}.
+//
 // The status is computed from the history (one small query per catalog
 // query, on indexes) at most once per Config.CacheTTL (1s) and shared by
 // concurrent requests, so that pollers, Prometheus and wall displays cost

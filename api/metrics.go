@@ -46,6 +46,8 @@ var (
 	descDumpBytes       = prometheus.NewDesc("metricgate_dump_last_bytes", "Compressed bytes of the newest successful dump.", []string{"kind", "name"}, nil)
 	descDumpTables      = prometheus.NewDesc("metricgate_dump_last_tables", "Tables of the newest successful dump or load.", []string{"kind", "name"}, nil)
 	descScrapeError     = prometheus.NewDesc("metricgate_history_scrape_error", "1 when the history could not be read for this scrape.", nil, nil)
+	descDumpTickError   = prometheus.NewDesc("metricgate_dump_tick_error", "1 while the newest tick of serve's scheduled dump (kind dump, per group) or load (kind load) failed, 0 after one succeeded; from this replica's dump scheduler, also when the history cannot be read.", []string{"kind", "name"}, nil)
+	descDumpTickFails   = prometheus.NewDesc("metricgate_dump_tick_failures", "Failed ticks in a row of serve's scheduled dump or load (this replica's).", []string{"kind", "name"}, nil)
 	descTickError       = prometheus.NewDesc("metricgate_scheduler_tick_error", "1 while the run of the newest tick cannot start (the scheduler is trying again; GET /api/v1/status shows last_tick_error), 0 otherwise.", nil, nil)
 )
 
@@ -53,7 +55,7 @@ var (
 type collector struct{ a *API }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descStale, descFailing, descApprovalNone, descQueryLastOK, descQueryAge, descQueryMaxAge, descQueryStale, descQueryDuration, descQueryRows, descQuerySuppressed, descQueryCells, descQueryFailures, descQueryStatus, descRunStatus, descRunStart, descRunDuration, descRunNext, descRunning, descDumpLastOK, descDumpAge, descDumpStale, descDumpFailing, descDumpRows, descDumpBytes, descDumpTables, descScrapeError, descTickError} {
+	for _, d := range []*prometheus.Desc{descUp, descStale, descFailing, descApprovalNone, descQueryLastOK, descQueryAge, descQueryMaxAge, descQueryStale, descQueryDuration, descQueryRows, descQuerySuppressed, descQueryCells, descQueryFailures, descQueryStatus, descRunStatus, descRunStart, descRunDuration, descRunNext, descRunning, descDumpLastOK, descDumpAge, descDumpStale, descDumpFailing, descDumpRows, descDumpBytes, descDumpTables, descScrapeError, descTickError, descDumpTickError, descDumpTickFails} {
 		ch <- d
 	}
 }
@@ -69,6 +71,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	// From the scheduler, not the history: most often the tick's run
 	// cannot start because the history cannot be read either.
 	gauge(descTickError, b2f(c.a.tickError() != nil))
+	for _, j := range c.a.jobs() {
+		gauge(descDumpTickError, b2f(j.Error != ""), j.Kind, j.Name)
+		gauge(descDumpTickFails, float64(j.Failures), j.Kind, j.Name)
+	}
 	if err != nil {
 		gauge(descScrapeError, 1)
 		return

@@ -98,9 +98,14 @@ func (a *API) pageDown(w http.ResponseWriter, r *http.Request, err error) {
 	a.log.Error("http request", slog.String("request_id", requestIDOf(r)), slog.String("path", r.URL.Path),
 		slog.String("error", err.Error()))
 	d := struct{ Warning, Tick, RequestID string }{Warning: a.warning, RequestID: requestIDOf(r)}
+	var lines []string
 	if te := a.tickError(); te != nil {
-		d.Tick = te.problem()
+		lines = append(lines, te.problem())
 	}
+	for _, j := range a.jobErrors() {
+		lines = append(lines, j.problem())
+	}
+	d.Tick = strings.Join(lines, "; ")
 	var buf bytes.Buffer
 	if err := downTemplate.Execute(&buf, d); err != nil {
 		a.internal(w, r, err)

@@ -12,6 +12,7 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/internal/redact"
 	"gitlab.com/metricgate/metricgate/runner"
 	"gitlab.com/metricgate/metricgate/schedule"
 )
@@ -153,6 +154,9 @@ type Status struct {
 	// history database unreachable, …) while it is being tried again;
 	// absent otherwise. It makes the state failing.
 	LastTickError *TickError `json:"last_tick_error,omitempty"`
+	// JobErrors are the scheduled dumps and loads whose newest tick
+	// failed; absent when none did. Each makes the state failing.
+	JobErrors []Job `json:"job_errors,omitempty"`
 }
 
 // TickError is a tick whose run could not start, as the status shows it.
@@ -422,7 +426,8 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 	if snap.Loads, err = a.deps.History.DumpLoads(ctx, historyDepth); err != nil {
 		return nil, err
 	}
-	for _, ds := range a.dumpStatuses(snap.Dumps, snap.Loads, now) {
+	st.JobErrors = a.jobErrors()
+	for _, ds := range a.withJobErrors(a.dumpStatuses(snap.Dumps, snap.Loads, now), st.JobErrors) {
 		if ds.Failing {
 			st.Failing = true
 			st.Problems = append(st.Problems, fmt.Sprintf("%s %s is failing: %s", ds.Kind, ds.Name, oneLine(ds.Reason, 200)))
@@ -687,6 +692,56 @@ func (a *API) dumpStatuses(dumps []history.Dump, loads []history.DumpLoad, now t
 	}
 	return out
 }
+
+// jobs are the scheduled jobs, cleaned for showing: one line, no
+// address; sorted by kind and name.
+func (a *API) jobs() []Job {
+	if a.deps.Jobs == nil {
+		return nil
+	}
+	var out []Job
+	for _, j := range a.deps.Jobs.Jobs() {
+		j.Error, j.At = oneLine(redact.String(j.Error), 500), j.At.UTC()
+		out = append(out, j)
+	}
+	slices.SortFunc(out, func(x, y Job) int { return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Name, y.Name)) })
+	return out
+}
+
+// jobErrors are the scheduled jobs whose newest tick failed.
+func (a *API) jobErrors() []Job {
+	var out []Job
+	for _, j := range a.jobs() {
+		if j.Error != "" {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// withJobErrors marks the dumps and loads whose scheduled job's newest
+// tick failed as failing, with that failure as the reason, adding the
+// ones the history has no record of (the job never got as far).
+func (a *API) withJobErrors(dss []DumpStatus, errs []Job) []DumpStatus {
+	for _, e := range errs {
+		i := slices.IndexFunc(dss, func(ds DumpStatus) bool { return ds.Kind == e.Kind && ds.Name == e.Name })
+		if i < 0 {
+			dss = append(dss, DumpStatus{Kind: e.Kind, Name: e.Name, LastStatus: string(history.DumpFailed)})
+			i = len(dss) - 1
+		}
+		ds := &dss[i]
+		ds.Failing, ds.State, ds.Reason = true, StateFailing, e.reason()
+	}
+	return dss
+}
+
+// reason says why j fails, as its dump's or load's reason.
+func (j Job) reason() string {
+	return fmt.Sprintf("the scheduled %s failed (%d in a row, last at %s): %s", j.Kind, j.Failures, j.At.Format(time.RFC3339), j.Error)
+}
+
+// problem says why j fails, in one line of the problems.
+func (j Job) problem() string { return j.Kind + " " + j.Name + " is failing: " + j.reason() }
 
 // lastOfKind notes at as the newest full dump or increment, whichever
 // kind is, unless a newer one was noted (dumps come newest first).

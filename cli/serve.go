@@ -140,7 +140,13 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.Sch
 	var cat atomic.Pointer[catalog.Catalog]
 	runs := &lateRuns{schedule: sched}
 	reads := &lateHistory{}
-	a, err := api.New(cfg.apiConfig(), api.Deps{History: reads, Runs: runs, Catalog: cat.Load, Logger: log})
+	deps := api.Deps{History: reads, Runs: runs, Catalog: cat.Load, Logger: log}
+	var jobs *dumpJobs
+	if cfg.Dump.Schedule {
+		jobs = newDumpJobs(cfg)
+		deps.Jobs = jobs
+	}
+	a, err := api.New(cfg.apiConfig(), deps)
 	if err != nil {
 		_ = ln.Close()
 		return &configError{err.Error()}
@@ -205,7 +211,7 @@ func serveWith(ctx context.Context, cfg *Config, log *slog.Logger, sc runner.Sch
 	s.Start(context.WithoutCancel(ctx))
 	// Dumps (dump.schedule) stop with the signal: a cancelled dump leaves
 	// no manifest, the previous one stays.
-	defer startDumpScheduler(ctx, cfg, d.store, d.wh, log)()
+	defer startDumpScheduler(ctx, cfg, d.store, d.wh, log, jobs)()
 	a.SetStarting("")
 	a.Invalidate()
 	log.Info("serving", redact.Keep("addr", ln.Addr().String()), slog.String("schedule", cfg.Schedule),

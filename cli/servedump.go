@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
+	"gitlab.com/metricgate/metricgate/api"
 	"gitlab.com/metricgate/metricgate/dump"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/schedule"
@@ -31,7 +35,72 @@ type dumpScheduler struct {
 	now func() time.Time
 	// done, when set, is told each tick's outcome (tests).
 	done func(dumpOutcome)
+	// jobs is how the newest tick of the dump and of the load went, for
+	// the status API; nil: not kept.
+	jobs *dumpJobs
 }
+
+// dumpJobs is how the newest scheduled dump and load went: the status
+// API's view of the dump scheduler (api.Jobs), so that a failure shows in
+// the status, on the page and in metrics, also when it left no record in
+// the history (the dump could not start, the history is down).
+type dumpJobs struct {
+	mu   sync.Mutex
+	dump api.Job
+	load *api.Job // nil: dumps are not loaded
+}
+
+var _ api.Jobs = (*dumpJobs)(nil)
+
+// newDumpJobs is the jobs of cfg's dump scheduler.
+func newDumpJobs(cfg *Config) *dumpJobs {
+	j := &dumpJobs{dump: api.Job{Kind: "dump", Name: cfg.Dump.Group}}
+	if cfg.Dump.Load {
+		j.load = &api.Job{Kind: "load", Name: "warehouse"}
+	}
+	return j
+}
+
+// Jobs returns the dump's and the load's newest outcomes.
+func (j *dumpJobs) Jobs() []api.Job {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := []api.Job{j.dump}
+	if j.load != nil {
+		out = append(out, *j.load)
+	}
+	return out
+}
+
+// record notes a tick's outcome: the dump failed (no manifest), or it
+// succeeded and the load failed (or not), at at.
+func (j *dumpJobs) record(o dumpOutcome, at time.Time) {
+	if j == nil || o.Skipped {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	note := func(job *api.Job, err error) {
+		job.At = at
+		if err == nil {
+			job.Error, job.Failures = "", 0
+			return
+		}
+		job.Error = err.Error()
+		job.Failures++
+	}
+	if o.Manifest == nil {
+		note(&j.dump, cmp.Or(o.Err, errNoManifest))
+		return
+	}
+	note(&j.dump, nil)
+	if j.load != nil {
+		note(j.load, o.Err)
+	}
+}
+
+// errNoManifest is a tick's failure when it made no dump and said nothing.
+var errNoManifest = errors.New("no dump was made")
 
 // dumpOutcome is what one tick did.
 type dumpOutcome struct {
@@ -45,15 +114,21 @@ type dumpOutcome struct {
 // startDumpScheduler starts the dump scheduler when dump.schedule is on
 // and returns the function that stops it and waits for a dump in progress
 // to end (it is cancelled).
-func startDumpScheduler(ctx context.Context, cfg *Config, store *history.Store, wh warehouseWriter, log *slog.Logger) (stop func()) {
+// jobs, when not nil, is told how each tick went.
+func startDumpScheduler(ctx context.Context, cfg *Config, store *history.Store, wh warehouseWriter, log *slog.Logger, jobs *dumpJobs) (stop func()) {
 	if !cfg.Dump.Schedule {
 		return func() {}
 	}
-	s := &dumpScheduler{cfg: cfg, store: store, log: log.With(slog.String("component", "dump scheduler"))}
+	s := &dumpScheduler{cfg: cfg, store: store, log: log.With(slog.String("component", "dump scheduler")), jobs: jobs}
 	if cfg.Dump.Load {
 		dw, ok := wh.(dump.Warehouse)
 		if !ok {
 			log.Error("dump.load: this warehouse cannot load dumps; dumps are made, not loaded")
+			if jobs != nil {
+				jobs.mu.Lock()
+				jobs.load = nil
+				jobs.mu.Unlock()
+			}
 		} else {
 			s.wh = dw
 		}
@@ -82,6 +157,11 @@ func (s *dumpScheduler) start(ctx context.Context) (stop func()) {
 			case skipped:
 				s.log.Info("scheduled dump skipped: another replica holds the dump lock")
 			}
+			now := time.Now
+			if s.now != nil {
+				now = s.now
+			}
+			s.jobs.record(o, now())
 			if s.done != nil {
 				s.done(o)
 			}
