@@ -57,6 +57,11 @@ type info struct {
 	// single: one column, through casts and AT TIME ZONE a constant zone
 	// only (what date_trunc may step without shifting it).
 	single bool
+	// onecol: one column, scaled or shifted by constants, or the
+	// difference of two times (a duration): what min, max and the
+	// percentiles may pick. Two columns added up would pick a whole row
+	// packed into one number (created_at * 1e9 + sign_in_count).
+	onecol bool
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -400,6 +405,24 @@ type analyzer struct {
 	// with one is a conditioned value: see conditioned).
 	aggArg   bool
 	condSeen int
+	// literalCols are the columns compared with a literal anywhere in the
+	// query, and picks the min/max/percentile arguments: a pick of a column
+	// compared with a literal is a pick of one row (min(x) FILTER (WHERE
+	// x >= <its value> AND <a guess about that row>)).
+	literalCols map[string]bool
+	picks       []pickUse
+	// filterCols collects, while an aggregate's FILTER is analysed, the
+	// columns it compares with a literal (a threshold there restricts
+	// only that aggregate's rows).
+	filterCols map[string]bool
+}
+
+// pickUse is an aggregate that returns one row's value, and the column it
+// picks.
+type pickUse struct {
+	at     int32
+	agg    string
+	origin string
 }
 
 func (a *analyzer) hiddenName() string {
@@ -485,6 +508,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			r.info.notNull = true
 		}
 		r.info.single = r.info.bare || r.info.single
+		r.info.onecol = r.info.bare || r.info.onecol
 		return r.info
 	case *pg.Node_AConst:
 		return info{notNull: !x.AConst.Isnull}
@@ -498,7 +522,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		}
 		a.narrowValue(x.TypeCast.Location, inf, "a cast")
 		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull, rank: inf.rank,
-			nonlinear: inf.nonlinear, stepped: inf.stepped, single: inf.single}
+			nonlinear: inf.nonlinear, stepped: inf.stepped, single: inf.single, onecol: inf.onecol}
 		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
 			t := strings.ToLower(str(tn.Names[len(tn.Names)-1]))
 			if t == "date" {
@@ -570,10 +594,20 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			out.nonlinear = out.nonlinear || a.condition(cond)
 			out = combine(out, a.valueOperand(cw.Result, s, "CASE"))
 		}
-		if ce.Defresult != nil {
-			out = combine(out, a.valueOperand(ce.Defresult, s, "CASE"))
+		onecol := true
+		for _, w := range ce.Args {
+			if cw := w.GetCaseWhen(); cw != nil {
+				if r := a.muted(func() info { return a.expr(cw.Result, s, ctxValue) }); rowDependent(r) && !r.onecol {
+					onecol = false
+				}
+			}
 		}
-		out.bare = false
+		if ce.Defresult != nil {
+			d := a.valueOperand(ce.Defresult, s, "CASE")
+			out = combine(out, d)
+			onecol = onecol && (!rowDependent(d) || d.onecol)
+		}
+		out.bare, out.onecol = false, onecol // each row gives one column's value, or a constant
 		return out
 	case *pg.Node_CoalesceExpr:
 		out := info{}
@@ -587,6 +621,12 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		}
 		if dependent > 1 { // which column's value a row gives is a condition
 			out.nonlinear = out.nonlinear || a.condition(out)
+		}
+		out.onecol = dependent <= 1 && !out.nonlinear
+		for _, arg := range x.CoalesceExpr.Args {
+			if inf := a.muted(func() info { return a.expr(arg, s, ctxValue) }); rowDependent(inf) && !inf.onecol {
+				out.onecol = false
+			}
 		}
 		return out
 	case *pg.Node_MinMaxExpr:
@@ -781,6 +821,13 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		a.checkMixed(e.Location, out)
 		out.bare = false
 		out.nonlinear, out.stepped = arithmetic(e, op, lexpr, rexpr)
+		lc, rc := !rowDependent(lexpr), !rowDependent(rexpr)
+		switch {
+		case e.Kind != pg.A_Expr_Kind_AEXPR_OP:
+		case op == "+" || op == "-" || op == "*" || op == "/":
+			out.onecol = lexpr.onecol && rc || rexpr.onecol && lc && op != "/" ||
+				op == "-" && lexpr.onecol && rexpr.onecol && lexpr.class == schema.Time && rexpr.class == schema.Time
+		}
 		out.notNull = lexpr.notNull && rexpr.notNull && e.Kind == pg.A_Expr_Kind_AEXPR_OP
 		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" {
 			out.class, out.rawTime = schema.Measure, false
@@ -793,6 +840,23 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 	}
 	narrow := lexpr.narrow || rexpr.narrow
 	a.checkMixed(e.Location, combine(lexpr, rexpr))
+	for i, side := range []info{lexpr, rexpr} {
+		otherNode, other := e.Rexpr, rexpr
+		if i == 1 {
+			otherNode, other = e.Lexpr, lexpr
+		}
+		if side.origin != "" && rowDependent(side) && constant(other, otherNode) {
+			switch {
+			case a.filterCols != nil:
+				a.filterCols[side.origin] = true
+			case cx == ctxPredicate:
+				if a.literalCols == nil {
+					a.literalCols = map[string]bool{}
+				}
+				a.literalCols[side.origin] = true
+			}
+		}
+	}
 	for i, side := range []info{lexpr, rexpr} {
 		otherNode, other := e.Rexpr, rexpr
 		if i == 1 {
@@ -864,6 +928,10 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 			a.restrictedUse(e.Location, side, "an expression")
 		case !okOp:
 			a.restrictedUse(e.Location, side, "comparison "+op)
+		case isLiteral(otherNode) && personTable(side) && !wildcardPattern(e, otherNode):
+			a.c.add(e.Location, RuleEntity,
+				"%s is compared with a literal that names people one by one (=, IN, or a pattern without %% or _): next to the same list without one name, it tells that person's values; match a pattern (LIKE '%%@example.com') or a category (users.user_type, users.state) instead",
+				side.origin)
 		case isLiteral(otherNode):
 		case (op == "=") && other.bare && other.class == side.class && e.Kind == pg.A_Expr_Kind_AEXPR_OP:
 		default:
@@ -967,7 +1035,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			// size of the partition, a measure.
 			// A partition's size by columns is a group's count; by an
 			// expression (PARTITION BY t = c) it is conditioned.
-			return info{class: schema.Measure, rank: len(f.Over.OrderClause) > 0, notNull: true,
+			return info{class: schema.Measure, rank: len(f.Over.OrderClause) > 0, notNull: true, onecol: true,
 				nonlinear: slices.ContainsFunc(f.Over.PartitionClause, func(n *pg.Node) bool { return n.GetColumnRef() == nil })}
 		default:
 			a.c.add(loc, RuleWindow, "window function %s() OVER (…) gives each row a value computed from other rows, which may be other people's; only ranking (row_number, rank, dense_rank, ntile, percent_rank, cume_dist) and count(…) OVER are allowed: aggregate in a subquery grouped by what you partition by instead", name)
@@ -975,8 +1043,13 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		}
 	}
 	if isAggregateCall(f) {
+		var filterCols map[string]bool
 		if f.AggFilter != nil {
+			saved := a.filterCols
+			a.filterCols = map[string]bool{}
 			a.expr(f.AggFilter, s, ctxPredicate)
+			filterCols = a.filterCols
+			a.filterCols = saved
 			if a.role != roleTop {
 				a.derivedFilter(f.AggFilter, s, name)
 			}
@@ -1000,12 +1073,16 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				a.checkAggArg(nodeLocation(arg), inf, name)
 				src = cmp.Or(inf.aggSrc, src)
 			}
-			return info{class: schema.Measure, agg: true, notNull: true, aggSrc: src, nonlinear: conditioned()}
+			return info{class: schema.Measure, agg: true, notNull: true, aggSrc: src, nonlinear: conditioned(), onecol: true}
 		}
 		out := info{agg: true}
+		argsOnecol := true
 		for _, arg := range f.Args {
 			inf := a.expr(arg, s, ctxValue)
 			a.checkAggArg(nodeLocation(arg), inf, name)
+			if rowDependent(inf) && !inf.onecol {
+				argsOnecol = false
+			}
 			if restricted(inf.class) {
 				a.restrictedUse(nodeLocation(arg), inf, name+"()")
 				continue
@@ -1027,12 +1104,18 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				out = combine(out, inf)
 			}
 		}
+		if pickAggregates[name] {
+			a.checkPick(f, name, s, filterCols)
+		}
 		out.narrow = false // the argument's narrowness was refused above
 		if out.aggSrc == nil {
 			out.aggSrc = selfAggregate // an aggregate of this SELECT's own rows
 		}
 		out.bare, out.agg = false, true
 		out.nonlinear, out.stepped, out.single = conditioned(), false, false
+		// An aggregate is one value when its argument is one column:
+		// sum(created_at * 1e9 + x) of one person's rows is still packed.
+		out.onecol = argsOnecol
 		switch name {
 		case "min", "max", "percentile_disc", "mode":
 			// One row's value: keeps its class (a timestamp stays raw).
@@ -1083,6 +1166,9 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		}
 	}
 	out.nonlinear, out.stepped, out.single = functionShape(f, name, args)
+	if len(args) > 0 && !out.nonlinear && (name == "extract" || name == "date_part" || name == "date_trunc" || name == "timezone") {
+		out.onecol = args[len(args)-1].onecol
+	}
 	coarse := len(f.Args) > 0 && coarseUnits[strings.ToLower(constString(f.Args[0]))]
 	switch name {
 	case "date_trunc":
@@ -1298,4 +1384,85 @@ func functionShape(f *pg.FuncCall, name string, args []info) (nonlinear, stepped
 		return false, last.stepped, last.single && zoneName.MatchString(constString(f.Args[0]))
 	}
 	return true, false, false
+}
+
+// personTable reports whether a bare column belongs to a table whose rows
+// are people (its entity key is its own id: users), so that a red column
+// of it (username, name, e-mail) identifies one.
+func personTable(i info) bool {
+	t := i.rel
+	if t == nil || t.table == nil {
+		return false
+	}
+	return len(t.table.Entity) == 1 && t.table.Entity[0] == "id"
+}
+
+// wildcardPattern reports whether e is a LIKE or ILIKE whose pattern (the
+// literal n) has a wildcard: a pattern matches a set of values, where =,
+// IN and a pattern without wildcards name them one by one.
+func wildcardPattern(e *pg.A_Expr, n *pg.Node) bool {
+	op := ""
+	if len(e.Name) > 0 {
+		op = str(e.Name[len(e.Name)-1])
+	}
+	like := e.Kind == pg.A_Expr_Kind_AEXPR_LIKE || e.Kind == pg.A_Expr_Kind_AEXPR_ILIKE || strings.Contains(op, "~~")
+	if !like {
+		return false
+	}
+	p := constString(n)
+	return strings.ContainsAny(p, "%_")
+}
+
+// pickAggregates return one row's value (percentile_cont, two rows'
+// between them).
+var pickAggregates = set("min", "max", "percentile_disc", "percentile_cont", "mode")
+
+// checkPick applies the rules of an aggregate that returns one row's
+// value: it picks one column (or a duration), never several packed into
+// one number; at the top level not a time, which names the row's person
+// as a key would (created_at to the microsecond, or the day a profile
+// shows); and the column is remembered, to refuse it when the query
+// compares it with a literal (see analyzer.picks).
+func (a *analyzer) checkPick(f *pg.FuncCall, name string, s *nscope, filterCols map[string]bool) {
+	var args []*pg.Node
+	if name == "min" || name == "max" {
+		args = f.Args
+	}
+	for _, o := range f.AggOrder {
+		if sb := o.GetSortBy(); sb != nil {
+			args = append(args, sb.Node)
+		}
+	}
+	for _, arg := range args {
+		inf := a.muted(func() info { return a.expr(arg, s, ctxValue) })
+		if !rowDependent(inf) {
+			continue
+		}
+		switch {
+		case !inf.onecol:
+			a.c.add(nodeLocation(arg), RulePick,
+				"%s() returns one row's value, and this one is made of several columns: created_at * 1e9 + sign_in_count would carry a whole row out in one number; pick one column (or a duration, merged_at - created_at)", name)
+		case a.role == roleTop && inf.class == schema.Time:
+			a.c.add(nodeLocation(arg), RulePick,
+				"%s() of %s returns one row's time, which tells whose row it is (a creation time to the microsecond, or the day a profile shows); output a duration (merged_at - created_at) or count rows per date_trunc('day', …) group instead", name, inf.origin)
+		case a.role == roleTop && filterCols[inf.origin]:
+			a.c.add(nodeLocation(arg), RulePick,
+				"%s() picks %s, which its own FILTER compares with a literal: a threshold at one row's value makes the pick that row's, and a condition next to it tells about that row; threshold another column", name, inf.origin)
+		case a.role == roleTop:
+			a.picks = append(a.picks, pickUse{at: nodeLocation(arg), agg: name, origin: inf.origin})
+		}
+	}
+}
+
+// checkPicks refuses a pick of a column the query compares with a literal
+// anywhere: min(x) FILTER (WHERE x >= <one row's value> AND <a guess
+// about that row>) is that value exactly when the guess is right.
+func (a *analyzer) checkPicks() {
+	for _, p := range a.picks {
+		if a.literalCols[p.origin] {
+			a.c.add(p.at, RulePick,
+				"%s() picks %s, which this query compares with a literal in a WHERE or ON: a threshold at one row's value makes the pick that row's, and a condition next to it tells about that row; threshold another column, or aggregate %s with avg() or sum()",
+				p.agg, p.origin, p.origin)
+		}
+	}
 }

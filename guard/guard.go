@@ -56,6 +56,7 @@ const (
 	RuleRewrite           = "guard/rewrite"
 	RuleRegex             = "guard/regex"
 	RuleArithmetic        = "guard/arithmetic"
+	RulePick              = "guard/pick"
 )
 
 // Config configures a Guard.

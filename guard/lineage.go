@@ -1139,6 +1139,7 @@ func (c *checker) analyzeEntities(sel *pg.SelectStmt, an *Analysis, o Options, a
 		}
 		a.rewriteTop(l, kMarker)
 	}
+	a.checkPicks()
 	if a.rewriteFailed && len(c.vs) == 0 {
 		c.add(at, RuleRewrite, "metricgate could not add its entity counts to this query's text; simplify the select list (and tell the metricgate maintainers)")
 	}

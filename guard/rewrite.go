@@ -352,6 +352,10 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 		if len(parts) == 0 {
 			return // the cell's rows are the row's: counted there
 		}
+		nullable := parts
+		if f.AggFilter != nil {
+			nullable = parts[1:]
+		}
 		filter := strings.Join(parts, " AND ")
 		var counts []string
 		for _, c := range l.carriers {
@@ -368,6 +372,22 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 			out := "NOT (" + s + ") OR (" + s + ") IS NULL"
 			for _, c := range l.carriers {
 				cond += " AND " + entityCount(c, out) + " >= " + kk
+			}
+		}
+		// The rows whose argument is NULL are left out as a FILTER would
+		// leave them out: count(x) next to count(*), or sum(y + z * 0),
+		// is a cell of the few people whose x or z is NULL. They must be
+		// none or at least k.
+		if len(nullable) > 0 {
+			base := "TRUE"
+			if f.AggFilter != nil {
+				fs, _ := deparse(f.AggFilter)
+				base = "(" + fs + ")"
+			}
+			left := base + " AND NOT (" + strings.Join(nullable, " AND ") + ")"
+			for _, c := range l.carriers {
+				n := entityCount(c, left)
+				cond += " AND (" + n + " = 0 OR " + n + " >= " + kk + ")"
 			}
 		}
 		// A condition inside the argument (CASE WHEN, a comparison cast
