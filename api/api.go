@@ -40,6 +40,11 @@ type History interface {
 	QueryRuns(ctx context.Context, runID int64) ([]history.QueryRun, error)
 	QueryHistory(ctx context.Context, query string, limit int) ([]history.QueryRun, error)
 	LastSuccessPerSource(ctx context.Context, query string) ([]history.QueryRun, error)
+	// SuccessesSince, SucceededDumpsSince and SucceededDumpLoadsSince are
+	// the successes over the SLO window (and the newest one before it).
+	SuccessesSince(ctx context.Context, query string, since time.Time) ([]history.QueryRun, error)
+	SucceededDumpsSince(ctx context.Context, since time.Time) ([]history.Dump, error)
+	SucceededDumpLoadsSince(ctx context.Context, since time.Time) ([]history.DumpLoad, error)
 	Dumps(ctx context.Context, limit int) ([]history.Dump, error)
 	DumpLoads(ctx context.Context, limit int) ([]history.DumpLoad, error)
 }
@@ -116,6 +121,10 @@ type Config struct {
 	// may be before it is stale, in place of DumpPeriod + FreshnessGrace:
 	// dump.freshness_slo when serve schedules the dumps.
 	DumpFreshnessSLO time.Duration
+	// SLOWindow is the window over which SLO attainment is measured: the
+	// share of it during which each query's, dump's and load's data was
+	// within its objective. Default 30 days.
+	SLOWindow time.Duration
 	// CacheTTL is how long a computed status is served before it is
 	// computed again from the history. Default 1s; negative disables.
 	CacheTTL time.Duration
@@ -135,6 +144,7 @@ func (c Config) withDefaults() Config {
 	c.FreshnessGrace = cmp.Or(c.FreshnessGrace, 3*time.Hour)
 	c.DumpPeriod = cmp.Or(c.DumpPeriod, 24*time.Hour)
 	c.CacheTTL = cmp.Or(c.CacheTTL, time.Second)
+	c.SLOWindow = cmp.Or(c.SLOWindow, 30*24*time.Hour)
 	c.Version = cmp.Or(c.Version, "devel")
 	return c
 }
@@ -148,6 +158,9 @@ func (c Config) validate() error {
 	}
 	if c.DumpPeriod < 0 {
 		return fmt.Errorf("api dump period %s: must be positive", c.DumpPeriod)
+	}
+	if c.SLOWindow < 0 {
+		return fmt.Errorf("api SLO window %s: must be positive", c.SLOWindow)
 	}
 	if c.DumpFreshnessSLO < 0 {
 		return fmt.Errorf("dump.freshness_slo %s: must be positive", c.DumpFreshnessSLO)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/runner"
+	"gitlab.com/metricgate/metricgate/schedule"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -897,5 +899,90 @@ func TestLoadIsAsFreshAsItsDump(t *testing.T) {
 		if l.LastSuccess == nil || w.now.Sub(*l.LastSuccess) > time.Minute {
 			t.Errorf("the load's last success %v, want when it finished, a second ago", l.LastSuccess)
 		}
+	}
+}
+
+// TestDataAgeAndAttainment: freshness is the age of the data, so a load
+// of a stale backup makes the query stale at once, and the SLO attainment
+// over the window is the share of time its data was within the objective;
+// the status, the page and /metrics show both.
+func TestDataAgeAndAttainment(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newWorld(t, api.Config{Token: runToken, CacheTTL: -1, SLOWindow: 10 * 24 * time.Hour}, true)
+	var err error
+	w.cat, err = catalog.Load(fstest.MapFS{"a/daily_one.sql": file("daily numbers"), "a/backup_one.sql": file("from an old backup")}, catalog.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	record := func(query string, at, asOf time.Time) {
+		t.Helper()
+		id, err := w.store.StartRun(ctx, history.Run{Trigger: "schedule", Approval: "none", Status: history.RunRunning, StartedAt: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.store.StartQueryRun(ctx, history.QueryRun{RunID: id, Query: query, Target: query, Source: "main",
+			Status: history.QuerySucceeded, Attempts: 1, Approval: "none", StartedAt: at, FinishedAt: at.Add(time.Minute),
+			SnapshotTime: asOf, Duration: time.Minute, SHA256: "abc"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.store.FinishRun(ctx, id, history.RunSucceeded, "", at.Add(2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// daily_one: loaded every day for 12 days but the 5th-newest, each
+	// time from a snapshot 2h old.
+	var loads []schedule.Load
+	for i := 12; i >= 1; i-- {
+		if i == 5 {
+			continue
+		}
+		at := w.now.Add(-time.Duration(i)*day + time.Hour).Truncate(time.Microsecond)
+		record("daily_one", at, at.Add(-2*time.Hour))
+		loads = append(loads, schedule.Load{Done: at.Add(time.Minute), AsOf: at.Add(-2 * time.Hour)})
+	}
+	// backup_one: loaded a minute ago from a backup 30 hours old.
+	at := w.now.Add(-2 * time.Minute)
+	record("backup_one", at, at.Add(-30*time.Hour))
+	w.start()
+
+	_, b := w.do("GET", "/api/v1/status", "", "")
+	var st api.Status
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	qs := map[string]api.QueryStatus{}
+	for _, q := range st.Queries {
+		qs[q.Name] = q
+	}
+	if q := qs["backup_one"]; !q.Stale || q.AgeSeconds < 30*3600 || !strings.Contains(q.Reason, "data 30h") {
+		t.Errorf("a load of a 30-hour-old backup: stale %v, age %.0fs, reason %q; want stale at once", q.Stale, q.AgeSeconds, q.Reason)
+	}
+	q := qs["daily_one"]
+	want, ok := schedule.Attainment(loads, 27*time.Hour, w.now.Add(-10*day), w.now)
+	if !ok || want >= 0.99 || want <= 0.5 {
+		t.Fatalf("the expected attainment %v %v is not what the test means", want, ok)
+	}
+	if q.SLOAttainment == nil || math.Abs(*q.SLOAttainment-want) > 0.001 || len(q.Sources) != 1 || q.Sources[0].SLOAttainment == nil {
+		t.Errorf("daily_one: attainment %v, want %.4f (one day missed in the window)", q.SLOAttainment, want)
+	}
+	if q.Stale || q.AgeSeconds < 24*3600 || q.AgeSeconds > 26*3600 || st.SLOWindowSeconds != (10*day).Seconds() {
+		t.Errorf("daily_one: stale %v age %.0fs, window %.0fs", q.Stale, q.AgeSeconds, st.SLOWindowSeconds)
+	}
+	_, m := w.do("GET", "/metrics", "", "")
+	for _, re := range []string{
+		`metricgate_data_age_seconds\{kind="query",name="backup_one",source="main"\} 108\d\d\d`,
+		`metricgate_slo_attainment_ratio\{kind="query",name="daily_one",source="main"\} 0\.9`,
+		`metricgate_slo_objective_seconds\{kind="query",name="daily_one"\} 97200`,
+		`metricgate_slo_window_seconds 864000`,
+	} {
+		if !regexp.MustCompile(re).Match(m) {
+			t.Errorf("metrics lack %s", re)
+		}
+	}
+	_, page := w.do("GET", "/", "", "")
+	if !regexp.MustCompile(`SLO 9\d\.\d%`).Match(page) {
+		t.Errorf("the page does not show the attainment")
 	}
 }

@@ -46,6 +46,10 @@ var (
 	descDumpBytes       = prometheus.NewDesc("metricgate_dump_last_bytes", "Compressed bytes of the newest successful dump.", []string{"kind", "name"}, nil)
 	descDumpTables      = prometheus.NewDesc("metricgate_dump_last_tables", "Tables of the newest successful dump or load.", []string{"kind", "name"}, nil)
 	descScrapeError     = prometheus.NewDesc("metricgate_history_scrape_error", "1 when the history could not be read for this scrape.", nil, nil)
+	descDataAge         = prometheus.NewDesc("metricgate_data_age_seconds", "Age of the data: the time since the as-of time of the source snapshot it was read from (sources.NAME.as_of), per query (kind query) and source, per group's dumps (kind dump) and for the loads (kind load, name warehouse); for dumps and loads source is the role whose snapshot is recorded (main).", []string{"kind", "name", "source"}, nil)
+	descSLOObjective    = prometheus.NewDesc("metricgate_slo_objective_seconds", "The freshness objective: the data age past which a query, a group's dumps or the loads are stale (docs/slo.md).", []string{"kind", "name"}, nil)
+	descSLOAttainment   = prometheus.NewDesc("metricgate_slo_attainment_ratio", "Share of the SLO window (metricgate_slo_window_seconds, 30 days by default) during which the data was within its objective, per query and source, per group's dumps and for the loads; absent before the first load.", []string{"kind", "name", "source"}, nil)
+	descSLOWindow       = prometheus.NewDesc("metricgate_slo_window_seconds", "The window of metricgate_slo_attainment_ratio.", nil, nil)
 	descDumpTickError   = prometheus.NewDesc("metricgate_dump_tick_error", "1 while the newest tick of serve's scheduled dump (kind dump, per group) or load (kind load) failed, 0 after one succeeded; from this replica's dump scheduler, also when the history cannot be read.", []string{"kind", "name"}, nil)
 	descDumpTickFails   = prometheus.NewDesc("metricgate_dump_tick_failures", "Failed ticks in a row of serve's scheduled dump or load (this replica's).", []string{"kind", "name"}, nil)
 	descTickError       = prometheus.NewDesc("metricgate_scheduler_tick_error", "1 while the run of the newest tick cannot start (the scheduler is trying again; GET /api/v1/status shows last_tick_error), 0 otherwise.", nil, nil)
@@ -55,7 +59,7 @@ var (
 type collector struct{ a *API }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descStale, descFailing, descApprovalNone, descQueryLastOK, descQueryAge, descQueryMaxAge, descQueryStale, descQueryDuration, descQueryRows, descQuerySuppressed, descQueryCells, descQueryFailures, descQueryStatus, descRunStatus, descRunStart, descRunDuration, descRunNext, descRunning, descDumpLastOK, descDumpAge, descDumpStale, descDumpFailing, descDumpRows, descDumpBytes, descDumpTables, descScrapeError, descTickError, descDumpTickError, descDumpTickFails} {
+	for _, d := range []*prometheus.Desc{descUp, descStale, descFailing, descApprovalNone, descQueryLastOK, descQueryAge, descQueryMaxAge, descQueryStale, descQueryDuration, descQueryRows, descQuerySuppressed, descQueryCells, descQueryFailures, descQueryStatus, descRunStatus, descRunStart, descRunDuration, descRunNext, descRunning, descDumpLastOK, descDumpAge, descDumpStale, descDumpFailing, descDumpRows, descDumpBytes, descDumpTables, descScrapeError, descTickError, descDumpTickError, descDumpTickFails, descDataAge, descSLOObjective, descSLOAttainment, descSLOWindow} {
 		ch <- d
 	}
 }
@@ -93,7 +97,17 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descRunStart, unix(r.StartedAt))
 		gauge(descRunDuration, r.DurationSeconds)
 	}
+	gauge(descSLOWindow, st.SLOWindowSeconds)
 	for _, q := range st.Queries {
+		gauge(descSLOObjective, q.MaxAgeSeconds, "query", q.Name)
+		for _, src := range q.Sources {
+			if src.DataAsOf != nil {
+				gauge(descDataAge, src.AgeSeconds, "query", q.Name, src.Name)
+			}
+			if src.SLOAttainment != nil {
+				gauge(descSLOAttainment, *src.SLOAttainment, "query", q.Name, src.Name)
+			}
+		}
 		gauge(descQueryMaxAge, q.MaxAgeSeconds, q.Name)
 		gauge(descQueryStale, b2f(q.Stale), q.Name)
 		if q.LastSuccess != nil {
@@ -128,6 +142,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for _, d := range st.Dumps {
+		gauge(descSLOObjective, d.MaxAgeSeconds, d.Kind, d.Name)
+		if d.DataAsOf != nil {
+			gauge(descDataAge, d.AgeSeconds, d.Kind, d.Name, "main")
+		}
+		if d.SLOAttainment != nil {
+			gauge(descSLOAttainment, *d.SLOAttainment, d.Kind, d.Name, "main")
+		}
 		gauge(descDumpStale, b2f(d.Stale), d.Kind, d.Name)
 		gauge(descDumpFailing, b2f(d.Failing), d.Kind, d.Name)
 		if d.LastSuccess != nil {

@@ -34,8 +34,9 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 		}
 		return "in " + human(t.Sub(now))
 	},
-	"count": count,
-	"upper": strings.ToUpper,
+	"count":   count,
+	"percent": func(v *float64) string { return fmt.Sprintf("%.1f%%", 100**v) },
+	"upper":   strings.ToUpper,
 }).Parse(pageHTML))
 
 // pageData is what page.html shows.
@@ -46,6 +47,8 @@ type pageData struct {
 	Rows     []pageRow
 	Failures []pageFailure
 	Counts   map[string]int
+	// Window is the SLO window, as people say it.
+	Window string
 }
 
 type pageRow struct {
@@ -126,7 +129,7 @@ func (a *API) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := pageData{Status: snap.Status, Warning: a.warning, Now: snap.Status.GeneratedAt,
-		Counts: map[string]int{}}
+		Counts: map[string]int{}, Window: human(time.Duration(snap.Status.SLOWindowSeconds * float64(time.Second)))}
 	for _, q := range snap.Status.Queries {
 		d.Counts[q.State]++
 		row := pageRow{QueryStatus: q, LastStatus: "—", Rows: "—", Suppressed: "—", Duration: "—",

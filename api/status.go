@@ -154,6 +154,9 @@ type Status struct {
 	// history database unreachable, …) while it is being tried again;
 	// absent otherwise. It makes the state failing.
 	LastTickError *TickError `json:"last_tick_error,omitempty"`
+	// SLOWindowSeconds is the window of every slo_attainment (30 days by
+	// default).
+	SLOWindowSeconds float64 `json:"slo_window_seconds"`
 	// JobErrors are the scheduled dumps and loads whose newest tick
 	// failed; absent when none did. Each makes the state failing.
 	JobErrors []Job `json:"job_errors,omitempty"`
@@ -197,6 +200,14 @@ type SourceStatus struct {
 	SnapshotTime *time.Time `json:"snapshot_time"`
 	// Error is the newest run's error, or why the state is not ok.
 	Error string `json:"error,omitempty"`
+	// DataAsOf and AgeSeconds are the data's as-of time and age, as the
+	// query's.
+	DataAsOf   *time.Time `json:"data_as_of"`
+	AgeSeconds float64    `json:"age_seconds"`
+	// SLOAttainment is the share of the SLO window (Status.SLOWindowSeconds)
+	// during which this source's data was within the objective; null when
+	// it never loaded before now.
+	SLOAttainment *float64 `json:"slo_attainment"`
 }
 
 // QueryStatus is a query's freshness.
@@ -227,6 +238,10 @@ type QueryStatus struct {
 	// grace, schedule.MaxAge).
 	AgeSeconds    float64 `json:"age_seconds"`
 	MaxAgeSeconds float64 `json:"max_age_seconds"`
+	// SLOAttainment is the share of the SLO window during which the data
+	// was within the objective (max_age_seconds): the lowest of its
+	// sources'; null when it never loaded.
+	SLOAttainment *float64 `json:"slo_attainment"`
 	// Approval is the newest run's approval ("git <sha>", …).
 	Approval string `json:"approval"`
 	// LastRun is the newest run of the query, whatever its status and
@@ -255,6 +270,7 @@ type DumpStatus struct {
 	// a load is exactly as fresh as its dump); AgeSeconds the time since.
 	DataAsOf      *time.Time `json:"data_as_of"`
 	AgeSeconds    float64    `json:"age_seconds"`
+	SLOAttainment *float64   `json:"slo_attainment"`
 	MaxAgeSeconds float64    `json:"max_age_seconds"`
 	Rows          int64      `json:"rows"`
 	Bytes         int64      `json:"bytes,omitempty"`
@@ -353,6 +369,7 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 	snap := &snapshot{History: map[string][]history.QueryRun{}}
 	st := &snap.Status
 	st.Approval, st.Schedule, st.NextRun, st.GeneratedAt = a.cfg.Approval, global.String(), a.deps.Runs.Next(now).UTC(), now
+	st.SLOWindowSeconds = a.cfg.SLOWindow.Seconds()
 	st.Version, st.Config, st.Queries, st.Dumps, st.Problems = a.cfg.Version, a.cfg.Settings, []QueryStatus{}, []DumpStatus{}, []string{}
 	if st.Config == nil {
 		st.Config = []Setting{}
@@ -408,7 +425,11 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 		if err != nil {
 			return nil, err
 		}
-		qs := queryStatus(q, invalid[q.Name], hist, lasts, schedule.MaxAge(q.Schedule, global, grace), now, srcs)
+		maxAge := schedule.MaxAge(q.Schedule, global, grace)
+		qs := queryStatus(q, invalid[q.Name], hist, lasts, maxAge, now, srcs)
+		if err := a.queryAttainment(ctx, &qs, maxAge, now); err != nil {
+			return nil, err
+		}
 		if qs.Failing {
 			st.Failing = true
 			st.Problems = append(st.Problems, fmt.Sprintf("query %s is failing: %s", q.Name, oneLine(qs.Reason, 200)))
@@ -427,7 +448,11 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 		return nil, err
 	}
 	st.JobErrors = a.jobErrors()
-	for _, ds := range a.withJobErrors(a.dumpStatuses(snap.Dumps, snap.Loads, now), st.JobErrors) {
+	dss := a.dumpStatuses(snap.Dumps, snap.Loads, now)
+	if err := a.dumpAttainment(ctx, dss, now); err != nil {
+		return nil, err
+	}
+	for _, ds := range a.withJobErrors(dss, st.JobErrors) {
 		if ds.Failing {
 			st.Failing = true
 			st.Problems = append(st.Problems, fmt.Sprintf("%s %s is failing: %s", ds.Kind, ds.Name, oneLine(ds.Reason, 200)))
@@ -447,6 +472,78 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 		st.State = StateOK
 	}
 	return snap, nil
+}
+
+// queryAttainment sets the SLO attainment of qs and of each of its
+// sources over the window before now (schedule.Attainment); the query's
+// is the lowest of its sources'.
+func (a *API) queryAttainment(ctx context.Context, qs *QueryStatus, maxAge time.Duration, now time.Time) error {
+	succ, err := a.deps.History.SuccessesSince(ctx, qs.Name, now.Add(-a.cfg.SLOWindow))
+	if err != nil {
+		return err
+	}
+	bySource := map[string][]schedule.Load{}
+	for _, r := range succ {
+		bySource[r.Source] = append(bySource[r.Source], schedule.Load{Done: cmp.Or(r.FinishedAt, r.StartedAt), AsOf: schedule.QueryDataTime(r)})
+	}
+	attain := func(loads []schedule.Load) *float64 {
+		if v, ok := schedule.Attainment(loads, maxAge, now.Add(-a.cfg.SLOWindow), now); ok {
+			return &v
+		}
+		return nil
+	}
+	if len(qs.Sources) == 0 {
+		var all []schedule.Load
+		for _, l := range bySource {
+			all = append(all, l...)
+		}
+		qs.SLOAttainment = attain(all)
+		return nil
+	}
+	for i := range qs.Sources {
+		ss := &qs.Sources[i]
+		ss.SLOAttainment = attain(bySource[ss.Name])
+		if v := ss.SLOAttainment; v != nil && (qs.SLOAttainment == nil || *v < *qs.SLOAttainment) {
+			qs.SLOAttainment = v
+		}
+	}
+	return nil
+}
+
+// dumpAttainment sets the SLO attainment of each group's dumps and of the
+// loads over the window before now.
+func (a *API) dumpAttainment(ctx context.Context, dss []DumpStatus, now time.Time) error {
+	if len(dss) == 0 {
+		return nil
+	}
+	since := now.Add(-a.cfg.SLOWindow)
+	dumps, err := a.deps.History.SucceededDumpsSince(ctx, since)
+	if err != nil {
+		return err
+	}
+	loads, err := a.deps.History.SucceededDumpLoadsSince(ctx, since)
+	if err != nil {
+		return err
+	}
+	for i := range dss {
+		ds := &dss[i]
+		var ls []schedule.Load
+		if ds.Kind == "load" {
+			for _, l := range loads {
+				ls = append(ls, schedule.Load{Done: cmp.Or(l.FinishedAt, l.StartedAt), AsOf: schedule.DataTime(l.SnapshotTime, l.FinishedAt, l.StartedAt)})
+			}
+		} else {
+			for _, d := range dumps {
+				if d.Group == ds.Name {
+					ls = append(ls, schedule.Load{Done: cmp.Or(d.FinishedAt, d.StartedAt), AsOf: schedule.DataTime(d.SnapshotTime, d.FinishedAt, d.StartedAt)})
+				}
+			}
+		}
+		if v, ok := schedule.Attainment(ls, time.Duration(ds.MaxAgeSeconds*float64(time.Second)), since, now); ok {
+			ds.SLOAttainment = &v
+		}
+	}
+	return nil
 }
 
 // lastSuccesses returns the newest success of the query on each source,
@@ -535,7 +632,7 @@ func queryStatus(q *catalog.Query, invalid bool, hist []history.QueryRun, lasts 
 		ls := lasts[src.Name]
 		ps := freshnessOf(q, invalid, h, ls, maxAge, now)
 		ss := SourceStatus{Name: src.Name, Role: src.Role, Cell: src.Cell, Status: ps.State, Stale: ps.Stale,
-			Failing: ps.Failing, LastSuccess: ps.LastSuccess, Error: ps.Reason}
+			Failing: ps.Failing, LastSuccess: ps.LastSuccess, Error: ps.Reason, DataAsOf: ps.DataAsOf, AgeSeconds: ps.AgeSeconds}
 		if ls != nil {
 			ss.SnapshotTime = timePtr(ls.SnapshotTime)
 		}

@@ -351,6 +351,30 @@ func (l *lateHistory) LastSuccessPerSource(ctx context.Context, query string) ([
 	return s.LastSuccessPerSource(ctx, query)
 }
 
+func (l *lateHistory) SuccessesSince(ctx context.Context, query string, since time.Time) ([]history.QueryRun, error) {
+	s, err := l.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.SuccessesSince(ctx, query, since)
+}
+
+func (l *lateHistory) SucceededDumpsSince(ctx context.Context, since time.Time) ([]history.Dump, error) {
+	s, err := l.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.SucceededDumpsSince(ctx, since)
+}
+
+func (l *lateHistory) SucceededDumpLoadsSince(ctx context.Context, since time.Time) ([]history.DumpLoad, error) {
+	s, err := l.store()
+	if err != nil {
+		return nil, err
+	}
+	return s.SucceededDumpLoadsSince(ctx, since)
+}
+
 func (l *lateHistory) Dumps(ctx context.Context, limit int) ([]history.Dump, error) {
 	s, err := l.store()
 	if err != nil {

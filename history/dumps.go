@@ -63,23 +63,56 @@ func (s *Store) Dumps(ctx context.Context, limit int) ([]Dump, error) {
 	}
 	out := make([]Dump, len(rows))
 	for i, r := range rows {
-		out[i] = Dump{
-			ID:           r.ID,
-			Group:        r.Group,
-			Status:       DumpStatus(r.Status),
-			Error:        redact.String(r.Error),
-			Location:     r.Location,
-			SnapshotTime: timeOf(r.SnapshotTime),
-			Tables:       int(r.Tables),
-			Files:        int(r.Files),
-			Rows:         r.Rows,
-			Bytes:        r.Bytes,
-			ConfigSHA256: r.ConfigSha256,
-			Kind:         DumpKind(r.Kind),
-			Base:         r.Base,
-			StartedAt:    r.StartedAt.UTC(),
-			FinishedAt:   timeOf(r.FinishedAt),
-		}
+		out[i] = dumpOf(r)
+	}
+	return out, nil
+}
+
+func dumpOf(r db.Dump) Dump {
+	return Dump{
+		ID:           r.ID,
+		Group:        r.Group,
+		Status:       DumpStatus(r.Status),
+		Error:        redact.String(r.Error),
+		Location:     r.Location,
+		SnapshotTime: timeOf(r.SnapshotTime),
+		Tables:       int(r.Tables),
+		Files:        int(r.Files),
+		Rows:         r.Rows,
+		Bytes:        r.Bytes,
+		ConfigSHA256: r.ConfigSha256,
+		Kind:         DumpKind(r.Kind),
+		Base:         r.Base,
+		StartedAt:    r.StartedAt.UTC(),
+		FinishedAt:   timeOf(r.FinishedAt),
+	}
+}
+
+// SucceededDumpsSince returns the succeeded dumps that finished at or
+// after since, and the newest one of each group before, oldest first:
+// what the dumps' data was over a window (schedule.Attainment).
+func (s *Store) SucceededDumpsSince(ctx context.Context, since time.Time) ([]Dump, error) {
+	rows, err := s.q.SucceededDumpsSince(ctx, s.db, since)
+	if err != nil {
+		return nil, fmt.Errorf("list succeeded dumps since %s: %w", since.Format(time.RFC3339), err)
+	}
+	out := make([]Dump, len(rows))
+	for i, r := range rows {
+		out[i] = dumpOf(r)
+	}
+	return out, nil
+}
+
+// SucceededDumpLoadsSince returns the succeeded loads that finished at or
+// after since, and the newest one before, oldest first.
+func (s *Store) SucceededDumpLoadsSince(ctx context.Context, since time.Time) ([]DumpLoad, error) {
+	rows, err := s.q.SucceededDumpLoadsSince(ctx, s.db, since)
+	if err != nil {
+		return nil, fmt.Errorf("list succeeded dump loads since %s: %w", since.Format(time.RFC3339), err)
+	}
+	out := make([]DumpLoad, len(rows))
+	for i, r := range rows {
+		out[i] = dumpLoadOf(r)
 	}
 	return out, nil
 }

@@ -287,6 +287,17 @@ func (s *Store) LastSuccessPerSource(ctx context.Context, query string) ([]Query
 	return queryRunsOf(rows), nil
 }
 
+// SuccessesSince returns the succeeded runs of the query named query that
+// finished at or after since, and the newest one of each source before,
+// oldest first: what its data was over a window (schedule.Attainment).
+func (s *Store) SuccessesSince(ctx context.Context, query string, since time.Time) ([]QueryRun, error) {
+	rows, err := s.q.SuccessesSince(ctx, s.db, db.SuccessesSinceParams{QueryName: query, Since: since})
+	if err != nil {
+		return nil, fmt.Errorf("list successes of query %q since %s: %w", query, since.Format(time.RFC3339), err)
+	}
+	return queryRunsOf(rows), nil
+}
+
 // AbandonRunning marks every run and query run still running as failed,
 // with reason as the error and now as the finish time, and returns how many
 // runs it marked. It is for start-up, after a process died mid-run: call it

@@ -433,3 +433,59 @@ func TestLastSuccessPerSource(t *testing.T) {
 		t.Errorf("a query that never succeeded: %v, %v", none, err)
 	}
 }
+
+func TestSuccessesSince(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, _ := newStore(t, true)
+	run := mustStartRun(t, s, Run{Trigger: "api", Status: RunRunning})
+	since := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	add := func(source string, st QueryStatus, days int) int64 {
+		at := since.Add(time.Duration(days) * 24 * time.Hour)
+		return mustStartQueryRun(t, s, QueryRun{RunID: run, Query: "q", Target: "q", Source: source, Status: st, StartedAt: at, FinishedAt: at})
+	}
+	add("eu", QuerySucceeded, -3)
+	euBefore := add("eu", QuerySucceeded, -2)
+	add("eu", QueryFailed, -1)
+	usBefore := add("us", QuerySucceeded, -5)
+	eu1 := add("eu", QuerySucceeded, 1)
+	add("us", QueryFailed, 2)
+	eu3 := add("eu", QuerySucceeded, 3)
+	got, err := s.SuccessesSince(ctx, "q", since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "successes since", ids(got), []int64{euBefore, usBefore, eu1, eu3})
+
+	for _, d := range []struct {
+		group string
+		st    DumpStatus
+		days  int
+	}{{"a", DumpSucceeded, -2}, {"a", DumpSucceeded, -1}, {"b", DumpSucceeded, -4}, {"a", DumpFailed, 1}, {"a", DumpSucceeded, 2}} {
+		at := since.Add(time.Duration(d.days) * 24 * time.Hour)
+		if _, err := s.StartDump(ctx, Dump{Group: d.group, Status: d.st, Location: fmt.Sprintf("dumps/%d/", d.days), StartedAt: at, FinishedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.StartDumpLoad(ctx, DumpLoad{Location: fmt.Sprintf("dumps/%d/", d.days), Status: d.st, StartedAt: at, FinishedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dumps, err := s.SucceededDumpsSince(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locs []string
+	for _, d := range dumps {
+		locs = append(locs, d.Group+" "+d.Location)
+	}
+	equal(t, "dumps since", locs, []string{"a dumps/-1/", "b dumps/-4/", "a dumps/2/"})
+	loads, err := s.SucceededDumpLoadsSince(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	locs = nil
+	for _, l := range loads {
+		locs = append(locs, l.Location)
+	}
+	equal(t, "loads since", locs, []string{"dumps/-1/", "dumps/2/"})
+}

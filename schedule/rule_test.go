@@ -2,6 +2,7 @@ package schedule_test
 
 import (
 	"context"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -189,5 +190,45 @@ func TestQueryLastLoaded(t *testing.T) {
 	}
 	if !slices.Equal(names, []string{"new", "never"}) {
 		t.Errorf("due at noon of day 1: %v, want [new never]", names)
+	}
+}
+
+func TestAttainment(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	daily := func(days int, skip int) []schedule.Load {
+		var out []schedule.Load
+		for i := range days {
+			if i == skip {
+				continue
+			}
+			at := t0.Add(time.Duration(i)*day + 4*time.Hour)
+			out = append(out, schedule.Load{Done: at.Add(10 * time.Minute), AsOf: at})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name     string
+		loads    []schedule.Load
+		from, to time.Time
+		want     float64
+		ok       bool
+	}{
+		{"every day", daily(30, -1), t0, t0.Add(30 * day), 1, true},
+		// Day 10's load missing: the data of day 9 (04:00) passes 27h at
+		// day 10 07:00 and is replaced at day 11 04:10: 21h10m out of the
+		// window from the first load (04:10 of day 0) to day 30.
+		{"a day missed", daily(30, 10), t0, t0.Add(30 * day),
+			1 - float64(21*time.Hour+10*time.Minute)/float64(30*day-4*time.Hour-10*time.Minute), true},
+		// The window starts after the loads: the newest one before it counts.
+		{"old load", daily(1, -1), t0.Add(2 * day), t0.Add(3 * day), 0, true},
+		{"nothing yet", nil, t0, t0.Add(day), 0, false},
+		{"loaded after the window", daily(1, -1), t0.Add(-day), t0, 0, false},
+	} {
+		got, ok := schedule.Attainment(c.loads, 27*time.Hour, c.from, c.to)
+		if ok != c.ok || math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("%s: %v %v, want %v %v", c.name, got, ok, c.want, c.ok)
+		}
 	}
 }

@@ -85,3 +85,25 @@ SET watermark = excluded.watermark, location = excluded.location, updated_at = e
 -- Forget a group's watermarks of other locations than the committed one
 -- (tables no longer incremental).
 DELETE FROM dump_watermarks WHERE "group" = @group_path AND location <> @location;
+
+-- name: SucceededDumpsSince :many
+-- The succeeded dumps that finished at or after @since, and the newest
+-- one of each group before: what the data was over a window. Oldest first.
+SELECT * FROM dumps
+WHERE status = 'succeeded'
+  AND (finished_at >= @since::timestamptz
+       OR id IN (SELECT DISTINCT ON (d."group") d.id FROM dumps d
+                 WHERE d.status = 'succeeded' AND d.finished_at < @since::timestamptz
+                 ORDER BY d."group", d.finished_at DESC, d.id DESC))
+ORDER BY id;
+
+-- name: SucceededDumpLoadsSince :many
+-- The succeeded loads that finished at or after @since, and the newest one
+-- before. Oldest first.
+SELECT * FROM dump_loads
+WHERE status = 'succeeded'
+  AND (finished_at >= @since::timestamptz
+       OR id = (SELECT l.id FROM dump_loads l
+                WHERE l.status = 'succeeded' AND l.finished_at < @since::timestamptz
+                ORDER BY l.finished_at DESC, l.id DESC LIMIT 1))
+ORDER BY id;

@@ -115,3 +115,15 @@ ORDER BY source, id DESC;
 UPDATE query_runs
 SET status = 'failed', error = @reason, finished_at = @finished_at::timestamptz
 WHERE status = 'running';
+
+-- name: SuccessesSince :many
+-- The query's succeeded runs that finished at or after @since, and the
+-- newest one of each source before: what its data was over a window.
+-- Oldest first.
+SELECT q.* FROM query_runs q
+WHERE q.query = @query_name::text AND q.status = 'succeeded'
+  AND (q.finished_at >= @since::timestamptz
+       OR q.id IN (SELECT DISTINCT ON (r.source) r.id FROM query_runs r
+                   WHERE r.query = @query_name::text AND r.status = 'succeeded' AND r.finished_at < @since::timestamptz
+                   ORDER BY r.source, r.finished_at DESC, r.id DESC))
+ORDER BY q.id;

@@ -267,6 +267,103 @@ func (q *Queries) ListDumps(ctx context.Context, db DBTX, maxRows sql.NullInt32)
 	return items, nil
 }
 
+const succeededDumpLoadsSince = `-- name: SucceededDumpLoadsSince :many
+SELECT id, location, status, error, snapshot_time, tables, rows, started_at, finished_at, kind FROM dump_loads
+WHERE status = 'succeeded'
+  AND (finished_at >= $1::timestamptz
+       OR id = (SELECT l.id FROM dump_loads l
+                WHERE l.status = 'succeeded' AND l.finished_at < $1::timestamptz
+                ORDER BY l.finished_at DESC, l.id DESC LIMIT 1))
+ORDER BY id
+`
+
+// The succeeded loads that finished at or after @since, and the newest one
+// before. Oldest first.
+func (q *Queries) SucceededDumpLoadsSince(ctx context.Context, db DBTX, since time.Time) ([]DumpLoad, error) {
+	rows, err := db.QueryContext(ctx, succeededDumpLoadsSince, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DumpLoad{}
+	for rows.Next() {
+		var i DumpLoad
+		if err := rows.Scan(
+			&i.ID,
+			&i.Location,
+			&i.Status,
+			&i.Error,
+			&i.SnapshotTime,
+			&i.Tables,
+			&i.Rows,
+			&i.StartedAt,
+			&i.FinishedAt,
+			&i.Kind,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const succeededDumpsSince = `-- name: SucceededDumpsSince :many
+SELECT id, "group", status, error, location, snapshot_time, tables, files, rows, bytes, config_sha256, started_at, finished_at, kind, base FROM dumps
+WHERE status = 'succeeded'
+  AND (finished_at >= $1::timestamptz
+       OR id IN (SELECT DISTINCT ON (d."group") d.id FROM dumps d
+                 WHERE d.status = 'succeeded' AND d.finished_at < $1::timestamptz
+                 ORDER BY d."group", d.finished_at DESC, d.id DESC))
+ORDER BY id
+`
+
+// The succeeded dumps that finished at or after @since, and the newest
+// one of each group before: what the data was over a window. Oldest first.
+func (q *Queries) SucceededDumpsSince(ctx context.Context, db DBTX, since time.Time) ([]Dump, error) {
+	rows, err := db.QueryContext(ctx, succeededDumpsSince, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Dump{}
+	for rows.Next() {
+		var i Dump
+		if err := rows.Scan(
+			&i.ID,
+			&i.Group,
+			&i.Status,
+			&i.Error,
+			&i.Location,
+			&i.SnapshotTime,
+			&i.Tables,
+			&i.Files,
+			&i.Rows,
+			&i.Bytes,
+			&i.ConfigSha256,
+			&i.StartedAt,
+			&i.FinishedAt,
+			&i.Kind,
+			&i.Base,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const updateDump = `-- name: UpdateDump :execrows
 UPDATE dumps
 SET "group" = $1,

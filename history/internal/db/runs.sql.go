@@ -528,6 +528,68 @@ func (q *Queries) QueryHistory(ctx context.Context, db DBTX, arg QueryHistoryPar
 	return items, nil
 }
 
+const successesSince = `-- name: SuccessesSince :many
+SELECT q.id, q.run_id, q.query, q.target, q.source, q.status, q.error, q.rows_loaded, q.rows_suppressed, q.attempts, q.cost, q.sha256, q.commit, q.approval, q.snapshot_time, q.started_at, q.finished_at, q.duration_us, q.mr_iid, q.cells_suppressed FROM query_runs q
+WHERE q.query = $1::text AND q.status = 'succeeded'
+  AND (q.finished_at >= $2::timestamptz
+       OR q.id IN (SELECT DISTINCT ON (r.source) r.id FROM query_runs r
+                   WHERE r.query = $1::text AND r.status = 'succeeded' AND r.finished_at < $2::timestamptz
+                   ORDER BY r.source, r.finished_at DESC, r.id DESC))
+ORDER BY q.id
+`
+
+type SuccessesSinceParams struct {
+	QueryName string
+	Since     time.Time
+}
+
+// The query's succeeded runs that finished at or after @since, and the
+// newest one of each source before: what its data was over a window.
+// Oldest first.
+func (q *Queries) SuccessesSince(ctx context.Context, db DBTX, arg SuccessesSinceParams) ([]QueryRun, error) {
+	rows, err := db.QueryContext(ctx, successesSince, arg.QueryName, arg.Since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []QueryRun{}
+	for rows.Next() {
+		var i QueryRun
+		if err := rows.Scan(
+			&i.ID,
+			&i.RunID,
+			&i.Query,
+			&i.Target,
+			&i.Source,
+			&i.Status,
+			&i.Error,
+			&i.RowsLoaded,
+			&i.RowsSuppressed,
+			&i.Attempts,
+			&i.Cost,
+			&i.Sha256,
+			&i.Commit,
+			&i.Approval,
+			&i.SnapshotTime,
+			&i.StartedAt,
+			&i.FinishedAt,
+			&i.DurationUs,
+			&i.MrIid,
+			&i.CellsSuppressed,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const updateQueryRun = `-- name: UpdateQueryRun :execrows
 UPDATE query_runs
 SET target = $1,
