@@ -18,14 +18,16 @@
 //     on every configured source of that role (Config.Sources), one query
 //     run each, and each source's rows go into the query's one table with
 //     the source's name in _source. A role no source has fails the query
-//     with a message naming it. Sources run one after another; a source
-//     that cannot be used (down, stale) fails only its own query runs.
+//     with a message naming it. Sources run at the same time, within one
+//     budget of Config.Workers queries at once that they take turns for; a
+//     source that cannot be used (down, stale) fails only its own query
+//     runs.
 //     Per source, a coordinator opens a READ ONLY REPEATABLE READ
 //     transaction, evaluates the source's as_of expression in it, refuses
 //     the source when that is older than max_age, and exports its snapshot
 //     (pg_export_snapshot). Every query of the source runs in its own READ
 //     ONLY REPEATABLE READ transaction attached to that snapshot (SET
-//     TRANSACTION SNAPSHOT), on Workers connections, so all of them see
+//     TRANSACTION SNAPSHOT), on up to Workers connections, so all of them see
 //     the same data, as of the same instant.
 //  5. Each query: statement_timeout (its timeout), lock_timeout,
 //     idle_in_transaction_session_timeout, the source's work_mem and

@@ -79,7 +79,9 @@ type Config struct {
 	// runs on every source of that role, each on its own snapshot, and its
 	// rows carry the source's name in _source.
 	Sources map[string]Source
-	// Workers is how many queries of a source run at once. Default 2.
+	// Workers is how many queries run at once, across every source of the
+	// run: the sources run side by side, each on its own snapshot, and
+	// take turns for the slots. Default 2.
 	Workers int
 	// Approval names the approval mode in force, for the run record:
 	// none, git or gitlab. Default "none".
@@ -361,12 +363,23 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Result, error) {
 		sources = append(sources, name)
 	}
 	slices.Sort(sources)
-	for _, name := range sources {
-		jobs := bySource[name]
-		if err := r.runSource(ctx, log, id, name, jobs, gate); err != nil {
-			runErrs = append(runErrs, err.Error())
+	// The sources run at once, each on its own snapshot, within one budget
+	// of Workers queries at a time: a worker takes a slot before each
+	// query and gives it back after, and slots go to waiting workers in
+	// turn (a channel's waiters are served first come, first served), so
+	// that a source with many queries does not starve the others.
+	slots := make(chan struct{}, r.cfg.Workers)
+	srcErrs := make([]error, len(sources))
+	var wg sync.WaitGroup
+	for i, name := range sources {
+		wg.Go(func() { srcErrs[i] = r.runSource(ctx, log, id, name, bySource[name], gate, slots) })
+	}
+	wg.Wait()
+	for i, name := range sources {
+		if srcErrs[i] != nil {
+			runErrs = append(runErrs, srcErrs[i].Error())
 		}
-		for _, j := range jobs {
+		for _, j := range bySource[name] {
 			res.Queries[j.index] = j.qr
 			if j.transient {
 				transient[j.index] = true
@@ -530,7 +543,7 @@ func (r *Runner) record(ctx context.Context, log *slog.Logger, qr history.QueryR
 // the exported snapshot dies with the coordinator's session), a fresh one
 // is opened, once, for the jobs not done yet; their query runs record its
 // time.
-func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, name string, jobs []*job, g *gate) error {
+func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, name string, jobs []*job, g *gate, slots chan struct{}) error {
 	src := r.cfg.Sources[name]
 	log = log.With(slog.String("source", name), slog.String("role", src.Role))
 	fail := func(err error) error {
@@ -560,18 +573,31 @@ func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, n
 			wk := &worker{r: r, src: src, snaps: snaps, snap: snap, appName: r.appName(runID, fmt.Sprintf("worker %d", w+1))}
 			defer wk.close(ctx)
 			for j := range queue {
-				if reason := g.closed(ctx); reason != "" {
-					j.qr.Status, j.qr.Error, j.qr.FinishedAt = history.QueryFailed, reason, r.now()
-					j.transient = reason != CancelledByShutdown
-					j.qr = r.record(ctx, log, j.qr, true)
-					continue
+				held := false
+				select {
+				case slots <- struct{}{}: // a slot of the run's budget
+					held = true
+				case <-ctx.Done():
 				}
-				wk.snap = snaps.current()
-				j.qr.Status, j.qr.StartedAt, j.qr.SnapshotTime = history.QueryRunning, r.now(), wk.snap.asOf
-				j.qr = r.record(ctx, log, j.qr, true)
-				wk.run(ctx, log, runID, name, j)
-				j.qr.FinishedAt = r.now()
-				j.qr = r.record(ctx, log, j.qr, false)
+				func() {
+					defer func() {
+						if held {
+							<-slots
+						}
+					}()
+					if reason := g.closed(ctx); reason != "" {
+						j.qr.Status, j.qr.Error, j.qr.FinishedAt = history.QueryFailed, reason, r.now()
+						j.transient = reason != CancelledByShutdown
+						j.qr = r.record(ctx, log, j.qr, true)
+						return
+					}
+					wk.snap = snaps.current()
+					j.qr.Status, j.qr.StartedAt, j.qr.SnapshotTime = history.QueryRunning, r.now(), wk.snap.asOf
+					j.qr = r.record(ctx, log, j.qr, true)
+					wk.run(ctx, log, runID, name, j)
+					j.qr.FinishedAt = r.now()
+					j.qr = r.record(ctx, log, j.qr, false)
+				}()
 			}
 		})
 	}
