@@ -71,7 +71,7 @@ check-generated: ## fail when history/internal/db is not what sqlc generates
 	@bash .ci/check-generated
 
 .PHONY: bench
-bench: bench-deps ## run the benchmarks: validate on 1,000 files; the examples with metricgate's people counts vs as written (scale 10); the runner vs psql, per-query overhead, peak RSS of a 1M-row run; /api/v1/status under load; dump and load vs psql and read_csv (5M rows); an increment of 1 % of rows vs a full dump
+bench: bench-deps ## run the benchmarks: validate on 1,000 files; the examples with metricgate's people counts vs as written (scale 10); the runner vs psql, per-query overhead, peak RSS of a 1M-row run, 4 sources vs 1 behind a latency proxy; /api/v1/status under load; dump and load vs psql and read_csv (5M rows); an increment of 1 % of rows vs a full dump
 	$(GO) test -run='^$$' -bench=. -benchmem ./catalog ./guard ./cli
 	ENTITY_BENCH_SCALE=10 $(GO) test -run='^$$' -bench=EntityCounts -benchtime=3x -timeout=30m ./queries
 	$(GO) test -run='^$$' -bench=. -benchtime=1x ./runner
