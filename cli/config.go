@@ -480,9 +480,39 @@ func readConfig(path string, environ []string, unsetIsEmpty bool) (*Config, erro
 		ps = append(ps, p)
 	}
 	if len(ps) > 0 {
+		sortProblems(ps, path)
 		return nil, ps
 	}
 	return cfg, nil
+}
+
+// sortProblems puts the problems of the file first, by line and column,
+// then the others (variables) in the order found.
+func sortProblems(ps configProblems, path string) {
+	pos := func(p configProblem) (line, col int, inFile bool) {
+		rest, ok := strings.CutPrefix(p.Where, path+":")
+		if !ok {
+			return 0, 0, p.Where == path
+		}
+		l, c, _ := strings.Cut(rest, ":")
+		line, _ = strconv.Atoi(l)
+		col, _ = strconv.Atoi(c)
+		return line, col, true
+	}
+	slices.SortStableFunc(ps, func(a, b configProblem) int {
+		la, ca, fa := pos(a)
+		lb, cb, fb := pos(b)
+		switch {
+		case fa != fb:
+			if fa {
+				return -1
+			}
+			return 1
+		case !fa:
+			return 0
+		}
+		return cmp.Or(cmp.Compare(la, lb), cmp.Compare(ca, cb))
+	})
 }
 
 // configProblem is one setting that cannot work.
@@ -644,6 +674,15 @@ func (w *yamlWalk) walk(n *yaml.Node, t reflect.Type, key string) {
 			return
 		}
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			// A quoted number or boolean ("4", 'true') is taken as it
+			// would be unquoted, as the environment's strings are.
+			unquoted := *n
+			unquoted.Style, unquoted.Tag = 0, ""
+			if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && t.Kind() != reflect.String &&
+				unquoted.Decode(reflect.New(t).Interface()) == nil {
+				*n = unquoted
+				return
+			}
 			w.bad(n, key, "%s %q: %s", key, n.Value, acceptedForm(t))
 			drop(n)
 		}

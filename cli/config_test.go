@@ -259,3 +259,20 @@ func TestConfigErrorExitsBeforeStart(t *testing.T) {
 		}
 	}
 }
+
+// A quoted number or boolean is read as it would be unquoted; a quoted
+// word in their place is a problem naming the key.
+func TestLoadConfigQuotedScalars(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig(writeConfig(t, "queries:\n  workers: \"4\"\ndump:\n  schedule: 'true'\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Queries.Workers != 4 || !cfg.Dump.Schedule {
+		t.Errorf("workers %d, dump.schedule %v", cfg.Queries.Workers, cfg.Dump.Schedule)
+	}
+	_, err = loadConfig(writeConfig(t, "queries:\n  workers: \"four\"\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), `metricgate.yml:2:12: queries.workers "four": not a whole number`) {
+		t.Errorf("err = %v", err)
+	}
+}
