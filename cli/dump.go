@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/term"
 
 	"gitlab.com/metricgate/metricgate/dump"
@@ -82,6 +84,7 @@ func cmdDump(ctx context.Context, e *env, args []string) int {
 	xcfg.Workers, xcfg.SplitSize, xcfg.Level = *workers, int64(*splitMB)<<20, *level
 	m, err := runDump(ctx, e, xcfg, dump.Deps{Bucket: bucket, Recorder: store, Logger: log}, def, kind)
 	if err != nil {
+		err = dialedSource(cfg, err)
 		return e.fail(ExitProblems, "dump", "%v", err)
 	}
 	writeDumpTable(e.stdout, m)
@@ -136,6 +139,25 @@ func dumpConfig(cfg *Config, name string) (dump.Config, error) {
 		}
 	}
 	return out, nil
+}
+
+// dialedSource names the source a dump could not connect to: the one
+// whose configured host, port and database the connection attempt used (a
+// dump reads the main source and those of the other roles). Any other
+// error is returned as it is.
+func dialedSource(cfg *Config, err error) error {
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) || ce.Config == nil {
+		return err
+	}
+	for _, name := range slices.Sorted(mapKeys(cfg.Sources)) {
+		url := cfg.Sources[name].URL.Reveal()
+		pc, perr := pgconn.ParseConfig(url)
+		if perr == nil && pc.Host == ce.Config.Host && pc.Port == ce.Config.Port && pc.Database == ce.Config.Database {
+			return endpoint("source", "sources."+name+".url", url, err)
+		}
+	}
+	return err
 }
 
 // dumpCell is the cell whose sources the dump reads: dump.cell, else ""

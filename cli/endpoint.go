@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"gitlab.com/metricgate/metricgate/internal/redact"
 )
@@ -68,6 +69,19 @@ func endpoint(what, setting, rawURL string, err error) error {
 		return err
 	}
 	return e
+}
+
+// dialed is endpoint for an error that may come from anything of a longer
+// job: it names the database only when err is a failure to connect (a
+// dial error, or pgx's "failed to connect"), and returns err as it is
+// otherwise.
+func dialed(what, setting, rawURL string, err error) error {
+	var op *net.OpError
+	var ce *pgconn.ConnectError
+	if err == nil || !errors.As(err, &op) && !errors.As(err, &ce) {
+		return err
+	}
+	return endpoint(what, setting, rawURL, err)
 }
 
 // keepRedacted is redact.String, except that the configured addresses of

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"gitlab.com/metricgate/metricgate/internal/pgtest"
 )
 
 // closedPort returns a local port nothing listens on.
@@ -67,5 +69,36 @@ func TestShowWithoutAWarehouse(t *testing.T) {
 	}
 	if entries, err := os.ReadDir(dir); err != nil || len(entries) > 0 {
 		t.Errorf("show left %v (%v) in the working directory", entries, err)
+	}
+}
+
+// dump and schema draft name the source they could not reach.
+func TestDialErrorNamesTheSource(t *testing.T) {
+	t.Parallel()
+	src := closedPort(t)
+	dir := t.TempDir()
+	dumpYML, err := os.ReadFile("../dump.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/dump.yml", dumpYML, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := writeConfig(t, fmt.Sprintf("sources:\n  main:\n    url: postgres://r:%s@127.0.0.1:%d/gitlab\nhistory:\n  url: %s\n"+
+		"dump:\n  config: %s/dump.yml\n  storage_url: file://%s/dumps?create_dir=true\n  pseudonym_key: endpoint-test-key-0123456789\n",
+		testPassword, src, pgtest.New(t), dir, dir))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dump", "--config", p}, fmt.Sprintf("source (sources.main.url: 127.0.0.1:%d, database gitlab): cannot connect: connection refused", src)},
+		{[]string{"schema", "draft", "--source", fmt.Sprintf("postgres://r:%s@127.0.0.1:%d/gitlab", testPassword, src)},
+			fmt.Sprintf("metricgate schema draft: source (--source: 127.0.0.1:%d, database gitlab): cannot connect: connection refused", src)},
+	} {
+		var stdout, stderr strings.Builder
+		code := run(t.Context(), tc.args, &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr})
+		if code != ExitProblems || !strings.Contains(stderr.String(), tc.want) || strings.Contains(stderr.String(), testPassword) {
+			t.Errorf("%v: exit %d, stderr\n%s\nwant %q", tc.args[0], code, stderr.String(), tc.want)
+		}
 	}
 }

@@ -110,7 +110,7 @@ func readSourceSchema(ctx context.Context, url string) (*sourceSchema, error) {
 	defer cancel()
 	conn, err := pgx.ConnectConfig(cctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("connect to the source: %w", err)
+		return nil, endpoint("source", "--source", url, err)
 	}
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

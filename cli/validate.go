@@ -212,7 +212,7 @@ func validateDump(ctx context.Context, cfg *Config, source string, rep *validati
 			case errors.As(err, &drift):
 				ps = append(ps, def.DriftProblems(drift)...)
 			case err != nil:
-				return ExitProblems, fmt.Errorf("check %s against the source: %w", path, err)
+				return ExitProblems, fmt.Errorf("check %s against the source: %w", path, dialed("source", "--source", source, err))
 			}
 		}
 	}
