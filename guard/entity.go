@@ -62,6 +62,10 @@ type info struct {
 	// percentiles may pick. Two columns added up would pick a whole row
 	// packed into one number (created_at * 1e9 + sign_in_count).
 	onecol bool
+	// fine: depends on a comparison of a time with a literal finer than a
+	// day (created_at = '2019-11-02 04:17:26.691619'), which can pick one
+	// row as a name does: it may not stand under OR or NOT either.
+	fine bool
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -90,7 +94,7 @@ func combine(a, b info) info {
 	out := info{class: a.class, origin: a.origin, rawTime: a.rawTime || b.rawTime, agg: a.agg || b.agg,
 		narrow: a.narrow || b.narrow, rank: a.rank || b.rank, aggSrc: cmp.Or(a.aggSrc, b.aggSrc),
 		mixed:     a.mixed || b.mixed || a.aggSrc != nil && b.aggSrc != nil && a.aggSrc != b.aggSrc,
-		nonlinear: a.nonlinear || b.nonlinear, stepped: a.stepped || b.stepped}
+		nonlinear: a.nonlinear || b.nonlinear, stepped: a.stepped || b.stepped, fine: a.fine || b.fine}
 	if rank(b.class) > rank(a.class) {
 		out.class, out.origin = b.class, b.origin
 	}
@@ -548,9 +552,9 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		out := info{}
 		for _, arg := range x.BoolExpr.Args {
 			inf := a.expr(arg, s, cx)
-			if inf.narrow && x.BoolExpr.Boolop != pg.BoolExprType_AND_EXPR {
+			if (inf.narrow || inf.fine) && x.BoolExpr.Boolop != pg.BoolExprType_AND_EXPR {
 				a.c.add(nodeLocation(arg), RuleEntity,
-					"a condition that compares an id, a text or red column or a rank with a literal is under %s: '<many> OR <one person>' against '<many>', or 'NOT <one person>' against everyone, tells that person's value; such a condition must stand on its own, AND-ed with the rest",
+					"a condition that compares an id, a text or red column, a rank or a time to the second with a literal is under %s: '<many> OR <one person>' against '<many>', or 'NOT <one person>' against everyone, tells that person's value; such a condition must stand on its own, AND-ed with the rest",
 					strings.TrimSuffix(x.BoolExpr.Boolop.String(), "_EXPR"))
 			}
 			out = combine(out, inf)
@@ -563,13 +567,17 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		return out
 	case *pg.Node_NullTest:
 		inf := a.expr(x.NullTest.Arg, s, cx)
+		a.pickyOperand(x.NullTest.Location, inf, "IS NULL")
 		if cx == ctxValue && inf.class.Sensitive() {
 			a.restrictedUse(x.NullTest.Location, inf, "IS NULL outside WHERE/ON/FILTER/HAVING")
 		}
 		return info{class: schema.Category, agg: inf.agg, narrow: inf.narrow, nonlinear: inf.nonlinear || a.condition(inf)}
 	case *pg.Node_BooleanTest:
 		inf := a.expr(x.BooleanTest.Arg, s, cx)
-		return info{class: maxClass(inf.class, schema.Category), agg: inf.agg, narrow: inf.narrow, nonlinear: inf.nonlinear || a.condition(inf)}
+		if x.BooleanTest.Booltesttype != pg.BoolTestType_IS_TRUE {
+			a.pickyOperand(x.BooleanTest.Location, inf, strings.ReplaceAll(strings.ToLower(x.BooleanTest.Booltesttype.String()), "_", " "))
+		}
+		return info{class: maxClass(inf.class, schema.Category), agg: inf.agg, narrow: inf.narrow, fine: inf.fine, nonlinear: inf.nonlinear || a.condition(inf)}
 	case *pg.Node_CaseExpr:
 		ce := x.CaseExpr
 		out := info{}
@@ -661,6 +669,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		out := info{}
 		for _, e := range x.AArrayExpr.Elements {
 			inf := a.expr(e, s, cx)
+			a.pickyOperand(x.AArrayExpr.Location, inf, "ARRAY[…]")
 			if inf.class.Sensitive() {
 				a.restrictedUse(x.AArrayExpr.Location, inf, "ARRAY[…]")
 			}
@@ -835,10 +844,23 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		return out
 	}
 	// A comparison.
+	for _, side := range []info{lexpr, rexpr} {
+		a.pickyOperand(e.Location, side, "a comparison ("+op+")")
+	}
 	constant := func(i info, n *pg.Node) bool {
 		return n != nil && (isLiteral(n) || i.class == "" && !i.bare && i.rel == nil)
 	}
 	narrow := lexpr.narrow || rexpr.narrow
+	fine := false
+	for i, side := range []info{lexpr, rexpr} {
+		otherNode, other := e.Rexpr, rexpr
+		if i == 1 {
+			otherNode, other = e.Lexpr, lexpr
+		}
+		if side.class == schema.Time && side.rawTime && constant(other, otherNode) && finerThanDay(otherNode) {
+			fine = true
+		}
+	}
 	a.checkMixed(e.Location, combine(lexpr, rexpr))
 	for i, side := range []info{lexpr, rexpr} {
 		otherNode, other := e.Rexpr, rexpr
@@ -899,7 +921,7 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 				return info{class: schema.Category, agg: agg}
 			}
 		}
-		return info{class: schema.Category, agg: agg, narrow: narrow, nonlinear: a.condition(combine(lexpr, rexpr))}
+		return info{class: schema.Category, agg: agg, narrow: narrow, fine: fine, nonlinear: a.condition(combine(lexpr, rexpr))}
 	}
 	for i, side := range []info{lexpr, rexpr} {
 		other := rexpr
@@ -937,9 +959,9 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		default:
 			a.restrictedUse(e.Location, side, "a comparison with something other than a literal or a column of the same class")
 		}
-		return info{class: schema.Category, agg: agg, narrow: narrow}
+		return info{class: schema.Category, agg: agg, narrow: narrow, fine: fine}
 	}
-	return info{class: schema.Category, agg: agg, narrow: narrow}
+	return info{class: schema.Category, agg: agg, narrow: narrow, fine: fine}
 }
 
 // countPicked counts the rows of a table without people that a literal
@@ -1465,4 +1487,43 @@ func (a *analyzer) checkPicks() {
 				p.agg, p.origin, p.origin)
 		}
 	}
+}
+
+// pickyOperand refuses a condition that can pick one person or row (see
+// info.narrow and info.fine) as the operand of anything but AND: a
+// comparison of two conditions ((P) >= (NOT broad) is P OR broad), IS
+// DISTINCT FROM, IS NOT TRUE, ARRAY[P, broad] under = ANY, IS NULL.
+func (a *analyzer) pickyOperand(loc int32, inf info, where string) {
+	if inf.narrow || inf.fine {
+		a.c.add(loc, RuleEntity,
+			"a condition that compares an id, a text or red column, a rank or a time to the second with a literal is an operand of %s: (P) >= (NOT broad) is 'P OR broad', and 'broad OR <one person>' against 'broad' tells that person's value; such a condition must stand on its own, AND-ed with the rest",
+			where)
+	}
+}
+
+// finerThanDay reports whether the literal n (through casts) is a time
+// with a time of day other than midnight, or a number (an epoch): a
+// threshold that can fall between two rows of one day.
+func finerThanDay(n *pg.Node) bool {
+	if l := n.GetList(); l != nil { // BETWEEN, IN
+		return slices.ContainsFunc(l.Items, finerThanDay)
+	}
+	for n.GetTypeCast() != nil {
+		n = n.GetTypeCast().Arg
+	}
+	c := n.GetAConst()
+	if c == nil {
+		return false
+	}
+	if c.GetSval() == nil {
+		return c.GetIval() != nil || c.GetFval() != nil
+	}
+	v := strings.TrimSpace(c.GetSval().Sval)
+	i := strings.IndexAny(v, "T ")
+	if i < 0 {
+		return false
+	}
+	t := strings.TrimLeft(v[i+1:], " ")
+	t = strings.TrimRight(strings.SplitN(strings.SplitN(t, "+", 2)[0], "Z", 2)[0], " ")
+	return strings.Trim(t, "0:.") != ""
 }
