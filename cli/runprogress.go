@@ -88,7 +88,7 @@ func (p *progress) endedLocked(q history.QueryRun) {
 			what += fmt.Sprintf(" (%s rows below min_group_size dropped)", s)
 		}
 	}
-	if q.Duration > 0 {
+	if q.Status != history.QuerySkipped && q.Duration > 0 { // a skipped query never ran
 		what += " in " + formatDuration(q.Duration)
 	}
 	fmt.Fprintf(p.w, "metricgate run: %s %s (%s) %s: %s\n", count, q.Query, q.Source, q.Status, what)

@@ -45,6 +45,16 @@ func TestRunSaysEachQueryAsItEnds(t *testing.T) {
 		!strings.Contains(errOut, "metricgate run: actors (main) was not run: approval could not be checked") {
 		t.Errorf("run --query of a query that is not approved: exit %d\n%s%s", code, out, errOut)
 	}
+	// One cause that skips every query is one log line and a count, each
+	// key once, the duration as text.
+	_, out, errOut = w.run("run", "--once", "--verbose")
+	if n := strings.Count(errOut, `msg="query skipped"`); n != 2 || !strings.Contains(errOut, "repeated=1 queries=") ||
+		strings.Count(errOut, "approval could not be checked") != 3 { // the first log line, and the two progress lines
+		t.Errorf("%d lines say query skipped, want the first and its count:\n%s", n, errOut)
+	}
+	if !regexp.MustCompile(`msg="run finished" run_id=\d+ status=\w+ duration=\d+(\.\d+)?m?s\b`).MatchString(errOut) {
+		t.Errorf("run finished line:\n%s", errOut)
+	}
 }
 
 // lineWriter hands each line written to it to a channel.
