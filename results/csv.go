@@ -65,7 +65,9 @@ type csvReader struct {
 	vals   []string
 }
 
-func newCSVReader(r io.Reader) *csvReader { return &csvReader{r: bufio.NewReaderSize(r, 64<<10), line: 1} }
+func newCSVReader(r io.Reader) *csvReader {
+	return &csvReader{r: bufio.NewReaderSize(r, 64<<10), line: 1}
+}
 
 // read returns the next record; io.EOF at the end of the input. The slice
 // is reused by the next call.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
@@ -223,12 +224,12 @@ func (l *Loader) loadOne(ctx context.Context, m *Manifest, ledgerLoc string) (in
 	file := warehouse.NewDumpFile(key, m.File.Bytes, m.File.Rows, m.File.SHA256, func(ctx context.Context) (io.ReadCloser, error) {
 		return l.bucket.NewReader(ctx, key, nil)
 	})
-	r, err := file.OpenCSV(ctx)
+	raw, err := file.Open(ctx) // the compressed bytes, checked against the manifest as they are read
 	if err != nil {
 		return 0, fmt.Errorf("result %s: %w", m.Location, err)
 	}
-	defer func() { _ = r.Close() }() // read-only
-	rows := newFileRows(key, r, load.Columns, m.File.Rows)
+	defer func() { _ = raw.Close() }() // read-only
+	rows := newFileRows(key, raw, load.Columns, m.File.Rows)
 	l.log.Info("loading result", slog.String("location", m.Location), slog.String("table", m.Table),
 		slog.String("mode", string(m.Mode)), slog.Int64("rows", m.File.Rows))
 	n, err := l.wh.Write(ctx, load, rows)
@@ -282,9 +283,12 @@ func (l *Loader) list(ctx context.Context) ([]resultDir, error) {
 }
 
 // fileRows replays a result file as warehouse.Rows, checking its header
-// and that it holds the manifest's row count.
+// and that it holds the manifest's row count. A file that is corrupt
+// fails as corrupt (its SHA-256 or size), whatever it breaks first.
 type fileRows struct {
 	name   string
+	raw    io.Reader // the verified compressed bytes
+	gz     *gzip.Reader
 	r      *csvReader
 	cols   []warehouse.Column
 	want   int64
@@ -295,11 +299,21 @@ type fileRows struct {
 	err    error
 }
 
-func newFileRows(name string, r io.Reader, cols []warehouse.Column, want int64) *fileRows {
-	return &fileRows{name: name, r: newCSVReader(r), cols: cols, want: want, vals: make([]any, len(cols))}
+func newFileRows(name string, raw io.Reader, cols []warehouse.Column, want int64) *fileRows {
+	return &fileRows{name: name, raw: raw, cols: cols, want: want, vals: make([]any, len(cols))}
 }
 
+// fail ends the stream with err, or with the file's corruption when the
+// rest of the file shows one: a corrupt file breaks the gzip stream or
+// the CSV before its checksum is reached.
 func (f *fileRows) fail(err error) bool {
+	if _, derr := io.Copy(io.Discard, f.raw); derr != nil {
+		var ce *warehouse.CorruptError
+		if errors.As(derr, &ce) {
+			f.err = derr
+			return false
+		}
+	}
 	f.err = fmt.Errorf("%s: %w", f.name, err)
 	return false
 }
@@ -310,6 +324,11 @@ func (f *fileRows) Next() bool {
 	}
 	if !f.header {
 		f.header = true
+		gz, err := gzip.NewReader(f.raw)
+		if err != nil {
+			return f.fail(fmt.Errorf("not gzip: %w", err))
+		}
+		f.gz, f.r = gz, newCSVReader(gz)
 		rec, err := f.r.read()
 		if err != nil {
 			return f.fail(fmt.Errorf("header: %w", err))
@@ -325,6 +344,11 @@ func (f *fileRows) Next() bool {
 	}
 	rec, err := f.r.read()
 	if errors.Is(err, io.EOF) {
+		// The gzip stream ended: the file must end too, and match.
+		if _, err := io.Copy(io.Discard, f.raw); err != nil {
+			f.err = err
+			return false
+		}
 		if f.n != f.want {
 			return f.fail(fmt.Errorf("%d rows, the manifest says %d", f.n, f.want))
 		}

@@ -2,7 +2,6 @@ package results_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -111,10 +110,4 @@ func TestConformance(t *testing.T) {
 			})
 		})
 	}
-}
-
-func exists(t *testing.T, path string) bool {
-	t.Helper()
-	_, err := os.Stat(path)
-	return err == nil
 }
