@@ -28,6 +28,12 @@
 //     freshness violation, and so is failing after 07:00 (after recovery);
 //   - samples the Go heap, the process's RSS and the goroutines.
 //
+// The plan of the runs, the expectation of what each day loads and the
+// freshness of the status all come from package schedule, the one rule of
+// "due" and "fresh" that run, serve and the API use; the report gives the
+// status API's SLO attainment for the queries, the dumps and the loads
+// (dumps and loads are recorded on the fake clock).
+//
 // [Report] holds the figures and prints them. The package's short test
 // (3 days) runs in make test; the 30-day one needs the build tag soak
 // (make soak).

@@ -130,6 +130,11 @@ type Report struct {
 	DumpMaxAge  time.Duration
 	DumpOverSLO int
 	DumpSLO     time.Duration
+	// QueryAttainment, DumpAttainment and LoadAttainment are the SLO
+	// attainment the status API gave at its last read, over the whole soak
+	// (its window is 30 days): the lowest of the queries', of the groups'
+	// dumps' (against DumpSLO) and the loads'; -1 when it gave none.
+	QueryAttainment, DumpAttainment, LoadAttainment float64
 	// Increments is how many times Options.Increment was called.
 	Increments int
 	Duration   time.Duration
@@ -146,6 +151,8 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "faults:               %s (%d found nothing to hit)\n", strings.Join(fs, ", "), r.Missed)
 	fmt.Fprintf(w, "freshness violations: %d stale and %d failing after recovery, of %d status reads (oldest daily data seen: %s)\n",
 		r.StaleSamples, r.FailingAfterRecovery, r.StatusSamples, r.MaxAge.Round(time.Minute))
+	fmt.Fprintf(w, "SLO attainment:       queries %s, dumps %s, loads %s (the status API's, over the soak)\n",
+		percent(r.QueryAttainment), percent(r.DumpAttainment), percent(r.LoadAttainment))
 	fmt.Fprintf(w, "duplicates:           %d\n", r.Duplicates)
 	fmt.Fprintf(w, "losses:               %d\n", r.Losses)
 	fmt.Fprintf(w, "canaries found:       %d\n", r.Canaries)
@@ -168,6 +175,14 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%d\t\n", s.Day, s.HeapMiB, s.RSSMiB, s.Goroutines)
 	}
 	_ = tw.Flush()
+}
+
+// percent prints an attainment, "none" when there is none.
+func percent(v float64) string {
+	if v < 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%.2f%%", 100*v)
 }
 
 // Growth reports whether the footprint grows: the goroutines of the last
@@ -269,7 +284,8 @@ func Run(ctx context.Context, opts Options) (_ *Report, err error) {
 	opts.DumpSLO = cmp.Or(opts.DumpSLO, 6*time.Hour)
 	began := time.Now()
 	w := &world{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x50a4)), clock: &clock{t: start},
-		report: &Report{Days: opts.Days, RunsExpected: opts.Days, Faults: map[string]int{}, DumpSLO: opts.DumpSLO},
+		report: &Report{Days: opts.Days, RunsExpected: opts.Days, Faults: map[string]int{}, DumpSLO: opts.DumpSLO,
+			QueryAttainment: -1, DumpAttainment: -1, LoadAttainment: -1},
 		expect: map[string]map[time.Time][][]any{}, loadedAt: map[string]time.Time{}}
 	out := cmp.Or[io.Writer](opts.Log, io.Discard)
 	w.log = slog.New(slog.NewJSONHandler(out, nil))
@@ -439,7 +455,7 @@ func (w *world) startProcess(ctx context.Context) error {
 	// 00:00 and the run reads it at 04:00, so the data is 28h old when the
 	// next day's run replaces it; the grace covers those 4h of source lag
 	// and the run's own time.
-	if p.api, err = api.New(api.Config{AllowUnauthenticatedRuns: true, CacheTTL: -1, FreshnessGrace: 6 * time.Hour}, api.Deps{
+	if p.api, err = api.New(api.Config{AllowUnauthenticatedRuns: true, CacheTTL: -1, FreshnessGrace: 6 * time.Hour, DumpFreshnessSLO: w.report.DumpSLO}, api.Deps{
 		History: store, Runs: p.sched, Catalog: func() *catalog.Catalog { return cat }, Logger: w.log, Now: w.clock.Now,
 	}); err != nil {
 		p.stop()
@@ -733,6 +749,42 @@ func (w *world) increment(ctx context.Context, at time.Time) {
 	}
 }
 
+// onClock records dumps and loads with the fake clock's times (the dump
+// package reads the real clock), so that the status API, which reads the
+// fake one, sees them happen when the soak makes them.
+type onClock struct {
+	*history.Store
+	clock *clock
+}
+
+func (o onClock) times(started, finished time.Time) (time.Time, time.Time) {
+	now := o.clock.Now()
+	if !finished.IsZero() {
+		finished = now
+	}
+	return now, finished
+}
+
+func (o onClock) StartDump(ctx context.Context, d history.Dump) (int64, error) {
+	d.StartedAt, d.FinishedAt = o.times(d.StartedAt, d.FinishedAt)
+	return o.Store.StartDump(ctx, d)
+}
+
+func (o onClock) FinishDump(ctx context.Context, d history.Dump) error {
+	d.StartedAt, d.FinishedAt = o.times(d.StartedAt, d.FinishedAt)
+	return o.Store.FinishDump(ctx, d)
+}
+
+func (o onClock) StartDumpLoad(ctx context.Context, l history.DumpLoad) (int64, error) {
+	l.StartedAt, l.FinishedAt = o.times(l.StartedAt, l.FinishedAt)
+	return o.Store.StartDumpLoad(ctx, l)
+}
+
+func (o onClock) FinishDumpLoad(ctx context.Context, l history.DumpLoad) error {
+	l.StartedAt, l.FinishedAt = o.times(l.StartedAt, l.FinishedAt)
+	return o.Store.FinishDumpLoad(ctx, l)
+}
+
 // dump dumps the public projects (full or an increment, as the exporter
 // decides) and loads the newest dump into the warehouse.
 func (w *world) dump(ctx context.Context, at time.Time) {
@@ -741,7 +793,7 @@ func (w *world) dump(ctx context.Context, at time.Time) {
 	// 24 fake hours.
 	x, err := dump.New(dump.Config{SourceURL: w.srcDSN, AsOf: "(SELECT max(ts) FROM soak_clock)", FullEvery: 24 * time.Hour,
 		PseudonymKey: []byte("soak-pseudonym-key-0123456789abcdef")},
-		dump.Deps{Bucket: w.bucket, Recorder: w.proc.store, Logger: w.log})
+		dump.Deps{Bucket: w.bucket, Recorder: onClock{w.proc.store, w.clock}, Logger: w.log})
 	if err == nil {
 		var m *dump.Manifest
 		if m, err = x.Dump(ctx, w.dumpDef); err == nil {
@@ -753,7 +805,7 @@ func (w *world) dump(ctx context.Context, at time.Time) {
 	}
 	if err == nil {
 		var res *dump.LoadResult
-		res, err = dump.NewLoader(dump.LoadConfig{}, w.bucket, w.proc.wh, w.proc.store, w.log).Load(ctx)
+		res, err = dump.NewLoader(dump.LoadConfig{}, w.bucket, w.proc.wh, onClock{w.proc.store, w.clock}, w.log).Load(ctx)
 		if err == nil && res.Status == history.DumpSucceeded {
 			w.report.DumpLoads++
 		}
@@ -776,6 +828,26 @@ func (w *world) readStatus(ctx context.Context, now time.Time, afterRecovery boo
 		return
 	}
 	w.report.StatusSamples++
+	lowest := func(v *float64, seen *bool, into *float64) {
+		if v == nil {
+			return
+		}
+		if !*seen || *v < *into {
+			*into = *v
+		}
+		*seen = true
+	}
+	var q, d, l bool
+	for _, qs := range st.Queries {
+		lowest(qs.SLOAttainment, &q, &w.report.QueryAttainment)
+	}
+	for _, ds := range st.Dumps {
+		if ds.Kind == "load" {
+			lowest(ds.SLOAttainment, &l, &w.report.LoadAttainment)
+		} else {
+			lowest(ds.SLOAttainment, &d, &w.report.DumpAttainment)
+		}
+	}
 	for _, q := range st.Queries {
 		if q.Schedule == "daily" { // weekly ones may be a week old
 			w.report.MaxAge = max(w.report.MaxAge, time.Duration(q.AgeSeconds*float64(time.Second)))

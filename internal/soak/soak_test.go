@@ -48,4 +48,23 @@ func check(t *testing.T, r *Report) {
 	if err := r.Growth(); err != nil {
 		t.Error(err)
 	}
+	// The status API's SLO attainment, by the rule every part shares: the
+	// queries' data never went stale, so it is whole.
+	if r.QueryAttainment != 1 {
+		t.Errorf("query SLO attainment %s, want 100%%", percent(r.QueryAttainment))
+	}
+	if r.Dumps+r.DumpFailures > 0 {
+		// Every dump made is loaded; a failed dump (the history down at
+		// its tick) lets the loaded data age past the SLO for at most the
+		// 4h until the next one, which two 2-hourly status reads can see.
+		if r.DumpLoads < r.Dumps {
+			t.Errorf("%d dumps made, %d loaded", r.Dumps, r.DumpLoads)
+		}
+		if r.DumpOverSLO > 2*r.DumpFailures {
+			t.Errorf("%d status reads saw the loaded data over the %s SLO, with %d failed dumps", r.DumpOverSLO, r.DumpSLO, r.DumpFailures)
+		}
+		if r.DumpAttainment < 0.9 || r.LoadAttainment < 0.9 {
+			t.Errorf("dump SLO attainment %s, loads %s: want at least 90%% over the soak", percent(r.DumpAttainment), percent(r.LoadAttainment))
+		}
+	}
 }
