@@ -47,7 +47,7 @@ func TestRunSaysEachQueryAsItEnds(t *testing.T) {
 	}
 	// One cause that skips every query is one log line and a count, each
 	// key once, the duration as text.
-	_, out, errOut = w.run("run", "--once", "--verbose")
+	_, _, errOut = w.run("run", "--once", "--verbose")
 	if n := strings.Count(errOut, `msg="query skipped"`); n != 2 || !strings.Contains(errOut, "repeated=1 queries=") ||
 		strings.Count(errOut, "approval could not be checked") != 3 { // the first log line, and the two progress lines
 		t.Errorf("%d lines say query skipped, want the first and its count:\n%s", n, errOut)
