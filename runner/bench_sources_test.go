@@ -13,6 +13,7 @@ import (
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
+	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
 	"gitlab.com/metricgate/metricgate/warehouse/duckdb"
 )
@@ -165,7 +166,7 @@ func sourcesBenchRunner(b *testing.B, srcs map[string]runner.Source, workers int
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := runner.New(runner.Config{Sources: srcs, Workers: workers}, runner.Deps{Guard: g, Writer: wh, Recorder: store})
+	r, err := runner.New(runner.Config{Sources: srcs, Workers: workers}, runner.Deps{Guard: g, Writer: wh, Recorder: store, Approver: review.None{}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -45,6 +45,7 @@ import (
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	examples "gitlab.com/metricgate/metricgate/queries"
+	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
 	"gitlab.com/metricgate/metricgate/warehouse/duckdb"
 )
@@ -658,7 +659,7 @@ func benchRunner(b *testing.B, sourceDSN string) *runner.Runner {
 		b.Fatal(err)
 	}
 	r, err := runner.New(runner.Config{Sources: map[string]runner.Source{"main": {URL: sourceDSN}}},
-		runner.Deps{Guard: g, Writer: wh, Recorder: store})
+		runner.Deps{Guard: g, Writer: wh, Recorder: store, Approver: review.None{}})
 	if err != nil {
 		b.Fatal(err)
 	}

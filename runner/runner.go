@@ -169,7 +169,9 @@ type Deps struct {
 	Guard    *guard.Guard
 	Writer   Writer
 	Recorder Recorder
-	// Approver defaults to review.None.
+	// Approver decides which files may run; required, so that no caller
+	// runs unreviewed files by forgetting it (review.None says so
+	// explicitly).
 	Approver Approver
 	// Logger defaults to discarding.
 	Logger *slog.Logger
@@ -184,14 +186,11 @@ func New(cfg Config, deps Deps) (*Runner, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("runner config: %w", err)
 	}
-	if deps.Guard == nil || deps.Writer == nil || deps.Recorder == nil {
-		return nil, errors.New("runner: a guard, a writer and a recorder are required")
+	if deps.Guard == nil || deps.Writer == nil || deps.Recorder == nil || deps.Approver == nil {
+		return nil, errors.New("runner: a guard, a writer, a recorder and an approver are required")
 	}
 	r := &Runner{cfg: cfg, guard: deps.Guard, writer: deps.Writer, rec: deps.Recorder,
 		approver: deps.Approver, log: deps.Logger, now: deps.Now}
-	if r.approver == nil {
-		r.approver = review.None{}
-	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

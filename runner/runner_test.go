@@ -93,6 +93,9 @@ func (e *env) runner(cfg runner.Config, w runner.Writer, approver runner.Approve
 	if w == nil {
 		w = e.wh
 	}
+	if approver == nil {
+		approver = review.None{}
+	}
 	r, err := runner.New(cfg, runner.Deps{Guard: g, Writer: w, Recorder: e.store, Approver: approver})
 	if err != nil {
 		e.t.Fatal(err)
@@ -491,5 +494,21 @@ func TestRerunSameDayLeavesOneCopy(t *testing.T) {
 		if row[runCol].(int64) != ids[1] {
 			t.Errorf("row of run %v, want the second run %d", row[runCol], ids[1])
 		}
+	}
+}
+
+// TestNewRequiresAnApprover: a runner without an approver is refused,
+// rather than running every file as if approval were off.
+func TestNewRequiresAnApprover(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g, err := guard.New(guard.Config{Schema: testSchema()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = runner.New(runner.Config{Sources: map[string]runner.Source{"main": {URL: e.sourceDSN}}},
+		runner.Deps{Guard: g, Writer: e.wh, Recorder: e.store})
+	if err == nil || !strings.Contains(err.Error(), "approver") {
+		t.Fatalf("New without an approver: %v", err)
 	}
 }

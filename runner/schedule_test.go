@@ -14,6 +14,7 @@ import (
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
+	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
 )
 
@@ -431,7 +432,7 @@ func newRunnerOn(t *testing.T, e *env, rec runner.Recorder, log *slog.Logger) *r
 	// MaxCost: the shutdown test's query is a cartesian join meant to run
 	// until it is cancelled, far above the default max_cost.
 	r, err := runner.New(runner.Config{Sources: map[string]runner.Source{"main": {URL: e.sourceDSN, MaxCost: 1e18}}, Workers: 1},
-		runner.Deps{Guard: g, Writer: e.wh, Recorder: rec, Logger: log})
+		runner.Deps{Guard: g, Writer: e.wh, Recorder: rec, Approver: review.None{}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/redact"
+	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
 	"gitlab.com/metricgate/metricgate/schema"
 )
@@ -66,7 +67,7 @@ func (e *env) sealedRunner(cfg runner.Config, log *bytes.Buffer) *runner.Runner 
 		cfg.Sources = map[string]runner.Source{"main": {URL: e.sourceDSN}}
 	}
 	cfg.Attempts = 1
-	r, err := runner.New(cfg, runner.Deps{Guard: g, Writer: e.wh, Recorder: e.store,
+	r, err := runner.New(cfg, runner.Deps{Guard: g, Writer: e.wh, Recorder: e.store, Approver: review.None{},
 		Logger: slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		e.t.Fatal(err)

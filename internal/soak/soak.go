@@ -35,6 +35,7 @@ import (
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/queries"
+	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
 	"gitlab.com/metricgate/metricgate/schedule"
 	"gitlab.com/metricgate/metricgate/schema"
@@ -418,7 +419,7 @@ func (w *world) startProcess(ctx context.Context) error {
 	r, err := runner.New(runner.Config{
 		Sources: map[string]runner.Source{"main": {URL: w.srcDSN, AsOf: "(SELECT max(ts) FROM soak_clock)"}},
 		Backoff: 100 * time.Millisecond,
-	}, runner.Deps{Guard: w.guard, Writer: p.wh, Recorder: p.rec, Logger: w.log, Now: w.clock.Now})
+	}, runner.Deps{Guard: w.guard, Writer: p.wh, Recorder: p.rec, Approver: review.None{}, Logger: w.log, Now: w.clock.Now})
 	if err != nil {
 		p.stop()
 		return err
