@@ -796,6 +796,16 @@ const envPrefix = "METRICGATE_"
 // request CI template (ci/queries.gitlab-ci.yml).
 var envIgnored = []string{"METRICGATE_IMAGE"}
 
+// ignoredEnv reports whether k is a METRICGATE_* variable that is not a
+// setting: one of envIgnored, or one that Kubernetes sets in every pod for
+// a Service named metricgate (METRICGATE_SERVICE_HOST,
+// METRICGATE_SERVICE_PORT, METRICGATE_PORT, METRICGATE_PORT_8080_TCP_ADDR,
+// …; no section is named service or port).
+func ignoredEnv(k string) bool {
+	rest := strings.TrimPrefix(k, envPrefix)
+	return slices.Contains(envIgnored, k) || rest == "PORT" || strings.HasPrefix(rest, "PORT_") || strings.HasPrefix(rest, "SERVICE_")
+}
+
 // sourceEnvKeys are the keys of a source, as METRICGATE_SOURCES_<NAME>_<KEY>
 // spells them.
 var sourceEnvKeys = []string{"URL", "AS_OF", "MAX_AGE", "ROLE", "CELL", "MAX_COST", "WORK_MEM", "TEMP_FILE_LIMIT"}
@@ -804,8 +814,7 @@ var sourceEnvKeys = []string{"URL", "AS_OF", "MAX_AGE", "ROLE", "CELL", "MAX_COS
 // recording in fromEnv which variable set which key. A METRICGATE_*
 // variable that sets nothing is a problem, as an unknown key of the file
 // is (a misspelt one would otherwise be ignored without a word), unless the
-// file expands it (${METRICGATE_PSEUDONYM_KEY}: refs) or it is one of
-// envIgnored.
+// file expands it (${METRICGATE_PSEUDONYM_KEY}: refs) or ignoredEnv.
 func applyEnv(cfg *Config, env map[string]string, refs []string, fromEnv map[string]string) configProblems {
 	var ps configProblems
 	known := map[string]bool{}
@@ -863,7 +872,7 @@ func applyEnv(cfg *Config, env map[string]string, refs []string, fromEnv map[str
 		names = append(names, strings.ToLower(k))
 	}
 	for _, k := range slices.Sorted(mapKeys(env)) {
-		if !strings.HasPrefix(k, envPrefix) || known[k] || slices.Contains(refs, k) || slices.Contains(envIgnored, k) {
+		if !strings.HasPrefix(k, envPrefix) || known[k] || slices.Contains(refs, k) || ignoredEnv(k) {
 			continue
 		}
 		msg := "unknown setting variable: it sets no key"

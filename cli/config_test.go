@@ -276,3 +276,15 @@ func TestLoadConfigQuotedScalars(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// The variables Kubernetes sets for a Service named metricgate are not
+// settings, and not misspelt ones either.
+func TestLoadConfigKubernetesServiceVariables(t *testing.T) {
+	t.Parallel()
+	_, err := loadConfig(writeConfig(t, ""), []string{"METRICGATE_SERVICE_HOST=10.0.0.1", "METRICGATE_SERVICE_PORT=8080",
+		"METRICGATE_SERVICE_PORT_HTTP=8080", "METRICGATE_PORT=tcp://10.0.0.1:8080", "METRICGATE_PORT_8080_TCP=tcp://10.0.0.1:8080",
+		"METRICGATE_PORT_8080_TCP_PROTO=tcp", "METRICGATE_PORT_8080_TCP_PORT=8080", "METRICGATE_PORT_8080_TCP_ADDR=10.0.0.1"})
+	if err != nil {
+		t.Error(err)
+	}
+}
