@@ -103,6 +103,14 @@ type Config struct {
 		// warehouse after it. Default false.
 		Load bool `yaml:"load"`
 	} `yaml:"dump"`
+	Results struct {
+		// StorageURL, when set, makes run write each query's result to
+		// this object storage (file://, s3://, gs://) instead of the
+		// warehouse, and load import them: production then holds no
+		// warehouse credentials. Default: not set, run loads the
+		// warehouse (warehouse.url) directly.
+		StorageURL string `yaml:"storage_url"`
+	} `yaml:"results"`
 	API struct {
 		// Listen address of the status API. Default ":8080".
 		Listen string `yaml:"listen"`

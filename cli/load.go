@@ -10,7 +10,8 @@ import (
 
 const (
 	loadArgs    = "[--config FILE] [--schema NAME] [--force] [--verbose]"
-	loadSummary = "load the newest complete dump into the warehouse: a full dump swaps every table in, increments are applied in order on what the warehouse holds, each in one transaction with its entry in the warehouse's ledger (warehouse side: needs only dump.storage_url and warehouse.url)"
+	loadSummary = "load the newest complete dump into the warehouse: a full dump swaps every table in, increments are applied in order on what the warehouse holds, each in one transaction with its entry in the warehouse's ledger (warehouse side: needs only dump.storage_url and warehouse.url); " +
+		"with results.storage_url, also the query results run wrote there that the warehouse's ledger does not hold"
 )
 
 func cmdLoad(ctx context.Context, e *env, args []string) int {
@@ -29,8 +30,8 @@ func cmdLoad(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return e.fail(ExitUsage, "load", "%v", err)
 	}
-	if cfg.Dump.StorageURL == "" {
-		return e.fail(ExitUsage, "load", "dump.storage_url is not set (METRICGATE_DUMP_STORAGE_URL)")
+	if cfg.Dump.StorageURL == "" && cfg.Results.StorageURL == "" {
+		return e.fail(ExitUsage, "load", "dump.storage_url is not set (METRICGATE_DUMP_STORAGE_URL), nor results.storage_url (METRICGATE_RESULTS_STORAGE_URL)")
 	}
 	wh, err := openWarehouse(ctx, cfg.Warehouse.URL.Reveal())
 	if err != nil {
@@ -51,10 +52,19 @@ func cmdLoad(ctx context.Context, e *env, args []string) int {
 			rec = store
 		}
 	}
-	if _, err := runLoad(ctx, e, cfg.Dump.StorageURL, dump.LoadConfig{Schema: *schema, Force: *force, Tool: "metricgate " + Version()}, wh, rec, *verbose); err != nil {
-		return e.fail(ExitProblems, "load", "%v", err)
+	code := ExitOK
+	if cfg.Dump.StorageURL != "" {
+		if _, err := runLoad(ctx, e, cfg.Dump.StorageURL, dump.LoadConfig{Schema: *schema, Force: *force, Tool: "metricgate " + Version()}, wh, rec, *verbose); err != nil {
+			code = e.fail(ExitProblems, "load", "%v", err)
+		}
 	}
-	return ExitOK
+	// Query results written to storage by run (results.storage_url).
+	if cfg.Results.StorageURL != "" {
+		if err := loadResults(ctx, e, cfg, wh, *verbose); err != nil {
+			code = e.fail(failCode(err), "load", "%v", err)
+		}
+	}
+	return code
 }
 
 // runLoad loads the newest complete dump from storageURL into wh and

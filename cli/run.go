@@ -262,7 +262,7 @@ func openDaily(ctx context.Context, cfg *Config, log *slog.Logger, wrap ...func(
 	if d.store, err = openMigratedHistory(ctx, cfg.History.URL.Reveal()); err != nil {
 		return nil, err
 	}
-	if d.wh, err = openWarehouse(ctx, cfg.Warehouse.URL.Reveal()); err != nil {
+	if d.wh, err = openResultWriter(ctx, cfg); err != nil { // results.storage_url, or the warehouse
 		return nil, err
 	}
 	g, err := newGuard(cfg)
