@@ -9,85 +9,25 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/coarse"
+	"gitlab.com/metricgate/metricgate/internal/snapshot"
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
 // connect opens a connection to a source with an application_name that
 // shows in pg_stat_activity. Its errors are sealed (SourceError).
 func connect(ctx context.Context, src Source, appName string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(src.URL)
-	if err != nil {
-		// pgx's parse errors can quote the connection string.
-		return nil, errors.New("parse the source URL: malformed connection string")
-	}
-	cfg.RuntimeParams["application_name"] = appName
-	ctx, cancel := context.WithTimeoutCause(ctx, 30*time.Second, errors.New("connect to the source: timed out after 30s"))
-	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, newSealer(src).seal(ctx, "connect", err, nil)
-	}
-	return conn, nil
+	return snapshot.Connect(ctx, src.URL, appName, newSealer(src).snapshotSeal())
 }
 
-// snapshot is a source's coordinator transaction: it holds the exported
-// snapshot every query of the run attaches to.
-type snapshot struct {
-	conn *pgx.Conn
-	tx   pgx.Tx
-	id   string
-	asOf time.Time
-}
-
-// openSnapshot begins the coordinator's REPEATABLE READ transaction, reads
-// the source's as-of time inside it and exports its snapshot. idle bounds
-// how long the transaction may sit idle (it waits for the whole run).
-func openSnapshot(ctx context.Context, src Source, appName string, idle time.Duration) (*snapshot, error) {
-	conn, err := connect(ctx, src, appName)
-	if err != nil {
-		return nil, err
-	}
-	sl := newSealer(src)
-	s := &snapshot{conn: conn}
-	s.tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		s.close(ctx)
-		return nil, fmt.Errorf("begin snapshot transaction: %w", sl.seal(ctx, "begin", err, nil))
-	}
-	if _, err := s.tx.Exec(ctx, fmt.Sprintf("SET LOCAL idle_in_transaction_session_timeout = %d", idle.Milliseconds())); err != nil {
-		s.close(ctx)
-		return nil, fmt.Errorf("set idle timeout: %w", sl.seal(ctx, "settings", err, nil))
-	}
-	var asOf *time.Time
-	if err := s.tx.QueryRow(ctx, "SELECT ("+src.AsOf+")::timestamptz").Scan(&asOf); err != nil {
-		s.close(ctx)
-		return nil, fmt.Errorf("read as_of (%s): %w", src.AsOf, sl.seal(ctx, "as_of", err, nil))
-	}
-	if asOf == nil {
-		s.close(ctx)
-		return nil, fmt.Errorf("as_of (%s) is NULL: the source looks empty", src.AsOf)
-	}
-	s.asOf = asOf.UTC()
-	if err := s.tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&s.id); err != nil {
-		s.close(ctx)
-		return nil, fmt.Errorf("export snapshot: %w", sl.seal(ctx, "snapshot", err, nil))
-	}
-	return s, nil
-}
-
-func (s *snapshot) close(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if s.tx != nil {
-		_ = s.tx.Rollback(ctx) // read-only: nothing to keep
-	}
-	_ = s.conn.Close(ctx)
+// snapshotSeal seals the errors of package snapshot, which are never of
+// a statement of the query's text.
+func (s sealer) snapshotSeal() snapshot.Seal {
+	return func(ctx context.Context, stage string, err error) error { return s.seal(ctx, stage, err, nil) }
 }
 
 // worker runs queries one after another on its own connection, each in a
@@ -96,7 +36,7 @@ type worker struct {
 	r       *Runner
 	src     Source
 	snaps   *snapshots
-	snap    *snapshot // the one of the job at hand
+	snap    *snapshot.Coordinator // the one of the job at hand
 	appName string
 	conn    *pgx.Conn
 }
@@ -133,10 +73,10 @@ func (w *worker) run(ctx context.Context, log *slog.Logger, runID int64, source 
 				return
 			}
 			if snap != w.snap {
-				w.snap, j.qr.SnapshotTime = snap, snap.asOf
+				w.snap, j.qr.SnapshotTime = snap, snap.AsOf
 				limit++ // the attempt on a dead snapshot does not count
 				log.Warn("query goes on with a fresh snapshot", slog.String("query", q.Name),
-					slog.Time("as_of", snap.asOf))
+					slog.Time("as_of", snap.AsOf))
 				continue
 			}
 		}
@@ -179,7 +119,7 @@ func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job
 	ctx, cancel := context.WithTimeoutCause(ctx, q.Timeout+30*time.Second,
 		fmt.Errorf("query %s: no answer within its timeout %s", q.Name, q.Timeout))
 	defer cancel()
-	ex, err := begin(ctx, w.conn, w.snap.id, w.r.cfg, w.src, q, fmt.Sprintf("%s %s", w.appName, q.Name))
+	ex, err := begin(ctx, w.conn, w.snap.ID, w.r.cfg, w.src, q, fmt.Sprintf("%s %s", w.appName, q.Name))
 	if err != nil {
 		return err
 	}
@@ -209,7 +149,7 @@ func (w *worker) attempt(ctx context.Context, runID int64, source string, j *job
 	}
 	defer res.close()
 	load := warehouse.Load{Table: q.Target, Mode: warehouse.Mode(q.Load), Columns: res.columns,
-		Provenance: warehouse.Provenance{SnapshotDate: w.snap.asOf, RunID: runID, QuerySHA256: q.SHA256,
+		Provenance: warehouse.Provenance{SnapshotDate: w.snap.AsOf, RunID: runID, QuerySHA256: q.SHA256,
 			Commit: j.qr.Commit, LoadedAt: w.r.now(), MRIID: j.qr.MRIID, Source: source}}
 	n, werr := w.r.writer.Write(ctx, load, res)
 	// What the filter hid is published only as a decade (package coarse).
@@ -259,21 +199,23 @@ func (ex *execution) text() string {
 func begin(ctx context.Context, conn *pgx.Conn, snapshotID string, cfg Config, src Source, q *catalog.Query, appName string) (*execution, error) {
 	sl := newSealer(src)
 	sl.q, sl.cfg = q, cfg
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, sl.seal(ctx, "begin", err, nil)
+	var tx pgx.Tx
+	var err error
+	if snapshotID == "" {
+		if tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}); err != nil {
+			return nil, sl.seal(ctx, "begin", err, nil)
+		}
+	} else if tx, err = snapshot.Attach(ctx, conn, snapshotID, sl.snapshotSeal()); err != nil {
+		var attach *snapshot.AttachError
+		switch {
+		case errors.As(err, &attach) && attach.Lost:
+			return nil, &snapshotLostError{err: attach.Err}
+		case errors.As(err, &attach):
+			return nil, fmt.Errorf("attach to the run's snapshot: %w", attach.Err)
+		}
+		return nil, err
 	}
 	ex := &execution{tx: tx, q: q, seal: sl}
-	if snapshotID != "" {
-		if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshotID+"'"); err != nil {
-			ex.rollback(ctx)
-			var pgErr *pgconn.PgError
-			if errors.As(err, &pgErr) && pgErr.Code == "22023" { // invalid_parameter_value: no such snapshot
-				return nil, &snapshotLostError{err: sl.seal(ctx, "snapshot", err, nil)}
-			}
-			return nil, fmt.Errorf("attach to the run's snapshot: %w", sl.seal(ctx, "snapshot", err, nil))
-		}
-	}
 	_, err = tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true),
 		set_config('idle_in_transaction_session_timeout', $3, true), set_config('application_name', $4, true)`,
 		fmt.Sprint(q.Timeout.Milliseconds()), fmt.Sprint(cfg.LockTimeout.Milliseconds()),

@@ -14,6 +14,7 @@ import (
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/internal/snapshot"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
@@ -591,7 +592,7 @@ func (r *Runner) runSource(ctx context.Context, log *slog.Logger, runID int64, n
 						return
 					}
 					wk.snap = snaps.current()
-					j.qr.Status, j.qr.StartedAt, j.qr.SnapshotTime = history.QueryRunning, r.now(), wk.snap.asOf
+					j.qr.Status, j.qr.StartedAt, j.qr.SnapshotTime = history.QueryRunning, r.now(), wk.snap.AsOf
 					j.qr = r.record(ctx, log, j.qr, true)
 					wk.run(ctx, log, runID, name, j)
 					j.qr.FinishedAt = r.now()
@@ -619,24 +620,24 @@ type snapshots struct {
 	idle    time.Duration
 
 	mu      sync.Mutex
-	cur     *snapshot
+	cur     *snapshot.Coordinator
 	renewed bool // a source gets one fresh snapshot per run
-	old     []*snapshot
+	old     []*snapshot.Coordinator
 }
 
 // open opens a snapshot, checks the source's age in it and makes it the
 // current one. The caller holds mu, or is the only one using s.
-func (s *snapshots) open(ctx context.Context) (*snapshot, error) {
-	snap, err := openSnapshot(ctx, s.src, s.appName, s.idle)
+func (s *snapshots) open(ctx context.Context) (*snapshot.Coordinator, error) {
+	snap, err := snapshot.Open(ctx, snapshot.Config{URL: s.src.URL, ApplicationName: s.appName, AsOf: s.src.AsOf,
+		Idle: s.idle, MaxAge: s.src.MaxAge, Name: s.name, Now: s.r.now, Seal: newSealer(s.src).snapshotSeal()})
+	var stale *snapshot.StaleError
+	if err != nil && !errors.As(err, &stale) { // a stale source's refusal names it already
+		err = fmt.Errorf("source %s: %w", s.name, err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", s.name, err)
+		return nil, err
 	}
-	if age := s.r.now().Sub(snap.asOf); age > s.src.MaxAge {
-		snap.close(ctx)
-		return nil, fmt.Errorf("source %s is %s old (as of %s, by %s); max_age is %s: refusing to load stale numbers",
-			s.name, age.Round(time.Minute), snap.asOf.UTC().Format(time.RFC3339), s.src.AsOf, s.src.MaxAge)
-	}
-	s.log.Info("snapshot exported", slog.String("snapshot", snap.id), slog.Time("as_of", snap.asOf))
+	s.log.Info("snapshot exported", slog.String("snapshot", snap.ID), slog.Time("as_of", snap.AsOf))
 	if s.cur != nil {
 		s.old = append(s.old, s.cur)
 	}
@@ -644,7 +645,7 @@ func (s *snapshots) open(ctx context.Context) (*snapshot, error) {
 	return snap, nil
 }
 
-func (s *snapshots) current() *snapshot {
+func (s *snapshots) current() *snapshot.Coordinator {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cur
@@ -654,7 +655,7 @@ func (s *snapshots) current() *snapshot {
 // worker opened already, or a fresh one (the other workers wait for it).
 // ok is false when the run has had its snapshots, or a fresh one cannot be
 // opened (which is logged).
-func (s *snapshots) renew(ctx context.Context, lost *snapshot) (*snapshot, bool) {
+func (s *snapshots) renew(ctx context.Context, lost *snapshot.Coordinator) (*snapshot.Coordinator, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cur != lost {
@@ -665,7 +666,7 @@ func (s *snapshots) renew(ctx context.Context, lost *snapshot) (*snapshot, bool)
 	}
 	s.renewed = true
 	s.log.Warn("the run's snapshot is lost (the source restarted?): opening a fresh one for the queries not done yet",
-		slog.String("snapshot", lost.id))
+		slog.String("snapshot", lost.ID))
 	backoff := s.r.cfg.Backoff
 	for attempt := 1; ; attempt++ {
 		snap, err := s.open(ctx)
@@ -689,7 +690,7 @@ func (s *snapshots) close(ctx context.Context) {
 	defer s.mu.Unlock()
 	for _, snap := range append(s.old, s.cur) {
 		if snap != nil {
-			snap.close(ctx)
+			snap.Close(ctx)
 		}
 	}
 }
