@@ -90,6 +90,7 @@ func cmdApprovals(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitUsage, "approvals", "%v", err)
 	}
 	log := newLogger(e.stderr, slog.LevelWarn)
+	defer flushLog(log)
 	cat, problems, err := loadCatalog(cfg)
 	if err != nil {
 		return e.fail(ExitUsage, "approvals", "%v", err)

@@ -210,8 +210,10 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 		rcfg.Sources[name] = runner.Source{URL: cl.DSN("gitlab"), Role: s.Role, Cell: s.Cell}
 	}
 	rcfg.Approval = "none"
+	runLog := newLogger(e.stderr, slog.LevelWarn)
+	defer flushLog(runLog)
 	r, err := runner.New(rcfg, runner.Deps{Guard: g, Writer: wh, Recorder: store, Approver: review.None{},
-		Logger: newLogger(e.stderr, slog.LevelWarn)})
+		Logger: runLog})
 	if err != nil {
 		return err
 	}
@@ -290,10 +292,12 @@ func demoDump(ctx context.Context, e *env, cfg *Config, sourceURL, dir string, s
 		return err
 	}
 	defer func() { _ = bucket.Close() }()
+	dumpLog := newLogger(e.stderr, slog.LevelWarn)
+	defer flushLog(dumpLog)
 	logf("dumping the public projects of %s (%s, %d tables) to %s with the demo pseudonym key", def.Group, cfg.Dump.Config, len(def.Tables), filepath.Join(dir, "dumps"))
 	m, err := runDump(ctx, e, dump.Config{SourceURL: sourceURL, Keep: cfg.Dump.Keep, PseudonymKey: []byte(demoPseudonymKey),
 		Tool: "metricgate " + Version()}, dump.Deps{Bucket: bucket, Recorder: store,
-		Logger: newLogger(e.stderr, slog.LevelWarn)}, def, "")
+		Logger: dumpLog}, def, "")
 	if err != nil {
 		return err
 	}

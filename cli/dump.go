@@ -71,6 +71,7 @@ func cmdDump(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitUsage, "dump", "%v", err)
 	}
 	log := commandLogger(e, *verbose)
+	defer flushLog(log)
 	store, err := openMigratedHistory(ctx, cfg.History.URL.Reveal())
 	if err != nil {
 		return e.fail(ExitProblems, "dump", "%v", err)

@@ -56,6 +56,7 @@ func planNote(ctx context.Context, e *env, configPath string, iid int64, base st
 		return e.fail(ExitUsage, "plan", "%v", err)
 	}
 	log := newLogger(e.stderr, slog.LevelWarn)
+	defer flushLog(log)
 	g, err := cfg.gitLabApprover(nil, log)
 	if err != nil {
 		return e.fail(ExitUsage, "plan", "%v", err)
