@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"gitlab.com/metricgate/metricgate/internal/snapshot"
 )
 
 // SourceColumn is a column of a source table as information_schema
@@ -68,11 +70,11 @@ type querier interface {
 // CheckURL connects to the source at url and runs CheckSource, for
 // `metricgate validate --source`.
 func CheckURL(ctx context.Context, url string, def *Definition) error {
-	conn, err := connect(ctx, url, "metricgate validate")
+	conn, err := snapshot.Connect(ctx, url, "metricgate validate", nil)
 	if err != nil {
 		return err
 	}
-	defer closeConn(ctx, conn)
+	defer snapshot.CloseConn(ctx, conn)
 	_, err = CheckSource(ctx, conn, def)
 	return err
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"gitlab.com/metricgate/metricgate/internal/snapshot"
 	"gitlab.com/metricgate/metricgate/warehouse"
 )
 
@@ -86,14 +87,15 @@ func (e *Exporter) newJob(def *Definition, t *Table, cols map[string]SourceColum
 // left.
 func (j *tableJob) run(ctx context.Context, conn *pgx.Conn, cfg Config) (err error) {
 	j.sink.ctx = ctx
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+	tx, err := snapshot.Attach(ctx, conn, j.src.snapshot, nil)
+	var attach *snapshot.AttachError
+	switch {
+	case errors.As(err, &attach):
+		return fmt.Errorf("attach to the dump's snapshot: %w", attach.Err)
+	case err != nil:
+		return err // "begin: …"
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // read-only
-	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(j.src.snapshot)); err != nil {
-		return fmt.Errorf("attach to the dump's snapshot: %w", err)
-	}
 	// The text forms every loader reads: ISO dates, UTC offsets, shortest
 	// exact floats.
 	if _, err := tx.Exec(ctx, `SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true),
@@ -228,7 +230,7 @@ func (e *Exporter) runJobs(ctx context.Context, jobs []*tableJob, log *slog.Logg
 			conns := map[string]*pgx.Conn{}
 			defer func() {
 				for _, c := range conns {
-					closeConn(ctx, c)
+					snapshot.CloseConn(ctx, c)
 				}
 			}()
 			for j := range next {
@@ -238,7 +240,7 @@ func (e *Exporter) runJobs(ctx context.Context, jobs []*tableJob, log *slog.Logg
 				conn := conns[j.src.role]
 				if conn == nil {
 					var err error
-					conn, err = connect(ctx, j.src.url, fmt.Sprintf("%s worker %d", e.cfg.ApplicationName, w+1))
+					conn, err = snapshot.Connect(ctx, j.src.url, fmt.Sprintf("%s worker %d", e.cfg.ApplicationName, w+1), nil)
 					if err != nil {
 						cancel(err)
 						return

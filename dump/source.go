@@ -3,15 +3,15 @@ package dump
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"gitlab.com/metricgate/metricgate/internal/snapshot"
 )
 
 // source is one database the dump reads, on a snapshot of its own.
@@ -35,14 +35,10 @@ func (e *Exporter) roleOf(t *Table) string {
 // the workers attach to.
 type openedSource struct {
 	*source
-	conn *pgx.Conn
-	tx   pgx.Tx
+	coord *snapshot.Coordinator
 }
 
-func (o *openedSource) close(ctx context.Context) {
-	_ = o.tx.Rollback(context.WithoutCancel(ctx)) // read-only: nothing to keep
-	closeConn(ctx, o.conn)
-}
+func (o *openedSource) close(ctx context.Context) { o.coord.Close(ctx) }
 
 // openSource opens the coordinator of one database: a REPEATABLE READ,
 // READ ONLY transaction whose snapshot it exports, and reads its as-of
@@ -52,61 +48,15 @@ func (e *Exporter) openSource(ctx context.Context, role, url, asOfSQL string) (*
 	if role != MainRole {
 		name += " " + role
 	}
-	coord, err := connect(ctx, url, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	tx, err := coord.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		closeConn(ctx, coord)
-		return nil, nil, fmt.Errorf("begin snapshot transaction: %w", err)
-	}
-	o := &openedSource{source: &source{role: role, url: url}, conn: coord, tx: tx}
-	fail := func(err error) (*openedSource, pgx.Tx, error) {
-		o.close(ctx)
-		return nil, nil, err
-	}
 	// The coordinator sits idle while the workers copy, and must outlive
 	// them: they attach to its snapshot table by table.
-	if _, err := tx.Exec(ctx, "SELECT set_config('idle_in_transaction_session_timeout', $1, true)",
-		strconv.FormatInt((e.cfg.StatementTimeout+10*time.Minute).Milliseconds(), 10)); err != nil {
-		return fail(fmt.Errorf("set idle timeout: %w", err))
-	}
-	var asOf *time.Time
-	if err := tx.QueryRow(ctx, "SELECT ("+asOfSQL+")::timestamptz").Scan(&asOf); err != nil {
-		return fail(fmt.Errorf("read as_of (%s): %w", asOfSQL, err))
-	}
-	if asOf == nil {
-		return fail(fmt.Errorf("as_of (%s) is NULL: the source looks empty", asOfSQL))
-	}
-	o.asOf = *asOf
-	if err := tx.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&o.snapshot); err != nil {
-		return fail(fmt.Errorf("export snapshot: %w", err))
-	}
-	return o, tx, nil
-}
-
-// connect opens a source connection whose application_name shows in
-// pg_stat_activity. Errors never quote the connection string.
-func connect(ctx context.Context, url, appName string) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(url)
+	coord, err := snapshot.Open(ctx, snapshot.Config{URL: url, ApplicationName: name, AsOf: asOfSQL,
+		Idle: e.cfg.StatementTimeout + 10*time.Minute})
 	if err != nil {
-		return nil, errors.New("parse the source URL: malformed connection string")
+		return nil, nil, err
 	}
-	cfg.RuntimeParams["application_name"] = appName
-	ctx, cancel := context.WithTimeoutCause(ctx, 30*time.Second, errors.New("connect to the source: timed out after 30s"))
-	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to the source: %w", err)
-	}
-	return conn, nil
-}
-
-func closeConn(ctx context.Context, c *pgx.Conn) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	_ = c.Close(ctx) // nothing to keep on a read-only connection
+	o := &openedSource{source: &source{role: role, url: url, snapshot: coord.ID, asOf: coord.AsOf}, coord: coord}
+	return o, coord.Tx, nil
 }
 
 // estimateRows returns the planner's row estimate of each table, so that
