@@ -26,9 +26,11 @@ bench-deps: ## install missing system packages for the benchmarks (also GNU time
 	@bash .ci/install-deps bench
 
 # The version and commit `metricgate version` prints, from the checkout
-# (also when GOFLAGS has -buildvcs=false); empty outside a git checkout,
-# where the Go build information decides.
-VERSION     ?= $(shell git describe --tags --dirty 2>/dev/null)
+# (also when GOFLAGS has -buildvcs=false): the tag, else the pseudo-version
+# Go would give the commit (v0.0.0-<UTC time>-<12 hex>), "+dirty" with
+# uncommitted changes; empty outside a git checkout, where the Go build
+# information decides.
+VERSION     ?= $(shell (git describe --tags --exact-match 2>/dev/null || TZ=UTC git log -1 --format='v0.0.0-%cd-%H' --date=format-local:%Y%m%d%H%M%S 2>/dev/null | cut -c1-34) | tr -d '\n'; git diff --quiet HEAD 2>/dev/null || echo +dirty)
 COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS     := $(if $(VERSION),-X gitlab.com/metricgate/metricgate/cli.linkVersion=$(VERSION)) $(if $(COMMIT),-X gitlab.com/metricgate/metricgate/cli.linkCommit=$(COMMIT))
 
