@@ -419,6 +419,8 @@ type analyzer struct {
 	// columns it compares with a literal (a threshold there restricts
 	// only that aggregate's rows).
 	filterCols map[string]bool
+	// lateral: analysing a LATERAL subquery (depth).
+	lateral int
 }
 
 // pickUse is an aggregate that returns one row's value, and the column it
@@ -559,6 +561,11 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			}
 			out = combine(out, inf)
 		}
+		if x.BoolExpr.Boolop != pg.BoolExprType_AND_EXPR && cx == ctxPredicate && a.role != roleSublink && len(a.relsOf(n, s)) > 1 {
+			a.c.add(x.BoolExpr.Location, RuleEntity,
+				"%s across two tables of a join gives some rows more partners than others: ON g.n = 1 OR u.admin copies the admins' rows, and a sum weighs them twice; write each table's condition on its own, AND-ed, or count with FILTER",
+				strings.TrimSuffix(x.BoolExpr.Boolop.String(), "_EXPR"))
+		}
 		out.bare, out.rawTime = false, false
 		out.nonlinear = out.nonlinear || a.condition(out)
 		if rank(out.class) < rank(schema.Category) {
@@ -581,6 +588,10 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 	case *pg.Node_CaseExpr:
 		ce := x.CaseExpr
 		out := info{}
+		if cx == ctxPredicate && a.role != roleSublink && len(a.relsOf(n, s)) > 1 {
+			a.c.add(ce.Location, RuleEntity,
+				"a CASE across two tables of a join, as a condition, can give some rows more partners than others (CASE WHEN u.admin THEN true ELSE g.n = 1 END copies the admins' rows); write each table's condition on its own, AND-ed")
+		}
 		if ce.Arg != nil {
 			inf := a.expr(ce.Arg, s, ctxValue)
 			if restricted(inf.class) {
@@ -846,6 +857,9 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 	// A comparison.
 	for _, side := range []info{lexpr, rexpr} {
 		a.pickyOperand(e.Location, side, "a comparison ("+op+")")
+	}
+	if cx == ctxPredicate && a.role != roleSublink { // a semi-join (EXISTS, IN) copies no row
+		a.checkCrossComparison(e, op, lexpr, rexpr, s)
 	}
 	constant := func(i info, n *pg.Node) bool {
 		return n != nil && (isLiteral(n) || i.class == "" && !i.bare && i.rel == nil)
@@ -1526,4 +1540,135 @@ func finerThanDay(n *pg.Node) bool {
 	t := strings.TrimLeft(v[i+1:], " ")
 	t = strings.TrimRight(strings.SplitN(strings.SplitN(t, "+", 2)[0], "Z", 2)[0], " ")
 	return strings.Trim(t, "0:.") != ""
+}
+
+// relsOf returns the relations whose columns n reads, outside subqueries.
+func (a *analyzer) relsOf(n *pg.Node, s *nscope) []*rel {
+	var out []*rel
+	var walk func(*pg.Node)
+	walk = func(n *pg.Node) {
+		if n == nil {
+			return
+		}
+		switch x := n.Node.(type) {
+		case *pg.Node_ColumnRef:
+			if r, ok := a.resolveQuiet(x.ColumnRef, s); ok && r.rel != nil && !slices.Contains(out, r.rel) {
+				out = append(out, r.rel)
+			}
+			return
+		case *pg.Node_SubLink:
+			walk(x.SubLink.Testexpr)
+			return
+		}
+		children(inner(n), walk)
+	}
+	walk(n)
+	return out
+}
+
+// checkCrossComparison refuses, in a predicate, a comparison between two
+// relations that is not an equality of two columns (a tie) or an order of
+// two times (p.created_at >= m.created_at), and any comparison of two
+// conditions: g.n <= u.admin::int + 1 gives the admins' rows two partners
+// of generate_series, (g.n = 1) >= (NOT u.admin) is an OR; either weighs
+// some rows more than others in every sum.
+func (a *analyzer) checkCrossComparison(e *pg.A_Expr, op string, l, r info, s *nscope) {
+	if e.Lexpr == nil || e.Rexpr == nil {
+		return
+	}
+	if isCondition(e.Lexpr) && isCondition(e.Rexpr) {
+		a.c.add(e.Location, RuleEntity,
+			"a comparison of two conditions is an OR or an XOR in disguise ((P) >= (Q) is P OR NOT Q); write the conditions on their own, AND-ed")
+		return
+	}
+	lr, rr := a.relsOf(e.Lexpr, s), a.relsOf(e.Rexpr, s)
+	if len(lr) == 0 || len(rr) == 0 {
+		return
+	}
+	same := len(lr) == 1 && len(rr) == 1 && lr[0] == rr[0]
+	if same || slices.ContainsFunc(slices.Concat(lr, rr), func(r *rel) bool { return r.unknown }) {
+		return // one table's condition, or refused already
+	}
+	switch {
+	case (e.Kind == pg.A_Expr_Kind_AEXPR_OP || e.Kind == pg.A_Expr_Kind_AEXPR_OP_ANY) && op == "=" &&
+		(l.bare || l.onecol || !rowDependent(l)) && (r.bare || r.onecol || !rowDependent(r)):
+	case e.Kind == pg.A_Expr_Kind_AEXPR_OP && (op == "<>" || op == "!=") && l.bare && r.bare: // leaves one partner out
+	case e.Kind == pg.A_Expr_Kind_AEXPR_OP && comparisonOps[op] && l.bare && r.bare &&
+		l.class == schema.Time && r.class == schema.Time:
+	default:
+		a.c.add(e.Location, RuleEntity,
+			"this compares columns of two tables with %s on computed values: a join on anything but an equality of two columns (or an order of two times) can give some rows more partners than others (g.n <= u.x copies each row x times), and a sum would weigh them; join on ids",
+			op)
+	}
+}
+
+// checkLateral refuses, in a LATERAL subquery, a SELECT without FROM and a
+// WHERE condition on the outer row alone: either decides, row by row, what
+// the outer row gets (SELECT u.x WHERE u.username LIKE 'ann%' UNION ALL
+// SELECT 0), as a CASE WHEN would, and nobody counts the people on each
+// side.
+func (a *analyzer) checkLateral(sel *pg.SelectStmt, sc *nscope) {
+	decides := sel.WhereClause != nil || sel.HavingClause != nil || len(sel.GroupClause) > 0
+	if len(sel.FromClause) == 0 && decides {
+		a.c.add(a.c.selectKeyword(sel, 0), RuleEntity,
+			"a LATERAL subquery without FROM that filters decides, row by row, what the outer row gets, as a CASE WHEN would, where metricgate cannot count the people on each side; compute it in the outer SELECT, or with FILTER")
+		return
+	}
+	for _, lim := range []*pg.Node{sel.LimitCount, sel.LimitOffset} {
+		if lim != nil && len(a.relsOfDeep(lim, sc)) > 0 {
+			a.c.add(nodeLocation(lim), RuleEntity,
+				"a LIMIT or OFFSET of a LATERAL subquery that reads the outer row gives some rows more partners than others; use a constant")
+		}
+	}
+	var conjuncts []*pg.Node
+	var split func(n *pg.Node)
+	split = func(n *pg.Node) {
+		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg.BoolExprType_AND_EXPR {
+			for _, arg := range b.Args {
+				split(arg)
+			}
+			return
+		}
+		conjuncts = append(conjuncts, n)
+	}
+	if sel.WhereClause != nil {
+		split(sel.WhereClause)
+	}
+	for _, c := range conjuncts {
+		own, outer := false, false
+		for _, r := range a.relsOfDeep(c, sc) {
+			if slices.Contains(sc.rels, r) {
+				own = true
+			} else {
+				outer = true
+			}
+		}
+		if outer && !own {
+			a.c.add(nodeLocation(c), RuleEntity,
+				"this condition of a LATERAL subquery reads only the outer row: it decides, row by row, what the outer row gets, as a CASE WHEN would, where metricgate cannot count the people on each side; put it in the outer WHERE or in a FILTER")
+		}
+	}
+}
+
+// relsOfDeep is relsOf through subqueries too, as far as their names
+// resolve in s (a correlated EXISTS reads the outer row).
+func (a *analyzer) relsOfDeep(n *pg.Node, s *nscope) []*rel {
+	var out []*rel
+	var walk func(*pg.Node)
+	walk = func(n *pg.Node) {
+		if n == nil {
+			return
+		}
+		if ref := n.GetColumnRef(); ref != nil {
+			if len(ref.Fields) > 1 { // qualified: unambiguous outside the subquery too
+				if r, ok := a.resolveQuiet(ref, s); ok && r.rel != nil && !slices.Contains(out, r.rel) {
+					out = append(out, r.rel)
+				}
+			}
+			return
+		}
+		children(inner(n), walk)
+	}
+	walk(n)
+	return out
 }

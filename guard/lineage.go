@@ -301,6 +301,9 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 	if sel.WhereClause != nil {
 		a.expr(sel.WhereClause, sc, ctxPredicate)
 	}
+	if a.lateral > 0 && r == roleDerived {
+		a.checkLateral(sel, sc)
+	}
 	a.markNonNull(sel, sc)
 	// GROUP BY.
 	for _, g := range sel.GroupClause {
@@ -758,7 +761,13 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 			alias, colnames = rs.Alias.Aliasname, rs.Alias.Colnames
 		}
 		sub := rs.Subquery.GetSelectStmt()
+		if rs.Lateral {
+			a.lateral++
+		}
 		cols, hidden, agg := a.derivedAgg(sub, s, nodeLocation(rs.Subquery))
+		if rs.Lateral {
+			a.lateral--
+		}
 		if len(colnames) > 0 {
 			if hasStar(sub) {
 				a.c.add(nodeLocation(rs.Subquery), RuleColumnAliases,
@@ -833,8 +842,13 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 				alias = name
 			}
 			inf.bare, inf.agg = false, false
+			if rowDependent(inf) && name != "unnest" {
+				a.c.add(nodeLocation(items[0]), RuleEntity,
+					"%s() in FROM with arguments from another table's rows gives each of those rows its own number of copies (generate_series(1, u.x) copies u's row x times), a weight a sum would carry; use constant arguments", name)
+			}
 			if inf.class == "" {
 				inf.class = schema.Measure // a value per row, not a literal
+				inf.onecol = true          // one value of a series of constants
 			}
 			cols = append(cols, dcol{name: name, info: inf})
 		}
