@@ -103,7 +103,8 @@
 // transaction (REPEATABLE READ, READ ONLY) exports its snapshot
 // (pg_export_snapshot); Config.Workers connections attach to it (SET
 // TRANSACTION SNAPSHOT) and export tables in parallel, biggest first, so
-// every table is read from the same instant. Each table is
+// every table is read from the same instant (package internal/snapshot,
+// which the runner's queries use too). Each table is
 // COPY (SELECT allowlisted columns … WHERE scope) TO STDOUT (FORMAT csv,
 // HEADER), streamed through gzip into object storage (gocloud.dev/blob:
 // file://, s3://, gs://) as dumps/<date>/<run>/<table>.csv.gz, then

@@ -28,7 +28,8 @@
 //     (pg_export_snapshot). Every query of the source runs in its own READ
 //     ONLY REPEATABLE READ transaction attached to that snapshot (SET
 //     TRANSACTION SNAPSHOT), on up to Workers connections, so all of them see
-//     the same data, as of the same instant.
+//     the same data, as of the same instant (package internal/snapshot,
+//     which the dump's tables use too).
 //  5. Each query: statement_timeout (its timeout), lock_timeout,
 //     idle_in_transaction_session_timeout, the source's work_mem and
 //     temp_file_limit (when the role may set it) and an application_name
