@@ -29,7 +29,7 @@ const sourceLatency = 15 * time.Millisecond
 // queries are light and the time is the waiting.
 func latencyProxy(b *testing.B, target string) string {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(b.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func latencyProxy(b *testing.B, target string) string {
 			if err != nil {
 				return
 			}
-			server, err := net.Dial("tcp", target)
+			server, err := (&net.Dialer{}).DialContext(b.Context(), "tcp", target)
 			if err != nil {
 				_ = client.Close()
 				continue
