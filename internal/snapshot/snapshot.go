@@ -41,8 +41,8 @@ func (s Seal) seal(ctx context.Context, stage string, err error) error {
 	return s(ctx, stage, err)
 }
 
-// ConnectTimeout bounds how long [Connect] waits for a source.
-const ConnectTimeout = 30 * time.Second
+// connectTimeout bounds how long [Connect] waits for a source.
+const connectTimeout = 30 * time.Second
 
 // closeTimeout bounds the cleanup of a connection or a transaction, which
 // outlives the caller's cancellation.
@@ -52,7 +52,7 @@ const closeTimeout = 10 * time.Second
 // appName, shows in pg_stat_activity. A malformed url is refused without
 // quoting it; a failed connection is seal's "connect" error, or "connect
 // to the source: <the driver's error>" when seal is nil. It gives up after
-// ConnectTimeout.
+// 30s.
 func Connect(ctx context.Context, url, appName string, seal Seal) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -60,7 +60,7 @@ func Connect(ctx context.Context, url, appName string, seal Seal) (*pgx.Conn, er
 		return nil, errors.New("parse the source URL: malformed connection string")
 	}
 	cfg.RuntimeParams["application_name"] = appName
-	ctx, cancel := context.WithTimeoutCause(ctx, ConnectTimeout, errors.New("connect to the source: timed out after 30s"))
+	ctx, cancel := context.WithTimeoutCause(ctx, connectTimeout, fmt.Errorf("connect to the source: timed out after %s", connectTimeout))
 	defer cancel()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
