@@ -332,3 +332,30 @@ func listKeys(t *testing.T, b *blob.Bucket) []string {
 	}
 	return keys
 }
+
+// TestLedgerFailureLoadsAgain: a result loaded whose ledger entry could
+// not be written (a crash between the two, here a ledger schema the
+// warehouse refuses) is loaded again by the next load, and the table
+// still holds it once.
+func TestLedgerFailureLoadsAgain(t *testing.T) {
+	ctx := t.Context()
+	b, _ := fileBucket(t)
+	w := results.NewWriter(results.Config{}, b)
+	write(t, w, seriesLoad(0, 1), []any{"a", int64(1)}, []any{"b", int64(2)})
+	write(t, w, latestLoad(0, 1), []any{"c", int64(3)})
+	wh := openDuckDB(t)
+	defer func() { _ = wh.Close() }()
+	_, err := results.NewLoader(results.Config{Schema: "main"}, b, wh, nil).Load(ctx)
+	if err == nil || !strings.Contains(err.Error(), "not recorded in the ledger") {
+		t.Fatalf("load with a ledger that cannot be written: %v", err)
+	}
+	if got := read(t, wh, "series"); len(got.Rows) != 2 {
+		t.Fatalf("series has %d rows after the first load, want 2", len(got.Rows))
+	}
+	res, err := results.NewLoader(results.Config{}, b, wh, nil).Load(ctx)
+	if err != nil || len(res.Loaded) != 2 {
+		t.Fatalf("second load: %d results, %v; want both again", len(res.Loaded), err)
+	}
+	warehousetest.Equal(t, warehousetest.Expect(seriesLoad(0, 1), []any{"a", int64(1)}, []any{"b", int64(2)}), read(t, wh, "series"))
+	warehousetest.Equal(t, warehousetest.Expect(latestLoad(0, 1), []any{"c", int64(3)}), read(t, wh, "latest"))
+}

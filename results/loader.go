@@ -174,7 +174,7 @@ func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 	}
 	res.Duration = l.now().Sub(start)
 	if len(res.Refused) > 0 {
-		return res, fmt.Errorf("%d of %d results refused (the warehouse keeps their tables as they were): %w",
+		return res, fmt.Errorf("%d of %d results failed (a refused result's table is kept as it was): %w",
 			len(res.Refused), candidates, errors.Join(res.Refused...))
 	}
 	return res, nil

@@ -47,7 +47,7 @@ var targets = map[string]func(t *testing.T) target{"duckdb": openDuckDB, "postgr
 
 // fileBucket opens a fresh file:// storage through its URL, as
 // results.storage_url names it.
-func fileBucket(t *testing.T) (*blob.Bucket, string) {
+func fileBucket(t testing.TB) (*blob.Bucket, string) {
 	t.Helper()
 	dir := t.TempDir()
 	b, err := results.OpenBucket(t.Context(), "file://"+dir)
