@@ -20,7 +20,9 @@
 // On the warehouse side, metricgate load runs a [Loader]: it lists the
 // results in storage, reads the warehouse's own ledger of the results it
 // holds (warehouse.LedgerTable in the schema metricgate_results, the
-// ledger dumps use, one entry per result), and loads every complete
+// ledger dumps use, one entry per result: its location and its
+// manifest's MD5, which the listing gives, so that the results already
+// held are known without reading them), and loads every complete
 // result the ledger lacks, oldest first, through the same Write a direct
 // run uses, replaying the CSV as warehouse.Rows with the manifest's load
 // and provenance. So append keeps one slice per snapshot date and source,

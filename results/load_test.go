@@ -317,6 +317,9 @@ func TestS3(t *testing.T) {
 	if got := read(t, wh, "series"); len(got.Rows) != 20000 {
 		t.Errorf("%d rows in the warehouse, want 20000", len(got.Rows))
 	}
+	if res, err := results.NewLoader(results.Config{}, b, wh, nil).Load(ctx); err != nil || res.Held != 1 || len(res.Loaded) != 0 {
+		t.Errorf("second load from S3: %d held, %d loaded, %v; want 1 and 0", res.Held, len(res.Loaded), err)
+	}
 }
 
 func listKeys(t *testing.T, b *blob.Bucket) []string {
@@ -358,4 +361,35 @@ func TestLedgerFailureLoadsAgain(t *testing.T) {
 	}
 	warehousetest.Equal(t, warehousetest.Expect(seriesLoad(0, 1), []any{"a", int64(1)}, []any{"b", int64(2)}), read(t, wh, "series"))
 	warehousetest.Equal(t, warehousetest.Expect(latestLoad(0, 1), []any{"c", int64(3)}), read(t, wh, "latest"))
+}
+
+// TestHeldResultsAreNotRead: what the warehouse holds is decided from the
+// listing (the manifest's MD5) and the ledger: a second load reads no
+// manifest it holds, here one overwritten behind fileblob's back, whose
+// listed MD5 stays the one written.
+func TestHeldResultsAreNotRead(t *testing.T) {
+	ctx := t.Context()
+	b, dir := fileBucket(t)
+	w := results.NewWriter(results.Config{}, b)
+	write(t, w, seriesLoad(0, 1), []any{"a", int64(1)})
+	wh := openDuckDB(t)
+	defer func() { _ = wh.Close() }()
+	l := results.NewLoader(results.Config{}, b, wh, nil)
+	if _, err := l.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, results.Location(results.DefaultPrefix, seriesLoad(0, 1))+results.ManifestName)
+	if err := os.WriteFile(manifest, []byte("not read"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := l.Load(ctx)
+	if err != nil || res.Held != 1 || len(res.Loaded) != 0 {
+		t.Errorf("second load: %d held, %d loaded, %v; want 1 held and no manifest read", res.Held, len(res.Loaded), err)
+	}
+	// A new warehouse does read it, and refuses it.
+	fresh := openDuckDB(t)
+	defer func() { _ = fresh.Close() }()
+	if _, err := results.NewLoader(results.Config{}, b, fresh, nil).Load(ctx); err == nil || !strings.Contains(err.Error(), "not a result manifest") {
+		t.Errorf("load of a broken manifest into a new warehouse: %v", err)
+	}
 }

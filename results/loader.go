@@ -3,7 +3,7 @@ package results
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
+	"crypto/md5" // not for security: the digest object storage lists, to tell a rewritten manifest
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -78,11 +78,13 @@ type LoadResult struct {
 }
 
 // ledgerLocation is a result's location in the ledger: its location and
-// the digest of its manifest, so that a result written again at the
-// same place (the same run writing the same query again) is a new one.
-func ledgerLocation(m *Manifest, manifest []byte) string {
-	sum := sha256.Sum256(manifest)
-	return m.Location + ManifestName + "@" + hex.EncodeToString(sum[:8])
+// the MD5 of its manifest, so that a result written again at the same
+// place (the same run writing the same query again) is a new one. MD5,
+// because object storage lists it (S3's ETag of a small object, GCS's,
+// fileblob's attributes): what the warehouse holds is known from the
+// listing, without reading every manifest in storage.
+func ledgerLocation(location string, manifestMD5 []byte) string {
+	return location + ManifestName + "@" + hex.EncodeToString(manifestMD5)
 }
 
 // Load imports, oldest first (by snapshot time, then run), every complete
@@ -132,18 +134,23 @@ func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 			l.log.Warn("result has no manifest: incomplete, not loaded", slog.String("location", d.location))
 			continue
 		}
-		candidates++
+		if d.md5 != nil && held[ledgerLocation(d.location, d.md5)] {
+			res.Held++
+			continue
+		}
 		m, data, err := readManifest(ctx, l.bucket, d.location)
 		if err != nil {
+			candidates++
 			res.Refused = append(res.Refused, err)
 			continue
 		}
-		loc := ledgerLocation(m, data)
+		sum := md5.Sum(data)
+		loc := ledgerLocation(d.location, sum[:])
 		if held[loc] {
 			res.Held++
-			candidates--
 			continue
 		}
+		candidates++
 		pending = append(pending, todo{m: m, ledger: loc})
 	}
 	slices.SortStableFunc(pending, func(a, b todo) int {
@@ -253,12 +260,14 @@ func (l *Loader) loadOne(ctx context.Context, m *Manifest, ledgerLoc string) (in
 type resultDir struct {
 	location string
 	manifest bool
+	// md5 is the manifest's MD5 when the listing gives it.
+	md5 []byte
 }
 
 // list returns the result directories under the prefix, sorted, and
 // whether each has its manifest. Objects outside the layout are ignored.
 func (l *Loader) list(ctx context.Context) ([]resultDir, error) {
-	seen := map[string]bool{}
+	seen := map[string]*resultDir{}
 	it := l.bucket.List(&blob.ListOptions{Prefix: l.cfg.Prefix})
 	for {
 		o, err := it.Next(ctx)
@@ -272,11 +281,18 @@ func (l *Loader) list(ctx context.Context) ([]resultDir, error) {
 		if _, ok := parseLocation(l.cfg.Prefix, dir); !ok {
 			continue
 		}
-		seen[dir] = seen[dir] || path.Base(o.Key) == ManifestName
+		d := seen[dir]
+		if d == nil {
+			d = &resultDir{location: dir}
+			seen[dir] = d
+		}
+		if path.Base(o.Key) == ManifestName {
+			d.manifest, d.md5 = true, o.MD5
+		}
 	}
 	out := make([]resultDir, 0, len(seen))
-	for loc, ok := range seen {
-		out = append(out, resultDir{location: loc, manifest: ok})
+	for _, d := range seen {
+		out = append(out, *d)
 	}
 	slices.SortFunc(out, func(a, b resultDir) int { return strings.Compare(a.location, b.location) })
 	return out, nil
