@@ -19,7 +19,7 @@ import (
 	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
-	"gitlab.com/metricgate/metricgate/internal/pgtest"
+	"gitlab.com/metricgate/metricgate/internal/pgcluster"
 	"gitlab.com/metricgate/metricgate/queries"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
@@ -144,12 +144,12 @@ func runDemo(ctx context.Context, e *env, dir string, scale int, fsys fs.FS, whe
 		return err
 	}
 	logf("starting a throwaway PostgreSQL cluster in %s", pgDir)
-	cl, err := pgtest.Start(ctx, pgtest.Options{Dir: pgDir})
+	cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: pgDir})
 	if err != nil {
 		// A checkout under a private home directory is out of reach of the
 		// postgres user: a temporary directory is not.
 		logf("%v; using a temporary directory instead", err)
-		if cl, err = pgtest.Start(ctx, pgtest.Options{}); err != nil {
+		if cl, err = pgcluster.Start(ctx, pgcluster.Options{}); err != nil {
 			return err
 		}
 	}

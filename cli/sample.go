@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"gitlab.com/metricgate/metricgate/internal/gitlabfake"
-	"gitlab.com/metricgate/metricgate/internal/pgtest"
+	"gitlab.com/metricgate/metricgate/internal/pgcluster"
 )
 
 const (
@@ -53,7 +53,7 @@ func cmdSample(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitUsage, "sample", "--dir %s: %v", *dir, err)
 	}
 	if *stop {
-		ran, err := pgtest.StopDir(ctx, filepath.Join(abs, "cluster"))
+		ran, err := pgcluster.StopDir(ctx, filepath.Join(abs, "cluster"))
 		switch {
 		case err != nil:
 			return e.fail(ExitProblems, "sample", "%v", err)
@@ -65,14 +65,14 @@ func cmdSample(ctx context.Context, e *env, args []string) int {
 		return ExitOK
 	}
 	configPath := filepath.Join(*dir, "metricgate.yml")
-	if _, err := pgtest.StopDir(ctx, filepath.Join(abs, "cluster")); err != nil { // a previous start: restart on a fresh port
+	if _, err := pgcluster.StopDir(ctx, filepath.Join(abs, "cluster")); err != nil { // a previous start: restart on a fresh port
 		return e.fail(ExitProblems, "sample", "%v", err)
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return e.fail(ExitProblems, "sample", "%v", err)
 	}
 	fmt.Fprintf(e.stderr, "sample: starting PostgreSQL in %s\n", *dir)
-	cl, err := pgtest.Start(ctx, pgtest.Options{Dir: filepath.Join(abs, "cluster")})
+	cl, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(abs, "cluster")})
 	if err != nil {
 		return e.fail(ExitProblems, "sample", "%v", err)
 	}
@@ -107,7 +107,7 @@ stop it (the data stays for the next start):
 
 // loadSample creates the gitlab database with fake data unless it holds
 // some, and the history database; it reports whether it loaded data.
-func loadSample(ctx context.Context, e *env, cl *pgtest.Cluster, scale int) (bool, error) {
+func loadSample(ctx context.Context, e *env, cl *pgcluster.Cluster, scale int) (bool, error) {
 	conn, err := pgx.Connect(ctx, cl.DSN("postgres"))
 	if err != nil {
 		return false, fmt.Errorf("connect to the sample cluster: %w", err)
