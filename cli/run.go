@@ -83,6 +83,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return prog
 	})
 	if err != nil {
+		if prog != nil {
+			prog.close()
+		}
 		return e.fail(failCode(err), "run", "%v", err)
 	}
 	defer func() { _ = d.close() }()
@@ -107,14 +110,15 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stdout, "no query is due; use --once to run them all now")
 		return ExitOK
 	}
-	prog.total, prog.timeouts = 0, map[string]time.Duration{}
+	total, timeouts := 0, map[string]time.Duration{}
 	for _, q := range selected {
-		prog.total += max(1, len(cfg.sourcesOfRole(q.Source)))
-		prog.timeouts[q.Name] = q.Timeout
+		total += max(1, len(cfg.sourcesOfRole(q.Source)))
+		timeouts[q.Name] = q.Timeout
 	}
 	for _, inv := range invalid {
-		prog.total += max(1, len(cfg.sourcesOfRole(inv.Query.Source)))
+		total += max(1, len(cfg.sourcesOfRole(inv.Query.Source)))
 	}
+	prog.expect(total, timeouts)
 	lock, err := takeRunLock(ctx, e, d.store, *wait)
 	if err != nil {
 		return e.fail(ExitProblems, "run", "%v", err)

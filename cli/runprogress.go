@@ -46,6 +46,14 @@ func newProgress(rec runner.Recorder, w io.Writer, every time.Duration, queries 
 	return p
 }
 
+// expect sets how many query runs the run will make and the queries'
+// timeouts, once they are known.
+func (p *progress) expect(total int, timeouts map[string]time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total, p.timeouts = total, timeouts
+}
+
 // close stops the watch of long queries.
 func (p *progress) close() {
 	close(p.stop)
