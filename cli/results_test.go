@@ -66,6 +66,33 @@ func TestResultsThroughStorage(t *testing.T) {
 		t.Errorf("%d manifests in storage, want 4 (2 queries, 2 runs): %q", len(manifests), manifests)
 	}
 
+	// A new warehouse, from storage where one file is corrupt and one
+	// result has no manifest: the rest loads, the corrupt file is named,
+	// load exits 1.
+	broken := strings.Replace(manifests[0], "manifest.json", "result.csv.gz", 1)
+	data, err := os.ReadFile(broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(broken, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	orphan := filepath.Join(filepath.Dir(filepath.Dir(broken)), "orphan", "result.csv.gz")
+	if err := os.MkdirAll(filepath.Dir(orphan), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(orphan, []byte("half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := writeConfig(t, "warehouse:\n  url: duckdb://"+filepath.Join(dir, "fresh.duckdb")+"\nresults:\n  storage_url: "+storage+"\n")
+	code, out, errOut := w.runWith(fresh, "load")
+	brokenKey := strings.TrimPrefix(broken, filepath.Join(dir, "results")+"/")
+	if code != ExitProblems || !strings.Contains(out, "loaded 3 results") ||
+		!strings.Contains(errOut, brokenKey+" is corrupt") || !strings.Contains(errOut, "orphan/result.csv.gz not loaded") {
+		t.Errorf("load of a corrupt file and a result without a manifest: exit %d\n%s%s", code, out, errOut)
+	}
+
 	for _, table := range []string{"actors", "latest_actors"} {
 		direct, _, err := readDuckDB(t.Context(), w.wh, table)
 		if err != nil {
