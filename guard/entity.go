@@ -465,7 +465,7 @@ func (a *analyzer) checkMixed(loc int32, inf info) {
 func (a *analyzer) rankValue(loc int32, inf info, where string) {
 	if inf.rank {
 		a.c.add(loc, RuleWindow,
-			"a window function's value (a rank or running count) is used in %s: computed with, it can place each person's value in digits of its own; compare it (rn = 1) or group by it instead",
+			"a window function's value (a rank) is used in %s: computed with, it can place each person's value in digits of its own; compare it with a literal (rn = 1) in WHERE instead",
 			where)
 	}
 }
@@ -1057,6 +1057,12 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		if f.AggFilter != nil {
 			a.c.add(loc, RuleWindow, "%s() FILTER (…) OVER (…) counts a subset of other rows, which may be a few people's; count with FILTER in the top-level SELECT, where each FILTERed aggregate is counted on its own", name)
 		}
+		for _, arg := range f.Args {
+			if a.role != roleTop && (rankingWindows[name] || name == "count") && arg.GetColumnRef() == nil && !isConst(arg) {
+				a.c.add(nodeLocation(arg), RuleWindow,
+					"%s() OVER (…) takes a column or a constant, not an expression: count((SELECT 1 … WHERE <one person>)) OVER counts one person's rows where nobody counts them", name)
+			}
+		}
 		switch {
 		case rankingWindows[name]:
 			for _, arg := range f.Args {
@@ -1064,6 +1070,10 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			}
 			return info{class: schema.Measure, rank: true, notNull: true}
 		case name == "count":
+			if len(f.Over.OrderClause) > 0 && a.role != roleTop {
+				a.c.add(loc, RuleWindow,
+					"count(…) OVER (ORDER BY …) is a running count: where it changes tells which row met its condition; count(…) OVER (PARTITION BY …) without ORDER BY, a partition's size, is allowed")
+			}
 			for _, arg := range f.Args {
 				a.expr(arg, s, ctxValue)
 			}
@@ -1281,6 +1291,30 @@ func (a *analyzer) muted(fn func() info) info {
 
 // window checks PARTITION BY and ORDER BY of a window.
 func (a *analyzer) window(w *pg.WindowDef, s *nscope) {
+	if w.FrameOptions&frameRows != 0 || w.FrameOptions&frameGroups != 0 || w.StartOffset != nil || w.EndOffset != nil {
+		a.c.add(w.Location, RuleWindow,
+			"a window frame (ROWS/RANGE/GROUPS BETWEEN …) counts a stretch of rows next to each row: ROWS BETWEEN UNBOUNDED PRECEDING AND 9 PRECEDING tells, by where a count changes, which row met a condition; use the whole partition")
+	}
+	bareOnly := func(n *pg.Node, where string) {
+		if n.GetColumnRef() == nil {
+			a.c.add(nodeLocation(n), RuleWindow,
+				"%s of a window takes columns only, not expressions: an expression there can single out rows (PARTITION BY t = c)", where)
+			return
+		}
+		if r, ok := a.resolveQuiet(n.GetColumnRef(), s); ok && r.info.person && r.rel != nil && r.rel.table != nil && !slices.Contains(r.rel.table.Entity, r.column) {
+			a.countPeople(r.rel, r.column) // per closer, per merger: count them too
+		}
+	}
+	for _, p := range w.PartitionClause {
+		if a.role != roleTop {
+			bareOnly(p, "PARTITION BY")
+		}
+	}
+	for _, o := range w.OrderClause {
+		if sb := o.GetSortBy(); sb != nil && a.role != roleTop {
+			bareOnly(sb.Node, "ORDER BY")
+		}
+	}
 	for _, p := range w.PartitionClause {
 		inf := a.expr(p, s, ctxValue)
 		a.narrowValue(nodeLocation(p), inf, "PARTITION BY")
@@ -1672,3 +1706,10 @@ func (a *analyzer) relsOfDeep(n *pg.Node, s *nscope) []*rel {
 	walk(n)
 	return out
 }
+
+// Frame option bits of PostgreSQL's WindowDef.frameOptions (parsenodes.h):
+// a frame written in ROWS or GROUPS mode.
+const (
+	frameRows   = 0x00004
+	frameGroups = 0x00008
+)

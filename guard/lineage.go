@@ -335,6 +335,10 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 		if r == roleTop {
 			a.narrowValue(nodeLocation(g), inf, "GROUP BY")
 		}
+		if inf.rank {
+			a.c.add(nodeLocation(g), RuleWindow,
+				"GROUP BY a rank: its values tell how many rows come before (rank() OVER (ORDER BY admin) starts the second group at the number of admins + 1); compare it with a literal (rn = 1) in WHERE instead")
+		}
 		switch {
 		case r == roleTop && restricted(inf.class):
 			a.restrictedUse(nodeLocation(g), inf, "GROUP BY")
