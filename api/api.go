@@ -195,6 +195,7 @@ type API struct {
 	log      *slog.Logger
 	router   chi.Router
 	status   *statusCache
+	window   windowCache
 	reg      *prometheus.Registry
 	http     *httpMetrics
 	warning  string

@@ -427,7 +427,7 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 		}
 		maxAge := schedule.MaxAge(q.Schedule, global, grace)
 		qs := queryStatus(q, invalid[q.Name], hist, lasts, maxAge, now, srcs)
-		if err := a.queryAttainment(ctx, &qs, maxAge, now); err != nil {
+		if err := a.queryAttainment(ctx, &qs, lasts, maxAge, now); err != nil {
 			return nil, err
 		}
 		if qs.Failing {
@@ -449,7 +449,7 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 	}
 	st.JobErrors = a.jobErrors()
 	dss := a.dumpStatuses(snap.Dumps, snap.Loads, now)
-	if err := a.dumpAttainment(ctx, dss, now); err != nil {
+	if err := a.dumpAttainment(ctx, dss, snap.Dumps, snap.Loads, now); err != nil {
 		return nil, err
 	}
 	for _, ds := range a.withJobErrors(dss, st.JobErrors) {
@@ -477,10 +477,18 @@ func (a *API) compute(ctx context.Context) (*snapshot, error) {
 // queryAttainment sets the SLO attainment of qs and of each of its
 // sources over the window before now (schedule.Attainment); the query's
 // is the lowest of its sources'.
-func (a *API) queryAttainment(ctx context.Context, qs *QueryStatus, maxAge time.Duration, now time.Time) error {
-	succ, err := a.deps.History.SuccessesSince(ctx, qs.Name, now.Add(-a.cfg.SLOWindow))
+func (a *API) queryAttainment(ctx context.Context, qs *QueryStatus, lasts map[string]*history.QueryRun, maxAge time.Duration, now time.Time) error {
+	succ, err := cached(a, &a.window.queries, qs.Name, now, func() ([]history.QueryRun, error) {
+		return a.deps.History.SuccessesSince(ctx, qs.Name, now.Add(-a.cfg.SLOWindow))
+	})
 	if err != nil {
 		return err
+	}
+	// The newest success of each source, read afresh, may be newer.
+	for _, r := range lasts {
+		if !slices.ContainsFunc(succ, func(s history.QueryRun) bool { return s.ID == r.ID }) {
+			succ = append(succ, *r)
+		}
 	}
 	bySource := map[string][]schedule.Load{}
 	for _, r := range succ {
@@ -512,18 +520,33 @@ func (a *API) queryAttainment(ctx context.Context, qs *QueryStatus, maxAge time.
 
 // dumpAttainment sets the SLO attainment of each group's dumps and of the
 // loads over the window before now.
-func (a *API) dumpAttainment(ctx context.Context, dss []DumpStatus, now time.Time) error {
+func (a *API) dumpAttainment(ctx context.Context, dss []DumpStatus, newestDumps []history.Dump, newestLoads []history.DumpLoad, now time.Time) error {
 	if len(dss) == 0 {
 		return nil
 	}
 	since := now.Add(-a.cfg.SLOWindow)
-	dumps, err := a.deps.History.SucceededDumpsSince(ctx, since)
+	dumps, err := cached(a, &a.window.dumps, "", now, func() ([]history.Dump, error) {
+		return a.deps.History.SucceededDumpsSince(ctx, since)
+	})
 	if err != nil {
 		return err
 	}
-	loads, err := a.deps.History.SucceededDumpLoadsSince(ctx, since)
+	loads, err := cached(a, &a.window.loads, "", now, func() ([]history.DumpLoad, error) {
+		return a.deps.History.SucceededDumpLoadsSince(ctx, since)
+	})
 	if err != nil {
 		return err
+	}
+	// The newest ones, read afresh, may be newer than those kept.
+	for _, d := range newestDumps {
+		if d.Status == history.DumpSucceeded && !slices.ContainsFunc(dumps, func(x history.Dump) bool { return x.ID == d.ID }) {
+			dumps = append(dumps, d)
+		}
+	}
+	for _, l := range newestLoads {
+		if l.Status == history.DumpSucceeded && !slices.ContainsFunc(loads, func(x history.DumpLoad) bool { return x.ID == l.ID }) {
+			loads = append(loads, l)
+		}
 	}
 	for i := range dss {
 		ds := &dss[i]
@@ -544,6 +567,49 @@ func (a *API) dumpAttainment(ctx context.Context, dss []DumpStatus, now time.Tim
 		}
 	}
 	return nil
+}
+
+// windowTTL is how long the successes over the SLO window are kept: the
+// attainment over 30 days moves slowly, and reading them is the status's
+// heaviest query. The newest successes, read at every computation, are
+// added to them.
+const windowTTL = time.Minute
+
+// windowCache keeps the successes over the SLO window for windowTTL (of
+// the API's clock), by query name ("" for the dumps and the loads).
+type windowCache struct {
+	mu      sync.Mutex
+	queries map[string]windowEntry[history.QueryRun]
+	dumps   map[string]windowEntry[history.Dump]
+	loads   map[string]windowEntry[history.DumpLoad]
+}
+
+type windowEntry[T any] struct {
+	at   time.Time
+	rows []T
+}
+
+// cached returns the rows kept in m under key when they are younger than
+// windowTTL at now (by the API's clock; whatever Config.CacheTTL says),
+// else reads them and keeps them.
+func cached[T any](a *API, m *map[string]windowEntry[T], key string, now time.Time, read func() ([]T, error)) ([]T, error) {
+	a.window.mu.Lock()
+	e, ok := (*m)[key]
+	a.window.mu.Unlock()
+	if ok && now.Sub(e.at) < windowTTL && !now.Before(e.at) {
+		return slices.Clone(e.rows), nil
+	}
+	rows, err := read()
+	if err != nil {
+		return nil, err
+	}
+	a.window.mu.Lock()
+	if *m == nil {
+		*m = map[string]windowEntry[T]{}
+	}
+	(*m)[key] = windowEntry[T]{at: now, rows: rows}
+	a.window.mu.Unlock()
+	return slices.Clone(rows), nil
 }
 
 // lastSuccesses returns the newest success of the query on each source,
