@@ -357,6 +357,9 @@ func (c *Config) problems() configProblems {
 	if err := checkURLScheme(c.Warehouse.URL.Reveal(), warehouseSchemes); err != nil {
 		ps = append(ps, configProblem{Key: "warehouse.url", Msg: "warehouse.url: " + err.Error()})
 	}
+	if err := checkURLScheme(c.Results.StorageURL, storageSchemes); err != nil {
+		ps = append(ps, configProblem{Key: "results.storage_url", Msg: "results.storage_url: " + err.Error()})
+	}
 	if err := checkURLScheme(c.History.URL.Reveal(), postgresSchemes); err != nil {
 		ps = append(ps, configProblem{Key: "history.url", Msg: "history.url: " + err.Error()})
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -132,7 +133,8 @@ func columnNames(t *warehouse.Table) func(func(string) bool) {
 }
 
 // TestResultsStorageURL: a results.storage_url that is not storage is a
-// configuration error naming the key.
+// configuration problem located in the file, or naming the variable that
+// set it.
 func TestResultsStorageURL(t *testing.T) {
 	t.Parallel()
 	w := newRunWorld(t, map[string]string{"a/actors.sql": goodQuery})
@@ -140,7 +142,13 @@ func TestResultsStorageURL(t *testing.T) {
 		"queries:\n  dir: "+w.queries+"\n  approval: none\nguard:\n  schema: "+syntheticSchema(t)+"\n"+
 		"results:\n  storage_url: postgres://x/y\n")
 	code, out, errOut := w.runWith(config, "run", "--once")
-	if code != ExitUsage || !strings.Contains(errOut, "results.storage_url: want file://…, s3://…, gs://…") {
+	if code != ExitUsage || !strings.Contains(errOut, config+`:12:16: results.storage_url: unknown scheme "postgres": want file, s3, gs`) {
 		t.Errorf("run with a bad results.storage_url: exit %d\n%s%s", code, out, errOut)
+	}
+	var stdout, stderr bytes.Buffer
+	code = run(t.Context(), []string{"load", "--config", writeConfig(t, "warehouse:\n  url: duckdb://"+filepath.Join(t.TempDir(), "w.duckdb")+"\n")},
+		&env{stdout: &stdout, stderr: &stderr, environ: []string{"METRICGATE_RESULTS_STORAGE_URL=gcs://bucket"}})
+	if code != ExitUsage || !strings.Contains(stderr.String(), "METRICGATE_RESULTS_STORAGE_URL") || !strings.Contains(stderr.String(), `unknown scheme "gcs"`) {
+		t.Errorf("load with a bad METRICGATE_RESULTS_STORAGE_URL: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
 }
