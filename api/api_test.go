@@ -986,3 +986,48 @@ func TestDataAgeAndAttainment(t *testing.T) {
 		t.Errorf("the page does not show the attainment")
 	}
 }
+
+// TestAttainmentSeesANewLoadAtOnce: the successes over the SLO window are
+// kept for a minute, but the newest one is read at every computation, so
+// a load made after the status was computed counts at the next one.
+func TestAttainmentSeesANewLoadAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newWorld(t, api.Config{Token: runToken, SLOWindow: 4 * 24 * time.Hour}, true)
+	var err error
+	w.cat, err = catalog.Load(fstest.MapFS{"a/late_one.sql": file("late numbers")}, catalog.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := func(at time.Time) {
+		t.Helper()
+		id, err := w.store.StartRun(ctx, history.Run{Trigger: "api", Approval: "none", Status: history.RunRunning, StartedAt: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.store.StartQueryRun(ctx, history.QueryRun{RunID: id, Query: "late_one", Target: "late_one", Source: "main",
+			Status: history.QuerySucceeded, Attempts: 1, Approval: "none", StartedAt: at, FinishedAt: at, SnapshotTime: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(w.now.Add(-4 * 24 * time.Hour)) // stale from 27h later on
+	w.start()
+	attainment := func() float64 {
+		t.Helper()
+		w.api.Invalidate()
+		_, b := w.do("GET", "/api/v1/queries/late_one", "", "")
+		var q struct {
+			Query api.QueryStatus `json:"query"`
+		}
+		if err := json.Unmarshal(b, &q); err != nil || q.Query.SLOAttainment == nil {
+			t.Fatalf("late_one: %s (%v)", b, err)
+		}
+		return *q.Query.SLOAttainment
+	}
+	before := attainment()
+	record(w.now.Add(-24 * time.Hour))
+	after := attainment()
+	if before > 0.3 || after < before+0.2 {
+		t.Errorf("attainment %.3f before a load a day ago, %.3f after: want the load counted at once", before, after)
+	}
+}
