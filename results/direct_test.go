@@ -59,7 +59,9 @@ func TestSameAsDirect(t *testing.T) {
 		func() (warehouse.Load, [][]any) { return step("r", warehouse.Replace, 0, 1, "main", cols, rows(20, 0)) },
 		func() (warehouse.Load, [][]any) { return step("r", warehouse.Replace, 1, 2, "main", cols, rows(5, 20)) },
 		func() (warehouse.Load, [][]any) { return step("r", warehouse.Replace, 1, 2, "ci", cols, rows(7, 30)) },
-		func() (warehouse.Load, [][]any) { return step("s", warehouse.Append, 2, 4, "main", withAdded, addedRows) },
+		func() (warehouse.Load, [][]any) {
+			return step("s", warehouse.Append, 2, 4, "main", withAdded, addedRows)
+		},
 		func() (warehouse.Load, [][]any) { return step("r", warehouse.Replace, 2, 4, "", withAdded, addedRows) },
 	} {
 		l, r := s()
