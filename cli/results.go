@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -39,6 +41,20 @@ func openResultsBucket(ctx context.Context, url string) (*blob.Bucket, error) {
 		return nil, &configError{fmt.Sprintf("results.storage_url: want %s://…", strings.Join(storageSchemes, "://…, "))}
 	}
 	return results.OpenBucket(ctx, url)
+}
+
+// noteResultStorage says, after a run into storage, where the results
+// went and what brings them into the warehouse.
+func noteResultStorage(w io.Writer, cfg *Config) {
+	if cfg.Results.StorageURL == "" {
+		return
+	}
+	u, err := url.Parse(cfg.Results.StorageURL)
+	if err != nil {
+		return // the storage opened: unreachable
+	}
+	where := strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/") + "/" + results.DefaultPrefix // no query: it may hold credentials
+	fmt.Fprintf(w, "results written to %s (results.storage_url): metricgate load imports them into the warehouse\n", where)
 }
 
 // storageWriter is the results writer as the commands hold a warehouse

@@ -48,7 +48,8 @@ func TestResultsThroughStorage(t *testing.T) {
 	for round := range 2 {
 		cmd(w.config, "run", "--once")          // direct
 		out := cmd(production, "run", "--once") // through storage
-		if !regexp.MustCompile(`(?m)^actors\s+main\s+succeeded\s+11\s`).MatchString(out) {
+		if !regexp.MustCompile(`(?m)^actors\s+main\s+succeeded\s+11\s`).MatchString(out) ||
+			!strings.Contains(out, "results written to file://"+filepath.Join(dir, "results")+"/results/ (results.storage_url): metricgate load imports them") {
 			t.Errorf("round %d: run into storage:\n%s", round, out)
 		}
 		out = cmd(warehouseSide, "load")

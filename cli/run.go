@@ -136,6 +136,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return e.fail(ExitProblems, "run", "%v", err)
 	}
 	writeRunTable(e.stdout, res)
+	noteResultStorage(e.stdout, cfg)
 	// A query named with --query that did not run (not approved, drifted)
 	// is a failure of what was asked, whatever the run's status.
 	skipped := false
