@@ -39,7 +39,7 @@
 // file. Other results still load. A result already in the ledger is not
 // loaded again; one older than a result the ledger holds for the same
 // table and source (for append, of the same snapshot date) is not loaded
-// over it.
+// over it, and is recorded in the ledger with no table, decided once.
 //
 // The ledger entry is written after the result's load, in a transaction
 // of its own (the warehouse contract records ledger entries with dump

@@ -246,6 +246,11 @@ func TestSuperseded(t *testing.T) {
 		t.Errorf("loaded %d, superseded %q; want 0 and the older result", len(res.Loaded), res.Superseded)
 	}
 	warehousetest.Equal(t, warehousetest.Expect(latestLoad(2, 3), []any{"newer", int64(3)}), read(t, wh, "latest"))
+	// Decided once: the next load counts it as held.
+	res, err = l.Load(ctx)
+	if err != nil || res.Held != 2 || len(res.Superseded) != 0 {
+		t.Errorf("next load: %d held, superseded %q, %v; want 2 held and none superseded", res.Held, res.Superseded, err)
+	}
 }
 
 // TestWriteFailsCommitsNothing: a result whose rows fail midway leaves no

@@ -65,7 +65,9 @@ type LoadResult struct {
 	Held int
 	// Superseded are results not loaded because the ledger holds a
 	// newer one of their table and source (for append, of the same
-	// snapshot date): loading them would put older rows over newer.
+	// snapshot date): loading them would put older rows over newer. The
+	// ledger records them with no table, so later loads count them as
+	// held.
 	Superseded []string
 	// Incomplete are result locations without a manifest.
 	Incomplete []string
@@ -165,6 +167,11 @@ func (l *Loader) Load(ctx context.Context) (*LoadResult, error) {
 			res.Superseded = append(res.Superseded, m.Location)
 			l.log.Warn("result not loaded: the warehouse holds a newer one of its table and source",
 				slog.String("location", m.Location), slog.String("newer", newer))
+			// Recorded with no table, so that it is decided once.
+			entry := warehouse.LedgerEntry{Location: p.ledger, Kind: KindResult, SnapshotTime: m.Provenance.SnapshotTime, LoadedAt: l.now(), Tool: l.cfg.Tool}
+			if err := l.wh.LoadDump(ctx, l.cfg.Schema, nil, entry); err != nil {
+				l.log.Warn("record a superseded result in the ledger", slog.String("location", m.Location), slog.String("error", err.Error()))
+			}
 			continue
 		}
 		n, err := l.loadOne(ctx, m, p.ledger)
