@@ -66,6 +66,9 @@ type info struct {
 	// day (created_at = '2019-11-02 04:17:26.691619'), which can pick one
 	// row as a name does: it may not stand under OR or NOT either.
 	fine bool
+	// catval: the value of a category column (through casts and affine
+	// arithmetic): summed, it counts the rows of each category.
+	catval bool
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -94,7 +97,8 @@ func combine(a, b info) info {
 	out := info{class: a.class, origin: a.origin, rawTime: a.rawTime || b.rawTime, agg: a.agg || b.agg,
 		narrow: a.narrow || b.narrow, rank: a.rank || b.rank, aggSrc: cmp.Or(a.aggSrc, b.aggSrc),
 		mixed:     a.mixed || b.mixed || a.aggSrc != nil && b.aggSrc != nil && a.aggSrc != b.aggSrc,
-		nonlinear: a.nonlinear || b.nonlinear, stepped: a.stepped || b.stepped, fine: a.fine || b.fine}
+		nonlinear: a.nonlinear || b.nonlinear, stepped: a.stepped || b.stepped, fine: a.fine || b.fine,
+		catval: a.catval || b.catval}
 	if rank(b.class) > rank(a.class) {
 		out.class, out.origin = b.class, b.origin
 	}
@@ -515,6 +519,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		}
 		r.info.single = r.info.bare || r.info.single
 		r.info.onecol = r.info.bare || r.info.onecol
+		r.info.catval = r.info.catval || r.info.bare && r.info.class == schema.Category
 		return r.info
 	case *pg.Node_AConst:
 		return info{notNull: !x.AConst.Isnull}
@@ -528,7 +533,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		}
 		a.narrowValue(x.TypeCast.Location, inf, "a cast")
 		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull, rank: inf.rank,
-			nonlinear: inf.nonlinear, stepped: inf.stepped, single: inf.single, onecol: inf.onecol}
+			nonlinear: inf.nonlinear, stepped: inf.stepped, single: inf.single, onecol: inf.onecol, catval: inf.catval}
 		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
 			t := strings.ToLower(str(tn.Names[len(tn.Names)-1]))
 			if t == "date" {
@@ -598,6 +603,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 				a.restrictedUse(ce.Location, inf, "CASE")
 			}
 			a.narrowValue(ce.Location, inf, "CASE")
+			inf.catval = false // CASE x WHEN c: a condition, counted on each side
 			out = combine(out, inf)
 			out.nonlinear = out.nonlinear || a.condition(inf)
 			out.stepped = false
@@ -1152,6 +1158,9 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		}
 		if pickAggregates[name] {
 			a.checkPick(f, name, s, filterCols)
+		} else if out.catval && !boolAggregates[name] && !collecting[name] {
+			a.c.add(nodeLocation(f.Args[0]), RuleArithmetic,
+				"%s() of a category's value (sum(admin::int), avg(visibility_level)) counts the rows of each category, a FILTER nobody counts: count them with count(*) FILTER (WHERE …), where metricgate counts the people on each side", name)
 		}
 		out.narrow = false // the argument's narrowness was refused above
 		if out.aggSrc == nil {
@@ -1713,3 +1722,7 @@ const (
 	frameRows   = 0x00004
 	frameGroups = 0x00008
 )
+
+// boolAggregates aggregate conditions, which metricgate splits like a
+// CASE WHEN (rewrite.go).
+var boolAggregates = set("bool_and", "bool_or", "every")

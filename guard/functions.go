@@ -11,11 +11,22 @@ package guard
 var aggregates = set(
 	"count", "sum", "avg", "min", "max",
 	"stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp",
-	"bool_and", "bool_or", "every", "bit_and", "bit_or", "bit_xor",
+	"bool_and", "bool_or", "every",
+	"percentile_cont", "percentile_disc", "mode",
+)
+
+// refusedAggregates are aggregates that hide a condition or a product of
+// two values in their result, named for a located message: the two-argument
+// statistics (regr_sxy(y, x) is Σxy − ΣxΣy/n, a sum of products; x a 0/1
+// column makes it the sum of y over the rows where x is 1), the bit
+// aggregates (bit_or tells which bits any row has), and the
+// hypothetical-set aggregates (rank(v) WITHIN GROUP (ORDER BY …) counts
+// the rows before v, a FILTER nobody counts).
+var refusedAggregates = set(
 	"corr", "covar_pop", "covar_samp",
 	"regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
 	"regr_slope", "regr_sxx", "regr_sxy", "regr_syy",
-	"percentile_cont", "percentile_disc", "mode",
+	"bit_and", "bit_or", "bit_xor",
 )
 
 // collecting are aggregates that carry rows instead of reducing them: their

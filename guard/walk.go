@@ -140,6 +140,10 @@ func (c *checker) checkFunc(f *pg.FuncCall) {
 		return
 	}
 	switch {
+	case refusedAggregates[name]:
+		c.add(f.Location, RuleFunction, "function %s() is not allowed: it hides a product of two values or a condition in its result (regr_sxy(y, x) with x a 0/1 column is the sum of y where x is 1, with nobody counting those rows); aggregate each column with sum() or avg(), and conditions with FILTER", name)
+	case f.AggWithinGroup && f.Over == nil && !aggregates[name]:
+		c.add(f.Location, RuleFunction, "%s(…) WITHIN GROUP (ORDER BY …) counts the rows that sort before a value, a FILTER nobody counts; only percentile_cont, percentile_disc and mode take WITHIN GROUP", name)
 	case collecting[name]:
 		c.add(f.Location, RuleCollecting, "%s() collects the rows of a group into one value; only aggregates that reduce them (count, sum, avg, percentile_cont, …) are allowed", name)
 	case aggregates[name], scalars[name], windowOnly[name]:
