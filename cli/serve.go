@@ -65,17 +65,17 @@ func cmdServe(ctx context.Context, e *env, args []string) int {
 			format = "text"
 		}
 	}
-	var handler slog.Handler
-	opts := &slog.HandlerOptions{ReplaceAttr: redact.ReplaceAttr} // no IP address in any log line
-	switch format {
-	case "json":
-		handler = slog.NewJSONHandler(e.stderr, opts)
-	case "text":
-		handler = slog.NewTextHandler(e.stderr, opts)
-	default:
+	if format != "json" && format != "text" {
 		return e.fail(ExitUsage, "serve", "--log-format %q: must be json or text", format)
 	}
+	// The commands' handler: durations as text, each key once per line,
+	// repeated errors folded, no IP address in any line.
+	handler, err := newLogHandler(e.stderr, format, nil)
+	if err != nil {
+		return e.fail(ExitUsage, "serve", "--log-format: %v", err)
+	}
 	log := slog.New(handler)
+	defer flushLog(log)
 	if err := serve(ctx, cfg, log, *shutdownTimeout); err != nil {
 		log.Error("serve", slog.String("error", err.Error()))
 		return failCode(err)
