@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"gitlab.com/metricgate/metricgate/internal/pgtest"
 	"gitlab.com/metricgate/metricgate/warehouse"
 	"gitlab.com/metricgate/metricgate/warehouse/warehousetest"
 )
@@ -111,6 +112,28 @@ func TestResultsThroughStorage(t *testing.T) {
 		// is equal.
 		same := slices.DeleteFunc(slices.Collect(columnNames(direct)), func(c string) bool { return c == "_run_id" || c == "_loaded_at" })
 		warehousetest.Equal(t, warehousetest.Project(direct, same...), warehousetest.Project(stored, same...))
+	}
+
+	// A PostgreSQL warehouse loads the same storage into the same tables.
+	pg := pgtest.New(t)
+	data[len(data)/2] ^= 0xff // the corrupt file repaired
+	if err := os.WriteFile(broken, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = cmd(writeConfig(t, "warehouse:\n  url: "+pg+"\nresults:\n  storage_url: "+strings.Replace(storage, "?create_dir=true", "", 1)+"\n"), "load")
+	if !strings.Contains(out, "loaded 4 results, 44 rows") {
+		t.Errorf("load into PostgreSQL:\n%s", out)
+	}
+	for _, table := range []string{"actors", "latest_actors"} {
+		want, _, err := readDuckDB(t.Context(), viaStorage, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := readWarehouseTable(t.Context(), pg, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		warehousetest.Equal(t, want, got)
 	}
 }
 
