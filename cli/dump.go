@@ -126,7 +126,7 @@ func dumpConfig(cfg *Config, name string) (dump.Config, error) {
 	case src.URL == "":
 		return dump.Config{}, fmt.Errorf("sources.%s.url is not set", name)
 	}
-	out.SourceURL, out.AsOf = src.URL.Reveal(), src.AsOf
+	out.SourceURL, out.AsOf, out.MaxAge, out.SourceName = src.URL.Reveal(), src.AsOf, time.Duration(src.MaxAge), name
 	for _, role := range cfg.roles() {
 		if role == src.Role {
 			continue
@@ -136,7 +136,8 @@ func dumpConfig(cfg *Config, name string) (dump.Config, error) {
 			return dump.Config{}, fmt.Errorf("dump: %d sources of role %s in cell %q (%v): the dump reads one database per role", len(names), role, cell, names)
 		}
 		if len(names) == 1 && cfg.Sources[names[0]].URL != "" {
-			out.Sources[role] = dump.Source{URL: cfg.Sources[names[0]].URL.Reveal(), AsOf: cfg.Sources[names[0]].AsOf}
+			s := cfg.Sources[names[0]]
+			out.Sources[role] = dump.Source{URL: s.URL.Reveal(), AsOf: s.AsOf, MaxAge: time.Duration(s.MaxAge), Name: names[0]}
 		}
 	}
 	return out, nil

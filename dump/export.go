@@ -26,6 +26,12 @@ type Config struct {
 	// AsOf is an SQL expression giving the time the source's data is as
 	// of, the dump's snapshot time. Default "now()".
 	AsOf string
+	// MaxAge refuses a source whose data is older (its AsOf), as a run
+	// does: a dump of an old backup would pass for fresh data. Zero: no
+	// limit.
+	MaxAge time.Duration
+	// SourceName names the main source in a refusal. Default "main".
+	SourceName string
 	// Prefix is where dumps go in the bucket. Default "dumps/".
 	Prefix string
 	// Keep is how many complete dumps retention keeps. Default 7.
@@ -109,6 +115,10 @@ type Source struct {
 	URL string
 	// AsOf is the SQL expression of its as-of time. Default "now()".
 	AsOf string
+	// MaxAge refuses it when its data is older (see Config.MaxAge).
+	MaxAge time.Duration
+	// Name names it in a refusal. Default its role.
+	Name string
 }
 
 // Recorder records dumps in the history database (*history.Store) and

@@ -43,7 +43,7 @@ func (o *openedSource) close(ctx context.Context) { o.coord.Close(ctx) }
 // openSource opens the coordinator of one database: a REPEATABLE READ,
 // READ ONLY transaction whose snapshot it exports, and reads its as-of
 // time.
-func (e *Exporter) openSource(ctx context.Context, role, url, asOfSQL string) (*openedSource, pgx.Tx, error) {
+func (e *Exporter) openSource(ctx context.Context, role, url, asOfSQL, srcName string, maxAge time.Duration) (*openedSource, pgx.Tx, error) {
 	name := e.cfg.ApplicationName + " coordinator"
 	if role != MainRole {
 		name += " " + role
@@ -51,7 +51,7 @@ func (e *Exporter) openSource(ctx context.Context, role, url, asOfSQL string) (*
 	// The coordinator sits idle while the workers copy, and must outlive
 	// them: they attach to its snapshot table by table.
 	coord, err := snapshot.Open(ctx, snapshot.Config{URL: url, ApplicationName: name, AsOf: asOfSQL,
-		Idle: e.cfg.StatementTimeout + 10*time.Minute})
+		Idle: e.cfg.StatementTimeout + 10*time.Minute, MaxAge: maxAge, Name: cmp.Or(srcName, role)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -132,7 +132,7 @@ func (e *Exporter) openSnapshots(ctx context.Context, def *Definition) (*snapsho
 	s := &snapshots{roles: roles, sources: map[string]*source{}, types: map[string]map[string]SourceColumn{}}
 	// The main database first: the scope of the other databases' tables
 	// is computed in its snapshot.
-	mainSrc, mainTx, err := e.openSource(ctx, MainRole, e.cfg.SourceURL, e.cfg.AsOf)
+	mainSrc, mainTx, err := e.openSource(ctx, MainRole, e.cfg.SourceURL, e.cfg.AsOf, e.cfg.SourceName, e.cfg.MaxAge)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (e *Exporter) openSnapshots(ctx context.Context, def *Definition) (*snapsho
 		return s, err
 	}
 	for _, r := range roles[1:] {
-		src, tx, err := e.openSource(ctx, r, e.cfg.Sources[r].URL, cmp.Or(e.cfg.Sources[r].AsOf, "now()"))
+		src, tx, err := e.openSource(ctx, r, e.cfg.Sources[r].URL, cmp.Or(e.cfg.Sources[r].AsOf, "now()"), e.cfg.Sources[r].Name, e.cfg.Sources[r].MaxAge)
 		if err != nil {
 			return s, fmt.Errorf("source %s: %w", r, err)
 		}
