@@ -39,7 +39,7 @@ build: ## build bin/metricgate
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/metricgate ./cmd/metricgate
 
 .PHONY: test
-test: test-deps check-generated ## vet, check formatting and generated code, run every test and a short fuzz of the header parser and the guard
+test: test-deps check-generated check-tidy ## vet, check formatting, generated code and go.mod, run every test and a short fuzz of the header parser and the guard
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -71,6 +71,10 @@ generate: ## regenerate generated code (sqlc: history/internal/db)
 .PHONY: check-generated
 check-generated: ## fail when history/internal/db is not what sqlc generates
 	@bash .ci/check-generated
+
+.PHONY: check-tidy
+check-tidy: ## fail when go.mod or go.sum is not what go mod tidy makes
+	@$(GO) mod tidy -diff || { echo "check-tidy: run 'go mod tidy' and commit go.mod and go.sum"; exit 1; }
 
 .PHONY: bench
 bench: bench-deps ## run the benchmarks: validate on 1,000 files; the examples with metricgate's people counts vs as written (scale 10); the runner vs psql, per-query overhead, peak RSS of a 1M-row run, 4 sources vs 1 behind a latency proxy; /api/v1/status under load; dump and load vs psql and read_csv (5M rows); an increment of 1 % of rows vs a full dump
