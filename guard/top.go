@@ -23,6 +23,13 @@ type topCol struct {
 // no scalar subquery outside an aggregate, no GROUPING SETS, no DISTINCT ON.
 // Each branch of a set operation is held to the same rules.
 func (c *checker) checkTop(sel *pg.SelectStmt, at int32) []topCol {
+	for _, lim := range []*pg.Node{sel.LimitCount, sel.LimitOffset} {
+		if lim != nil {
+			c.add(nodeLocation(lim), RuleNotAggregate,
+				"LIMIT, OFFSET and FETCH in the top-level SELECT choose rows before metricgate drops those of fewer than k people, so which rows load could depend on a dropped one's values; load every row (max_rows bounds them) and sort or cut in the warehouse")
+			break
+		}
+	}
 	if sel.Op != pg.SetOperation_SETOP_NONE {
 		l := c.checkTop(sel.Larg, at)
 		r := c.checkTop(sel.Rarg, at)
