@@ -29,7 +29,7 @@ import (
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/redact"
-	"gitlab.com/metricgate/metricgate/runner"
+	"gitlab.com/metricgate/metricgate/schedule"
 )
 
 // History is what the API reads of the run history (*history.Store).
@@ -49,15 +49,15 @@ type History interface {
 	DumpLoads(ctx context.Context, limit int) ([]history.DumpLoad, error)
 }
 
-// Runs starts runs and knows the schedule (*runner.Scheduler). When it
-// also has TickError() (runner.TickError, bool), as *runner.Scheduler
-// does, a tick whose run cannot start shows in the status
-// (last_tick_error), in its 503 when the history cannot be read, and in
-// metricgate_scheduler_tick_error.
+// Runs starts runs and knows the schedule (*runner.Scheduler).
 type Runs interface {
 	// Trigger starts a run of the named queries (all when names is empty)
-	// and returns its id; runner.ErrRunInProgress when one is going on.
+	// and returns its id; schedule.ErrRunInProgress when one is going on.
 	Trigger(ctx context.Context, trigger string, names []string) (int64, error)
+	// TickError says why the newest tick's run could not start: it shows
+	// in the status (last_tick_error), in its 503 when the history cannot
+	// be read, and in metricgate_scheduler_tick_error.
+	TickError() (schedule.TickError, bool)
 	// Next is the time of the next scheduled run after now.
 	Next(now time.Time) time.Time
 	// Schedule is the global run's schedule.
@@ -604,14 +604,10 @@ func (a *API) historyReachable(ctx context.Context) bool {
 	return a.deps.History.Ping(ctx) == nil
 }
 
-// tickError is why the newest tick's run could not start, when Runs
-// knows (*runner.Scheduler) and there is such an error; nil otherwise.
+// tickError is why the newest tick's run could not start; nil when it
+// started.
 func (a *API) tickError() *TickError {
-	te, ok := a.deps.Runs.(tickErrors)
-	if !ok {
-		return nil
-	}
-	e, ok := te.TickError()
+	e, ok := a.deps.Runs.TickError()
 	if !ok {
 		return nil
 	}
@@ -846,10 +842,10 @@ func (a *API) postRun(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := a.deps.Runs.Trigger(r.Context(), "api", req.Queries)
 	switch {
-	case errors.Is(err, runner.ErrRunInProgress):
+	case errors.Is(err, schedule.ErrRunInProgress):
 		a.error(w, r, http.StatusConflict, "run_in_progress", "a run is in progress (on this replica or another): try again when it has finished")
 		return
-	case errors.Is(err, runner.ErrShuttingDown):
+	case errors.Is(err, schedule.ErrShuttingDown):
 		a.error(w, r, http.StatusServiceUnavailable, "shutting_down", "metricgate is shutting down")
 		return
 	case err != nil && !a.historyReachable(r.Context()):

@@ -13,7 +13,6 @@ import (
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/redact"
-	"gitlab.com/metricgate/metricgate/runner"
 	"gitlab.com/metricgate/metricgate/schedule"
 )
 
@@ -169,12 +168,6 @@ type TickError struct {
 	Attempts int       `json:"attempts"`
 	At       time.Time `json:"at"`
 	RetryAt  time.Time `json:"retry_at"`
-}
-
-// tickErrors is what Runs may also do (*runner.Scheduler): say why the
-// newest tick's run could not start.
-type tickErrors interface {
-	TickError() (runner.TickError, bool)
 }
 
 // Source is a configured source database as the status lists it: its

@@ -15,11 +15,12 @@ import (
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/history"
+	"gitlab.com/metricgate/metricgate/schedule"
 )
 
 // ErrShuttingDown is the cause of the cancellation of a run's context when
 // metricgate serve shuts down.
-var ErrShuttingDown = errors.New("metricgate is shutting down")
+var ErrShuttingDown = schedule.ErrShuttingDown
 
 // CancelledByShutdown is the error recorded for a query that a shutdown
 // cancelled or kept from starting.
@@ -28,7 +29,7 @@ const CancelledByShutdown = "cancelled: metricgate is shutting down"
 // ErrRunInProgress is returned by [Scheduler.Trigger] when a run is going
 // on already, in this process or in another replica (which holds the run
 // lock).
-var ErrRunInProgress = errors.New("a run is in progress")
+var ErrRunInProgress = schedule.ErrRunInProgress
 
 // stopping reports whether stop is closed.
 func stopping(stop <-chan struct{}) bool {
@@ -111,16 +112,7 @@ const AbandonedReason = "abandoned: the metricgate process making this run stopp
 
 // TickError is why the run of a tick could not start; the scheduler is
 // trying again.
-type TickError struct {
-	// Tick is the tick whose run could not start.
-	Tick time.Time
-	// Error is the newest attempt's error.
-	Error string
-	// Attempts counts the failed attempts so far.
-	Attempts int
-	// At is the time of the newest attempt, RetryAt of the next one.
-	At, RetryAt time.Time
-}
+type TickError = schedule.TickError
 
 // Scheduler makes the runs of metricgate serve: one per tick of the
 // schedule, one at start when the last tick was missed (catch-up), and
