@@ -708,8 +708,15 @@ func TestMetrics(t *testing.T) {
 func TestPage(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, api.Config{Token: runToken}, false)
+	// weekly_one failed, then recovered: it is fine now, not a failure
+	// to list.
+	w.record(w.now.Add(-30*time.Hour), map[string]history.QueryStatus{"weekly_one": history.QueryFailed})
+	w.record(w.now.Add(-20*time.Hour), map[string]history.QueryStatus{"weekly_one": history.QuerySucceeded})
 	resp, b := w.do("GET", "/", "", "")
 	page := string(b)
+	if i := strings.Index(page, `id="failures"`); i < 0 || !strings.Contains(page[i:], "failing_one") || strings.Contains(page[i:], "weekly_one") {
+		t.Errorf("the failures list is not failing_one alone:\n%s", page[max(i, 0):])
+	}
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}

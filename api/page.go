@@ -172,7 +172,7 @@ func (a *API) page(w http.ResponseWriter, r *http.Request) {
 			}
 			f.Failed++
 		}
-		if f != nil {
+		if f != nil && hist[0].Status == history.QueryFailed { // failing now: not a query that recovered
 			d.Failures = append(d.Failures, *f)
 		}
 	}

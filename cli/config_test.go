@@ -288,3 +288,32 @@ func TestLoadConfigKubernetesServiceVariables(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAPIConfigShowsTheGuard: the status's configuration names the guard
+// settings a reviewer audits, the schema catalog's file and version among
+// them, and no secret.
+func TestAPIConfigShowsTheGuard(t *testing.T) {
+	t.Parallel()
+	config := writeConfig(t, "sources:\n  main:\n    url: postgres://u:hunter2@127.0.0.1:5432/gitlab\n"+
+		"guard:\n  min_group_size: 25\n  max_timeout: 20m\n")
+	cfg, err := loadConfig(config, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range cfg.apiConfig().Settings {
+		got[s.Key] = s.Value
+		if strings.Contains(s.Value, "hunter2") {
+			t.Errorf("%s shows the password: %s", s.Key, s.Value)
+		}
+	}
+	sc, err := loadSchema(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["guard.min_group_size"] != "25" || got["guard.max_timeout"] != "20m0s" ||
+		!strings.Contains(got["guard.schema"], "version "+sc.Version) {
+		t.Errorf("guard settings: min_group_size %q, max_timeout %q, schema %q; want 25, 20m0s and version %s",
+			got["guard.min_group_size"], got["guard.max_timeout"], got["guard.schema"], sc.Version)
+	}
+}

@@ -481,7 +481,19 @@ func (c *Config) apiConfig() api.Config {
 	for _, name := range slices.Sorted(mapKeys(c.Sources)) {
 		settings = append(settings, api.Setting{Key: "sources." + name, Value: displayURL(c.Sources[name].URL.Reveal())})
 	}
+	// What a reviewer audits: the group size, the timeout bound and the
+	// schema catalog (its file and version) the guard runs with.
+	catalogFile, catalogVersion := c.Guard.Schema, "unreadable"
+	if catalogFile == "" {
+		catalogFile = "schema.yml (or the built-in copy)"
+	}
+	if sc, err := loadSchema(c); err == nil {
+		catalogFile, catalogVersion = sc.File, sc.Version
+	}
 	settings = append(settings,
+		api.Setting{Key: "guard.min_group_size", Value: strconv.Itoa(c.Guard.MinGroupSize)},
+		api.Setting{Key: "guard.max_timeout", Value: time.Duration(c.Guard.MaxTimeout).String()},
+		api.Setting{Key: "guard.schema", Value: catalogFile + ", version " + catalogVersion},
 		api.Setting{Key: "api.token", Value: set(c.API.Token)},
 		api.Setting{Key: "api.read_token", Value: set(c.API.ReadToken)},
 		api.Setting{Key: "api.freshness_grace", Value: time.Duration(c.API.FreshnessGrace).String()})

@@ -156,12 +156,22 @@ func TestStatusPageInChromium(t *testing.T) {
 	must(err)
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	must(err)
+	// A laptop's 1,280 px: no sideways scroll, the charts on screen.
+	must(chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(s.addr+"/"), chromedp.WaitVisible(chromedp.CSS("#queries"))))
+	scrollWidth, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	must(err)
+	chartRight, err := chromedp.Run(ctx, chromedp.Evaluate[float64](
+		`Math.max(...[...document.querySelectorAll('#queries svg.chart')].map(e => e.getBoundingClientRect().right))`))
+	must(err)
+	laptop, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	must(err)
 	must(chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 		chromedp.Navigate(s.addr+"/"), chromedp.WaitVisible(chromedp.CSS("#queries"))))
 	phone, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	must(err)
 	out := artifactDir(t)
-	for name, b := range map[string][]byte{"status-page.png": shot, "status-page-phone.png": phone} {
+	for name, b := range map[string][]byte{"status-page.png": shot, "status-page-phone.png": phone, "status-page-1280.png": laptop} {
 		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -174,6 +184,9 @@ func TestStatusPageInChromium(t *testing.T) {
 	}
 	if bars < want*runs {
 		t.Errorf("%d bars in the charts, want at least %d (%d runs of %d queries)", bars, want*runs, runs, want)
+	}
+	if scrollWidth > 1280 || chartRight > 1280 {
+		t.Errorf("at 1280 px the page is %d px wide and the charts end at %.0f px: it scrolls sideways", scrollWidth, chartRight)
 	}
 	if failingRows != 1 {
 		t.Error("the broken query is not shown as failing")
