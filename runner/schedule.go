@@ -524,7 +524,11 @@ func (s *Scheduler) acquire(trigger string, tick time.Time) (release func(), err
 		busy = ErrRunInProgress
 	}
 	if !s.busy.CompareAndSwap(false, true) {
-		log.Info("run deferred: this replica is making a run already")
+		if busy == ErrRunInProgress { // asked for now (POST /api/v1/runs): refused, not put off
+			log.Info("run not started: this replica is making a run already")
+		} else {
+			log.Info("run deferred: this replica is making a run already")
+		}
 		return nil, busy
 	}
 	lockCtx, cancel := context.WithTimeoutCause(s.ctx, 30*time.Second, errors.New("take the run lock: no answer within 30s"))
@@ -535,7 +539,11 @@ func (s *Scheduler) acquire(trigger string, tick time.Time) (release func(), err
 		if err != nil {
 			return nil, err
 		}
-		log.Info("run skipped: another replica holds the run lock; trying again later")
+		if busy == ErrRunInProgress {
+			log.Info("run not started: another replica holds the run lock")
+		} else {
+			log.Info("run skipped: another replica holds the run lock; trying again later")
+		}
 		return nil, busy
 	}
 	log.Info("run lock taken")

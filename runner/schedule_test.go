@@ -746,3 +746,23 @@ func TestSchedulerTickDuringAnAPIRunIsNotLost(t *testing.T) {
 		}
 	})
 }
+
+// TestTriggerDuringARunSaysNotStarted: a run asked for while this replica
+// makes one is refused (ErrRunInProgress, a 409 for POST /api/v1/runs),
+// and the log says it was not started, not that it was deferred.
+func TestTriggerDuringARunSaysNotStarted(t *testing.T) {
+	t.Parallel()
+	r := newReplica(t, pgtest.New(t), "@every 1h", 2*time.Second)
+	r.sched.Start(context.Background())
+	t.Cleanup(func() { _ = r.sched.Shutdown(context.Background()) })
+	if _, err := r.sched.Trigger(t.Context(), "manual", nil); err != nil && !errors.Is(err, runner.ErrRunInProgress) {
+		t.Fatal(err)
+	}
+	_, err := r.sched.Trigger(t.Context(), "manual", nil)
+	if !errors.Is(err, runner.ErrRunInProgress) {
+		t.Fatalf("a second trigger during a run: %v, want ErrRunInProgress", err)
+	}
+	if logs := r.log.String(); !strings.Contains(logs, "run not started: this replica is making a run already") || strings.Contains(logs, "run deferred") {
+		t.Errorf("the log does not say the asked-for run was not started:\n%s", logs)
+	}
+}
