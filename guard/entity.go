@@ -69,6 +69,11 @@ type info struct {
 	// catval: the value of a category column (through casts and affine
 	// arithmetic): summed, it counts the rows of each category.
 	catval bool
+	// condAgg: an aggregate of a subquery over the rows a condition picks
+	// (FILTER, CASE WHEN, a window over a condition), in a subquery whose
+	// rows are not one person each: its value can be one person's while
+	// the row counts everyone's. It may not be used outside that subquery.
+	condAgg bool
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -98,7 +103,7 @@ func combine(a, b info) info {
 		narrow: a.narrow || b.narrow, rank: a.rank || b.rank, aggSrc: cmp.Or(a.aggSrc, b.aggSrc),
 		mixed:     a.mixed || b.mixed || a.aggSrc != nil && b.aggSrc != nil && a.aggSrc != b.aggSrc,
 		nonlinear: a.nonlinear || b.nonlinear, stepped: a.stepped || b.stepped, fine: a.fine || b.fine,
-		catval: a.catval || b.catval}
+		catval: a.catval || b.catval, condAgg: a.condAgg || b.condAgg}
 	if rank(b.class) > rank(a.class) {
 		out.class, out.origin = b.class, b.origin
 	}
@@ -425,6 +430,12 @@ type analyzer struct {
 	filterCols map[string]bool
 	// lateral: analysing a LATERAL subquery (depth).
 	lateral int
+	// perPerson: the SELECT being analysed groups by a person's id (an
+	// entity key), so each of its rows is one person's.
+	perPerson bool
+	// topFilter: analysing the FILTER of a top-level aggregate, whose
+	// rows metricgate counts on each side.
+	topFilter bool
 }
 
 // pickUse is an aggregate that returns one row's value, and the column it
@@ -520,6 +531,12 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		r.info.single = r.info.bare || r.info.single
 		r.info.onecol = r.info.bare || r.info.onecol
 		r.info.catval = r.info.catval || r.info.bare && r.info.class == schema.Category
+		if r.info.condAgg && !a.topAggArg && !a.topFilter {
+			a.c.add(x.ColumnRef.Location, RuleEntity,
+				"%s is a subquery's aggregate over the rows a condition picks (FILTER, CASE WHEN), in a subquery whose rows are not one person each: it can be one person's value while metricgate counts everyone behind the row; aggregate with FILTER in the top-level SELECT, or group the subquery by the person's id",
+				strings.Join(refNames(x.ColumnRef), "."))
+			r.info.condAgg = false // reported once
+		}
 		return r.info
 	case *pg.Node_AConst:
 		return info{notNull: !x.AConst.Isnull}
@@ -1087,7 +1104,13 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			// size of the partition, a measure.
 			// A partition's size by columns is a group's count; by an
 			// expression (PARTITION BY t = c) it is conditioned.
-			return info{class: schema.Measure, rank: len(f.Over.OrderClause) > 0, notNull: true, onecol: true,
+			argCond := false
+			for _, arg := range f.Args {
+				if inf := a.muted(func() info { return a.expr(arg, s, ctxValue) }); inf.nonlinear {
+					argCond = true
+				}
+			}
+			return info{class: schema.Measure, rank: len(f.Over.OrderClause) > 0, notNull: true, onecol: true, condAgg: argCond,
 				nonlinear: slices.ContainsFunc(f.Over.PartitionClause, func(n *pg.Node) bool { return n.GetColumnRef() == nil })}
 		default:
 			a.c.add(loc, RuleWindow, "window function %s() OVER (…) gives each row a value computed from other rows, which may be other people's; only ranking (row_number, rank, dense_rank, ntile, percent_rank, cume_dist) and count(…) OVER are allowed: aggregate in a subquery grouped by what you partition by instead", name)
@@ -1097,9 +1120,11 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 	if isAggregateCall(f) {
 		var filterCols map[string]bool
 		if f.AggFilter != nil {
-			saved := a.filterCols
+			saved, savedTop := a.filterCols, a.topFilter
 			a.filterCols = map[string]bool{}
+			a.topFilter = a.role == roleTop
 			a.expr(f.AggFilter, s, ctxPredicate)
+			a.topFilter = savedTop
 			filterCols = a.filterCols
 			a.filterCols = saved
 			if a.role != roleTop {
@@ -1125,7 +1150,8 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				a.checkAggArg(nodeLocation(arg), inf, name)
 				src = cmp.Or(inf.aggSrc, src)
 			}
-			return info{class: schema.Measure, agg: true, notNull: true, aggSrc: src, nonlinear: conditioned(), onecol: true}
+			return info{class: schema.Measure, agg: true, notNull: true, aggSrc: src, nonlinear: conditioned(), onecol: true,
+				condAgg: conditioned() && !a.perPerson}
 		}
 		out := info{agg: true}
 		argsOnecol := true
@@ -1168,6 +1194,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		}
 		out.bare, out.agg = false, true
 		out.nonlinear, out.stepped, out.single = conditioned(), false, false
+		out.condAgg = conditioned() && !a.perPerson
 		// An aggregate is one value when its argument is one column:
 		// sum(created_at * 1e9 + x) of one person's rows is still packed.
 		out.onecol = argsOnecol

@@ -349,6 +349,16 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 			a.restrictedUse(nodeLocation(g), inf, "GROUP BY")
 		}
 	}
+	savedPerPerson := a.perPerson
+	a.perPerson = false
+	defer func() { a.perPerson = savedPerPerson }()
+	for _, rl := range sc.rels {
+		for _, c := range rl.allCarriers() {
+			if c.rel != nil && !c.picked && c.owner == "" && l.groupBase[quoteIdent(c.rel.alias)+"."+quoteIdent(c.column)] {
+				a.perPerson = true
+			}
+		}
+	}
 	if sel.HavingClause != nil {
 		inf := a.expr(sel.HavingClause, sc, ctxPredicate)
 		l.aggregating = l.aggregating || inf.agg
