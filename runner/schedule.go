@@ -524,7 +524,7 @@ func (s *Scheduler) acquire(trigger string, tick time.Time) (release func(), err
 		busy = ErrRunInProgress
 	}
 	if !s.busy.CompareAndSwap(false, true) {
-		if busy == ErrRunInProgress { // asked for now (POST /api/v1/runs): refused, not put off
+		if errors.Is(busy, ErrRunInProgress) { // asked for now (POST /api/v1/runs): refused, not put off
 			log.Info("run not started: this replica is making a run already")
 		} else {
 			log.Info("run deferred: this replica is making a run already")
@@ -539,7 +539,7 @@ func (s *Scheduler) acquire(trigger string, tick time.Time) (release func(), err
 		if err != nil {
 			return nil, err
 		}
-		if busy == ErrRunInProgress {
+		if errors.Is(busy, ErrRunInProgress) {
 			log.Info("run not started: another replica holds the run lock")
 		} else {
 			log.Info("run skipped: another replica holds the run lock; trying again later")
