@@ -127,6 +127,9 @@ type Config struct {
 		// FreshnessGrace is added to a query's schedule period (and to the
 		// day of a dump) before the status calls its data stale. Default 3h.
 		FreshnessGrace Duration `yaml:"freshness_grace"`
+		// SLOWindow is the window of the SLO attainment the status, the
+		// page and the metrics report (docs/slo.md). Default 30 days.
+		SLOWindow Duration `yaml:"slo_window"`
 	} `yaml:"api"`
 	GitLab struct {
 		// URL of the GitLab instance. Default "https://gitlab.com".
@@ -337,7 +340,7 @@ func (c *Config) problems() configProblems {
 		bad("dump.keep", "%d: must be at least 1", c.Dump.Keep)
 	}
 	for key, d := range map[string]Duration{"dump.overlap": c.Dump.Overlap, "dump.full_every": c.Dump.FullEvery,
-		"dump.freshness_slo": c.Dump.FreshnessSLO, "api.freshness_grace": c.API.FreshnessGrace} {
+		"dump.freshness_slo": c.Dump.FreshnessSLO, "api.freshness_grace": c.API.FreshnessGrace, "api.slo_window": c.API.SLOWindow} {
 		if d < 0 {
 			bad(key, "%s: must not be negative", time.Duration(d))
 		}

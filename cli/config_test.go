@@ -295,7 +295,7 @@ func TestLoadConfigKubernetesServiceVariables(t *testing.T) {
 func TestAPIConfigShowsTheGuard(t *testing.T) {
 	t.Parallel()
 	config := writeConfig(t, "sources:\n  main:\n    url: postgres://u:hunter2@127.0.0.1:5432/gitlab\n"+
-		"guard:\n  min_group_size: 25\n  max_timeout: 20m\n")
+		"guard:\n  min_group_size: 25\n  max_timeout: 20m\napi:\n  slo_window: 168h\n")
 	cfg, err := loadConfig(config, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -310,6 +310,9 @@ func TestAPIConfigShowsTheGuard(t *testing.T) {
 	sc, err := loadSchema(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if w := cfg.apiConfig().SLOWindow; w != 168*time.Hour || got["api.slo_window"] != "168h0m0s" {
+		t.Errorf("api.slo_window 168h reaches the API as %s, shown as %q", w, got["api.slo_window"])
 	}
 	if got["guard.min_group_size"] != "25" || got["guard.max_timeout"] != "20m0s" ||
 		!strings.Contains(got["guard.schema"], "version "+sc.Version) {

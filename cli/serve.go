@@ -496,13 +496,15 @@ func (c *Config) apiConfig() api.Config {
 		api.Setting{Key: "guard.schema", Value: catalogFile + ", version " + catalogVersion},
 		api.Setting{Key: "api.token", Value: set(c.API.Token)},
 		api.Setting{Key: "api.read_token", Value: set(c.API.ReadToken)},
-		api.Setting{Key: "api.freshness_grace", Value: time.Duration(c.API.FreshnessGrace).String()})
+		api.Setting{Key: "api.freshness_grace", Value: time.Duration(c.API.FreshnessGrace).String()},
+		api.Setting{Key: "api.slo_window", Value: time.Duration(c.API.SLOWindow).String()})
 	return api.Config{
 		Token:                    c.API.Token.Reveal(),
 		ReadToken:                c.API.ReadToken.Reveal(),
 		AllowUnauthenticatedRuns: c.API.AllowUnauthenticatedRuns,
 		Approval:                 c.Queries.Approval,
 		FreshnessGrace:           time.Duration(c.API.FreshnessGrace),
+		SLOWindow:                time.Duration(c.API.SLOWindow),
 		DumpFreshnessSLO:         c.dumpFreshnessSLO(),
 		Settings:                 settings,
 		Sources:                  c.apiSources(),
