@@ -338,8 +338,6 @@ func clip(s string) string {
 	return string([]rune(s)[:limit]) + "…"
 }
 
-// Chi returns the router, for tests that walk its routes.
-func (a *API) Chi() chi.Routes { return a.router }
 
 // --- middleware
 
