@@ -153,6 +153,9 @@ type rel struct {
 	// aggregated: a subquery or CTE whose rows are aggregates (GROUP BY,
 	// aggregate functions).
 	aggregated bool
+	// series: a function in FROM (generate_series) or a VALUES list: rows
+	// of the author's making.
+	series bool
 }
 
 // cte is a WITH query: its columns and its hidden carrier columns.
@@ -1093,6 +1096,10 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			}
 			return info{class: schema.Measure, rank: true, notNull: true}
 		case name == "count":
+			if len(f.Args) > 0 && a.role != roleTop {
+				a.c.add(loc, RuleWindow,
+					"count(%s) OVER counts the partition's rows where it is not NULL, a condition nobody counts (an outer join can make it NULL for all but one person's rows); use count(*) OVER (PARTITION BY …), a partition's size", "…")
+			}
 			if len(f.Over.OrderClause) > 0 && a.role != roleTop {
 				a.c.add(loc, RuleWindow,
 					"count(…) OVER (ORDER BY …) is a running count: where it changes tells which row met its condition; count(…) OVER (PARTITION BY …) without ORDER BY, a partition's size, is allowed")

@@ -789,7 +789,7 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 			}
 			cols = a.renameCols(cols, colnames)
 		}
-		r := &rel{alias: alias, cols: cols, scope: s, sublink: s.sublink, aggregated: agg}
+		r := &rel{alias: alias, cols: cols, scope: s, sublink: s.sublink, aggregated: agg, series: sub != nil && len(sub.ValuesLists) > 0}
 		for _, h := range hidden {
 			e := h.name
 			if alias != "" {
@@ -805,6 +805,22 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 		right := a.fromItem(s, j.Rarg)
 		s.rels = s.rels[:len(s.rels)-len(left)]
 		members := slices.Concat(left, right)
+		var nullable []*rel
+		switch j.Jointype {
+		case pg.JoinType_JOIN_LEFT:
+			nullable = right
+		case pg.JoinType_JOIN_RIGHT:
+			nullable = left
+		case pg.JoinType_JOIN_FULL:
+			nullable = members
+		}
+		for _, m := range nullable {
+			if m.series || m.table == nil && m.members == nil && !m.unknown && len(m.allCarriers()) == 0 {
+				a.c.add(nodeLocation(j.Rarg), RuleEntity,
+					"an outer join to %s (a function, VALUES or a subquery without people) gives its values, or NULL, row by row, as a CASE WHEN would: generate_series of one day, outer-joined on a creation date, marks one person's rows; join it with an inner join, or keep it on the preserved side", m.alias)
+				break
+			}
+		}
 		if len(j.UsingClause) > 0 || j.IsNatural {
 			for _, m := range members {
 				a.using[m] = true
@@ -873,7 +889,7 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 			cols = append(cols, dcol{name: "ordinality", info: info{class: schema.Measure}})
 		}
 		cols = a.renameCols(cols, colnames)
-		return []*rel{{alias: alias, cols: cols, scope: s, sublink: s.sublink}}
+		return []*rel{{alias: alias, cols: cols, scope: s, sublink: s.sublink, series: true}}
 	}
 	// TABLESAMPLE, XMLTABLE, JSON_TABLE: refused elsewhere.
 	return nil
