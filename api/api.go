@@ -338,7 +338,6 @@ func clip(s string) string {
 	return string([]rune(s)[:limit]) + "…"
 }
 
-
 // --- middleware
 
 type ctxKey int
