@@ -74,6 +74,11 @@ type info struct {
 	// rows are not one person each: its value can be one person's while
 	// the row counts everyone's. It may not be used outside that subquery.
 	condAgg bool
+	// duration: the difference of two times, both raw or both steps
+	// (merged_at - created_at, closed_at::date - due_date::date): not a
+	// time, so a pick may take it. A raw time minus a step, created_at -
+	// date_trunc('year', created_at), is the instant itself.
+	duration bool
 }
 
 // rank orders the classes by how restricted they are; combining takes the
@@ -553,7 +558,8 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		}
 		a.narrowValue(x.TypeCast.Location, inf, "a cast")
 		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull, rank: inf.rank,
-			nonlinear: inf.nonlinear, stepped: inf.stepped, single: inf.single, onecol: inf.onecol, catval: inf.catval}
+			nonlinear: inf.nonlinear, stepped: inf.stepped, single: inf.single, onecol: inf.onecol, catval: inf.catval,
+			duration: inf.duration}
 		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
 			t := strings.ToLower(str(tn.Names[len(tn.Names)-1]))
 			if t == "date" {
@@ -867,17 +873,18 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		a.checkMixed(e.Location, out)
 		out.bare = false
 		out.nonlinear, out.stepped = arithmetic(e, op, lexpr, rexpr)
+		out.duration = false
+		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" && lexpr.stepped == rexpr.stepped && !out.nonlinear {
+			out.class, out.rawTime, out.duration = schema.Measure, false, true
+		}
 		lc, rc := !rowDependent(lexpr), !rowDependent(rexpr)
 		switch {
 		case e.Kind != pg.A_Expr_Kind_AEXPR_OP:
 		case op == "+" || op == "-" || op == "*" || op == "/":
-			out.onecol = lexpr.onecol && rc || rexpr.onecol && lc && op != "/" ||
-				op == "-" && lexpr.onecol && rexpr.onecol && lexpr.class == schema.Time && rexpr.class == schema.Time
+			out.onecol = lexpr.onecol && rc || rexpr.onecol && lc && op != "/" || out.duration
+			out.duration = out.duration || (lexpr.duration && rc) || (rexpr.duration && lc)
 		}
 		out.notNull = lexpr.notNull && rexpr.notNull && e.Kind == pg.A_Expr_Kind_AEXPR_OP
-		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" {
-			out.class, out.rawTime = schema.Measure, false
-		}
 		return out
 	}
 	// A comparison.
@@ -1258,6 +1265,9 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 	if len(args) > 0 && !out.nonlinear && (name == "extract" || name == "date_part" || name == "date_trunc" || name == "timezone") {
 		out.onecol = args[len(args)-1].onecol
 	}
+	if (name == "extract" || name == "date_part") && len(args) == 2 && strings.EqualFold(constString(f.Args[0]), "epoch") {
+		out.duration = args[1].duration // the seconds of a duration
+	}
 	coarse := len(f.Args) > 0 && coarseUnits[strings.ToLower(constString(f.Args[0]))]
 	switch name {
 	case "date_trunc":
@@ -1445,8 +1455,8 @@ func arithmetic(e *pg.A_Expr, op string, l, r info) (nonlinear, stepped bool) {
 	}
 	switch op {
 	case "+", "-":
-		if l.stepped && r.stepped {
-			return true, false // two steps (t AT TIME ZONE two zones): an indicator of a moment of the day
+		if l.stepped && r.stepped && l.origin == r.origin {
+			return true, false // two steps of one column (t AT TIME ZONE two zones): an indicator of a moment of the day
 		}
 		return nonlinear, l.stepped || r.stepped
 	case "*":
@@ -1555,7 +1565,7 @@ func (a *analyzer) checkPick(f *pg.FuncCall, name string, s *nscope, filterCols 
 		case !inf.onecol:
 			a.c.add(nodeLocation(arg), RulePick,
 				"%s() returns one row's value, and this one is made of several columns: created_at * 1e9 + sign_in_count would carry a whole row out in one number; pick one column (or a duration, merged_at - created_at)", name)
-		case a.role == roleTop && inf.class == schema.Time:
+		case a.role == roleTop && (inf.class == schema.Time || a.timeOrigin(inf) && !inf.duration):
 			a.c.add(nodeLocation(arg), RulePick,
 				"%s() of %s returns one row's time, which tells whose row it is (a creation time to the microsecond, or the day a profile shows); output a duration (merged_at - created_at) or count rows per date_trunc('day', …) group instead", name, inf.origin)
 		case a.role == roleTop && filterCols[inf.origin]:
@@ -1760,3 +1770,19 @@ const (
 // boolAggregates aggregate conditions, which metricgate splits like a
 // CASE WHEN (rewrite.go).
 var boolAggregates = set("bool_and", "bool_or", "every")
+
+// timeOrigin reports whether the value comes from a time column (its
+// catalogued origin is of class time): extract(doy FROM created_at) and
+// created_at - date_trunc('year', created_at) are still that instant's.
+func (a *analyzer) timeOrigin(inf info) bool {
+	table, column, ok := strings.Cut(inf.origin, ".")
+	if !ok {
+		return false
+	}
+	t := a.cat.Table(table)
+	if t == nil {
+		return false
+	}
+	cl, ok := t.Column(column)
+	return ok && cl == schema.Time
+}

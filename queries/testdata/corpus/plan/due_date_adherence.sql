@@ -12,7 +12,7 @@ SELECT date_trunc('month', i.due_date)::date AS month,
        count(*) FILTER (WHERE (i.closed_at AT TIME ZONE 'UTC')::date <= i.due_date) AS closed_on_time,
        count(*) FILTER (WHERE (i.closed_at AT TIME ZONE 'UTC')::date > i.due_date) AS closed_late,
        round(count(*) FILTER (WHERE (i.closed_at AT TIME ZONE 'UTC')::date <= i.due_date)::numeric / count(*), 4) AS on_time_rate,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY (i.closed_at AT TIME ZONE 'UTC')::date - i.due_date)
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY (i.closed_at AT TIME ZONE 'UTC')::date - i.due_date::date)
            FILTER (WHERE (i.closed_at AT TIME ZONE 'UTC')::date > i.due_date) AS median_days_late
 FROM issues i
 WHERE i.due_date IS NOT NULL
