@@ -874,7 +874,8 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		out.bare = false
 		out.nonlinear, out.stepped = arithmetic(e, op, lexpr, rexpr)
 		out.duration = false
-		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" && lexpr.stepped == rexpr.stepped && !out.nonlinear {
+		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" && lexpr.stepped == rexpr.stepped && !out.nonlinear &&
+			a.durationRels(e, s) {
 			out.class, out.rawTime, out.duration = schema.Measure, false, true
 		}
 		lc, rc := !rowDependent(lexpr), !rowDependent(rexpr)
@@ -1785,4 +1786,21 @@ func (a *analyzer) timeOrigin(inf info) bool {
 	}
 	cl, ok := t.Column(column)
 	return ok && cl == schema.Time
+}
+
+// durationRels reports whether the two times of e come from relations with
+// people (or from one relation): a time of a table without people, held
+// to one row (projects p WHERE p.star_count = 296), is a constant, and
+// u.created_at - p.created_at the instant u.created_at itself.
+func (a *analyzer) durationRels(e *pg.A_Expr, s *nscope) bool {
+	l, r := a.relsOf(e.Lexpr, s), a.relsOf(e.Rexpr, s)
+	if len(l) == 1 && len(r) == 1 && l[0] == r[0] {
+		return true
+	}
+	for _, rl := range slices.Concat(l, r) {
+		if !hasPeople(rl) {
+			return false
+		}
+	}
+	return len(l) > 0 && len(r) > 0
 }
