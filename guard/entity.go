@@ -953,6 +953,16 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 				}
 			}
 		}
+		// A measure or time of a table without people compared with a
+		// literal can hold it to one row (p.star_count = 296) whose values
+		// then stand in a duration or a join: count its rows like people.
+		if (side.class == schema.Measure || side.class == schema.Time) && constant(other, otherNode) {
+			if r := side.rel; r != nil && r.table != nil && !hasPeople(r) {
+				if cl, ok := r.table.Column("id"); ok && cl == schema.Key {
+					a.countPicked(r)
+				}
+			}
+		}
 		if a.outerOn && side.class != "" && side.class != schema.Category && constant(other, otherNode) {
 			a.c.add(e.Location, RuleEntity,
 				"%s is compared with a literal in the ON of an outer join: that decides which rows get the joined side's values, and could pick one person's row as a CASE WHEN would; compare it in WHERE, or count with FILTER (WHERE …)",

@@ -24,7 +24,7 @@ import (
 // username, %[3]d one of their merged merge requests, %[4]d a pending
 // invitation (a member row without a user) and %[5]s the start of its
 // e-mail, %[6]s the username of the user who merged the most, %[7]s the
-// first user's creation time.
+// first user's creation time, %[8]d a star count one project has alone.
 func TestEntityAttacks(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -77,6 +77,10 @@ func TestEntityAttacks(t *testing.T) {
 			}
 			return false
 		}
+	}
+	var stars int64 // a star count that one project has alone
+	if err := conn.QueryRow(ctx, `SELECT star_count FROM projects GROUP BY 1 HAVING count(*) = 1 ORDER BY 1 DESC LIMIT 1`).Scan(&stars); err != nil {
+		t.Fatal(err)
 	}
 	var merger string
 	if err := conn.QueryRow(ctx, `SELECT u.username FROM merge_request_metrics mm JOIN users u ON u.id = mm.merged_by_id
@@ -158,6 +162,9 @@ func TestEntityAttacks(t *testing.T) {
 			sum(CASE WHEN u.created_at = '%[7]s' THEN u.sign_in_count ELSE 0 END) AS leak FROM users u GROUP BY 1`, nonZero("leak")},
 		{"a number cast from a condition that pins one row", `SELECT u.state AS s, count(*) AS n,
 			sum(CASE WHEN (u.created_at = '%[7]s')::int = 1 THEN u.sign_in_count END) AS leak FROM users u GROUP BY 1`, nonZero("leak")},
+		{"a row of a table without people held by a literal on a measure (round 17)", `SELECT u.state AS s, count(DISTINCT u.id) AS n,
+			max(p.updated_at - p.created_at) AS leak FROM users u JOIN projects p ON p.archived = u.admin
+			WHERE p.star_count = %[8]d GROUP BY 1`, nullColumn("leak")},
 		{"a row of a table without people picked by its id", `SELECT count(*) AS n, max(ns.updated_at - ns.created_at) AS leak
 			FROM issues i JOIN namespaces ns ON ns.id = 1 /* not the victim's: %[1]d */`, nullColumn("leak")},
 		{"an outer join whose ON picks one person, made non-NULL by coalesce", `SELECT u.state AS s, count(*) AS n,
@@ -189,7 +196,7 @@ func TestEntityAttacks(t *testing.T) {
 			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := fmt.Sprintf(tc.sql, victim, username, mr, invite, inviteEmail[:3], merger, created)
+			src := fmt.Sprintf(tc.sql, victim, username, mr, invite, inviteEmail[:3], merger, created, stars)
 			an, vs := g.Check(src, "n")
 			if len(vs) > 0 {
 				t.Logf("refused: %v", vs[0])
