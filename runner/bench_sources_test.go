@@ -5,17 +5,12 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"gitlab.com/metricgate/metricgate/catalog"
-	"gitlab.com/metricgate/metricgate/guard"
 	"gitlab.com/metricgate/metricgate/history"
 	"gitlab.com/metricgate/metricgate/internal/pgtest"
-	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
-	"gitlab.com/metricgate/metricgate/warehouse/duckdb"
 )
 
 // sourceLatency is the delay the proxy of BenchmarkSources adds to every
@@ -102,7 +97,7 @@ func BenchmarkSources(b *testing.B) {
 	for i := range 6 {
 		fsys[fmt.Sprintf("q%d", i)] = query(fmt.Sprintf(`SELECT k, count(DISTINCT actor) AS actors, count(*) + %d AS n FROM events GROUP BY k`, i))
 	}
-	qs := roleQueriesB(b, fsys)
+	qs := benchCatalog(b, fsys)
 	run := func(sources, workers int) time.Duration {
 		srcs := map[string]runner.Source{}
 		for i := range sources {
@@ -112,7 +107,7 @@ func BenchmarkSources(b *testing.B) {
 			}
 			srcs[name] = runner.Source{URL: dsns[i], Role: "main", Cell: fmt.Sprint(i)}
 		}
-		r := sourcesBenchRunner(b, srcs, workers)
+		r := newBenchRunner(b, runner.Config{Sources: srcs, Workers: workers}, testSchema())
 		start := time.Now()
 		res, err := r.Run(ctx, runner.Options{Trigger: "bench", Queries: qs})
 		d := time.Since(start)
@@ -136,39 +131,4 @@ func BenchmarkSources(b *testing.B) {
 	fmt.Printf("sources: 1 source %s, 4 sources %s (%.2fx, target <= 1.3), 4 sources with 2 workers %s (%.2fx)\n",
 		(one / time.Duration(b.N)).Round(time.Millisecond), (four / time.Duration(b.N)).Round(time.Millisecond),
 		float64(four)/float64(one), (turns / time.Duration(b.N)).Round(time.Millisecond), float64(turns)/float64(one))
-}
-
-// roleQueriesB is roleQueries for a benchmark.
-func roleQueriesB(b *testing.B, files map[string]string) []*catalog.Query {
-	b.Helper()
-	return benchCatalog(b, files)
-}
-
-// sourcesBenchRunner is a runner on srcs with a DuckDB warehouse and a
-// history of its own.
-func sourcesBenchRunner(b *testing.B, srcs map[string]runner.Source, workers int) *runner.Runner {
-	b.Helper()
-	ctx := b.Context()
-	store, err := history.Open(ctx, pgtest.New(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	wh, err := duckdb.Open(ctx, filepath.Join(b.TempDir(), "bench.duckdb"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = wh.Close() })
-	g, err := guard.New(guard.Config{Schema: testSchema()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	r, err := runner.New(runner.Config{Sources: srcs, Workers: workers}, runner.Deps{Guard: g, Writer: wh, Recorder: store, Approver: review.None{}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return r
 }

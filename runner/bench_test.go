@@ -47,6 +47,7 @@ import (
 	examples "gitlab.com/metricgate/metricgate/queries"
 	"gitlab.com/metricgate/metricgate/review"
 	"gitlab.com/metricgate/metricgate/runner"
+	"gitlab.com/metricgate/metricgate/schema"
 	"gitlab.com/metricgate/metricgate/warehouse/duckdb"
 )
 
@@ -640,6 +641,14 @@ func checkRun(b *testing.B, res *runner.Result, err error, want map[string]expec
 // warehouse file in a temporary directory and a migrated history database.
 func benchRunner(b *testing.B, sourceDSN string) *runner.Runner {
 	b.Helper()
+	return newBenchRunner(b, runner.Config{Sources: map[string]runner.Source{"main": {URL: sourceDSN}}}, shippedSchema())
+}
+
+// newBenchRunner is a runner with cfg and a guard on sc, a DuckDB warehouse
+// file in a temporary directory and a migrated history database of its
+// own.
+func newBenchRunner(b *testing.B, cfg runner.Config, sc *schema.Catalog) *runner.Runner {
+	b.Helper()
 	ctx := b.Context()
 	store, err := history.Open(ctx, pgtest.New(b))
 	if err != nil {
@@ -654,12 +663,11 @@ func benchRunner(b *testing.B, sourceDSN string) *runner.Runner {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = wh.Close() })
-	g, err := guard.New(guard.Config{Schema: shippedSchema()})
+	g, err := guard.New(guard.Config{Schema: sc})
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := runner.New(runner.Config{Sources: map[string]runner.Source{"main": {URL: sourceDSN}}},
-		runner.Deps{Guard: g, Writer: wh, Recorder: store, Approver: review.None{}})
+	r, err := runner.New(cfg, runner.Deps{Guard: g, Writer: wh, Recorder: store, Approver: review.None{}})
 	if err != nil {
 		b.Fatal(err)
 	}
