@@ -619,6 +619,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 	case *pg.Node_CaseExpr:
 		ce := x.CaseExpr
 		out := info{}
+		onecol := true // each row gives one column's value, or a constant
 		if cx == ctxPredicate && a.role != roleSublink && len(a.relsOf(n, s)) > 1 {
 			a.c.add(ce.Location, RuleEntity,
 				"a CASE across two tables of a join, as a condition, can give some rows more partners than others (CASE WHEN u.admin THEN true ELSE g.n = 1 END copies the admins' rows); write each table's condition on its own, AND-ed")
@@ -643,42 +644,32 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 			a.narrowValue(nodeLocation(cw.Expr), cond, "CASE WHEN")
 			out = combine(out, info{class: cond.class, agg: cond.agg})
 			out.nonlinear = out.nonlinear || a.condition(cond)
-			out = combine(out, a.valueOperand(cw.Result, s, "CASE"))
-		}
-		onecol := true
-		for _, w := range ce.Args {
-			if cw := w.GetCaseWhen(); cw != nil {
-				if r := a.muted(func() info { return a.expr(cw.Result, s, ctxValue) }); rowDependent(r) && !r.onecol {
-					onecol = false
-				}
-			}
+			res := a.valueOperand(cw.Result, s, "CASE")
+			onecol = onecol && (!rowDependent(res) || res.onecol)
+			out = combine(out, res)
 		}
 		if ce.Defresult != nil {
 			d := a.valueOperand(ce.Defresult, s, "CASE")
 			out = combine(out, d)
 			onecol = onecol && (!rowDependent(d) || d.onecol)
 		}
-		out.bare, out.onecol = false, onecol // each row gives one column's value, or a constant
+		out.bare, out.onecol = false, onecol
 		return out
 	case *pg.Node_CoalesceExpr:
 		out := info{}
-		dependent := 0
+		dependent, onecol := 0, true
 		for _, arg := range x.CoalesceExpr.Args {
 			inf := a.valueOperand(arg, s, "coalesce()")
 			if rowDependent(inf) {
 				dependent++
+				onecol = onecol && inf.onecol
 			}
 			out = combine(out, inf)
 		}
 		if dependent > 1 { // which column's value a row gives is a condition
 			out.nonlinear = out.nonlinear || a.condition(out)
 		}
-		out.onecol = dependent <= 1 && !out.nonlinear
-		for _, arg := range x.CoalesceExpr.Args {
-			if inf := a.muted(func() info { return a.expr(arg, s, ctxValue) }); rowDependent(inf) && !inf.onecol {
-				out.onecol = false
-			}
-		}
+		out.onecol = onecol && dependent <= 1 && !out.nonlinear
 		return out
 	case *pg.Node_MinMaxExpr:
 		out := info{}
