@@ -161,6 +161,9 @@ type rel struct {
 	// series: a function in FROM (generate_series) or a VALUES list: rows
 	// of the author's making.
 	series bool
+	// oneRow: an aggregating subquery or CTE without GROUP BY, not
+	// LATERAL: one row, the same for every row it is joined to.
+	oneRow bool
 }
 
 // cte is a WITH query: its columns and its hidden carrier columns.
@@ -170,6 +173,7 @@ type cte struct {
 	invalid    bool
 	star       bool // its columns come from a *
 	aggregated bool
+	oneRow     bool // see rel.oneRow
 }
 
 // hiddenCol is a hidden output column added to a derived SELECT.
@@ -1799,9 +1803,21 @@ func (a *analyzer) durationRels(e *pg.A_Expr, s *nscope) bool {
 		return true
 	}
 	for _, rl := range slices.Concat(l, r) {
-		if !hasPeople(rl) {
+		if !hasPeople(rl) || rl.oneRow { // one row's time is a constant: t - c is the instant t
 			return false
 		}
 	}
 	return len(l) > 0 && len(r) > 0
+}
+
+// oneRowAggregate reports whether an aggregating SELECT has no GROUP BY
+// in any branch: it makes one row.
+func oneRowAggregate(sel *pg.SelectStmt) bool {
+	if sel == nil {
+		return false
+	}
+	if sel.Op != pg.SetOperation_SETOP_NONE {
+		return false // a set of branches: more than one row
+	}
+	return len(sel.GroupClause) == 0
 }

@@ -60,7 +60,7 @@ func (a *analyzer) withScope(w *pg.WithClause, parent *nscope) *nscope {
 				"column aliases on CTE %s, which selects *, rename its columns blindly: select the columns by name and alias them there", ce.Ctename)
 		}
 		cols = a.renameCols(cols, ce.Aliascolnames)
-		sc.ctes[ce.Ctename] = &cte{cols: cols, hidden: hidden, star: hasStar(q), aggregated: agg}
+		sc.ctes[ce.Ctename] = &cte{cols: cols, hidden: hidden, star: hasStar(q), aggregated: agg, oneRow: agg && oneRowAggregate(q)}
 	}
 	return sc
 }
@@ -716,7 +716,7 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 				if ct.invalid {
 					return []*rel{{alias: alias, scope: s, sublink: s.sublink, unknown: true}}
 				}
-				r := &rel{alias: alias, cols: ct.cols, scope: s, sublink: s.sublink, aggregated: ct.aggregated}
+				r := &rel{alias: alias, cols: ct.cols, scope: s, sublink: s.sublink, aggregated: ct.aggregated, oneRow: ct.oneRow}
 				if rv.Alias != nil {
 					if len(rv.Alias.Colnames) > 0 && ct.star {
 						a.c.add(rv.Location, RuleColumnAliases,
@@ -789,7 +789,8 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 			}
 			cols = a.renameCols(cols, colnames)
 		}
-		r := &rel{alias: alias, cols: cols, scope: s, sublink: s.sublink, aggregated: agg, series: sub != nil && len(sub.ValuesLists) > 0}
+		r := &rel{alias: alias, cols: cols, scope: s, sublink: s.sublink, aggregated: agg, series: sub != nil && len(sub.ValuesLists) > 0,
+			oneRow: agg && !rs.Lateral && oneRowAggregate(sub)}
 		for _, h := range hidden {
 			e := h.name
 			if alias != "" {
