@@ -137,6 +137,9 @@ type carrier struct {
 	// picked marks the id of a table without people whose rows a literal
 	// picks: counted like people, but no person.
 	picked bool
+	// zeroOK marks the people a namespace's rows name: their count must
+	// be none or at least k, never between.
+	zeroOK bool
 }
 
 // dcol is an output column of a derived table, a CTE or a function.
@@ -178,8 +181,9 @@ type cte struct {
 
 // hiddenCol is a hidden output column added to a derived SELECT.
 type hiddenCol struct {
-	name string
-	list bool
+	name   string
+	list   bool
+	zeroOK bool
 	what string
 }
 

@@ -218,7 +218,7 @@ func (a *analyzer) derivedAgg(sel *pg.SelectStmt, parent *nscope, at int32) ([]d
 			if len(ls) > 1 {
 				what = fmt.Sprintf("%s (branch %d)", c.what, i+1)
 			}
-			hidden = append(hidden, hiddenCol{name: a.hiddenName(), list: c.list, what: what})
+			hidden = append(hidden, hiddenCol{name: a.hiddenName(), list: c.list, zeroOK: c.zeroOK, what: what})
 		}
 	}
 	for i, l := range ls {
@@ -255,11 +255,11 @@ func (a *analyzer) project(l *leaf, text bool) []carrier {
 			if !c.list {
 				e = scalar(e)
 			}
-			out = append(out, carrier{expr: e, list: c.list, what: c.what})
+			out = append(out, carrier{expr: e, list: c.list, zeroOK: c.zeroOK, what: c.what})
 		case !c.list && c.rel != nil && l.groupBase[c.expr]:
 			out = append(out, carrier{expr: scalar(c.expr), what: c.what})
 		case c.list:
-			out = append(out, carrier{expr: "string_agg(DISTINCT " + c.expr + ", ',')", list: true, what: c.what})
+			out = append(out, carrier{expr: "string_agg(DISTINCT " + c.expr + ", ',')", list: true, zeroOK: c.zeroOK, what: c.what})
 		default:
 			out = append(out, carrier{expr: "string_agg(DISTINCT (" + c.expr + ")::text, ',')", list: true, what: c.what})
 		}
@@ -725,7 +725,7 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 					r.cols = a.renameCols(r.cols, rv.Alias.Colnames)
 				}
 				for _, h := range ct.hidden {
-					r.carriers = append(r.carriers, carrier{expr: quoteIdent(alias) + "." + h.name, list: h.list, what: h.what + " through " + rv.Relname})
+					r.carriers = append(r.carriers, carrier{expr: quoteIdent(alias) + "." + h.name, list: h.list, zeroOK: h.zeroOK, what: h.what + " through " + rv.Relname})
 				}
 				return []*rel{r}
 			}
@@ -766,6 +766,20 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 				what: fmt.Sprintf("%s.%s", t.Name, e),
 			})
 		}
+		if a.namespaces && len(t.Entity) == 0 && t.Namespace != "" && len(t.People) > 0 {
+			// A namespace's rows still name people (projects.creator_id):
+			// one creator's projects across k namespaces are that
+			// person's. The people the rows name are counted too, and
+			// must be none or at least k.
+			var cols []string
+			for _, p := range t.People {
+				cols = append(cols, quoteIdent(alias)+"."+quoteIdent(p))
+			}
+			r.carriers = append(r.carriers, carrier{
+				expr: "concat_ws(',', " + strings.Join(cols, ", ") + ")", list: true, zeroOK: true,
+				what: fmt.Sprintf("%s.%s (people named, none or at least k)", t.Name, strings.Join(t.People, ", ")),
+			})
+		}
 		return []*rel{r}
 	case *pg.Node_RangeSubselect:
 		rs := x.RangeSubselect
@@ -796,7 +810,7 @@ func (a *analyzer) fromItem(s *nscope, n *pg.Node) []*rel {
 			if alias != "" {
 				e = quoteIdent(alias) + "." + h.name
 			}
-			r.carriers = append(r.carriers, carrier{expr: e, list: h.list, what: h.what})
+			r.carriers = append(r.carriers, carrier{expr: e, list: h.list, zeroOK: h.zeroOK, what: h.what})
 		}
 		return []*rel{r}
 	case *pg.Node_JoinExpr:

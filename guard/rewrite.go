@@ -208,6 +208,24 @@ func entityCount(c carrier, filter string) string {
 	return "(SELECT count(DISTINCT __mg_v) FROM unnest(string_to_array(string_agg(" + c.expr + ", ',')" + f + ", ',')) AS __mg_u(__mg_v))"
 }
 
+// leastTerm is carrier c's count under filter as a term of least(): a
+// count that may be zero is NULL when it is, which least() skips.
+func leastTerm(c carrier, filter string) string {
+	if c.zeroOK {
+		return "nullif(" + entityCount(c, filter) + ", 0)"
+	}
+	return entityCount(c, filter)
+}
+
+// atLeast is the SQL condition that carrier c has at least kk people
+// under filter (none or at least kk when it may be zero).
+func atLeast(c carrier, filter, kk string) string {
+	if c.zeroOK {
+		return "coalesce(" + leastTerm(c, filter) + " >= " + kk + ", TRUE)"
+	}
+	return entityCount(c, filter) + " >= " + kk
+}
+
 // conditions returns, deparsed, the outermost conditions inside
 // aggregate arguments: comparisons, boolean operators, NULL and boolean
 // tests, subqueries, and the WHEN of CASE.
@@ -359,7 +377,7 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 		filter := strings.Join(parts, " AND ")
 		var counts []string
 		for _, c := range l.carriers {
-			counts = append(counts, entityCount(c, filter))
+			counts = append(counts, leastTerm(c, filter))
 		}
 		cond := "least(" + strings.Join(counts, ", ") + ") >= " + kk
 		if f.AggFilter != nil {
@@ -371,7 +389,7 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 			s, _ := deparse(f.AggFilter)
 			out := "NOT (" + s + ") OR (" + s + ") IS NULL"
 			for _, c := range l.carriers {
-				cond += " AND " + entityCount(c, out) + " >= " + kk
+				cond += " AND " + atLeast(c, out, kk)
 			}
 		}
 		// The rows whose argument is NULL are left out as a FILTER would
@@ -401,8 +419,8 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 		}
 		for _, c := range conditions(args) {
 			for _, cr := range l.carriers {
-				cond += " AND " + entityCount(cr, base+" AND ("+c+")") + " >= " + kk +
-					" AND " + entityCount(cr, base+" AND ("+c+") IS NOT TRUE") + " >= " + kk
+				cond += " AND " + atLeast(cr, base+" AND ("+c+")", kk) +
+					" AND " + atLeast(cr, base+" AND ("+c+") IS NOT TRUE", kk)
 			}
 		}
 		if conditionsFailed(args) {
@@ -446,7 +464,7 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 	}
 	var counts []string
 	for _, c := range l.carriers {
-		counts = append(counts, entityCount(c, ""))
+		counts = append(counts, leastTerm(c, ""))
 	}
 	cells := "0"
 	if len(conds) > 0 {

@@ -215,6 +215,86 @@ func TestEntityAttacks(t *testing.T) {
 	}
 }
 
+// TestNamespaceAttacks runs attacks on queries with the header entity:
+// namespace, which count namespaces: rows of k namespaces can still be one
+// person's (round 19: one creator's projects across ten namespaces, held
+// by their creation times).
+func TestNamespaceAttacks(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	conn := fakeGitLab(t)
+	const k = 10
+	// The creator whose projects span the most namespaces, and their
+	// projects' creation times: a time literal list picks exactly those.
+	var creator int64
+	var spread int
+	if err := conn.QueryRow(ctx, `SELECT creator_id, count(DISTINCT namespace_id) FROM projects
+		WHERE creator_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`).Scan(&creator, &spread); err != nil {
+		t.Fatal(err)
+	}
+	if spread < k {
+		t.Fatalf("no creator's projects span %d namespaces (at most %d): the attack tests nothing", k, spread)
+	}
+	var times []string
+	rows, err := conn.Query(ctx, `SELECT DISTINCT created_at::text FROM projects WHERE creator_id = $1 ORDER BY 1`, creator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, "'"+s+"'")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	in := strings.Join(times, ", ")
+	g, err := guard.New(guard.Config{Schema: shippedSchema()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, sql string }{
+		{"one creator's projects held by their creation times (round 19)", `SELECT count(DISTINCT p.namespace_id) AS n,
+			count(*) AS projects, sum(p.star_count) AS stars
+			FROM projects p WHERE p.created_at IN (%[1]s)`},
+		{"the same through a subquery", `SELECT count(*) AS n, sum(x.stars) AS stars
+			FROM (SELECT p.namespace_id, sum(p.star_count) AS stars FROM projects p WHERE p.created_at IN (%[1]s) GROUP BY 1) x`},
+		{"one creator's cell in a row of everyone", `SELECT p.visibility_level AS v, count(DISTINCT p.namespace_id) AS n,
+			sum(p.star_count) FILTER (WHERE p.created_at IN (%[1]s)) AS stars
+			FROM projects p GROUP BY 1`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := fmt.Sprintf(tc.sql, in)
+			an, vs := g.CheckWith(src, guard.Options{GroupSize: "n", Namespaces: true})
+			if len(vs) > 0 {
+				t.Fatalf("refused, so it tests nothing of the count: %v", vs[0])
+			}
+			// As written, the creator's projects leave in a row or cell of
+			// at least k namespaces.
+			if _, direct := runDirect(t, conn, src); !hasValueOfCreator(direct) {
+				t.Fatalf("the query run as written does not leak: %v", direct)
+			}
+			_, kept := runFiltered(t, conn, an, k)
+			if hasValueOfCreator(kept) {
+				t.Errorf("the rewrite let one creator's projects out in rows of %d namespaces: %v", k, kept)
+			}
+		})
+	}
+}
+
+// hasValueOfCreator reports whether a row has a non-NULL last column (the
+// creator's stars).
+func hasValueOfCreator(rows [][]any) bool {
+	for _, r := range rows {
+		if r[len(r)-1] != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // TestEntityOracles runs pairs of queries that differ only in a guess
 // about one person's secret (the first letter of their e-mail): as
 // written, the two answers differ, so the guess is readable; through the

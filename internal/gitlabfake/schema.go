@@ -111,6 +111,8 @@ CREATE TABLE projects (
     last_repository_updated_at timestamp without time zone,
     request_access_enabled boolean DEFAULT true NOT NULL,
     marked_for_deletion_at date,
+    mirror_user_id integer,
+    marked_for_deletion_by_user_id integer,
     project_namespace_id bigint,
     organization_id bigint
 );
