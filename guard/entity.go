@@ -184,7 +184,7 @@ type hiddenCol struct {
 	name   string
 	list   bool
 	zeroOK bool
-	what string
+	what   string
 }
 
 type nscope struct {
