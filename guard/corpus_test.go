@@ -334,12 +334,13 @@ func TestCorpus(t *testing.T) {
 
 // TestRewriteOnlyAdds checks the text Analysis.SQL returns: the checked
 // text with additions only (the hidden columns of derived tables, the
-// cells of FILTERed aggregates, __mg_entities and __mg_cells), and
-// SourceOffset mapping every byte of the checked text back to itself.
+// cells of FILTERed aggregates, __mg_entities and __mg_cells, the SELECT
+// wrapped around a single top-level SELECT), and SourceOffset mapping
+// every byte of the checked text back to itself.
 func TestRewriteOnlyAdds(t *testing.T) {
 	t.Parallel()
 	g := testGuard(t)
-	for _, src := range []string{
+	for _, tc := range []struct{ src, cell string }{{
 		// FILTERs, an aggregating CTE that carries the notes' authors, and
 		// multi-byte characters before everything.
 		`-- description: Größe ✓ merged MRs per month
@@ -355,8 +356,14 @@ SELECT date_trunc('month', m.created_at)::date AS month,
 FROM merge_requests m
 JOIN first_note f ON f.noteable_id = m.id
 GROUP BY 1`,
+		// Wrapped: the outer SELECT makes the cell, from counts the
+		// query computes once.
+		"THEN __mg_r.__mg_c2 END AS merged"}, {
+		// A set operation: the cells are made in place.
 		"SELECT 'ü' AS kind, count(*) FILTER (WHERE confidential) AS n FROM issues UNION ALL SELECT 'mrs', count(*) FROM (SELECT author_id FROM merge_requests WHERE draft) s",
+		"THEN count(*) FILTER (WHERE"},
 	} {
+		src := tc.src
 		an, vs := g.Check(src, "n")
 		if len(vs) > 0 {
 			t.Fatalf("%v\n%s", vs, src)
@@ -365,8 +372,8 @@ GROUP BY 1`,
 		if !strings.Contains(sql, "__mg_entities") || !strings.Contains(sql, "__mg_cells") || !strings.Contains(sql, ">= 0000000007") {
 			t.Fatalf("no entity counts added:\n%s", sql)
 		}
-		if !strings.Contains(sql, "THEN count(*) FILTER (WHERE") {
-			t.Fatalf("FILTERed count not made a cell:\n%s", sql)
+		if !strings.Contains(sql, tc.cell) {
+			t.Fatalf("FILTERed count not made a cell (%s):\n%s", tc.cell, sql)
 		}
 		if p := rewriteProblem(an, src); p != "" {
 			t.Fatalf("%s\n%s", p, sql)

@@ -1177,6 +1177,10 @@ func (c *checker) analyzeEntities(sel *pg.SelectStmt, an *Analysis, o Options, a
 		sc = a.withScope(sel.WithClause, nil)
 	}
 	seen := map[string]bool{}
+	var w *wrapper
+	if wrappable(sel) {
+		w = &wrapper{refs: map[string]string{}}
+	}
 	for _, lsel := range leaves(sel) {
 		l := a.leaf(lsel, sc, roleTop)
 		people := slices.ContainsFunc(l.carriers, func(c carrier) bool { return !c.picked })
@@ -1196,7 +1200,7 @@ func (c *checker) analyzeEntities(sel *pg.SelectStmt, an *Analysis, o Options, a
 				an.Entities = append(an.Entities, cr.what)
 			}
 		}
-		a.rewriteTop(l, kMarker)
+		a.rewriteTop(l, kMarker, at, w)
 	}
 	a.checkPicks()
 	if a.rewriteFailed && len(c.vs) == 0 {

@@ -208,22 +208,106 @@ func entityCount(c carrier, filter string) string {
 	return "(SELECT count(DISTINCT __mg_v) FROM unnest(string_to_array(string_agg(" + c.expr + ", ',')" + f + ", ',')) AS __mg_u(__mg_v))"
 }
 
+// counter is the SQL counting the distinct people of carrier c under
+// filter: entityCount written in place, or a reference to a count the
+// wrapped query computes once (wrapper.count).
+type counter func(c carrier, filter string) string
+
 // leastTerm is carrier c's count under filter as a term of least(): a
 // count that may be zero is NULL when it is, which least() skips.
-func leastTerm(c carrier, filter string) string {
+func leastTerm(count counter, c carrier, filter string) string {
 	if c.zeroOK {
-		return "nullif(" + entityCount(c, filter) + ", 0)"
+		return "nullif(" + count(c, filter) + ", 0)"
 	}
-	return entityCount(c, filter)
+	return count(c, filter)
 }
 
 // atLeast is the SQL condition that carrier c has at least kk people
 // under filter (none or at least kk when it may be zero).
-func atLeast(c carrier, filter, kk string) string {
+func atLeast(count counter, c carrier, filter, kk string) string {
 	if c.zeroOK {
-		return "coalesce(" + leastTerm(c, filter) + " >= " + kk + ", TRUE)"
+		return "coalesce(" + leastTerm(count, c, filter) + " >= " + kk + ", TRUE)"
 	}
-	return entityCount(c, filter) + " >= " + kk
+	return count(c, filter) + " >= " + kk
+}
+
+// wrapper collects the counts of a top-level SELECT that is rewritten by
+// wrapping: the SELECT computes each distinct count once, as a hidden
+// column, and an outer SELECT around it decides its cells from them.
+// Written in place, every condition would count its people again, once
+// per cell and once more for __mg_cells.
+type wrapper struct {
+	inner []string          // hidden columns of the wrapped SELECT: "expr AS name"
+	names []string          // their names, in order
+	refs  map[string]string // count expression → the outer query's reference
+	lists []string          // the outer LATERAL's counts of list carriers
+}
+
+// count registers carrier c's count under filter and returns the outer
+// query's reference to it.
+func (w *wrapper) count(c carrier, filter string) string {
+	f := ""
+	if filter != "" {
+		f = " FILTER (WHERE " + filter + ")"
+	}
+	e := "count(DISTINCT " + c.expr + ")" + f
+	if c.list {
+		e = "string_agg(" + c.expr + ", ',')" + f
+	}
+	if ref, ok := w.refs[e]; ok {
+		return ref
+	}
+	name := fmt.Sprintf("__mg_n%d", len(w.inner)+1)
+	w.inner = append(w.inner, e+" AS "+name)
+	w.names = append(w.names, name)
+	ref := "__mg_r." + name
+	if c.list {
+		l := fmt.Sprintf("__mg_l%d", len(w.lists)+1)
+		w.lists = append(w.lists, "(SELECT count(DISTINCT __mg_v) FROM unnest(string_to_array("+ref+", ',')) AS __mg_u(__mg_v)) AS "+l)
+		ref = "__mg_x." + l
+	}
+	w.refs[e] = ref
+	return ref
+}
+
+// wrappable reports whether a top-level SELECT can be rewritten by
+// wrapping: one SELECT (no set operation), no DISTINCT, no star, and no
+// window function over its rows (a window over a cell must see the cell
+// as suppressed, which only the cell written in place does).
+func wrappable(sel *pg.SelectStmt) bool {
+	if sel.Op != pg.SetOperation_SETOP_NONE || len(sel.DistinctClause) > 0 || len(sel.TargetList) == 0 {
+		return false
+	}
+	window := false
+	var walk func(n *pg.Node)
+	walk = func(n *pg.Node) {
+		if n == nil || window {
+			return
+		}
+		switch x := n.Node.(type) {
+		case *pg.Node_FuncCall:
+			if x.FuncCall.Over != nil {
+				window = true
+				return
+			}
+		case *pg.Node_SubLink:
+			return
+		case *pg.Node_ColumnRef:
+			if isStar(x.ColumnRef) {
+				window = true // a star: the columns are not known here
+				return
+			}
+		}
+		children(inner(n), walk)
+	}
+	for _, tn := range sel.TargetList {
+		walk(tn)
+	}
+	for _, sn := range sel.SortClause {
+		walk(sn)
+	}
+	walk(sel.HavingClause)
+	return !window
 }
 
 // conditions returns, deparsed, the outermost conditions inside
@@ -334,21 +418,24 @@ func topAggregates(n *pg.Node, out *[]*pg.FuncCall) {
 }
 
 // rewriteTop adds the cells and the hidden columns to one top-level SELECT
-// (or branch).
-func (a *analyzer) rewriteTop(l *leaf, kk string) {
+// (or branch). at is where the statement starts; w is non-nil when the
+// SELECT is the whole statement and wrappable: its cells are then decided
+// by an outer SELECT from counts the SELECT computes once.
+func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 	if len(l.carriers) == 0 {
 		return
 	}
-	var conds []string
-	cell := func(f *pg.FuncCall) {
-		var parts []string
+	// cell returns the condition under which aggregate f may be shown
+	// ("" when its rows are the row's), its counts made with count.
+	cell := func(f *pg.FuncCall, count counter) string {
+		var filterPart string
 		if f.AggFilter != nil {
 			s, err := deparse(f.AggFilter)
 			if err != nil {
 				a.rewriteFailed = true
-				return
+				return ""
 			}
-			parts = append(parts, "("+s+")")
+			filterPart = "(" + s + ")"
 		}
 		args := slices.Clone(f.Args)
 		for _, o := range f.AggOrder {
@@ -356,6 +443,13 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 				args = append(args, sb.Node)
 			}
 		}
+		// The arguments that may be NULL, and the column each is when it
+		// is a bare one.
+		type nullArg struct {
+			sql string
+			col resolved
+		}
+		var nullable []nullArg
 		for _, arg := range args {
 			if isConst(arg) || a.muted(func() info { return a.expr(arg, l.sc, ctxValue) }).notNull {
 				continue // never NULL: narrows nothing
@@ -363,21 +457,41 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 			s, err := deparse(arg)
 			if err != nil {
 				a.rewriteFailed = true
-				return
+				return ""
 			}
-			parts = append(parts, "("+s+") IS NOT NULL")
+			na := nullArg{sql: "(" + s + ") IS NOT NULL"}
+			if ref := arg.GetColumnRef(); ref != nil {
+				na.col, _ = a.resolveQuiet(ref, l.sc)
+			}
+			nullable = append(nullable, na)
 		}
-		if len(parts) == 0 {
-			return // the cell's rows are the row's: counted there
+		if filterPart == "" && len(nullable) == 0 {
+			return "" // the cell's rows are the row's: counted there
 		}
-		nullable := parts
-		if f.AggFilter != nil {
-			nullable = parts[1:]
+		// nullableOf are the NULL tests that narrow carrier c's people: not
+		// the test of c's own column (count(DISTINCT u.id) FILTER (WHERE
+		// u.id IS NOT NULL) is count(DISTINCT u.id), and no person of c is
+		// in the rows where it is NULL).
+		nullableOf := func(c carrier) []string {
+			var out []string
+			for _, na := range nullable {
+				if na.col.rel != nil && !c.list && c.owner == "" && na.col.rel == c.rel && na.col.column == c.column {
+					continue
+				}
+				out = append(out, na.sql)
+			}
+			return out
 		}
-		filter := strings.Join(parts, " AND ")
+		filterOf := func(c carrier) string {
+			parts := nullableOf(c)
+			if filterPart != "" {
+				parts = append([]string{filterPart}, parts...)
+			}
+			return strings.Join(parts, " AND ")
+		}
 		var counts []string
 		for _, c := range l.carriers {
-			counts = append(counts, leastTerm(c, filter))
+			counts = append(counts, leastTerm(count, c, filterOf(c)))
 		}
 		cond := "least(" + strings.Join(counts, ", ") + ") >= " + kk
 		if f.AggFilter != nil {
@@ -389,22 +503,20 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 			s, _ := deparse(f.AggFilter)
 			out := "NOT (" + s + ") OR (" + s + ") IS NULL"
 			for _, c := range l.carriers {
-				cond += " AND " + atLeast(c, out, kk)
+				cond += " AND " + atLeast(count, c, out, kk)
 			}
 		}
 		// The rows whose argument is NULL are left out as a FILTER would
 		// leave them out: count(x) next to count(*), or sum(y + z * 0),
 		// is a cell of the few people whose x or z is NULL. They must be
 		// none or at least k.
-		if len(nullable) > 0 {
-			base := "TRUE"
-			if f.AggFilter != nil {
-				fs, _ := deparse(f.AggFilter)
-				base = "(" + fs + ")"
-			}
-			left := base + " AND NOT (" + strings.Join(nullable, " AND ") + ")"
-			for _, c := range l.carriers {
-				n := entityCount(c, left)
+		base := "TRUE"
+		if f.AggFilter != nil {
+			base = filterPart
+		}
+		for _, c := range l.carriers {
+			if nc := nullableOf(c); len(nc) > 0 {
+				n := count(c, base+" AND NOT ("+strings.Join(nc, " AND ")+")")
 				cond += " AND (" + n + " = 0 OR " + n + " >= " + kk + ")"
 			}
 		}
@@ -412,69 +524,150 @@ func (a *analyzer) rewriteTop(l *leaf, kk string) {
 		// to a number, EXISTS) weights some rows against the others: the
 		// rows on each side of it are cells too, else
 		// sum(CASE WHEN <one row> THEN 1 ELSE 0 END) tells about that row.
-		base := "TRUE"
-		if f.AggFilter != nil {
-			fs, _ := deparse(f.AggFilter)
-			base = "(" + fs + ")"
-		}
 		for _, c := range conditions(args) {
 			for _, cr := range l.carriers {
-				cond += " AND " + atLeast(cr, base+" AND ("+c+")", kk) +
-					" AND " + atLeast(cr, base+" AND ("+c+") IS NOT TRUE", kk)
+				cond += " AND " + atLeast(count, cr, base+" AND ("+c+")", kk) +
+					" AND " + atLeast(count, cr, base+" AND ("+c+") IS NOT TRUE", kk)
 			}
 		}
 		if conditionsFailed(args) {
 			a.rewriteFailed = true
-			return
+			return ""
+		}
+		return cond
+	}
+	// inPlace wraps aggregate f in CASE WHEN <its condition> THEN … END
+	// where it stands, and returns the condition.
+	inPlace := func(f *pg.FuncCall) string {
+		cond := cell(f, entityCount)
+		if cond == "" {
+			return ""
 		}
 		start, end := a.aggSpan(f)
 		if start < 0 || end < 0 {
 			a.rewriteFailed = true
-			return
+			return ""
 		}
 		a.insert(start, "CASE WHEN "+cond+" THEN ")
 		a.insert(end, " END")
-		conds = append(conds, cond)
+		return cond
 	}
-	for _, tn := range l.sel.TargetList {
-		rt := tn.GetResTarget()
-		if rt == nil {
-			continue
+	suppressed := func(conds []string) string {
+		if len(conds) == 0 {
+			return "0"
 		}
-		var aggs []*pg.FuncCall
-		topAggregates(rt.Val, &aggs)
-		for _, f := range aggs {
-			cell(f)
-		}
-		if len(aggs) > 0 && rt.Name == "" {
-			// Keep the name PostgreSQL gives the column: CASE would
-			// rename count(…) to "case".
-			a.insert(a.exprEnd(rt.Location, true), " AS "+quoteIdent(outputName(rt)))
-		}
-	}
-	var having []*pg.FuncCall
-	topAggregates(l.sel.HavingClause, &having)
-	for _, s := range l.sel.SortClause {
-		if sb := s.GetSortBy(); sb != nil {
-			topAggregates(sb.Node, &having) // ORDER BY … LIMIT would choose rows by them
-		}
-	}
-	for _, f := range having {
-		cell(f)
-	}
-	var counts []string
-	for _, c := range l.carriers {
-		counts = append(counts, leastTerm(c, ""))
-	}
-	cells := "0"
-	if len(conds) > 0 {
 		var b []string
 		for _, c := range conds {
 			b = append(b, "(CASE WHEN "+c+" THEN 0 ELSE 1 END)")
 		}
-		cells = strings.Join(b, " + ")
+		return strings.Join(b, " + ")
 	}
-	a.insert(l.insertAt, fmt.Sprintf(", least(%s) AS __mg_entities, %s AS __mg_cells ", strings.Join(counts, ", "), cells))
+	// HAVING and ORDER BY read their aggregates in place, where a cell
+	// must already be NULL (HAVING count(*) FILTER (…) = count(*) keeps or
+	// drops a row by a cell, ORDER BY orders by it).
+	var inPlaceConds []string
+	var having []*pg.FuncCall
+	topAggregates(l.sel.HavingClause, &having)
+	for _, s := range l.sel.SortClause {
+		if sb := s.GetSortBy(); sb != nil {
+			topAggregates(sb.Node, &having)
+		}
+	}
+	for _, f := range having {
+		if c := inPlace(f); c != "" {
+			inPlaceConds = append(inPlaceConds, c)
+		}
+	}
+	if w == nil {
+		var conds []string
+		for _, tn := range l.sel.TargetList {
+			rt := tn.GetResTarget()
+			if rt == nil {
+				continue
+			}
+			var aggs []*pg.FuncCall
+			topAggregates(rt.Val, &aggs)
+			for _, f := range aggs {
+				if c := inPlace(f); c != "" {
+					conds = append(conds, c)
+				}
+			}
+			if len(aggs) > 0 && rt.Name == "" {
+				// Keep the name PostgreSQL gives the column: CASE would
+				// rename count(…) to "case".
+				a.insert(a.exprEnd(rt.Location, true), " AS "+quoteIdent(outputName(rt)))
+			}
+		}
+		var counts []string
+		for _, c := range l.carriers {
+			counts = append(counts, leastTerm(entityCount, c, ""))
+		}
+		a.insert(l.insertAt, fmt.Sprintf(", least(%s) AS __mg_entities, %s AS __mg_cells ",
+			strings.Join(counts, ", "), suppressed(append(inPlaceConds, conds...))))
+		return
+	}
+	// Wrapped: SELECT <each column, a cell under its conditions>,
+	// __mg_entities, __mg_cells FROM (<the query, with its counts>) AS
+	// __mg_r(…), LATERAL (<the counts of list carriers>) AS __mg_x.
+	var outer, aliases, conds []string
+	for i, tn := range l.sel.TargetList {
+		rt := tn.GetResTarget()
+		if rt == nil {
+			a.rewriteFailed = true
+			return
+		}
+		col := fmt.Sprintf("__mg_c%d", i+1)
+		aliases = append(aliases, col)
+		var aggs []*pg.FuncCall
+		topAggregates(rt.Val, &aggs)
+		var own []string
+		for _, f := range aggs {
+			if c := cell(f, w.count); c != "" {
+				own = append(own, c)
+			}
+		}
+		conds = append(conds, own...)
+		if len(own) == 0 {
+			outer = append(outer, "__mg_r."+col+" AS "+quoteIdent(outputName(rt)))
+			continue
+		}
+		outer = append(outer, "CASE WHEN ("+strings.Join(own, ") AND (")+") THEN __mg_r."+col+" END AS "+quoteIdent(outputName(rt)))
+	}
+	var counts []string
+	for _, c := range l.carriers {
+		counts = append(counts, leastTerm(w.count, c, ""))
+	}
+	cells := suppressed(conds)
+	hidden := w.inner
+	aliases = append(aliases, w.names...)
+	if len(inPlaceConds) > 0 {
+		hidden = append(slices.Clone(hidden), suppressed(inPlaceConds)+" AS __mg_h")
+		aliases = append(aliases, "__mg_h")
+		cells += " + __mg_r.__mg_h"
+	}
+	a.insert(at, "SELECT "+strings.Join(outer, ", ")+", least("+strings.Join(counts, ", ")+") AS __mg_entities, "+
+		cells+" AS __mg_cells FROM (")
+	a.insert(l.insertAt, ", "+strings.Join(hidden, ", ")+" ")
+	suffix := ") AS __mg_r(" + strings.Join(aliases, ", ") + ")"
+	if len(w.lists) > 0 {
+		// OFFSET 0 keeps the planner from pulling the counts up into every
+		// reference to them, which would count once per reference again.
+		suffix += ", LATERAL (SELECT " + strings.Join(w.lists, ", ") + " OFFSET 0) AS __mg_x"
+	}
+	a.insert(a.stmtEnd(), suffix)
+}
+
+// stmtEnd is where the statement's last token (before a closing
+// semicolon) ends.
+func (a *analyzer) stmtEnd() int32 {
+	end := int32(-1)
+	for _, t := range a.c.scan() {
+		if t.Token == pg.Token_SQL_COMMENT || t.Token == pg.Token_C_COMMENT || a.c.src[t.Start:t.End] == ";" {
+			continue
+		}
+		end = t.End
+	}
+	return end
 }
 
 // apply returns the text with every insertion made, and the insertions in
