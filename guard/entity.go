@@ -449,6 +449,10 @@ type analyzer struct {
 	// perPerson: the SELECT being analysed groups by a person's id (an
 	// entity key), so each of its rows is one person's.
 	perPerson bool
+	// perKey: the SELECT being analysed makes one row per id (GROUP BY
+	// an id, or a LATERAL subquery correlated by an id), so that a time it
+	// picks is that id's, not one row of many.
+	perKey bool
 	// topFilter: analysing the FILTER of a top-level aggregate, whose
 	// rows metricgate counts on each side.
 	topFilter bool
@@ -547,6 +551,15 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		r.info.single = r.info.bare || r.info.single
 		r.info.onecol = r.info.bare || r.info.onecol
 		r.info.catval = r.info.catval || r.info.bare && r.info.class == schema.Category
+		if cx == ctxValue && (r.info.class == schema.Time || r.info.class == schema.Measure) && r.rel != nil && r.rel.table != nil && !hasPeople(r.rel) {
+			// A value of a table without people, read: the row that
+			// holds it may be one (a namespace joined by a key that is
+			// the same in every row: its creation time is its owner's
+			// sign-up), so its rows are counted by id like people.
+			if cl, ok := r.rel.table.Column("id"); ok && cl == schema.Key {
+				a.countPicked(r.rel)
+			}
+		}
 		if r.info.condAgg && !a.topAggArg && !a.topFilter {
 			a.c.add(x.ColumnRef.Location, RuleEntity,
 				"%s is a subquery's aggregate over the rows a condition picks (FILTER, CASE WHEN), in a subquery whose rows are not one person each: it can be one person's value while metricgate counts everyone behind the row; aggregate with FILTER in the top-level SELECT, or group the subquery by the person's id",
@@ -1171,11 +1184,20 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				if inf.class.Sensitive() && !inf.bare {
 					a.restrictedUse(nodeLocation(arg), inf, "count() of an expression")
 				}
+				if f.AggDistinct && rowDependent(inf) && inf.class != schema.Key {
+					a.c.add(nodeLocation(arg), RuleArithmetic,
+						"count(DISTINCT …) counts ids only: of %s it tells how many different values the rows hold, which one row's value changes (a new value, or two people sharing one); count ids (count(DISTINCT u.id)), or rows per value with GROUP BY",
+						describeValue(inf))
+				}
 				a.checkAggArg(nodeLocation(arg), inf, name)
 				src = cmp.Or(inf.aggSrc, src)
 			}
 			return info{class: schema.Measure, agg: true, notNull: true, aggSrc: src, nonlinear: conditioned(), onecol: true,
 				condAgg: conditioned() && !a.perPerson}
+		}
+		if f.AggDistinct && !collecting[name] {
+			a.c.add(f.Location, RuleArithmetic,
+				"%s(DISTINCT …) drops the rows whose value repeats another's, which tells whether one row's value equals another's; aggregate every row (DISTINCT is for count(DISTINCT <id>) only)", name)
 		}
 		out := info{agg: true}
 		argsOnecol := true
@@ -1208,6 +1230,9 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		}
 		if pickAggregates[name] {
 			a.checkPick(f, name, s, filterCols)
+		} else if out.catval && boolAggregates[name] {
+			a.c.add(nodeLocation(f.Args[0]), RuleArithmetic,
+				"%s() of a category's value (bool_or(u.admin)) tells whether any one row has it, a FILTER nobody counts: write the condition out (bool_or(u.admin = true)) or count(*) FILTER (WHERE …), where metricgate counts the people on each side", name)
 		} else if out.catval && !boolAggregates[name] && !collecting[name] {
 			a.c.add(nodeLocation(f.Args[0]), RuleArithmetic,
 				"%s() of a category's value (sum(admin::int), avg(visibility_level)) counts the rows of each category, a FILTER nobody counts: count them with count(*) FILTER (WHERE …), where metricgate counts the people on each side", name)
@@ -1546,6 +1571,10 @@ func wildcardPattern(e *pg.A_Expr, n *pg.Node) bool {
 	return strings.ContainsAny(p, "%_")
 }
 
+// MaxPicks is how many picks (pickAggregates) of one column a query may
+// take at the top level.
+const MaxPicks = 6
+
 // pickAggregates return one row's value (percentile_cont, two rows'
 // between them).
 var pickAggregates = set("min", "max", "percentile_disc", "percentile_cont", "mode")
@@ -1572,6 +1601,12 @@ func (a *analyzer) checkPick(f *pg.FuncCall, name string, s *nscope, filterCols 
 			continue
 		}
 		switch {
+		case (inf.catval || inf.class == schema.Category) && (a.role == roleTop || !a.perKey):
+			a.c.add(nodeLocation(arg), RulePick,
+				"%s() of a category's value (max(u.user_type), max(u.admin::int)) tells whether any one row has a value, a FILTER nobody counts: count the rows per value with count(*) FILTER (WHERE …) or GROUP BY, where metricgate counts the people", name)
+		case a.role != roleTop && !a.perKey && (inf.class == schema.Time || a.timeOrigin(inf)):
+			a.c.add(nodeLocation(arg), RulePick,
+				"%s() of %s in a subquery that is not grouped by an id returns one row's time, which a group key or a duration further up turns back into that instant; group the subquery by an id (GROUP BY i.id: one issue's first merge request), or correlate a LATERAL subquery with an id (WHERE d.environment_id = f.environment_id)", name, inf.origin)
 		case !inf.onecol:
 			a.c.add(nodeLocation(arg), RulePick,
 				"%s() returns one row's value, and this one is made of several columns: created_at * 1e9 + sign_in_count would carry a whole row out in one number; pick one column (or a duration, merged_at - created_at)", name)
@@ -1591,7 +1626,13 @@ func (a *analyzer) checkPick(f *pg.FuncCall, name string, s *nscope, filterCols 
 // anywhere: min(x) FILTER (WHERE x >= <one row's value> AND <a guess
 // about that row>) is that value exactly when the guess is right.
 func (a *analyzer) checkPicks() {
+	per := map[string]int{}
 	for _, p := range a.picks {
+		if per[p.origin]++; per[p.origin] == MaxPicks+1 {
+			a.c.add(p.at, RulePick,
+				"more than %d picks (min, max, percentiles, mode) of %s in one query: at many fractions they list the group's values one by one, and FILTERs that overlap link them across classes; keep to a few (median, p90, max)",
+				MaxPicks, p.origin)
+		}
 		if a.literalCols[p.origin] {
 			a.c.add(p.at, RulePick,
 				"%s() picks %s, which this query compares with a literal in a WHERE or ON: a threshold at one row's value makes the pick that row's, and a condition next to it tells about that row; threshold another column, or aggregate %s with avg() or sum()",
@@ -1780,6 +1821,15 @@ const (
 // boolAggregates aggregate conditions, which metricgate splits like a
 // CASE WHEN (rewrite.go).
 var boolAggregates = set("bool_and", "bool_or", "every")
+
+// describeValue names a value's class for a message: "a category" or
+// "users.admin (class category)".
+func describeValue(inf info) string {
+	if inf.origin != "" {
+		return fmt.Sprintf("%s (class %s)", inf.origin, inf.class)
+	}
+	return "a computed value"
+}
 
 // timeOrigin reports whether the value comes from a time column (its
 // catalogued origin is of class time): extract(doy FROM created_at) and

@@ -305,6 +305,7 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 		a.checkLateral(sel, sc)
 	}
 	a.markNonNull(sel, sc)
+	perKey := (a.lateral > 0 && r == roleDerived || r == roleSublink) && len(sel.GroupClause) == 0 && a.correlatedByKey(sel, sc)
 	// GROUP BY.
 	for _, g := range sel.GroupClause {
 		if g.GetGroupingSet() != nil {
@@ -327,9 +328,18 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 			continue
 		}
 		inf := a.expr(key, sc, ctxValue)
+		if inf.bare && inf.class == schema.Key {
+			perKey = true
+		}
 		if ref := key.GetColumnRef(); ref != nil {
 			if res, ok := a.resolveQuiet(ref, sc); ok && res.rel != nil && res.rel.table != nil {
-				l.groupBase[quoteIdent(res.rel.alias)+"."+quoteIdent(refNames(ref)[len(refNames(ref))-1])] = true
+				col := refNames(ref)[len(refNames(ref))-1]
+				l.groupBase[quoteIdent(res.rel.alias)+"."+quoteIdent(col)] = true
+				if res.rel.table.IsPerson(col) && !slices.Contains(res.rel.table.Entity, col) {
+					// One row per closer (GROUP BY i.closed_by_id): each
+					// row is that person's, counted as people.
+					a.countPeople(res.rel, col)
+				}
 			}
 		}
 		if r == roleTop {
@@ -349,9 +359,9 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 			a.restrictedUse(nodeLocation(g), inf, "GROUP BY")
 		}
 	}
-	savedPerPerson := a.perPerson
-	a.perPerson = false
-	defer func() { a.perPerson = savedPerPerson }()
+	savedPerPerson, savedPerKey := a.perPerson, a.perKey
+	a.perPerson, a.perKey = false, perKey
+	defer func() { a.perPerson, a.perKey = savedPerPerson, savedPerKey }()
 	for _, rl := range sc.rels {
 		for _, c := range rl.allCarriers() {
 			if c.rel != nil && !c.picked && c.owner == "" && l.groupBase[quoteIdent(c.rel.alias)+"."+quoteIdent(c.column)] {
@@ -1133,6 +1143,26 @@ func aliasesOf(n *pg.Node) map[string]bool {
 	}
 	walk(n)
 	return out
+}
+
+// correlatedByKey reports whether a LATERAL subquery's WHERE ties an id of
+// its own tables to a column of the row around it (d.environment_id =
+// f.environment_id): its aggregates are then that id's.
+func (a *analyzer) correlatedByKey(sel *pg.SelectStmt, sc *nscope) bool {
+	for _, eq := range equalitiesOf(sel.WhereClause) {
+		l, lok := a.resolveQuiet(eq[0], sc)
+		r, rok := a.resolveQuiet(eq[1], sc)
+		if !lok || !rok || l.rel == nil || r.rel == nil {
+			continue
+		}
+		inner := func(x resolved) bool { return slices.Contains(sc.rels, x.rel) }
+		for _, p := range [][2]resolved{{l, r}, {r, l}} {
+			if inner(p[0]) && !inner(p[1]) && p[0].info.bare && p[0].info.class == schema.Key {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // equalitiesOf returns the column = column conjuncts of a predicate.

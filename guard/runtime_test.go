@@ -43,17 +43,17 @@ func TestEntityFilter(t *testing.T) {
 func TestCheckResultTypes(t *testing.T) {
 	t.Parallel()
 	g := testGuard(t)
-	// preferred_language is a category, so max() of it passes the static
-	// rules; its type, text, is one person's value.
-	an, vs := g.Check("SELECT state, max(preferred_language) AS language, avg(sign_in_count) AS sign_ins, count(*) AS n FROM users GROUP BY 1", "n")
+	// An aggregate the database answers with text (a type the static rules
+	// did not expect) is one person's value: refused whatever its name.
+	an, vs := g.Check("SELECT state, avg(sign_in_count) AS sign_ins, count(*) AS n FROM users GROUP BY 1", "n")
 	if len(vs) > 0 {
 		t.Fatal(vs)
 	}
-	err := CheckResultTypes(an, []string{"text", "text", "numeric", "int8"})
-	if err == nil || !strings.Contains(err.Error(), `"language" is text`) || strings.Contains(err.Error(), "state") {
+	err := CheckResultTypes(an, []string{"text", "text", "int8"})
+	if err == nil || !strings.Contains(err.Error(), `"sign_ins" is text`) || strings.Contains(err.Error(), "state") {
 		t.Errorf("text aggregate not refused, or group key refused: %v", err)
 	}
-	if err := CheckResultTypes(an, []string{"text", "timestamptz", "numeric", "int8"}); err != nil {
+	if err := CheckResultTypes(an, []string{"text", "numeric", "int8"}); err != nil {
 		t.Errorf("allowed types refused: %v", err)
 	}
 	if err := CheckResultTypes(an, []string{"text"}); err == nil {

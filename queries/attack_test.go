@@ -192,6 +192,22 @@ func TestEntityAttacks(t *testing.T) {
 		{"an outer join's NULLs leave out a few people (round 8)", `SELECT count(DISTINCT u.id) AS n, sum(u.sign_in_count) AS everyone,
 			sum(u.sign_in_count + extract(epoch FROM x.t) * 0) AS non_admins
 			FROM users u LEFT JOIN (SELECT max(l.created_at) AS t FROM labels l) x ON NOT u.admin /* %[1]d */`, differs("everyone", "non_admins")},
+		{"a subquery grouped by a people column, one closer per row (round 20)", `SELECT s.n AS closes, count(DISTINCT s.closed_by_id) AS n
+			FROM (SELECT i.closed_by_id, count(*) AS n FROM issues i WHERE i.closed_by_id IS NOT NULL GROUP BY i.closed_by_id) s
+			GROUP BY 1 /* %[1]d */`, func(cols []string, rows [][]any) bool {
+			// A row of one closer: closes counted for a single person.
+			i := indexOf(cols, "n")
+			for _, r := range rows {
+				if fmt.Sprint(r[i]) == "1" {
+					return true
+				}
+			}
+			return false
+		}},
+		{"one namespace joined by a constant computed from a column (round 20)", `SELECT count(DISTINCT x.uid) AS n,
+			avg(extract(epoch FROM ns.created_at)) AS leak
+			FROM (SELECT u.id AS uid, u.projects_limit * 0 + %[1]d AS k FROM users u) x
+			JOIN namespaces ns ON ns.id = x.k`, nullColumn("leak")},
 		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e JOIN users u ON u.id = e.author_id AND u.username LIKE '%[2]s%%' GROUP BY 1)
 			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
 	} {
