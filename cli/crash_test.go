@@ -154,7 +154,7 @@ func (c *child) wait(t *testing.T) int {
 const (
 	bigSQL   = "SELECT g, count(*) AS n FROM big GROUP BY g"
 	bigQuery = "-- description: big\n-- owner: @pm\n-- group_size: n\n" + bigSQL + "\n"
-	topSQL   = "SELECT count(DISTINCT k) AS ks, count(*) AS actors FROM events"
+	topSQL   = "SELECT count(DISTINCT actor) AS ks, count(*) AS actors FROM events"
 	topQuery = "-- description: top\n-- owner: @pm\n-- group_size: actors\n-- load: replace\n" + topSQL + "\n"
 )
 
