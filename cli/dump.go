@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -207,6 +208,20 @@ func readDumpDefinition(cfg *Config) (*dump.Definition, error) {
 // runDump runs one dump, saying on stderr each table as it is exported
 // ("dump: [3/15] notes: 12034 rows, 1 file in 1.2s") and, on a terminal,
 // the running totals twice a second.
+// running names the tables a dump is exporting now, for its progress
+// line: "; exporting issues, notes" (at most three, then "and N more").
+func running(tables []string) string {
+	if len(tables) == 0 {
+		return ""
+	}
+	const most = 3
+	s := "; exporting " + strings.Join(tables[:min(len(tables), most)], ", ")
+	if len(tables) > most {
+		s += fmt.Sprintf(" and %d more", len(tables)-most)
+	}
+	return s
+}
+
 func runDump(ctx context.Context, e *env, cfg dump.Config, deps dump.Deps, def *dump.Definition, kind warehouse.DumpMode) (*dump.Manifest, error) {
 	var (
 		mu       sync.Mutex
@@ -219,8 +234,8 @@ func runDump(ctx context.Context, e *env, cfg dump.Config, deps dump.Deps, def *
 		deps.Progress = func(p dump.Progress) {
 			mu.Lock()
 			defer mu.Unlock()
-			fmt.Fprintf(e.stderr, "\rdump: %d/%d tables, %d rows, %.1f MB compressed, %s   ",
-				p.TablesDone, p.Tables, p.Rows, float64(p.Bytes)/1e6, p.Elapsed.Round(time.Second))
+			fmt.Fprintf(e.stderr, "\r\x1b[Kdump: %d/%d tables, %d rows, %.1f MB compressed, %s%s",
+				p.TablesDone, p.Tables, p.Rows, float64(p.Bytes)/1e6, p.Elapsed.Round(time.Second), running(p.Running))
 			if p.TablesDone == p.Tables {
 				fmt.Fprintln(e.stderr)
 			}

@@ -144,3 +144,21 @@ func TestDumpConfigCells(t *testing.T) {
 		t.Errorf("one source: %+v, %v", x.Sources, err)
 	}
 }
+
+// TestDumpProgressNamesRunningTables: the dump's progress line names the
+// tables in flight, three at most.
+func TestDumpProgressNamesRunningTables(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		tables []string
+		want   string
+	}{
+		{nil, ""},
+		{[]string{"issues"}, "; exporting issues"},
+		{[]string{"events", "issues", "notes", "projects", "users"}, "; exporting events, issues, notes and 2 more"},
+	} {
+		if got := running(tc.tables); got != tc.want {
+			t.Errorf("running(%q) = %q, want %q", tc.tables, got, tc.want)
+		}
+	}
+}

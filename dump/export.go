@@ -141,6 +141,8 @@ type Progress struct {
 	Tables, TablesDone int
 	Rows, Bytes        int64
 	Elapsed            time.Duration
+	// Running are the tables being exported now, by name.
+	Running []string
 }
 
 // Exporter writes dumps. Make one with New.
@@ -390,7 +392,11 @@ func (e *Exporter) reportProgress(jobs []*tableJob, done *atomic.Int64) (stop fu
 		for _, j := range jobs {
 			p.Rows += j.sink.rowsSeen.Load()
 			p.Bytes += j.sink.bytesOut.Load()
+			if j.running.Load() {
+				p.Running = append(p.Running, j.table.Name)
+			}
 		}
+		slices.Sort(p.Running)
 		return p
 	}
 	quit, finished := make(chan struct{}), make(chan struct{})

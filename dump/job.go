@@ -24,6 +24,7 @@ type tableJob struct {
 	sql      string
 	columns  []ManifestColumn
 	sink     *sink
+	running  atomic.Bool // exporting now: named in Progress.Running
 	estimate int64
 	location string
 	src      *source
@@ -248,7 +249,10 @@ func (e *Exporter) runJobs(ctx context.Context, jobs []*tableJob, log *slog.Logg
 					conns[j.src.role] = conn
 				}
 				start := time.Now()
-				if err := j.run(ctx, conn, e.cfg); err != nil {
+				j.running.Store(true)
+				err := j.run(ctx, conn, e.cfg)
+				j.running.Store(false)
+				if err != nil {
 					cancel(fmt.Errorf("export table %s: %w", j.table.Name, err))
 					return
 				}
