@@ -426,14 +426,16 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 		return
 	}
 	// cell returns the condition under which aggregate f may be shown
-	// ("" when its rows are the row's), its counts made with count.
-	cell := func(f *pg.FuncCall, count counter) string {
+	// ("" when its rows are the row's), its counts made with count, and
+	// the conditions that split its rows from the row's (its FILTER, its
+	// NULL tests, the conditions inside its argument).
+	cell := func(f *pg.FuncCall, count counter) (string, []string) {
 		var filterPart string
 		if f.AggFilter != nil {
 			s, err := deparse(f.AggFilter)
 			if err != nil {
 				a.rewriteFailed = true
-				return ""
+				return "", nil
 			}
 			filterPart = "(" + s + ")"
 		}
@@ -450,6 +452,7 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 			col resolved
 		}
 		var nullable []nullArg
+		var nullableSQL []string
 		for _, arg := range args {
 			if isConst(arg) || a.muted(func() info { return a.expr(arg, l.sc, ctxValue) }).notNull {
 				continue // never NULL: narrows nothing
@@ -457,16 +460,17 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 			s, err := deparse(arg)
 			if err != nil {
 				a.rewriteFailed = true
-				return ""
+				return "", nil
 			}
 			na := nullArg{sql: "(" + s + ") IS NOT NULL"}
 			if ref := arg.GetColumnRef(); ref != nil {
 				na.col, _ = a.resolveQuiet(ref, l.sc)
 			}
 			nullable = append(nullable, na)
+			nullableSQL = append(nullableSQL, na.sql)
 		}
 		if filterPart == "" && len(nullable) == 0 {
-			return "" // the cell's rows are the row's: counted there
+			return "", nil // the cell's rows are the row's: counted there
 		}
 		// nullableOf are the NULL tests that narrow carrier c's people: not
 		// the test of c's own column (count(DISTINCT u.id) FILTER (WHERE
@@ -532,14 +536,21 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 		}
 		if conditionsFailed(args) {
 			a.rewriteFailed = true
-			return ""
+			return "", nil
 		}
-		return cond
+		bits := slices.Clone(nullableSQL)
+		if filterPart != "" {
+			bits = append(bits, filterPart)
+		}
+		for _, c := range conditions(args) {
+			bits = append(bits, "("+c+")")
+		}
+		return cond, bits
 	}
 	// inPlace wraps aggregate f in CASE WHEN <its condition> THEN … END
 	// where it stands, and returns the condition.
 	inPlace := func(f *pg.FuncCall) string {
-		cond := cell(f, entityCount)
+		cond, _ := cell(f, entityCount)
 		if cond == "" {
 			return ""
 		}
@@ -609,29 +620,90 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 	// Wrapped: SELECT <each column, a cell under its conditions>,
 	// __mg_entities, __mg_cells FROM (<the query, with its counts>) AS
 	// __mg_r(…), LATERAL (<the counts of list carriers>) AS __mg_x.
-	var outer, aliases, conds []string
+	type target struct {
+		col, name string
+		conds     []string // one per cell
+		split     []bool   // whether that cell is additive and split from the row
+	}
+	var targets []target
+	var aliases []string
+	bitIndex := map[string]bool{}
+	var bits []string
 	for i, tn := range l.sel.TargetList {
 		rt := tn.GetResTarget()
 		if rt == nil {
 			a.rewriteFailed = true
 			return
 		}
-		col := fmt.Sprintf("__mg_c%d", i+1)
-		aliases = append(aliases, col)
+		tg := target{col: fmt.Sprintf("__mg_c%d", i+1), name: quoteIdent(outputName(rt))}
+		aliases = append(aliases, tg.col)
 		var aggs []*pg.FuncCall
 		topAggregates(rt.Val, &aggs)
-		var own []string
 		for _, f := range aggs {
-			if c := cell(f, w.count); c != "" {
-				own = append(own, c)
+			c, bs := cell(f, w.count)
+			if c == "" {
+				continue
 			}
+			name, _ := funcName(f)
+			tg.conds = append(tg.conds, c)
+			tg.split = append(tg.split, additive[name] && len(bs) > 0)
+			if additive[name] {
+				for _, b := range bs {
+					if !bitIndex[b] {
+						bitIndex[b] = true
+						bits = append(bits, b)
+					}
+				}
+			}
+		}
+		targets = append(targets, tg)
+	}
+	// The atoms of the row: its rows grouped by which of its additive
+	// cells' conditions they meet. Two cells whose conditions differ by
+	// a few people (created_at < D and < D + 1), or a total next to the
+	// visible cells of a suppressed one, subtract to those few people; so
+	// every atom must hold none or at least k people of every carrier,
+	// else every additive cell split from the row is set to NULL (the
+	// cells over all the row's rows stay). One condition is two atoms,
+	// which the cell's own counts check already.
+	atoms := ""
+	if len(bits) >= 2 {
+		var bitSQL []string
+		for _, b := range bits {
+			bitSQL = append(bitSQL, "CASE WHEN "+b+" THEN '1' ELSE '0' END")
+		}
+		vector := strings.Join(bitSQL, " || ")
+		var mins []string
+		for _, c := range l.carriers {
+			e := "(" + c.expr + ")::text || ':' || " + vector
+			if c.list {
+				e = "regexp_replace(" + c.expr + ", '([^,]+)', '\\1:' || " + vector + ", 'g')"
+			}
+			name := fmt.Sprintf("__mg_n%d", len(w.inner)+1)
+			w.inner = append(w.inner, "string_agg(DISTINCT "+e+", ',') AS "+name)
+			w.names = append(w.names, name)
+			m := fmt.Sprintf("__mg_l%d", len(w.lists)+1)
+			w.lists = append(w.lists, "(SELECT min(__mg_c) FROM (SELECT count(DISTINCT split_part(__mg_v, ':', 1)) AS __mg_c FROM unnest(string_to_array(__mg_r."+
+				name+", ',')) AS __mg_u(__mg_v) WHERE __mg_v <> '' GROUP BY split_part(__mg_v, ':', 2)) AS __mg_a) AS "+m)
+			mins = append(mins, "__mg_x."+m)
+		}
+		atoms = "coalesce(least(" + strings.Join(mins, ", ") + ") >= " + kk + ", TRUE)"
+	}
+	var outer, conds []string
+	for _, tg := range targets {
+		var own []string
+		for i, c := range tg.conds {
+			if atoms != "" && tg.split[i] {
+				c += " AND " + atoms
+			}
+			own = append(own, c)
 		}
 		conds = append(conds, own...)
 		if len(own) == 0 {
-			outer = append(outer, "__mg_r."+col+" AS "+quoteIdent(outputName(rt)))
+			outer = append(outer, "__mg_r."+tg.col+" AS "+tg.name)
 			continue
 		}
-		outer = append(outer, "CASE WHEN ("+strings.Join(own, ") AND (")+") THEN __mg_r."+col+" END AS "+quoteIdent(outputName(rt)))
+		outer = append(outer, "CASE WHEN ("+strings.Join(own, ") AND (")+") THEN __mg_r."+tg.col+" END AS "+tg.name)
 	}
 	var counts []string
 	for _, c := range l.carriers {
@@ -656,6 +728,10 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 	}
 	a.insert(a.stmtEnd(), suffix)
 }
+
+// additive aggregates add up their rows: two of them over overlapping rows
+// subtract to the rows between (see the atoms in rewriteTop).
+var additive = set("count", "sum", "avg", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop", "var_samp")
 
 // stmtEnd is where the statement's last token (before a closing
 // semicolon) ends.

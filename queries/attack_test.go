@@ -24,7 +24,9 @@ import (
 // username, %[3]d one of their merged merge requests, %[4]d a pending
 // invitation (a member row without a user) and %[5]s the start of its
 // e-mail, %[6]s the username of the user who merged the most, %[7]s the
-// first user's creation time, %[8]d a star count one project has alone.
+// first user's creation time, %[8]d a star count one project has alone,
+// %[9]s and %[10]s a day of sign-up of fewer than k people, in the middle
+// of the users, and the day after.
 func TestEntityAttacks(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -77,6 +79,17 @@ func TestEntityAttacks(t *testing.T) {
 			}
 			return false
 		}
+	}
+	// day and nextDay bound a day of sign-up in the middle of the users,
+	// which fewer than k people share.
+	var day, nextDay string
+	var sameDay int
+	if err := conn.QueryRow(ctx, `SELECT d::text, (d + 1)::text, (SELECT count(*) FROM users WHERE created_at::date = d)
+		FROM (SELECT created_at::date AS d FROM users ORDER BY created_at OFFSET (SELECT count(*) / 2 FROM users) LIMIT 1) x`).Scan(&day, &nextDay, &sameDay); err != nil {
+		t.Fatal(err)
+	}
+	if sameDay < 1 || sameDay >= k {
+		t.Fatalf("%d users signed up on %s: the day-apart attack needs 1 to %d", sameDay, day, k-1)
 	}
 	var stars int64 // a star count that one project has alone
 	if err := conn.QueryRow(ctx, `SELECT star_count FROM projects GROUP BY 1 HAVING count(*) = 1 ORDER BY 1 DESC LIMIT 1`).Scan(&stars); err != nil {
@@ -208,11 +221,34 @@ func TestEntityAttacks(t *testing.T) {
 			avg(extract(epoch FROM ns.created_at)) AS leak
 			FROM (SELECT u.id AS uid, u.projects_limit * 0 + %[1]d AS k FROM users u) x
 			JOIN namespaces ns ON ns.id = x.k`, nullColumn("leak")},
+		{"two cells a day apart (round 20)", `SELECT count(DISTINCT u.id) AS n,
+			count(*) FILTER (WHERE u.created_at < '%[9]s') AS before,
+			count(*) FILTER (WHERE u.created_at < '%[10]s') AS through
+			FROM users u`, differsByFew("before", "through")},
+		{"a total next to the visible cells of a suppressed one", `SELECT count(DISTINCT u.id) AS n, count(*) AS users,
+			count(*) FILTER (WHERE u.state = 'active' AND NOT u.admin) AS active_members,
+			count(*) FILTER (WHERE u.state <> 'active' AND NOT u.admin) AS other_members
+			FROM users u /* %[1]d */`, func(cols []string, rows [][]any) bool {
+			// users - active_members - other_members is the admins.
+			u, a, o := indexOf(cols, "users"), indexOf(cols, "active_members"), indexOf(cols, "other_members")
+			for _, r := range rows {
+				if r[u] == nil || r[a] == nil || r[o] == nil {
+					continue
+				}
+				x, _ := strconv.Atoi(fmt.Sprint(r[u]))
+				y, _ := strconv.Atoi(fmt.Sprint(r[a]))
+				z, _ := strconv.Atoi(fmt.Sprint(r[o]))
+				if d := x - y - z; d > 0 && d < k {
+					return true
+				}
+			}
+			return false
+		}},
 		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e JOIN users u ON u.id = e.author_id AND u.username LIKE '%[2]s%%' GROUP BY 1)
 			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := fmt.Sprintf(tc.sql, victim, username, mr, invite, inviteEmail[:3], merger, created, stars)
+			src := fmt.Sprintf(tc.sql, victim, username, mr, invite, inviteEmail[:3], merger, created, stars, day, nextDay)
 			an, vs := g.Check(src, "n")
 			if len(vs) > 0 {
 				t.Logf("refused: %v", vs[0])
