@@ -452,7 +452,7 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 			col resolved
 		}
 		var nullable []nullArg
-		var nullableSQL []string
+		var nullableSQL []string // the NULL tests that split the value's rows
 		for _, arg := range args {
 			if isConst(arg) || a.muted(func() info { return a.expr(arg, l.sc, ctxValue) }).notNull {
 				continue // never NULL: narrows nothing
@@ -467,7 +467,12 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 				na.col, _ = a.resolveQuiet(ref, l.sc)
 			}
 			nullable = append(nullable, na)
-			nullableSQL = append(nullableSQL, na.sql)
+			// sum(x) and count(DISTINCT x) of a bare column are the same
+			// over all rows as over those where x is not NULL: its NULL
+			// test splits nothing off their value.
+			if name, _ := funcName(f); arg.GetColumnRef() == nil || !(name == "sum" || name == "count" && f.AggDistinct) {
+				nullableSQL = append(nullableSQL, na.sql)
+			}
 		}
 		if filterPart == "" && len(nullable) == 0 {
 			return "", nil // the cell's rows are the row's: counted there

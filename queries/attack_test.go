@@ -483,3 +483,31 @@ func indexOf(cols []string, name string) int {
 	}
 	panic("no column " + name)
 }
+
+// TestAtomsKeepTotals: when the cells of a row subtract to a few people
+// (the admins, here, are users minus the two member cells), the cells
+// split from the row are set to NULL and the row's totals stay: the
+// group size and count(*).
+func TestAtomsKeepTotals(t *testing.T) {
+	t.Parallel()
+	conn := fakeGitLab(t)
+	g, err := guard.New(guard.Config{Schema: shippedSchema()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	an, vs := g.Check(`SELECT count(DISTINCT u.id) AS n, count(*) AS users,
+		count(*) FILTER (WHERE u.state = 'active' AND NOT u.admin) AS active_members,
+		count(*) FILTER (WHERE u.state <> 'active' AND NOT u.admin) AS other_members
+		FROM users u`, "n")
+	if len(vs) > 0 {
+		t.Fatal(vs)
+	}
+	_, rows := runFiltered(t, conn, an, 10)
+	if len(rows) != 1 {
+		t.Fatalf("rows %v, want one", rows)
+	}
+	r := rows[0]
+	if r[0] == nil || r[1] == nil || r[2] != nil || r[3] != nil {
+		t.Errorf("row %v: want n and users shown, both member cells NULL", r)
+	}
+}
