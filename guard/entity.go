@@ -54,6 +54,13 @@ type info struct {
 	// build an indicator of one instant (the difference of two shifted
 	// steps), so combining it makes the value nonlinear.
 	stepped bool
+	// classes: the branches of a set operation give the column values of
+	// different classes (an id in one, a category in another).
+	classes bool
+	// fractional: a value of a type with fractions (numeric, a float,
+	// extract(…)): divided by a constant it is scaled, where an integer
+	// divided by a constant is a step (x / 100 jumps every 100).
+	fractional bool
 	// single: one column, through casts and AT TIME ZONE a constant zone
 	// only (what date_trunc may step without shifting it).
 	single bool
@@ -108,7 +115,8 @@ func combine(a, b info) info {
 		narrow: a.narrow || b.narrow, rank: a.rank || b.rank, aggSrc: cmp.Or(a.aggSrc, b.aggSrc),
 		mixed:     a.mixed || b.mixed || a.aggSrc != nil && b.aggSrc != nil && a.aggSrc != b.aggSrc,
 		nonlinear: a.nonlinear || b.nonlinear, stepped: a.stepped || b.stepped, fine: a.fine || b.fine,
-		catval: a.catval || b.catval, condAgg: a.condAgg || b.condAgg}
+		catval: a.catval || b.catval, condAgg: a.condAgg || b.condAgg, fractional: a.fractional || b.fractional,
+		classes: a.classes || b.classes}
 	if rank(b.class) > rank(a.class) {
 		out.class, out.origin = b.class, b.origin
 	}
@@ -568,7 +576,10 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		}
 		return r.info
 	case *pg.Node_AConst:
-		return info{notNull: !x.AConst.Isnull}
+		// A float constant has a point or an exponent; pg_query gives a
+		// whole number too large for int4 as one too (an int8).
+		f := x.AConst.GetFval()
+		return info{notNull: !x.AConst.Isnull, fractional: f != nil && strings.ContainsAny(f.Fval, ".eE")}
 	case *pg.Node_SqlvalueFunction:
 		return info{notNull: true}
 	case *pg.Node_TypeCast:
@@ -580,17 +591,20 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		a.narrowValue(x.TypeCast.Location, inf, "a cast")
 		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull, rank: inf.rank,
 			nonlinear: inf.nonlinear, stepped: inf.stepped, single: inf.single, onecol: inf.onecol, catval: inf.catval,
-			duration: inf.duration}
+			duration: inf.duration, fractional: inf.fractional}
 		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
 			t := strings.ToLower(str(tn.Names[len(tn.Names)-1]))
 			if t == "date" {
 				out.rawTime = false
 			}
+			out.fractional = fractionalTypes[t] || inf.fractional && !roundingCasts[t]
 			switch {
 			case !rowDependent(inf) || isCondition(x.TypeCast.Arg):
 				// A constant, or a condition's truth as a number.
 			case t == "bool" || t == "boolean":
 				out.nonlinear = true // x::boolean is the condition x <> 0
+			case t == "bit" || t == "varbit":
+				out.nonlinear = true // x::bit(n) keeps x mod 2^n: a bit of one row's value
 			case roundingCasts[t]:
 				if inf.single || inf.stepped {
 					out.stepped = true
@@ -927,16 +941,12 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		if i == 1 {
 			otherNode, other = e.Lexpr, lexpr
 		}
-		if side.origin != "" && rowDependent(side) && constant(other, otherNode) {
-			switch {
-			case a.filterCols != nil:
-				a.filterCols[side.origin] = true
-			case cx == ctxPredicate:
-				if a.literalCols == nil {
-					a.literalCols = map[string]bool{}
-				}
-				a.literalCols[side.origin] = true
-			}
+		// A column compared with a literal, or with anything but another
+		// table's column (a function's series, g.g = u.x; a value computed
+		// from it, least(u.x, 204) = u.x), is held to a threshold: a pick
+		// of it is refused (checkPicks).
+		if side.origin != "" && rowDependent(side) && (constant(other, otherNode) || !baseColumn(other)) {
+			a.threshold(side.origin, cx)
 		}
 	}
 	for i, side := range []info{lexpr, rexpr} {
@@ -1032,6 +1042,27 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		return info{class: schema.Category, agg: agg, narrow: narrow, fine: fine}
 	}
 	return info{class: schema.Category, agg: agg, narrow: narrow, fine: fine}
+}
+
+// threshold records that the column origin is compared with a threshold:
+// in a FILTER (filterCols, the pick of that aggregate), or in a WHERE, ON
+// or HAVING (literalCols, every pick of the query).
+func (a *analyzer) threshold(origin string, cx ctx) {
+	switch {
+	case a.filterCols != nil:
+		a.filterCols[origin] = true
+	case cx == ctxPredicate:
+		if a.literalCols == nil {
+			a.literalCols = map[string]bool{}
+		}
+		a.literalCols[origin] = true
+	}
+}
+
+// baseColumn reports whether i is a bare column of a catalogued table: a
+// join or an order of two columns, not a threshold.
+func baseColumn(i info) bool {
+	return i.bare && i.rel != nil && i.rel.table != nil
 }
 
 // countPicked counts the rows of a table without people that a literal
@@ -1184,7 +1215,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				if inf.class.Sensitive() && !inf.bare {
 					a.restrictedUse(nodeLocation(arg), inf, "count() of an expression")
 				}
-				if f.AggDistinct && rowDependent(inf) && inf.class != schema.Key {
+				if f.AggDistinct && rowDependent(inf) && (inf.class != schema.Key || inf.classes) {
 					a.c.add(nodeLocation(arg), RuleArithmetic,
 						"count(DISTINCT …) counts ids only: of %s it tells how many different values the rows hold, which one row's value changes (a new value, or two people sharing one); count ids (count(DISTINCT u.id)), or rows per value with GROUP BY",
 						describeValue(inf))
@@ -1297,6 +1328,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		}
 	}
 	out.nonlinear, out.stepped, out.single = functionShape(f, name, args)
+	out.fractional = name == "extract" || name == "date_part" // numeric
 	if len(args) > 0 && !out.nonlinear && (name == "extract" || name == "date_part" || name == "date_trunc" || name == "timezone") {
 		out.onecol = args[len(args)-1].onecol
 	}
@@ -1476,6 +1508,9 @@ var zoneName = regexp.MustCompile(`^[A-Za-z_]+(/[A-Za-z_]+)*$`)
 // whole days).
 var roundingCasts = set("int", "int2", "int4", "int8", "integer", "smallint", "bigint", "date")
 
+// fractionalTypes hold fractions: a division of them is a scaling.
+var fractionalTypes = set("numeric", "decimal", "float4", "float8", "real", "float", "double precision", "interval")
+
 // arithmetic returns whether the operator expression e (op, with operands
 // l and r) is nonlinear, or a step function of one column. Affine
 // arithmetic stays linear: a sum, a difference, a product or quotient by
@@ -1491,12 +1526,22 @@ func arithmetic(e *pg.A_Expr, op string, l, r info) (nonlinear, stepped bool) {
 	switch op {
 	case "+", "-":
 		if l.stepped && r.stepped && l.origin == r.origin {
-			return true, false // two steps of one column (t AT TIME ZONE two zones): an indicator of a moment of the day
+			// Two steps of one column (t AT TIME ZONE two zones, x / 100
+			// minus (x + 1) / 100): 1 between them, 0 elsewhere, an
+			// indicator of one row. Steps of two columns are a distance
+			// (closed_at::date - due_date).
+			return true, false
 		}
 		return nonlinear, l.stepped || r.stepped
 	case "*":
 		return nonlinear || !lc && !rc, l.stepped || r.stepped
 	case "/":
+		if rc && !lc && !l.fractional && !r.fractional {
+			// An integer divided by a constant: a step. Of one column it
+			// coarsens (x / 100); of a shifted or stepped value it steps
+			// at a point of the author's choosing.
+			return nonlinear || l.stepped || !l.single, true
+		}
 		return nonlinear || !rc, l.stepped
 	}
 	return nonlinear || !lc || !rc, false
@@ -1825,6 +1870,9 @@ var boolAggregates = set("bool_and", "bool_or", "every")
 // describeValue names a value's class for a message: "a category" or
 // "users.admin (class category)".
 func describeValue(inf info) string {
+	if inf.classes {
+		return "a column whose branches (UNION ALL) give values of different classes"
+	}
 	if inf.origin != "" {
 		return fmt.Sprintf("%s (class %s)", inf.origin, inf.class)
 	}

@@ -184,8 +184,10 @@ func (a *analyzer) derivedAgg(sel *pg.SelectStmt, parent *nscope, at int32) ([]d
 			if i < len(l.cols) {
 				bare := cols[i].info.bare && l.cols[i].info.bare
 				person := cols[i].info.person || l.cols[i].info.person
+				classes := cols[i].info.class != l.cols[i].info.class
 				cols[i].info = combine(cols[i].info, l.cols[i].info)
 				cols[i].info.bare, cols[i].info.person = bare, person
+				cols[i].info.classes = cols[i].info.classes || classes
 			}
 		}
 	}
@@ -1013,6 +1015,10 @@ func (a *analyzer) sublink(sl *pg.SubLink, s *nscope, cx ctx) info {
 		return out
 	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
 		test := a.expr(sl.Testexpr, s, cx)
+		if test.origin != "" && rowDependent(test) {
+			// u.x IN (SELECT g FROM generate_series(0, 204) g): a threshold.
+			a.threshold(test.origin, cx)
+		}
 		for _, side := range []info{test, out} {
 			if !restricted(side.class) {
 				continue
