@@ -57,6 +57,11 @@ type info struct {
 	// classes: the branches of a set operation give the column values of
 	// different classes (an id in one, a category in another).
 	classes bool
+	// picked: one row's value that a subquery picked (min, max, a
+	// percentile) from rows of many people, while the subquery's row
+	// carries them all: upward it may stand in a duration, be counted or
+	// compared, not be grouped by, output or aggregated.
+	picked bool
 	// fractional: a value of a type with fractions (numeric, a float,
 	// extract(…)): divided by a constant it is scaled, where an integer
 	// divided by a constant is a step (x / 100 jumps every 100).
@@ -116,7 +121,7 @@ func combine(a, b info) info {
 		mixed:     a.mixed || b.mixed || a.aggSrc != nil && b.aggSrc != nil && a.aggSrc != b.aggSrc,
 		nonlinear: a.nonlinear || b.nonlinear, stepped: a.stepped || b.stepped, fine: a.fine || b.fine,
 		catval: a.catval || b.catval, condAgg: a.condAgg || b.condAgg, fractional: a.fractional || b.fractional,
-		classes: a.classes || b.classes}
+		classes: a.classes || b.classes, picked: a.picked || b.picked}
 	if rank(b.class) > rank(a.class) {
 		out.class, out.origin = b.class, b.origin
 	}
@@ -591,7 +596,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 		a.narrowValue(x.TypeCast.Location, inf, "a cast")
 		out := info{class: inf.class, origin: inf.origin, rawTime: inf.rawTime, agg: inf.agg, notNull: inf.notNull, rank: inf.rank,
 			nonlinear: inf.nonlinear, stepped: inf.stepped, single: inf.single, onecol: inf.onecol, catval: inf.catval,
-			duration: inf.duration, fractional: inf.fractional}
+			duration: inf.duration, fractional: inf.fractional, picked: inf.picked, classes: inf.classes}
 		if tn := x.TypeCast.TypeName; tn != nil && len(tn.Names) > 0 {
 			t := strings.ToLower(str(tn.Names[len(tn.Names)-1]))
 			if t == "date" {
@@ -903,6 +908,7 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" && lexpr.stepped == rexpr.stepped && !out.nonlinear &&
 			a.durationRels(e, s) {
 			out.class, out.rawTime, out.duration = schema.Measure, false, true
+			out.picked = false // a duration to another row's time: see durationRels
 		}
 		lc, rc := !rowDependent(lexpr), !rowDependent(rexpr)
 		switch {
@@ -1042,6 +1048,24 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		return info{class: schema.Category, agg: agg, narrow: narrow, fine: fine}
 	}
 	return info{class: schema.Category, agg: agg, narrow: narrow, fine: fine}
+}
+
+// pickedUse refuses a use of a value a subquery picked (info.picked).
+func (a *analyzer) pickedUse(at int32, inf info, where string) {
+	a.c.add(at, RulePick,
+		"%s is one row's value that a subquery picked (min, max, a percentile) from rows of many people, and %s would publish it behind all of them (GROUP BY i.project_id: one issue's time behind every author of the project); use it in a duration (merged_at - s.first_at), count it, or group the subquery by a person's id (GROUP BY i.author_id)",
+		cmp.Or(inf.origin, "this value"), where)
+}
+
+// peopleless reports whether the catalogued column origin belongs to a
+// table that names no person (labels): its picked values are no one's.
+func (a *analyzer) peopleless(origin string) bool {
+	table, _, ok := strings.Cut(origin, ".")
+	if !ok {
+		return false
+	}
+	t := a.cat.Table(table)
+	return t != nil && len(t.Entity) == 0 && t.Owner == nil && len(t.People) == 0
 }
 
 // threshold records that the column origin is compared with a threshold:
@@ -1284,6 +1308,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		default:
 			out.class, out.rawTime = schema.Measure, false
 		}
+		out.picked = pickAggregates[name] && out.class != "" && a.role != roleTop && !a.perPerson && !a.peopleless(out.origin)
 		return out
 	}
 	if (name == "power" || name == "pow") && len(f.Args) == 2 && !isConst(f.Args[1]) || name == "exp" && len(f.Args) == 1 && !isConst(f.Args[0]) {
@@ -1325,6 +1350,11 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 			if !a.muted(func() info { return a.expr(arg, s, ctxValue) }).notNull {
 				out.notNull = false
 			}
+		}
+	}
+	for i, inf := range args {
+		if inf.picked && name != "timezone" {
+			a.pickedUse(nodeLocation(f.Args[i]), inf, name+"()")
 		}
 	}
 	out.nonlinear, out.stepped, out.single = functionShape(f, name, args)
@@ -1549,6 +1579,9 @@ func arithmetic(e *pg.A_Expr, op string, l, r info) (nonlinear, stepped bool) {
 
 // checkAggArg refuses a nonlinear aggregate argument (see info.nonlinear).
 func (a *analyzer) checkAggArg(at int32, inf info, agg string) {
+	if inf.picked && agg != "count" {
+		a.pickedUse(at, inf, agg+"()")
+	}
 	if inf.nonlinear && !collecting[agg] {
 		a.c.add(at, RuleArithmetic,
 			"%s() of a value that is not affine in the row's columns (a product or quotient of two of them, sign, abs, round, powers, greatest, nullif, a subquery, or a condition decided below): such a value can weigh one row by 1 and the rest by 0; aggregate columns, their sums and differences, multiples by constants and extract(epoch FROM …), with conditions in FILTER or CASE WHEN of this top-level aggregate, where metricgate counts each side",

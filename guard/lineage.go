@@ -333,6 +333,9 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 		if inf.bare && inf.class == schema.Key {
 			perKey = true
 		}
+		if inf.picked {
+			a.pickedUse(nodeLocation(g), inf, "GROUP BY")
+		}
 		if ref := key.GetColumnRef(); ref != nil {
 			if res, ok := a.resolveQuiet(ref, sc); ok && res.rel != nil && res.rel.table != nil {
 				col := refNames(ref)[len(refNames(ref))-1]
@@ -399,6 +402,9 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 		}
 		if r == roleTop {
 			a.narrowValue(rt.Location, inf, fmt.Sprintf("output column %q", outputName(rt)))
+			if inf.picked && !inf.agg {
+				a.pickedUse(rt.Location, inf, fmt.Sprintf("output column %q", outputName(rt)))
+			}
 		}
 		if strings.HasPrefix(rt.Name, "__mg") {
 			a.c.add(rt.Location, RuleIdentifier, "names starting with __mg are reserved for metricgate's hidden columns")
