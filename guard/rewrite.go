@@ -634,6 +634,7 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 	var aliases []string
 	bitIndex := map[string]bool{}
 	var bits []string
+	cellSets := map[string]bool{} // the distinct sets of conditions of additive cells
 	for i, tn := range l.sel.TargetList {
 		rt := tn.GetResTarget()
 		if rt == nil {
@@ -653,6 +654,9 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 			tg.conds = append(tg.conds, c)
 			tg.split = append(tg.split, additive[name] && len(bs) > 0)
 			if additive[name] {
+				if len(bs) > 0 {
+					cellSets[strings.Join(slices.Sorted(slices.Values(bs)), "\x00")] = true
+				}
 				for _, b := range bs {
 					if !bitIndex[b] {
 						bitIndex[b] = true
@@ -672,7 +676,9 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 	// cells over all the row's rows stay). One condition is two atoms,
 	// which the cell's own counts check already.
 	atoms := ""
-	if len(bits) >= 2 {
+	// One cell's own conditions are two atoms each, which its counts check
+	// already; atoms are needed once two cells split the row differently.
+	if len(bits) >= 2 && len(cellSets) >= 2 {
 		var bitSQL []string
 		for _, b := range bits {
 			bitSQL = append(bitSQL, "CASE WHEN "+b+" THEN '1' ELSE '0' END")
