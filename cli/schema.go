@@ -12,12 +12,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"gitlab.com/metricgate/metricgate/catalog"
 	"gitlab.com/metricgate/metricgate/guard"
+	"gitlab.com/metricgate/metricgate/internal/snapshot"
 	"gitlab.com/metricgate/metricgate/schema"
 )
 
@@ -101,22 +101,11 @@ type sourceSchema struct {
 // readSourceSchema connects to the database at url and reads
 // information_schema.columns and the primary keys of its current schema.
 func readSourceSchema(ctx context.Context, url string) (*sourceSchema, error) {
-	pc, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, errors.New("parse the source URL: malformed connection string")
-	}
-	pc.RuntimeParams["application_name"] = "metricgate schema"
-	cctx, cancel := context.WithTimeoutCause(ctx, 30*time.Second, errors.New("connect to the source: timed out after 30s"))
-	defer cancel()
-	conn, err := pgx.ConnectConfig(cctx, pc)
+	conn, err := snapshot.Connect(ctx, url, "metricgate schema", nil)
 	if err != nil {
 		return nil, endpoint("source", "--source", url, err)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = conn.Close(ctx) // read-only: nothing to keep
-	}()
+	defer snapshot.CloseConn(ctx, conn)
 	rows, err := conn.Query(ctx, `SELECT table_name::text, column_name::text, data_type::text
 		FROM information_schema.columns WHERE table_schema = current_schema()
 		ORDER BY table_name, ordinal_position`)
