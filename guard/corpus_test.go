@@ -159,7 +159,12 @@ var corpus = []struct {
 	{name: "select star", sql: "SELECT * FROM issues", want: []string{"1:1 guard/group-size: group_size column \"n\" (from the header) is not in the select list; the output columns are: (none)", "1:8 guard/not-aggregate: SELECT * outputs rows"}},
 	// VALUES reads no table, so no one stands behind its rows either.
 	{name: "values", sql: "VALUES (1, 2)", want: []string{"1:1 guard/entity: no table read here has people behind its rows", "1:1 guard/group-size: group_size column \"n\" (from the header) is not in the select list", "1:1 guard/not-aggregate: VALUES outputs rows, not aggregates"}},
-	{name: "union branch not aggregate", sql: "SELECT 0 AS k, count(*) AS n FROM issues UNION ALL SELECT weight, 1 FROM issues", want: []string{"1:59 guard/not-aggregate: output column \"weight\" uses weight", "1:67 guard/group-size: group_size column \"n\" must be count(*) or count(DISTINCT …) so that it counts the entities behind each row; it is a literal"}},
+	// Round 23 follow-up: branches over one table can overlap, and two
+	// rows a day apart subtract to that day's people.
+	{name: "union branches over one table", sql: "SELECT 'before' AS k, count(*) AS n FROM users WHERE created_at < '2022-01-04' UNION ALL SELECT 'through', count(*) FROM users WHERE created_at < '2022-01-05'", want: []string{"1:90 guard/entity: branches 1 and 2 of this top-level UNION ALL both read users"}},
+	{name: "union branches over one cte", sql: "WITH u AS (SELECT id, created_at FROM users) SELECT 'a' AS k, count(*) AS n FROM u GROUP BY 1 UNION ALL SELECT 'b', count(*) FROM u GROUP BY 1", want: []string{"1:105 guard/entity: branches 1 and 2 of this top-level UNION ALL both read users"}},
+	{name: "union branches over different tables", sql: "SELECT 'issues' AS k, count(*) AS n FROM issues UNION ALL SELECT 'mrs', count(*) FROM merge_requests", cols: "k:constant n:aggregate"},
+	{name: "union branch not aggregate", sql: "SELECT 0 AS k, count(*) AS n FROM issues UNION ALL SELECT weight, 1 FROM issues", want: []string{"1:52 guard/entity: branches 1 and 2 of this top-level UNION ALL both read issues", "1:59 guard/not-aggregate: output column \"weight\" uses weight", "1:67 guard/group-size: group_size column \"n\" must be count(*) or count(DISTINCT …) so that it counts the entities behind each row; it is a literal"}},
 	// sum() OVER is refused twice: as a window at the top, and as a window
 	// that is not a ranking or a count anywhere.
 	{name: "window top level", sql: "SELECT count(*) AS n, sum(count(*)) OVER () AS total FROM issues", want: []string{"1:23 guard/window: window function sum() OVER (…) in the top-level SELECT", "1:23 guard/window: window function sum() OVER (…) gives each row a value computed from other rows"}},

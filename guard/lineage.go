@@ -2,6 +2,7 @@ package guard
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -1218,6 +1219,9 @@ func (c *checker) analyzeEntities(sel *pg.SelectStmt, an *Analysis, o Options, a
 		}
 		sc = a.withScope(sel.WithClause, nil)
 	}
+	if sel.Op != pg.SetOperation_SETOP_NONE {
+		c.branchTables(sel)
+	}
 	seen := map[string]bool{}
 	var w *wrapper
 	if wrappable(sel) {
@@ -1249,6 +1253,55 @@ func (c *checker) analyzeEntities(sel *pg.SelectStmt, an *Analysis, o Options, a
 		c.add(at, RuleRewrite, "metricgate could not add its entity counts to this query's text; simplify the select list (and tell the metricgate maintainers)")
 	}
 	an.rewritten, an.inserts = a.apply()
+}
+
+// branchTables refuses two branches of a top-level set operation that
+// read one table (directly or through a CTE): their rows can overlap, and
+// 'before' and 'through' branches over users, WHERE created_at < D and < D
+// + 1, or GROUP BY of those two conditions, subtract to one day's sign-ups.
+// Rows of one SELECT are disjoint groups; branches over different tables
+// (issues, merge requests, pipelines) are too.
+func (c *checker) branchTables(sel *pg.SelectStmt) {
+	ctes := map[string]*pg.Node{}
+	if sel.WithClause != nil {
+		for _, n := range sel.WithClause.Ctes {
+			if ce := n.GetCommonTableExpr(); ce != nil {
+				ctes[ce.Ctename] = ce.Ctequery
+			}
+		}
+	}
+	var tables func(n *pg.Node, out map[string]bool, depth int)
+	tables = func(n *pg.Node, out map[string]bool, depth int) {
+		if n == nil || depth > 20 {
+			return
+		}
+		if rv := n.GetRangeVar(); rv != nil {
+			if q, ok := ctes[rv.Relname]; ok && rv.Schemaname == "" {
+				tables(q, out, depth+1)
+			} else {
+				out[rv.Relname] = true
+			}
+			return
+		}
+		children(inner(n), func(ch *pg.Node) { tables(ch, out, depth) })
+	}
+	owner := map[string]int{}
+	for i, l := range leaves(sel) {
+		read := map[string]bool{}
+		for _, f := range l.FromClause {
+			tables(f, read, 0)
+		}
+		tables(l.WhereClause, read, 0)
+		for _, t := range slices.Sorted(maps.Keys(read)) {
+			if j, ok := owner[t]; ok && j != i {
+				c.add(c.selectKeyword(l, 0), RuleEntity,
+					"branches %d and %d of this top-level UNION ALL both read %s: their rows can overlap, and two rows that differ by a few people tell those people's values; write one SELECT that groups by a category (or uses FILTER), or load each branch as its own query",
+					j+1, i+1, t)
+				return
+			}
+			owner[t] = i
+		}
+	}
 }
 
 func setOpsOf(sel *pg.SelectStmt) []*pg.SelectStmt {

@@ -554,19 +554,19 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 	}
 	// inPlace wraps aggregate f in CASE WHEN <its condition> THEN … END
 	// where it stands, and returns the condition.
-	inPlace := func(f *pg.FuncCall) string {
-		cond, _ := cell(f, entityCount)
+	inPlace := func(f *pg.FuncCall) (string, []string) {
+		cond, bits := cell(f, entityCount)
 		if cond == "" {
-			return ""
+			return "", nil
 		}
 		start, end := a.aggSpan(f)
 		if start < 0 || end < 0 {
 			a.rewriteFailed = true
-			return ""
+			return "", nil
 		}
 		a.insert(start, "CASE WHEN "+cond+" THEN ")
 		a.insert(end, " END")
-		return cond
+		return cond, bits
 	}
 	suppressed := func(conds []string) string {
 		if len(conds) == 0 {
@@ -590,12 +590,13 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 		}
 	}
 	for _, f := range having {
-		if c := inPlace(f); c != "" {
+		if c, _ := inPlace(f); c != "" {
 			inPlaceConds = append(inPlaceConds, c)
 		}
 	}
 	if w == nil {
 		var conds []string
+		sets := map[string]bool{}
 		for _, tn := range l.sel.TargetList {
 			rt := tn.GetResTarget()
 			if rt == nil {
@@ -604,9 +605,21 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 			var aggs []*pg.FuncCall
 			topAggregates(rt.Val, &aggs)
 			for _, f := range aggs {
-				if c := inPlace(f); c != "" {
+				c, bits := inPlace(f)
+				if c != "" {
 					conds = append(conds, c)
 				}
+				if name, _ := funcName(f); additive[name] && len(bits) > 0 {
+					sets[strings.Join(slices.Sorted(slices.Values(bits)), "\x00")] = true
+				}
+			}
+			if len(sets) == 2 {
+				// Without the wrapping SELECT there are no atoms (see
+				// below) to check that the cells do not subtract to a
+				// few people.
+				a.c.add(rt.Location, RuleEntity,
+					"a second FILTER (or NULL test, or CASE WHEN) that splits this row's rows differently from another, in a query whose top level is a set operation, SELECT DISTINCT or has a window function: two such cells can subtract to a few people, which metricgate checks only in a plain SELECT; load each branch as its own query, or keep to one condition per row")
+				sets[""] = true // reported once
 			}
 			if len(aggs) > 0 && rt.Name == "" {
 				// Keep the name PostgreSQL gives the column: CASE would
