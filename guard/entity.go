@@ -3,6 +3,7 @@ package guard
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -62,6 +63,9 @@ type info struct {
 	// carries them all: upward it may stand in a duration, be counted or
 	// compared, not be grouped by, output or aggregated.
 	picked bool
+	// scale is how much constants have multiplied the row's columns in
+	// the value (0 for 1): x * 1e9 + y packs two values into one number.
+	scale float64
 	// fractional: a value of a type with fractions (numeric, a float,
 	// extract(…)): divided by a constant it is scaled, where an integer
 	// divided by a constant is a step (x / 100 jumps every 100).
@@ -121,7 +125,7 @@ func combine(a, b info) info {
 		mixed:     a.mixed || b.mixed || a.aggSrc != nil && b.aggSrc != nil && a.aggSrc != b.aggSrc,
 		nonlinear: a.nonlinear || b.nonlinear, stepped: a.stepped || b.stepped, fine: a.fine || b.fine,
 		catval: a.catval || b.catval, condAgg: a.condAgg || b.condAgg, fractional: a.fractional || b.fractional,
-		classes: a.classes || b.classes, picked: a.picked || b.picked}
+		classes: a.classes || b.classes, picked: a.picked || b.picked, scale: max(a.scale, b.scale)}
 	if rank(b.class) > rank(a.class) {
 		out.class, out.origin = b.class, b.origin
 	}
@@ -466,6 +470,10 @@ type analyzer struct {
 	// an id, or a LATERAL subquery correlated by an id), so that a time it
 	// picks is that id's, not one row of many.
 	perKey bool
+	// groupedRels are the relations of the SELECT being analysed whose
+	// person is a group key: a value picked from their rows is that
+	// person's.
+	groupedRels map[*rel]bool
 	// topFilter: analysing the FILTER of a top-level aggregate, whose
 	// rows metricgate counts on each side.
 	topFilter bool
@@ -610,6 +618,15 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 				out.nonlinear = true // x::boolean is the condition x <> 0
 			case t == "bit" || t == "varbit":
 				out.nonlinear = true // x::bit(n) keeps x mod 2^n: a bit of one row's value
+			case exactCasts[t] && len(tn.Typmods) == 0 && len(tn.ArrayBounds) == 0:
+				// numeric, timestamp, text without a precision: the value
+				// as it is.
+			case !roundingCasts[t] || len(tn.Typmods) > 0:
+				// numeric(p, s), money, real, float, char(n), time,
+				// timestamp(0), interval fields: a rounding or truncation
+				// at points of its own, (z + 0.5)::numeric(40, 0) minus
+				// (z - 0.5)::numeric(40, 0) is 1 at one value of z.
+				out.nonlinear = true
 			case roundingCasts[t]:
 				if inf.single || inf.stepped {
 					out.stepped = true
@@ -904,6 +921,10 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		a.checkMixed(e.Location, out)
 		out.bare = false
 		out.nonlinear, out.stepped = arithmetic(e, op, lexpr, rexpr)
+		out.scale = scaled(e, op, lexpr, rexpr)
+		if out.scale > maxScale || out.scale > 0 && out.scale < minScale {
+			out.nonlinear = true // values packed at scales of their own
+		}
 		out.duration = false
 		if lexpr.class == schema.Time && rexpr.class == schema.Time && op == "-" && lexpr.stepped == rexpr.stepped && !out.nonlinear &&
 			a.durationRels(e, s) {
@@ -1048,6 +1069,34 @@ func (a *analyzer) aexpr(e *pg.A_Expr, s *nscope, cx ctx) info {
 		return info{class: schema.Category, agg: agg, narrow: narrow, fine: fine}
 	}
 	return info{class: schema.Category, agg: agg, narrow: narrow, fine: fine}
+}
+
+// ownRows reports whether the aggregate f reads only rows of the person
+// the SELECT groups by: every relation its arguments read has that
+// person as a group key (GROUP BY n.author_id, max(n.created_at)). A
+// pick from a joined table of other people (max(u.sign_in_count) of the
+// issue authors a commenter answered) is not the grouped person's.
+func (a *analyzer) ownRows(f *pg.FuncCall, s *nscope) bool {
+	var args []*pg.Node
+	args = append(args, f.Args...)
+	for _, o := range f.AggOrder {
+		if sb := o.GetSortBy(); sb != nil {
+			args = append(args, sb.Node)
+		}
+	}
+	var rels []*rel
+	for _, arg := range args {
+		rels = append(rels, a.relsOf(arg, s)...)
+	}
+	if len(args) == 0 {
+		rels = s.rels // count(*): the rows of every table read
+	}
+	for _, r := range rels {
+		if !a.groupedRels[r] {
+			return false
+		}
+	}
+	return len(rels) > 0
 }
 
 // pickedUse refuses a use of a value a subquery picked (info.picked).
@@ -1248,7 +1297,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 				src = cmp.Or(inf.aggSrc, src)
 			}
 			return info{class: schema.Measure, agg: true, notNull: true, aggSrc: src, nonlinear: conditioned(), onecol: true,
-				condAgg: conditioned() && !a.perPerson}
+				condAgg: conditioned() && !a.ownRows(f, s)}
 		}
 		if f.AggDistinct && !collecting[name] {
 			a.c.add(f.Location, RuleArithmetic,
@@ -1298,7 +1347,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		}
 		out.bare, out.agg = false, true
 		out.nonlinear, out.stepped, out.single = conditioned(), false, false
-		out.condAgg = conditioned() && !a.perPerson
+		out.condAgg = conditioned() && !a.ownRows(f, s)
 		// An aggregate is one value when its argument is one column:
 		// sum(created_at * 1e9 + x) of one person's rows is still packed.
 		out.onecol = argsOnecol
@@ -1308,7 +1357,7 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 		default:
 			out.class, out.rawTime = schema.Measure, false
 		}
-		out.picked = pickAggregates[name] && out.class != "" && a.role != roleTop && !a.perPerson && !a.peopleless(out.origin)
+		out.picked = pickAggregates[name] && out.class != "" && a.role != roleTop && !a.ownRows(f, s) && !a.peopleless(out.origin)
 		return out
 	}
 	if (name == "power" || name == "pow") && len(f.Args) == 2 && !isConst(f.Args[1]) || name == "exp" && len(f.Args) == 1 && !isConst(f.Args[0]) {
@@ -1538,6 +1587,9 @@ var zoneName = regexp.MustCompile(`^[A-Za-z_]+(/[A-Za-z_]+)*$`)
 // whole days).
 var roundingCasts = set("int", "int2", "int4", "int8", "integer", "smallint", "bigint", "date")
 
+// exactCasts keep a value as it is (without a precision or a length).
+var exactCasts = set("numeric", "decimal", "timestamp", "timestamptz", "text")
+
 // fractionalTypes hold fractions: a division of them is a scaling.
 var fractionalTypes = set("numeric", "decimal", "float4", "float8", "real", "float", "double precision", "interval")
 
@@ -1575,6 +1627,53 @@ func arithmetic(e *pg.A_Expr, op string, l, r info) (nonlinear, stepped bool) {
 		return nonlinear || !rc, l.stepped
 	}
 	return nonlinear || !lc || !rc, false
+}
+
+// maxScale and minScale bound the factor constants may multiply a row's
+// columns by in one value: a second (1e6 µs), an hour (1/3600), a year of
+// seconds; not 1e9, which packs one value above another.
+const (
+	maxScale = 1e6
+	minScale = 1e-9
+)
+
+// scaled returns the factor of the value of e (see info.scale).
+func scaled(e *pg.A_Expr, op string, l, r info) float64 {
+	ls, rs := cmp.Or(l.scale, 1), cmp.Or(r.scale, 1)
+	switch op {
+	case "*", "/":
+		c, side, ok := constNumber(e.Rexpr), ls, rowDependent(l) && !rowDependent(r)
+		if !ok && op == "*" && rowDependent(r) && !rowDependent(l) {
+			c, side, ok = constNumber(e.Lexpr), rs, true
+		}
+		if c == 0 || !ok {
+			return max(ls, rs)
+		}
+		c = math.Abs(c)
+		if op == "/" {
+			return side / c
+		}
+		return side * c
+	}
+	return max(ls, rs)
+}
+
+// constNumber is the value of the numeric literal n (through casts), or 0.
+func constNumber(n *pg.Node) float64 {
+	for n.GetTypeCast() != nil {
+		n = n.GetTypeCast().Arg
+	}
+	c := n.GetAConst()
+	switch {
+	case c == nil:
+		return 0
+	case c.GetIval() != nil:
+		return float64(c.GetIval().Ival)
+	case c.GetFval() != nil:
+		f, _ := strconv.ParseFloat(c.GetFval().Fval, 64)
+		return f
+	}
+	return 0
 }
 
 // checkAggArg refuses a nonlinear aggregate argument (see info.nonlinear).

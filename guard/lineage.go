@@ -365,13 +365,14 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 			a.restrictedUse(nodeLocation(g), inf, "GROUP BY")
 		}
 	}
-	savedPerPerson, savedPerKey := a.perPerson, a.perKey
-	a.perPerson, a.perKey = false, perKey
-	defer func() { a.perPerson, a.perKey = savedPerPerson, savedPerKey }()
+	savedPerPerson, savedPerKey, savedGrouped := a.perPerson, a.perKey, a.groupedRels
+	a.perPerson, a.perKey, a.groupedRels = false, perKey, map[*rel]bool{}
+	defer func() { a.perPerson, a.perKey, a.groupedRels = savedPerPerson, savedPerKey, savedGrouped }()
 	for _, rl := range sc.rels {
 		for _, c := range rl.allCarriers() {
 			if c.rel != nil && !c.picked && c.owner == "" && l.groupBase[quoteIdent(c.rel.alias)+"."+quoteIdent(c.column)] {
 				a.perPerson = true
+				a.groupedRels[c.rel] = true
 			}
 		}
 	}
