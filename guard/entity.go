@@ -785,8 +785,18 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 				return info{}
 			}
 			if ai := ind.GetAIndices(); ai != nil {
-				a.expr(ai.Lidx, s, ctxValue)
-				a.expr(ai.Uidx, s, ctxValue)
+				for _, idx := range []info{a.expr(ai.Lidx, s, ctxValue), a.expr(ai.Uidx, s, ctxValue)} {
+					if rowDependent(idx) {
+						// (ARRAY[2, …, 1, …, 2])[extract(day FROM t)::int] is
+						// a lookup table: 1 for one day, and (ARRAY[u.x,
+						// 0])[that] one row's x, a CASE nobody counts.
+						inf.nonlinear = true
+						inf.stepped, inf.single, inf.onecol = false, false, false
+						if inf.class == "" {
+							inf.class = idx.class // a constant array read by the row: the row's value
+						}
+					}
+				}
 			}
 		}
 		if inf.class.Sensitive() {
@@ -1251,8 +1261,16 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 					argCond = true
 				}
 			}
-			return info{class: schema.Measure, rank: len(f.Over.OrderClause) > 0, notNull: true, onecol: true, condAgg: argCond,
-				nonlinear: slices.ContainsFunc(f.Over.PartitionClause, func(n *pg.Node) bool { return n.GetColumnRef() == nil })}
+			// Partitioned by an id (p.merge_request_id) it is that entity's
+			// row count; by a category (PARTITION BY u.admin) it is how
+			// many rows have that value, a count nobody counts people
+			// for: min() or sum() of it over everyone tells the admins.
+			byValue := slices.ContainsFunc(f.Over.PartitionClause, func(n *pg.Node) bool {
+				inf := a.muted(func() info { return a.expr(n, s, ctxValue) })
+				return n.GetColumnRef() == nil || !(inf.bare && inf.class == schema.Key)
+			})
+			return info{class: schema.Measure, rank: len(f.Over.OrderClause) > 0, notNull: true, onecol: true, condAgg: argCond || byValue,
+				nonlinear: byValue}
 		default:
 			a.c.add(loc, RuleWindow, "window function %s() OVER (…) gives each row a value computed from other rows, which may be other people's; only ranking (row_number, rank, dense_rank, ntile, percent_rank, cume_dist) and count(…) OVER are allowed: aggregate in a subquery grouped by what you partition by instead", name)
 			return info{}
