@@ -157,6 +157,8 @@ type carrier struct {
 	// zeroOK marks the people a namespace's rows name: their count must
 	// be none or at least k, never between.
 	zeroOK bool
+	// rows counts rows, not people (count(*)): see rewriteTop.
+	rows bool
 }
 
 // dcol is an output column of a derived table, a CTE or a function.
@@ -1158,6 +1160,19 @@ func (a *analyzer) countPicked(r *rel) {
 	}
 	r.carriers = append(r.carriers, carrier{expr: quoteIdent(r.alias) + ".id", rel: r, column: "id", picked: true,
 		what: r.table.Name + ".id (rows picked by a literal)"})
+	// The people those rows name (projects.creator_id) are counted too,
+	// none or at least k: 23 projects that are all one creator's are that
+	// person's (round 27).
+	if len(r.table.People) > 0 && !slices.ContainsFunc(r.carriers, func(c carrier) bool { return c.zeroOK }) {
+		var cols []string
+		for _, p := range r.table.People {
+			cols = append(cols, quoteIdent(r.alias)+"."+quoteIdent(p))
+		}
+		r.carriers = append(r.carriers, carrier{
+			expr: "concat_ws(',', " + strings.Join(cols, ", ") + ")", list: true, zeroOK: true, picked: true,
+			what: fmt.Sprintf("%s.%s (people named, none or at least k)", r.table.Name, strings.Join(r.table.People, ", ")),
+		})
+	}
 }
 
 // hasPeople reports whether a relation has people (or picked rows) to

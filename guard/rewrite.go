@@ -202,6 +202,9 @@ func entityCount(c carrier, filter string) string {
 	if filter != "" {
 		f = " FILTER (WHERE " + filter + ")"
 	}
+	if c.rows {
+		return "count(*)" + f
+	}
 	if !c.list {
 		return "count(DISTINCT " + c.expr + ")" + f
 	}
@@ -251,7 +254,10 @@ func (w *wrapper) count(c carrier, filter string) string {
 		f = " FILTER (WHERE " + filter + ")"
 	}
 	e := "count(DISTINCT " + c.expr + ")" + f
-	if c.list {
+	switch {
+	case c.rows:
+		e = "count(*)" + f
+	case c.list:
 		e = "string_agg(" + c.expr + ", ',')" + f
 	}
 	if ref, ok := w.refs[e]; ok {
@@ -525,8 +531,15 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 		}
 		for _, c := range l.carriers {
 			if nc := nullableOf(c); len(nc) > 0 {
-				n := count(c, base+" AND NOT ("+strings.Join(nc, " AND ")+")")
-				cond += " AND (" + n + " = 0 OR " + n + " >= " + kk + ")"
+				left := base + " AND NOT (" + strings.Join(nc, " AND ") + ")"
+				n := count(c, left)
+				// No person is no rows: rows without a person (a pending
+				// invitation, members.user_id NULL) are few rows too.
+				none := count(carrier{rows: true}, left)
+				if c.zeroOK {
+					none = n // a namespace's rows need not name anyone
+				}
+				cond += " AND (" + none + " = 0 OR " + n + " >= " + kk + ")"
 			}
 		}
 		// A condition inside the argument (CASE WHEN, a comparison cast
@@ -699,8 +712,13 @@ func (a *analyzer) rewriteTop(l *leaf, kk string, at int32, w *wrapper) {
 		vector := strings.Join(bitSQL, " || ")
 		var mins []string
 		for _, c := range l.carriers {
-			e := "(" + c.expr + ")::text || ':' || " + vector
+			// Rows without a person of the carrier count as one more
+			// person ('-'): an atom of such rows alone is one, not none.
+			e := "coalesce((" + c.expr + ")::text, '-') || ':' || " + vector
 			if c.list {
+				e = "regexp_replace(coalesce(nullif(" + c.expr + ", ''), '-'), '([^,]+)', '\\1:' || " + vector + ", 'g')"
+			}
+			if c.zeroOK {
 				e = "regexp_replace(" + c.expr + ", '([^,]+)', '\\1:' || " + vector + ", 'g')"
 			}
 			name := fmt.Sprintf("__mg_n%d", len(w.inner)+1)

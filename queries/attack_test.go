@@ -26,7 +26,8 @@ import (
 // e-mail, %[6]s the username of the user who merged the most, %[7]s the
 // first user's creation time, %[8]d a star count one project has alone,
 // %[9]s and %[10]s a day of sign-up of fewer than k people, in the middle
-// of the users, and the day after.
+// of the users, and the day after, %[11]s a day before which every project
+// has one creator.
 func TestEntityAttacks(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -90,6 +91,12 @@ func TestEntityAttacks(t *testing.T) {
 	}
 	if sameDay < 1 || sameDay >= k {
 		t.Fatalf("%d users signed up on %s: the day-apart attack needs 1 to %d", sameDay, day, k-1)
+	}
+	// oneCreator is a day before which every project has one creator.
+	var oneCreator string
+	if err := conn.QueryRow(ctx, `SELECT (max(created_at)::date)::text FROM projects p
+		WHERE p.created_at < (SELECT min(created_at) FROM projects WHERE creator_id <> (SELECT creator_id FROM projects ORDER BY created_at LIMIT 1))`).Scan(&oneCreator); err != nil {
+		t.Fatal(err)
 	}
 	var stars int64 // a star count that one project has alone
 	if err := conn.QueryRow(ctx, `SELECT star_count FROM projects GROUP BY 1 HAVING count(*) = 1 ORDER BY 1 DESC LIMIT 1`).Scan(&stars); err != nil {
@@ -244,11 +251,25 @@ func TestEntityAttacks(t *testing.T) {
 			}
 			return false
 		}},
+		{"a window's partition by a day flag carries that day's count to everyone else's rows (round 27)", `SELECT s1.f AS f, count(DISTINCT s1.author_id) AS n,
+			avg(s1.c_all - s1.c_f) AS other_side
+			FROM (SELECT s0.author_id, s0.f, count(*) OVER () AS c_all, count(*) OVER (PARTITION BY s0.f) AS c_f
+			      FROM (SELECT e.author_id, (u.created_at >= '%[9]s' AND u.created_at < '%[10]s') AS f
+			            FROM events e JOIN users u ON u.id = e.author_id) s0) s1
+			GROUP BY 1`, nullColumn("other_side")},
+		{"rows without a person beside the rows with one (round 27)", `SELECT date_trunc('year', mb.created_at)::date AS y, count(DISTINCT u.id) AS n,
+			sum(extract(epoch FROM mb.created_at)) AS all_t,
+			sum(extract(epoch FROM mb.created_at) + extract(epoch FROM u.created_at) * 0) AS member_t
+			FROM members mb LEFT JOIN users u ON u.id = mb.user_id GROUP BY 1 /* %[1]d */`, differs("all_t", "member_t")},
+		{"one creator's projects read beside many issue authors (round 27)", `SELECT i.state_id AS st, count(DISTINCT i.author_id) AS n,
+			count(DISTINCT p.id) AS projects, sum(p.star_count) AS stars
+			FROM issues i JOIN projects p ON p.id = i.project_id
+			WHERE p.created_at < '%[11]s' GROUP BY 1`, nullColumn("stars")},
 		{"cte of one person joined to everyone", `WITH me AS (SELECT e.project_id FROM events e JOIN users u ON u.id = e.author_id AND u.username LIKE '%[2]s%%' GROUP BY 1)
 			SELECT date_trunc('month', e.created_at)::date AS month, count(*) AS n FROM events e JOIN me ON me.project_id = e.project_id GROUP BY 1`, noRows},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := fmt.Sprintf(tc.sql, victim, username, mr, invite, inviteEmail[:3], merger, created, stars, day, nextDay)
+			src := fmt.Sprintf(tc.sql, victim, username, mr, invite, inviteEmail[:3], merger, created, stars, day, nextDay, oneCreator)
 			an, vs := g.Check(src, "n")
 			if len(vs) > 0 {
 				t.Logf("refused: %v", vs[0])
