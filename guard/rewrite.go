@@ -23,6 +23,15 @@ import (
 //     its FILTER and where its argument is not NULL, are at least k> THEN
 //     <the aggregate> END.
 //
+// A top-level SELECT that is the whole statement (no set operation,
+// DISTINCT or window) is wrapped instead: SELECT <each column, a cell
+// under its condition>, __mg_entities, __mg_cells FROM (<the query with
+// each distinct count as a hidden column>) AS __mg_r(…), LATERAL (<the
+// counts of list carriers and the atoms>) AS __mg_x. Each count is then
+// computed once, and the atoms of the row (its rows grouped by which of
+// its additive cells' conditions they meet) are checked: none may hold
+// 1 to k−1 people, else the cells split from the row are NULL.
+//
 // The runner drops the rows whose __mg_entities is below min_group_size
 // and strips both hidden columns before anything is written. Because the
 // text is only added to, positions in the query file map back exactly.
