@@ -115,10 +115,15 @@
 // per row, the smallest number of distinct people among those tables
 // (__mg_entities), and to set every aggregate cell whose own rows (under its
 // FILTER, where its argument is not NULL) have fewer than k people to NULL.
-// The runner drops the rows under min_group_size (EntityFilter), whatever
-// the query says its group size is. A query whose rows have no countable
-// entity is refused (guard/entity); header entity: namespace counts
-// namespaces for tables that hold no person's rows (projects).
+// Within a row, the combinations of its additive cells' conditions (the
+// atoms) must each hold none or at least k people, so that no two cells
+// subtract to a few people. The runner drops the rows under min_group_size
+// (EntityFilter), whatever the query says its group size is. A query whose
+// rows have no countable entity is refused (guard/entity); header entity:
+// namespace counts namespaces for tables that hold no person's rows
+// (projects), and the people those rows name. A table without people whose
+// times or measures a query reads is counted by its ids and the people its
+// rows name.
 //
 // Subqueries in expressions (EXISTS, IN, scalar) are not counted: every
 // table with people in them must be tied by equality to an entity key of
