@@ -583,7 +583,7 @@ func (a *analyzer) expr(n *pg.Node, s *nscope, cx ctx) info {
 				a.countPicked(r.rel)
 			}
 		}
-		if r.info.condAgg && !a.topAggArg && !a.topFilter {
+		if r.info.condAgg {
 			a.c.add(x.ColumnRef.Location, RuleEntity,
 				"%s is a subquery's aggregate over the rows a condition picks (FILTER, CASE WHEN), in a subquery whose rows are not one person each: it can be one person's value while metricgate counts everyone behind the row; aggregate with FILTER in the top-level SELECT, or group the subquery by the person's id",
 				strings.Join(refNames(x.ColumnRef), "."))
