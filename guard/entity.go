@@ -443,11 +443,6 @@ type analyzer struct {
 	role          role // of the SELECT being analysed
 	narrowSeen    int  // narrow comparisons analysed so far
 	outerOn       bool // analysing the ON of an outer join
-	// topAggArg: analysing the argument of an aggregate of the top-level
-	// SELECT, whose conditions (CASE WHEN, comparisons, coalesce) are
-	// cells metricgate counts on each side (rewrite.go): they are not
-	// nonlinear there.
-	topAggArg bool
 	// aggArg: analysing the argument of an aggregate at any level;
 	// condSeen counts the conditions met there (a subquery's aggregate
 	// with one is a conditioned value: see conditioned).
@@ -476,9 +471,6 @@ type analyzer struct {
 	// person is a group key: a value picked from their rows is that
 	// person's.
 	groupedRels map[*rel]bool
-	// topFilter: analysing the FILTER of a top-level aggregate, whose
-	// rows metricgate counts on each side.
-	topFilter bool
 }
 
 // pickUse is an aggregate that returns one row's value, and the column it
@@ -1294,20 +1286,18 @@ func (a *analyzer) funcCall(f *pg.FuncCall, s *nscope, cx ctx) info {
 	if isAggregateCall(f) {
 		var filterCols map[string]bool
 		if f.AggFilter != nil {
-			saved, savedTop := a.filterCols, a.topFilter
+			saved := a.filterCols
 			a.filterCols = map[string]bool{}
-			a.topFilter = a.role == roleTop
 			a.expr(f.AggFilter, s, ctxPredicate)
-			a.topFilter = savedTop
 			filterCols = a.filterCols
 			a.filterCols = saved
 			if a.role != roleTop {
 				a.derivedFilter(f.AggFilter, s, name)
 			}
 		}
-		savedArg, savedTop, conds := a.aggArg, a.topAggArg, a.condSeen
-		a.aggArg, a.topAggArg = true, a.role == roleTop
-		defer func() { a.aggArg, a.topAggArg = savedArg, savedTop }()
+		savedArg, conds := a.aggArg, a.condSeen
+		a.aggArg = true
+		defer func() { a.aggArg = savedArg }()
 		// conditioned: a subquery's aggregate over the rows a condition
 		// picks (FILTER, CASE WHEN): metricgate counts the people of the
 		// subquery's row, not of that condition's rows, so the value may
