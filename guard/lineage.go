@@ -379,6 +379,7 @@ func (a *analyzer) leaf(sel *pg.SelectStmt, parent *nscope, r role) *leaf {
 	if sel.HavingClause != nil {
 		inf := a.expr(sel.HavingClause, sc, ctxPredicate)
 		l.aggregating = l.aggregating || inf.agg
+		a.checkHaving(sel.HavingClause)
 	}
 	for _, wd := range sel.WindowClause {
 		if w := wd.GetWindowDef(); w != nil {
@@ -1157,6 +1158,48 @@ func aliasesOf(n *pg.Node) map[string]bool {
 	}
 	walk(n)
 	return out
+}
+
+// checkHaving keeps HAVING to its plain form: comparisons of one aggregate
+// of the group's rows, without FILTER or condition, with a literal, AND-ed
+// (HAVING count(DISTINCT author_id) >= 20). Which rows load is itself
+// published: mod(floor((sum(x) FILTER (<before D + 1>) - sum(x) FILTER
+// (<before D>)) / CASE <the week> … END), 2) = 1 loaded one row per bit of
+// one person's value (round 28), and a subquery's HAVING has no cells to
+// set to NULL.
+func (a *analyzer) checkHaving(n *pg.Node) {
+	var conj func(n *pg.Node)
+	conj = func(n *pg.Node) {
+		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg.BoolExprType_AND_EXPR {
+			for _, arg := range b.Args {
+				conj(arg)
+			}
+			return
+		}
+		e := n.GetAExpr()
+		ok := e != nil && e.Kind == pg.A_Expr_Kind_AEXPR_OP && len(e.Name) == 1 && comparisonOps[str(e.Name[0])] &&
+			(plainAggregate(e.Lexpr) && isLiteral(e.Rexpr) || isLiteral(e.Lexpr) && plainAggregate(e.Rexpr))
+		if !ok {
+			a.c.add(nodeLocation(n), RuleEntity,
+				"HAVING decides which rows load, so what it computes is published too: compare one aggregate without FILTER (count(*), count(DISTINCT …), sum(x) of a column) with a literal, AND-ed: HAVING count(DISTINCT author_id) >= 20")
+		}
+	}
+	conj(n)
+}
+
+// plainAggregate reports whether n is an aggregate call without FILTER,
+// DISTINCT other than count's, or ORDER BY, of * or of bare columns.
+func plainAggregate(n *pg.Node) bool {
+	f := n.GetFuncCall()
+	if f == nil || f.AggFilter != nil || f.Over != nil || len(f.AggOrder) > 0 || !isAggregateCall(f) {
+		return false
+	}
+	for _, arg := range f.Args {
+		if arg.GetColumnRef() == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // correlatedByKey reports whether a LATERAL subquery's WHERE ties an id of
