@@ -1103,6 +1103,21 @@ func (a *analyzer) ownRows(f *pg.FuncCall, s *nscope) bool {
 	return len(rels) > 0
 }
 
+// andConjuncts returns the conditions AND-ed in n (none for nil).
+func andConjuncts(n *pg.Node) []*pg.Node {
+	if n == nil {
+		return nil
+	}
+	if b := n.GetBoolExpr(); b != nil && b.Boolop == pg.BoolExprType_AND_EXPR {
+		var out []*pg.Node
+		for _, arg := range b.Args {
+			out = append(out, andConjuncts(arg)...)
+		}
+		return out
+	}
+	return []*pg.Node{n}
+}
+
 // pickedUse refuses a use of a value a subquery picked (info.picked).
 func (a *analyzer) pickedUse(at int32, inf info, where string) {
 	a.c.add(at, RulePick,
@@ -1958,21 +1973,7 @@ func (a *analyzer) checkLateral(sel *pg.SelectStmt, sc *nscope) {
 				"a LIMIT or OFFSET of a LATERAL subquery that reads the outer row gives some rows more partners than others; use a constant")
 		}
 	}
-	var conjuncts []*pg.Node
-	var split func(n *pg.Node)
-	split = func(n *pg.Node) {
-		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg.BoolExprType_AND_EXPR {
-			for _, arg := range b.Args {
-				split(arg)
-			}
-			return
-		}
-		conjuncts = append(conjuncts, n)
-	}
-	if sel.WhereClause != nil {
-		split(sel.WhereClause)
-	}
-	for _, c := range conjuncts {
+	for _, c := range andConjuncts(sel.WhereClause) {
 		own, outer := false, false
 		for _, r := range a.relsOfDeep(c, sc) {
 			if slices.Contains(sc.rels, r) {

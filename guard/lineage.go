@@ -1167,15 +1167,8 @@ func aliasesOf(n *pg.Node) map[string]bool {
 // (<before D>)) / CASE <the week> … END), 2) = 1 loaded one row per bit of
 // one person's value (round 28), and a subquery's HAVING has no cells to
 // set to NULL.
-func (a *analyzer) checkHaving(n *pg.Node) {
-	var conj func(n *pg.Node)
-	conj = func(n *pg.Node) {
-		if b := n.GetBoolExpr(); b != nil && b.Boolop == pg.BoolExprType_AND_EXPR {
-			for _, arg := range b.Args {
-				conj(arg)
-			}
-			return
-		}
+func (a *analyzer) checkHaving(having *pg.Node) {
+	for _, n := range andConjuncts(having) {
 		e := n.GetAExpr()
 		ok := e != nil && e.Kind == pg.A_Expr_Kind_AEXPR_OP && len(e.Name) == 1 && comparisonOps[str(e.Name[0])] &&
 			(plainAggregate(e.Lexpr) && isLiteral(e.Rexpr) || isLiteral(e.Lexpr) && plainAggregate(e.Rexpr))
@@ -1184,7 +1177,6 @@ func (a *analyzer) checkHaving(n *pg.Node) {
 				"HAVING decides which rows load, so what it computes is published too: compare one aggregate without FILTER (count(*), count(DISTINCT …), sum(x) of a column) with a literal, AND-ed: HAVING count(DISTINCT author_id) >= 20")
 		}
 	}
-	conj(n)
 }
 
 // plainAggregate reports whether n is an aggregate call without FILTER,
